@@ -1,0 +1,105 @@
+// Module initialisation and the small synchronous functions (version, backends, BLAS info, threads).
+#include <dlfcn.h>
+#include <napi.h>
+
+#include <string>
+
+#include "../core/backend.h"
+#include "../core/cuda_plugin.h"
+#include "../cpu/blas_info.h"
+#include "bindings.h"
+#include "convert.h"
+#include "js_errors.h"
+
+#ifndef NCOD_VERSION
+#define NCOD_VERSION "0.0.0"
+#endif
+
+namespace ncod::binding {
+
+namespace {
+
+// The folder holding this addon, where the build places the CUDA plugin next to it.
+std::string addon_directory() {
+  Dl_info info{};
+  if (::dladdr(reinterpret_cast<void*>(&addon_directory), &info) == 0 || info.dli_fname == nullptr) return "";
+  const std::string path = info.dli_fname;
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+Napi::Value nullable_string(Napi::Env env, const std::string& s) {
+  return s.empty() ? env.Null() : Napi::Value(Napi::String::New(env, s));
+}
+
+}  // namespace
+
+Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    check_arity(info, 1, "setErrorClass");
+    Napi::Function cls = optional_function(env, info[0], "errorClass");
+    if (cls.IsEmpty()) throw_error(env, ErrorCode::InvalidArgument, "errorClass: expected a function, got undefined");
+    set_error_class(env, cls);
+    return env.Undefined();
+  });
+}
+
+Napi::Value Version(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), NCOD_VERSION); }
+
+Napi::Value Backends(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const auto statuses = backend_statuses();
+    Napi::Array out = Napi::Array::New(env, statuses.size());
+    for (size_t i = 0; i < statuses.size(); ++i) {
+      Napi::Object s = Napi::Object::New(env);
+      s.Set("name", statuses[i].name);
+      s.Set("available", statuses[i].available);
+      s.Set("reason", statuses[i].available ? env.Null() : nullable_string(env, statuses[i].reason));
+      s.Set("device", statuses[i].available ? nullable_string(env, statuses[i].reason) : env.Null());
+      out.Set(static_cast<uint32_t>(i), s);
+    }
+    return out;
+  });
+}
+
+Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const ncod::BlasInfo blas = blas_info();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("library", blas.library);
+  out.Set("core", blas.core);
+  out.Set("threading", blas.threading);
+  out.Set("blasThreads", blas.blas_threads);
+  out.Set("openmpThreads", blas.openmp_threads);
+  return out;
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    check_arity(info, 1, "setThreads");
+    const size_t threads = count(env, info[0], "threads", 1024);
+    if (threads < 1) throw_error(env, ErrorCode::InvalidArgument, "threads: expected an integer in [1, 1024], got 0");
+    set_cpu_threads(static_cast<int>(threads));
+    return env.Undefined();
+  });
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  set_cuda_plugin_directory(addon_directory());
+  exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
+  exports.Set("version", Napi::Function::New(env, Version, "version"));
+  exports.Set("backends", Napi::Function::New(env, Backends, "backends"));
+  exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  exports.Set("classStats", Napi::Function::New(env, ClassStats, "classStats"));
+  return exports;
+}
+
+}  // namespace ncod::binding
+
+static Napi::Object InitNcod(Napi::Env env, Napi::Object exports) { return ncod::binding::Init(env, exports); }
+
+NODE_API_MODULE(ncod, InitNcod)

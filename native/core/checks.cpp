@@ -1,0 +1,53 @@
+#include "checks.h"
+
+#include <cmath>
+
+#include "error.h"
+
+namespace ncod {
+
+void check_matrix_length(const char* what, size_t length, size_t rows, size_t dim) {
+  if (rows == 0 || dim == 0) {
+    fail(ErrorCode::Shape, what, "at least one row and one column",
+         std::to_string(rows) + " rows × " + std::to_string(dim) + " columns");
+  }
+  if (length / dim != rows || length % dim != 0) {
+    fail(ErrorCode::Shape, what, std::to_string(rows) + " × " + std::to_string(dim) + " elements",
+         std::to_string(length) + " elements");
+  }
+}
+
+void check_positive(const char* what, double value) {
+  if (!(value > 0)) fail(ErrorCode::InvalidArgument, what, "a positive number", std::to_string(value));
+}
+
+void check_labels(const int32_t* labels, size_t n, size_t num_classes) {
+  for (size_t i = 0; i < n; ++i) {
+    const int32_t y = labels[i];
+    if (y < 0 || static_cast<size_t>(y) >= num_classes) {
+      fail(ErrorCode::LabelRange, "labels[" + std::to_string(i) + "]",
+           "an integer in [0, " + std::to_string(num_classes) + ")", std::to_string(y));
+    }
+  }
+}
+
+template <typename T>
+static void check_finite_impl(const char* what, const T* x, size_t rows, size_t dim) {
+  const size_t n = rows * dim;
+  for (size_t k = 0; k < n; ++k) {
+    if (!std::isfinite(x[k])) {
+      fail(ErrorCode::NotFinite, std::string(what) + "[" + std::to_string(k / dim) + ", " +
+                                     std::to_string(k % dim) + "]",
+           "a finite number", std::to_string(x[k]));
+    }
+  }
+}
+
+void check_finite(const char* what, const float* x, size_t rows, size_t dim) {
+  check_finite_impl(what, x, rows, dim);
+}
+void check_finite(const char* what, const double* x, size_t rows, size_t dim) {
+  check_finite_impl(what, x, rows, dim);
+}
+
+}  // namespace ncod

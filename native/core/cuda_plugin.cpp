@@ -1,0 +1,113 @@
+#include "cuda_plugin.h"
+
+#include <dlfcn.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <mutex>
+
+#include "../cuda/ncod_cuda_abi.h"
+#include "error.h"
+
+#ifndef NCOD_CUDA_BUILD_NOTE
+#define NCOD_CUDA_BUILD_NOTE "this build did not include the CUDA plugin"
+#endif
+
+namespace ncod {
+
+namespace {
+
+std::mutex g_directory_mutex;
+std::string g_directory;
+
+std::string plugin_path() {
+  if (const char* env = std::getenv("NCOD_CUDA_PLUGIN"); env != nullptr && *env != '\0') return env;
+  std::lock_guard<std::mutex> lock(g_directory_mutex);
+  return g_directory.empty() ? kCudaPluginFileName : g_directory + "/" + kCudaPluginFileName;
+}
+
+bool file_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+class CudaPluginBackend final : public Backend {
+ public:
+  explicit CudaPluginBackend(const ncod_cuda_api* api) : api_(api) {}
+  ~CudaPluginBackend() override { api_->shutdown(); }
+
+  std::string name() const override { return "cuda"; }
+
+  void accumulate_class_sums(const LabelledRows& rows, size_t num_classes, double* counts,
+                             double* sums) override {
+    char err[512] = {0};
+    if (api_->accumulate_class_sums(rows.x, rows.y, rows.rows, rows.dim, num_classes, counts, sums, err,
+                                    sizeof err) != 0) {
+      raise("accumulate_class_sums", err);
+    }
+  }
+
+  void accumulate_within_scatter(const LabelledRows& rows, size_t num_classes, const double* means,
+                                 double* scatter) override {
+    char err[512] = {0};
+    if (api_->accumulate_within_scatter(rows.x, rows.y, rows.rows, rows.dim, num_classes, means, scatter, err,
+                                        sizeof err) != 0) {
+      raise("accumulate_within_scatter", err);
+    }
+  }
+
+ private:
+  [[noreturn]] static void raise(const char* what, const char* err) {
+    const std::string message = std::string("CUDA ") + what + " failed: " + err;
+    // The plugin reports allocation failures with this prefix so callers can tell them apart.
+    if (message.find("out of memory") != std::string::npos) throw Error(ErrorCode::OutOfMemory, message);
+    throw Error(ErrorCode::Backend, message);
+  }
+
+  const ncod_cuda_api* api_;
+};
+
+}  // namespace
+
+void set_cuda_plugin_directory(const std::string& directory) {
+  std::lock_guard<std::mutex> lock(g_directory_mutex);
+  g_directory = directory;
+}
+
+std::unique_ptr<Backend> load_cuda_backend(std::string& reason, std::string& device) {
+  const std::string path = plugin_path();
+  if (!file_exists(path)) {
+    reason = std::string("CUDA plugin not found at ") + path + " (" NCOD_CUDA_BUILD_NOTE ")";
+    return nullptr;
+  }
+  // RTLD_LOCAL keeps the plugin's CUDA symbols out of the global namespace. The handle is never closed:
+  // CUDA runtimes do not support being unloaded and reloaded within one process.
+  void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* err = ::dlerror();
+    reason = std::string("cannot load the CUDA plugin (missing CUDA runtime or driver libraries?): ") +
+             (err != nullptr ? err : "unknown dlopen error");
+    return nullptr;
+  }
+  auto get_api = reinterpret_cast<ncod_cuda_get_api_fn>(::dlsym(handle, "ncod_cuda_get_api"));
+  if (get_api == nullptr) {
+    reason = path + " is not an ncod CUDA plugin (no ncod_cuda_get_api symbol)";
+    return nullptr;
+  }
+  const ncod_cuda_api* api = get_api(NCOD_CUDA_ABI_VERSION);
+  if (api == nullptr || api->abi_version != NCOD_CUDA_ABI_VERSION) {
+    reason = "CUDA plugin ABI mismatch: expected version " + std::to_string(NCOD_CUDA_ABI_VERSION) +
+             ", got " + (api == nullptr ? std::string("none") : std::to_string(api->abi_version));
+    return nullptr;
+  }
+  char err[512] = {0};
+  if (api->init(err, sizeof err) != 0) {
+    reason = err;
+    return nullptr;
+  }
+  char name[512] = {0};
+  if (api->device_name(name, sizeof name, err, sizeof err) == 0) device = name;
+  return std::make_unique<CudaPluginBackend>(api);
+}
+
+}  // namespace ncod

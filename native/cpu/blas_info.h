@@ -1,0 +1,19 @@
+// What BLAS the CPU backend runs on, for `ncod info` and benchmark reports.
+#pragma once
+
+#include <string>
+
+namespace ncod {
+
+struct BlasInfo {
+  std::string library;   // e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64"
+  std::string core;      // the kernel set OpenBLAS picked for this CPU
+  std::string threading; // "pthreads", "openmp" or "sequential"
+  int blas_threads;      // threads OpenBLAS uses for one call
+  int openmp_threads;    // threads ncod's own OpenMP loops use
+};
+
+BlasInfo blas_info();
+void set_cpu_threads(int threads);
+
+}  // namespace ncod

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Builds the native addon (and the CUDA plugin where a toolkit with cuBLAS exists) with cmake-js in
+// Node-API mode, leaving build/Release/ncod.node (+ libncod_cuda.so) where node-gyp-build looks.
+// Extra arguments go to cmake-js, e.g. `--CDNCOD_CUDA=OFF`.
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+
+export function missingTools() {
+  const missing = [];
+  const has = (cmd, args = ['--version']) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+  if (!has('cmake')) missing.push('CMake >= 3.18 (apt-get install cmake)');
+  if (!has(process.env.CXX || 'c++')) missing.push('a C++17 compiler (apt-get install g++)');
+  return missing;
+}
+
+export function buildNative(extraArgs = []) {
+  const missing = missingTools();
+  if (missing.length > 0) {
+    throw new Error(`cannot build the ncod addon: missing ${missing.join(', ')}`);
+  }
+  const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+  const jobs = String(Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
+  const args = [cmakeJs, 'compile', '--directory', root, '--out', path.join(root, 'build'), '--parallel', jobs, ...extraArgs];
+  const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) {
+    throw new Error(
+      'cmake-js failed to build the ncod addon. Look above for the first error; the usual causes are a missing ' +
+        'OpenBLAS (apt-get install libopenblas-dev), compiler or CMake.',
+    );
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    buildNative(process.argv.slice(2));
+  } catch (error) {
+    console.error(error.message);
+    process.exit(1);
+  }
+}
