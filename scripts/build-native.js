@@ -16,6 +16,10 @@ export function missingTools() {
   const has = (cmd, args = ['--version']) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
   if (!has('cmake')) missing.push('CMake >= 3.18 (apt-get install cmake)');
   if (!has(process.env.CXX || 'c++')) missing.push('a C++17 compiler (apt-get install g++)');
+  // pkg-config is the cheap probe; without it CMake's own search still runs and names OpenBLAS if absent.
+  if (has('pkg-config') && !has('pkg-config', ['--exists', 'openblas'])) {
+    missing.push('OpenBLAS (apt-get install libopenblas-dev)');
+  }
   return missing;
 }
 

@@ -1,0 +1,52 @@
+/**
+ * The raw native module exactly as native/binding exports it: flat arguments, typed arrays, numeric enums.
+ * Only lib/native.ts loads it; users call the public API in lib/ instead.
+ */
+
+/** 0 = cpu, 1 = cuda (native/core/backend.h BackendKind). */
+export type BackendId = 0 | 1;
+
+export interface RawBackendStatus {
+  name: 'cpu' | 'cuda';
+  available: boolean;
+  /** Why the backend is unavailable; null when available. */
+  reason: string | null;
+  /** The device description when available (CUDA), else null. */
+  device: string | null;
+}
+
+export interface RawBlasInfo {
+  library: string;
+  core: string;
+  threading: 'pthreads' | 'openmp' | 'sequential' | 'unknown';
+  blasThreads: number;
+  openmpThreads: number;
+}
+
+export interface RawClassStats {
+  counts: Float64Array;
+  sums: Float64Array;
+  means: Float64Array;
+  scatter: Float64Array | null;
+}
+
+export interface NativeBinding {
+  /** Makes native code throw instances of this class: `new errorClass(code, message)`. */
+  setErrorClass(errorClass: new (code: string, message: string) => Error): void;
+  version(): string;
+  backends(): RawBackendStatus[];
+  blasInfo(): RawBlasInfo;
+  setThreads(threads: number): void;
+  classStats(
+    features: Float32Array,
+    labels: Int32Array,
+    rows: number,
+    dim: number,
+    numClasses: number,
+    withScatter: boolean,
+    allowEmptyClasses: boolean,
+    backend: BackendId,
+    cancelFlag: Int32Array | undefined,
+    onProgress: ((fraction: number) => void) | undefined,
+  ): Promise<RawClassStats>;
+}

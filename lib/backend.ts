@@ -1,0 +1,38 @@
+// Backend names as users write them, and their status.
+import type { BackendId, RawBackendStatus, RawBlasInfo } from '../binding.js';
+import { describe, fail } from './errors.js';
+import { native } from './native.js';
+
+export type BackendName = 'cpu' | 'cuda' | 'auto';
+export type BackendStatus = RawBackendStatus;
+export type BlasInfo = RawBlasInfo;
+
+/** Every backend with whether it can be used here and, if not, why. */
+export function backends(): BackendStatus[] {
+  return native().backends();
+}
+
+/** The BLAS library behind the CPU backend and the thread counts in use. */
+export function blasInfo(): BlasInfo {
+  return native().blasInfo();
+}
+
+/** Sets the threads used by OpenBLAS and ncod's own OpenMP loops. */
+export function setThreads(threads: number): void {
+  if (!Number.isInteger(threads) || threads < 1) fail('ERR_INVALID_ARGUMENT', 'threads', 'an integer >= 1', describe(threads));
+  native().setThreads(threads);
+}
+
+/** 'auto' picks CUDA when it is available and the CPU otherwise. */
+export function resolveBackend(name: BackendName = 'cpu'): BackendId {
+  switch (name) {
+    case 'cpu':
+      return 0;
+    case 'cuda':
+      return 1;
+    case 'auto':
+      return backends().some((b) => b.name === 'cuda' && b.available) ? 1 : 0;
+    default:
+      return fail('ERR_INVALID_ARGUMENT', 'backend', "'cpu', 'cuda' or 'auto'", describe(name));
+  }
+}

@@ -1,0 +1,5 @@
+// The public API.
+export { NcodError, ErrorCodes, type ErrorCode } from './errors.js';
+export { backends, blasInfo, setThreads, type BackendName, type BackendStatus, type BlasInfo } from './backend.js';
+export { classStats, type ClassStats, type ClassStatsOptions } from './metrics/class-stats.js';
+export { version } from './version.js';
