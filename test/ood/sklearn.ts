@@ -11,6 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { findPython } from '../helpers/python.js';
+
 export interface SklearnCase {
   id: Float64Array;
   ood: Float64Array;
@@ -79,21 +81,6 @@ for c, meta in enumerate(cases):
 print(json.dumps(out))
 `;
 
-let pythonCmd: string | undefined;
-
-/** First interpreter that imports numpy and sklearn ($NCOD_PYTHON, python3, /usr/bin/python3, python). */
-export function findPython(): string {
-  if (pythonCmd) return pythonCmd;
-  const candidates = [process.env.NCOD_PYTHON, 'python3', '/usr/bin/python3', 'python'].filter(
-    (c): c is string => !!c,
-  );
-  for (const cmd of candidates) {
-    const r = spawnSync(cmd, ['-c', 'import numpy, sklearn'], { stdio: 'ignore' });
-    if (r.status === 0) return (pythonCmd = cmd);
-  }
-  throw new Error(`no python with numpy and scikit-learn found (tried ${candidates.join(', ')})`);
-}
-
 function writeF64(path: string, a: Float64Array): void {
   writeFileSync(path, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
 }
@@ -106,7 +93,7 @@ function readF64(path: string): Float64Array {
 /** Reference metrics for every case, computed by one python process. */
 export function sklearnMetrics(cases: SklearnCase[]): SklearnResult[] {
   if (endianness() !== 'LE') throw new Error('sklearn helper assumes a little-endian host');
-  const python = findPython();
+  const python = findPython(['numpy', 'sklearn']);
   const dir = mkdtempSync(join(tmpdir(), 'ncod-sklearn-'));
   try {
     cases.forEach((c, i) => {

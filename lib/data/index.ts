@@ -1,0 +1,20 @@
+export {
+  DTYPES,
+  ITEM_SIZE,
+  elementCount,
+  toFloat32,
+  toInt32Labels,
+  type DType,
+  type Tensor,
+  type TensorData,
+} from './tensor.js';
+export { encodeNpy, parseNpy, readNpy, writeNpy } from './npy.js';
+export { parseNpz, readNpz, type NpzOptions } from './npz.js';
+export { parseIdx, readIdx } from './idx.js';
+export {
+  encodeSafetensors,
+  parseSafetensors,
+  readSafetensors,
+  writeSafetensors,
+  type Safetensors,
+} from './safetensors.js';

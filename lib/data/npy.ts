@@ -1,0 +1,352 @@
+/**
+ * NumPy .npy files (format versions 1.0, 2.0 and 3.0), C order, little-endian float32/float64/int32/int64/uint8.
+ * Spec: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
+ */
+import { open } from 'node:fs/promises';
+import { fail } from '../errors.js';
+import {
+  ITEM_SIZE,
+  checkTensor,
+  concatBytes,
+  elementCount,
+  readExactly,
+  tensorBytes,
+  typedView,
+  writeFileAtomic,
+  type DType,
+  type Tensor,
+} from './tensor.js';
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
+const MAX_HEADER_BYTES = 1 << 20;
+const ALIGN = 64; // numpy pads magic + header to a multiple of 64 so the data is aligned
+
+const DESCR_TO_DTYPE: Readonly<Record<string, DType>> = {
+  '<f4': 'float32',
+  '<f8': 'float64',
+  '<i4': 'int32',
+  '<i8': 'int64',
+  '|u1': 'uint8',
+  '<u1': 'uint8',
+};
+
+const DTYPE_TO_DESCR: Readonly<Record<DType, string>> = {
+  float32: '<f4',
+  float64: '<f8',
+  int32: '<i4',
+  int64: '<i8',
+  uint8: '|u1',
+};
+
+interface Preamble {
+  headerStart: number;
+  headerLength: number;
+  utf8: boolean;
+}
+
+interface NpyHeader {
+  dtype: DType;
+  shape: number[];
+  count: number;
+  dataBytes: number;
+}
+
+// ---- reading -----------------------------------------------------------------------------------
+
+/** Parses a whole .npy file held in memory. The result is a view on `bytes` when the data is aligned, else a copy. */
+export function parseNpy(bytes: Uint8Array, what = 'npy'): Tensor {
+  const pre = parsePreamble(bytes, what);
+  const dataOffset = pre.headerStart + pre.headerLength;
+  if (dataOffset > bytes.length) {
+    fail('ERR_FILE_FORMAT', what, `a header of ${pre.headerLength} bytes`, `only ${bytes.length - pre.headerStart} bytes after the preamble`);
+  }
+  const header = parseHeader(bytes.subarray(pre.headerStart, dataOffset), pre.utf8, what);
+  checkDataSize(header, bytes.length - dataOffset, what);
+  return { dtype: header.dtype, shape: header.shape, data: typedView(header.dtype, bytes, dataOffset, header.count) };
+}
+
+/**
+ * Reads a .npy file. The header is read and validated against the file size first, then the data is read once
+ * into its own buffer (aligned, no second copy).
+ */
+export async function readNpy(path: string): Promise<Tensor> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const prefix = new Uint8Array(Math.min(size, 12));
+    await readExactly(handle, prefix, 0, path);
+    const pre = parsePreamble(prefix, path);
+    const dataOffset = pre.headerStart + pre.headerLength;
+    if (dataOffset > size) {
+      fail('ERR_FILE_FORMAT', path, `a header of ${pre.headerLength} bytes`, `a file of ${size} bytes`);
+    }
+    const headerBytes = new Uint8Array(pre.headerLength);
+    await readExactly(handle, headerBytes, pre.headerStart, path);
+    const header = parseHeader(headerBytes, pre.utf8, path);
+    checkDataSize(header, size - dataOffset, path);
+    const data = new Uint8Array(header.dataBytes);
+    await readExactly(handle, data, dataOffset, path);
+    return { dtype: header.dtype, shape: header.shape, data: typedView(header.dtype, data, 0, header.count) };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Magic, version and header length. `bytes` may be just the first 12 bytes of the file. */
+function parsePreamble(bytes: Uint8Array, what: string): Preamble {
+  if (bytes.length < 8 || MAGIC.some((b, i) => bytes[i] !== b)) {
+    fail('ERR_FILE_FORMAT', what, 'the .npy magic "\\x93NUMPY"', describeStart(bytes));
+  }
+  const major = bytes[6];
+  const minor = bytes[7];
+  if (!((major === 1 || major === 2 || major === 3) && minor === 0)) {
+    fail('ERR_FILE_FORMAT', what, 'format version 1.0, 2.0 or 3.0', `${major}.${minor}`);
+  }
+  const headerStart = major === 1 ? 10 : 12;
+  if (bytes.length < headerStart) {
+    fail('ERR_FILE_FORMAT', what, `a ${headerStart}-byte preamble`, `${bytes.length} bytes`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, headerStart);
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (headerLength > MAX_HEADER_BYTES) {
+    fail('ERR_FILE_FORMAT', what, `a header of at most ${MAX_HEADER_BYTES} bytes`, `${headerLength}`);
+  }
+  return { headerStart, headerLength, utf8: major === 3 };
+}
+
+/** Decodes and validates the header dict: descr, fortran_order and shape, nothing else. */
+function parseHeader(headerBytes: Uint8Array, utf8: boolean, what: string): NpyHeader {
+  let text: string;
+  try {
+    text = utf8 ? new TextDecoder('utf-8', { fatal: true }).decode(headerBytes) : Buffer.from(headerBytes).toString('latin1');
+  } catch {
+    return fail('ERR_FILE_FORMAT', what, 'a UTF-8 header', 'invalid UTF-8');
+  }
+  const dict = parsePyDict(text, what);
+  const keys = [...dict.keys()].sort().join(', ');
+  if (keys !== 'descr, fortran_order, shape') {
+    fail('ERR_FILE_FORMAT', `${what}: header`, "exactly the keys 'descr', 'fortran_order', 'shape'", keys || 'no keys');
+  }
+  checkFortranOrder(dict.get('fortran_order'), what);
+  const dtype = headerDtype(dict.get('descr'), what);
+  const shape = headerShape(dict.get('shape'), what);
+  const count = elementCount(shape, `${what}: shape`, 'ERR_FILE_FORMAT');
+  return { dtype, shape, count, dataBytes: count * ITEM_SIZE[dtype] };
+}
+
+function headerDtype(descr: PyValue | undefined, what: string): DType {
+  if (typeof descr !== 'string') {
+    const got = descr instanceof PyList ? `a structured dtype ${describePy(descr)}` : describePy(descr);
+    return fail('ERR_FILE_FORMAT', `${what}: descr`, 'a dtype string', got);
+  }
+  const dtype = DESCR_TO_DTYPE[descr];
+  if (dtype === undefined) {
+    const expected = `one of ${Object.keys(DESCR_TO_DTYPE).map((d) => `'${d}'`).join(', ')}`;
+    return fail('ERR_FILE_FORMAT', `${what}: descr`, `${expected} (little-endian)`, `'${descr}'`);
+  }
+  return dtype;
+}
+
+function headerShape(shape: PyValue | undefined, what: string): number[] {
+  if (!Array.isArray(shape)) return fail('ERR_FILE_FORMAT', `${what}: shape`, 'a tuple of integers', describePy(shape));
+  for (const dim of shape) {
+    if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 0) {
+      fail('ERR_FILE_FORMAT', `${what}: shape`, 'non-negative integer dimensions', describePy(shape));
+    }
+  }
+  return shape as number[];
+}
+
+function checkFortranOrder(order: PyValue | undefined, what: string): void {
+  if (order === true) fail('ERR_FILE_FORMAT', `${what}: fortran_order`, 'False (C order)', 'True');
+  if (order !== false) fail('ERR_FILE_FORMAT', `${what}: fortran_order`, 'False', describePy(order));
+}
+
+/** The header's claimed data size must match the bytes actually present; checked before anything is allocated. */
+function checkDataSize(header: NpyHeader, available: number, what: string): void {
+  if (header.dataBytes !== available) {
+    const claim = `${header.dataBytes} data bytes for shape ${pyTuple(header.shape)} of ${header.dtype}`;
+    fail('ERR_FILE_FORMAT', what, claim, `${available} (${header.dataBytes > available ? 'truncated' : 'trailing data'})`);
+  }
+}
+
+/** Python tuple syntax: (), (3,), (7, 13). */
+function pyTuple(shape: readonly number[]): string {
+  return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+}
+
+function describeStart(bytes: Uint8Array): string {
+  if (bytes.length === 0) return 'an empty file';
+  const hex = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  return bytes.length < 8 ? `only ${bytes.length} bytes (${hex})` : `bytes ${hex}`;
+}
+
+// ---- strict parser for the header's Python literal ---------------------------------------------
+// Grammar: dict of 'str' keys; values are 'str', True, False, None, int, or tuples/lists of values. No eval.
+
+class PyList {
+  constructor(readonly items: PyValue[]) {}
+}
+/** Tuples are JS arrays; lists are PyList (only seen in structured dtypes, which are rejected). */
+type PyValue = string | number | boolean | null | PyValue[] | PyList;
+
+const MAX_DEPTH = 8;
+
+function parsePyDict(text: string, what: string): Map<string, PyValue> {
+  const p = new PyParser(text, `${what}: header`);
+  const dict = p.dict();
+  p.skipSpace();
+  if (!p.atEnd()) p.error('only whitespace after the dict');
+  return dict;
+}
+
+class PyParser {
+  private i = 0;
+
+  constructor(
+    private readonly s: string,
+    private readonly what: string,
+  ) {}
+
+  atEnd(): boolean {
+    return this.i >= this.s.length;
+  }
+
+  skipSpace(): void {
+    while (this.i < this.s.length && ' \t\r\n'.includes(this.s[this.i])) this.i++;
+  }
+
+  error(expected: string): never {
+    const got = this.atEnd() ? 'end of header' : `${JSON.stringify(this.s.slice(this.i, this.i + 20))} at offset ${this.i}`;
+    return fail('ERR_FILE_FORMAT', this.what, expected, got);
+  }
+
+  private expect(ch: string): void {
+    this.skipSpace();
+    if (this.s[this.i] !== ch) this.error(`'${ch}'`);
+    this.i++;
+  }
+
+  dict(): Map<string, PyValue> {
+    const out = new Map<string, PyValue>();
+    this.expect('{');
+    for (;;) {
+      this.skipSpace();
+      if (this.s[this.i] === '}') break;
+      const key = this.string();
+      if (out.has(key)) this.error(`no duplicate key '${key}'`);
+      this.expect(':');
+      out.set(key, this.value(1));
+      this.skipSpace();
+      if (this.s[this.i] === ',') this.i++;
+      else if (this.s[this.i] !== '}') this.error("',' or '}'");
+    }
+    this.i++;
+    return out;
+  }
+
+  private value(depth: number): PyValue {
+    if (depth > MAX_DEPTH) this.error(`nesting of at most ${MAX_DEPTH}`);
+    this.skipSpace();
+    const c = this.s[this.i];
+    if (c === "'" || c === '"') return this.string();
+    if (c === '(') return this.sequence(')', depth);
+    if (c === '[') return new PyList(this.sequence(']', depth));
+    for (const [word, v] of [['True', true], ['False', false], ['None', null]] as const) {
+      if (this.s.startsWith(word, this.i)) {
+        this.i += word.length;
+        return v;
+      }
+    }
+    return this.integer();
+  }
+
+  private string(): string {
+    this.skipSpace();
+    const quote = this.s[this.i];
+    if (quote !== "'" && quote !== '"') this.error('a quoted string');
+    const end = this.s.indexOf(quote, this.i + 1);
+    if (end < 0) this.error('a closing quote');
+    const body = this.s.slice(this.i + 1, end);
+    if (body.includes('\\') || body.includes('\n')) this.error('a plain string literal without escapes');
+    this.i = end + 1;
+    return body;
+  }
+
+  /** "(a, b)", "(a,)", "()" and lists alike; "(a)" is not a tuple in Python, so it is rejected. */
+  private sequence(close: string, depth: number): PyValue[] {
+    this.i++;
+    const items: PyValue[] = [];
+    let trailingComma = false;
+    for (;;) {
+      this.skipSpace();
+      if (this.s[this.i] === close) break;
+      items.push(this.value(depth + 1));
+      this.skipSpace();
+      trailingComma = this.s[this.i] === ',';
+      if (trailingComma) this.i++;
+      else if (this.s[this.i] !== close) this.error(`',' or '${close}'`);
+    }
+    if (close === ')' && items.length === 1 && !trailingComma) this.error("a tuple ('(n,)'), not a parenthesized value");
+    this.i++;
+    return items;
+  }
+
+  /** Python int, optionally with Python 2's "L" suffix. Anything float-like is rejected. */
+  private integer(): number {
+    const m = /[-+]?\d+L?/y;
+    m.lastIndex = this.i;
+    const found = m.exec(this.s);
+    if (!found) return this.error('a string, True, False, None, an integer or a tuple');
+    const next = this.s[this.i + found[0].length];
+    if (next === '.' || next === 'e' || next === 'E') this.error('an integer');
+    this.i += found[0].length;
+    return Number(found[0].replace('L', ''));
+  }
+}
+
+function describePy(v: PyValue | undefined): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  if (typeof v === 'string') return `'${v}'`;
+  if (typeof v === 'number') return String(v);
+  if (v instanceof PyList) return `[${v.items.map(describePy).join(', ')}]`;
+  return `(${v.map(describePy).join(', ')}${v.length === 1 ? ',' : ''})`;
+}
+
+// ---- writing -----------------------------------------------------------------------------------
+
+/** The .npy preamble + header for `t`: version 1.0, or 2.0 when the header does not fit in 64 KiB. */
+function npyHeader(t: Tensor): Uint8Array {
+  const dict = `{'descr': '${DTYPE_TO_DESCR[t.dtype]}', 'fortran_order': False, 'shape': ${pyTuple(t.shape)}, }`;
+  for (const [major, preamble] of [[1, 10], [2, 12]] as const) {
+    const unpadded = preamble + dict.length + 1; // +1 for the final '\n'
+    const headerLength = dict.length + 1 + ((ALIGN - (unpadded % ALIGN)) % ALIGN);
+    if (major === 1 && headerLength > 0xffff) continue;
+    const out = new Uint8Array(preamble + headerLength);
+    out.set(MAGIC);
+    out[6] = major;
+    const view = new DataView(out.buffer);
+    if (major === 1) view.setUint16(8, headerLength, true);
+    else view.setUint32(8, headerLength, true);
+    out.fill(0x20, preamble, out.length - 1);
+    out.set(Buffer.from(dict, 'latin1'), preamble);
+    out[out.length - 1] = 0x0a;
+    return out;
+  }
+  return fail('ERR_SHAPE', 'npy header', `at most ${0xffffffff} bytes`, 'more');
+}
+
+/** The complete .npy file for `t` in one buffer. */
+export function encodeNpy(t: Tensor): Uint8Array {
+  checkTensor(t);
+  return concatBytes([npyHeader(t), tensorBytes(t)]);
+}
+
+/** Writes `t` as .npy atomically (temp file in the same directory, then rename), without concatenating in memory. */
+export async function writeNpy(path: string, t: Tensor): Promise<void> {
+  checkTensor(t, path);
+  await writeFileAtomic(path, [npyHeader(t), tensorBytes(t)]);
+}

@@ -1,0 +1,182 @@
+/** Shared tensor type for the file readers/writers, plus small file helpers they all use. */
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { fail, type ErrorCode } from '../errors.js';
+
+export type DType = 'float32' | 'float64' | 'int32' | 'int64' | 'uint8';
+
+export type TensorData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
+
+/** A dense, C-ordered (row-major) array. `data.length` equals the product of `shape` ([] is a scalar). */
+export interface Tensor {
+  dtype: DType;
+  shape: number[];
+  data: TensorData;
+}
+
+export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'int64', 'uint8'];
+
+/** Bytes per element. */
+export const ITEM_SIZE: Readonly<Record<DType, number>> = {
+  float32: 4,
+  float64: 8,
+  int32: 4,
+  int64: 8,
+  uint8: 1,
+};
+
+type TypedArrayCtor =
+  | Float32ArrayConstructor
+  | Float64ArrayConstructor
+  | Int32ArrayConstructor
+  | BigInt64ArrayConstructor
+  | Uint8ArrayConstructor;
+
+const CTORS: Readonly<Record<DType, TypedArrayCtor>> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  uint8: Uint8Array,
+};
+
+/** Product of the dims; every dim must be a non-negative safe integer and the product must stay exact. */
+export function elementCount(shape: readonly number[], what = 'shape', code: ErrorCode = 'ERR_SHAPE'): number {
+  let count = 1;
+  for (const dim of shape) {
+    if (!Number.isSafeInteger(dim) || dim < 0) fail(code, what, 'non-negative integer dimensions', `[${shape.join(', ')}]`);
+    count *= dim;
+    // Checked after each step: a later zero dim must not hide an overflow we already passed.
+    if (count > Number.MAX_SAFE_INTEGER) fail(code, what, `at most ${Number.MAX_SAFE_INTEGER} elements`, `[${shape.join(', ')}]`);
+  }
+  return count;
+}
+
+/**
+ * Typed array of `dtype` over `length` elements of `bytes` starting at `byteOffset` (relative to `bytes`).
+ * A view (no copy) when the absolute offset is aligned to the element size, else a copy.
+ * Assumes a little-endian host (x64, arm64), which is what every format here stores.
+ */
+export function typedView(dtype: DType, bytes: Uint8Array, byteOffset: number, length: number): TensorData {
+  const Ctor = CTORS[dtype];
+  const start = bytes.byteOffset + byteOffset;
+  // The cast only narrows the TS type: SharedArrayBuffer-backed views work the same.
+  if (start % ITEM_SIZE[dtype] === 0) return new Ctor(bytes.buffer as ArrayBuffer, start, length);
+  const copy = new Uint8Array(length * ITEM_SIZE[dtype]);
+  copy.set(bytes.subarray(byteOffset, byteOffset + copy.length));
+  return new Ctor(copy.buffer, 0, length);
+}
+
+/** The tensor's bytes, as a view on its data (no copy). */
+export function tensorBytes(t: Tensor): Uint8Array {
+  return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+}
+
+/** Checks that `t` is self-consistent before it is written: typed array class matches dtype, length matches shape. */
+export function checkTensor(t: Tensor, what = 'tensor'): void {
+  if (!DTYPES.includes(t.dtype)) fail('ERR_DTYPE', `${what}.dtype`, DTYPES.join(' | '), String(t.dtype));
+  const Ctor = CTORS[t.dtype];
+  if (!(t.data instanceof Ctor)) fail('ERR_DTYPE', `${what}.data`, `${Ctor.name} for dtype ${t.dtype}`, t.data?.constructor?.name ?? typeof t.data);
+  const count = elementCount(t.shape, `${what}.shape`);
+  if (t.data.length !== count) fail('ERR_SHAPE', `${what}.data`, `${count} elements for shape [${t.shape.join(', ')}]`, `${t.data.length}`);
+}
+
+/** The data as float32: the same array (no copy) when already float32, else a converted copy. */
+export function toFloat32(t: Tensor): Float32Array {
+  const d = t.data;
+  if (d instanceof Float32Array) return d;
+  const out = new Float32Array(d.length);
+  if (d instanceof BigInt64Array) {
+    for (let i = 0; i < d.length; i++) out[i] = Number(d[i]);
+  } else {
+    out.set(d);
+  }
+  return out;
+}
+
+/** Class labels as int32: int32 as-is (no copy); int64 and uint8 converted. int64 values outside int32 throw ERR_LABEL_RANGE. */
+export function toInt32Labels(t: Tensor, what = 'labels'): Int32Array {
+  const d = t.data;
+  if (d instanceof Int32Array) return d;
+  if (d instanceof Uint8Array) return Int32Array.from(d);
+  if (d instanceof BigInt64Array) {
+    const out = new Int32Array(d.length);
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i];
+      if (v < -2147483648n || v > 2147483647n) fail('ERR_LABEL_RANGE', `${what}[${i}]`, 'a value within int32 range', String(v));
+      out[i] = Number(v);
+    }
+    return out;
+  }
+  return fail('ERR_DTYPE', what, 'int32, int64 or uint8 labels', t.dtype);
+}
+
+// ---- file helpers ------------------------------------------------------------------------------
+
+// fs reads and writes are capped near 2 GiB per call, so big files go in chunks.
+const IO_CHUNK = 1 << 30;
+
+/** Reads exactly `target.length` bytes at `position`; a short read (file shrank) is a format error. */
+export async function readExactly(
+  handle: FileHandle,
+  target: Uint8Array,
+  position: number,
+  what: string,
+): Promise<void> {
+  let done = 0;
+  while (done < target.length) {
+    const n = Math.min(IO_CHUNK, target.length - done);
+    const { bytesRead } = await handle.read(target, done, n, position + done);
+    if (bytesRead === 0) fail('ERR_FILE_FORMAT', what, `${target.length} bytes at offset ${position}`, `end of file after ${done}`);
+    done += bytesRead;
+  }
+}
+
+/** Whole file in one fresh buffer (byteOffset 0, so typed views on it are aligned). Works past readFile's 2 GiB cap. */
+export async function readFileBytes(path: string): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const bytes = new Uint8Array(size);
+    await readExactly(handle, bytes, 0, path);
+    return bytes;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes `chunks` to a temp file next to `path`, syncs it, then renames it over `path`: readers never see a half file. */
+export async function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(tmp, 'wx');
+  try {
+    let position = 0;
+    for (const chunk of chunks) {
+      for (let off = 0; off < chunk.length; ) {
+        const n = Math.min(IO_CHUNK, chunk.length - off);
+        const { bytesWritten } = await handle.write(chunk, off, n, position);
+        off += bytesWritten;
+        position += bytesWritten;
+      }
+    }
+    await handle.sync();
+    await handle.close();
+    await rename(tmp, path);
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Concatenates chunks into one buffer. */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
