@@ -11,5 +11,6 @@ Napi::Value Backends(const Napi::CallbackInfo& info);
 Napi::Value BlasInfo(const Napi::CallbackInfo& info);
 Napi::Value SetThreads(const Napi::CallbackInfo& info);
 Napi::Value ClassStats(const Napi::CallbackInfo& info);
+Napi::Value NcMetricsBinding(const Napi::CallbackInfo& info);
 
 }  // namespace ncod::binding

@@ -6,38 +6,18 @@
 #include <string>
 
 #include "checks.h"
+#include "chunks.h"
 #include "error.h"
 
 namespace ncod {
 
 namespace {
 
-// Large enough to amortise kernel launches and transfers, small enough for prompt cancellation.
-constexpr size_t kChunkBytes = size_t(32) << 20;
-
-// Calls fn(chunk) over consecutive chunks of rows, checking for cancellation and reporting progress
-// linearly from progress_from to progress_to.
-template <typename Fn>
-void for_each_chunk(const LabelledRows& data, const RunContext& context, double progress_from,
-                    double progress_to, Fn&& fn) {
-  const size_t step = rows_per_chunk(data.dim, kChunkBytes);
-  for (size_t start = 0; start < data.rows; start += step) {
-    context.throw_if_cancelled();
-    const size_t rows = std::min(step, data.rows - start);
-    fn(LabelledRows{data.x + start * data.dim, data.y + start, rows, data.dim});
-    context.progress(progress_from + (progress_to - progress_from) * double(start + rows) / double(data.rows));
-  }
-}
-
 bool all_finite(const std::vector<double>& values) {
   return std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); });
 }
 
 }  // namespace
-
-size_t rows_per_chunk(size_t dim, size_t bytes) {
-  return std::max<size_t>(1, bytes / (std::max<size_t>(dim, 1) * sizeof(float)));
-}
 
 ClassStats compute_class_stats(Backend& backend, const LabelledRows& data, const ClassStatsOptions& options,
                                const RunContext& context) {
@@ -53,12 +33,12 @@ ClassStats compute_class_stats(Backend& backend, const LabelledRows& data, const
   stats.sums.assign(C * d, 0.0);
 
   const double sums_end = options.with_scatter ? 0.5 : 1.0;
-  for_each_chunk(data, context, 0.0, sums_end, [&](const LabelledRows& chunk) {
+  for_each_chunk(data, context, 0.0, sums_end, [&](const LabelledRows& chunk, size_t) {
     backend.accumulate_class_sums(chunk, C, stats.counts.data(), stats.sums.data());
   });
   // A float64 sum of finite float32 values cannot overflow, so a non-finite sum means a non-finite input:
   // only then pay for the scan that finds it.
-  if (!all_finite(stats.sums)) check_finite("features", data.x, data.rows, d);
+  if (!all_finite(stats.sums)) check_finite(options.what, data.x, data.rows, d);
 
   stats.means.assign(C * d, std::numeric_limits<double>::quiet_NaN());
   for (size_t c = 0; c < C; ++c) {
@@ -71,8 +51,11 @@ ClassStats compute_class_stats(Backend& backend, const LabelledRows& data, const
 
   if (options.with_scatter) {
     stats.scatter.assign(d * d, 0.0);
-    for_each_chunk(data, context, sums_end, 1.0, [&](const LabelledRows& chunk) {
-      backend.accumulate_within_scatter(chunk, C, stats.means.data(), stats.scatter.data());
+    CentredRequest request;
+    request.means = stats.means.data();
+    request.scatter = stats.scatter.data();
+    for_each_chunk(data, context, sums_end, 1.0, [&](const LabelledRows& chunk, size_t) {
+      backend.accumulate_centred(chunk, C, request);
     });
   }
   return stats;

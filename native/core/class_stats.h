@@ -13,6 +13,7 @@ struct ClassStatsOptions {
   size_t num_classes = 0;
   bool with_scatter = false;        // the d×d scatter costs O(N·d²); means alone are bandwidth-bound
   bool allow_empty_classes = false; // otherwise a class without samples is ERR_EMPTY_CLASS
+  const char* what = "features";    // names the input in error messages
 };
 
 struct ClassStats {
@@ -26,8 +27,5 @@ struct ClassStats {
 
 ClassStats compute_class_stats(Backend& backend, const LabelledRows& data, const ClassStatsOptions& options,
                                const RunContext& context);
-
-// Rows per chunk so that a chunk of float32 rows stays near `bytes`; at least one row.
-size_t rows_per_chunk(size_t dim, size_t bytes);
 
 }  // namespace ncod

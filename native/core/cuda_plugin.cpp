@@ -47,13 +47,33 @@ class CudaPluginBackend final : public Backend {
     }
   }
 
-  void accumulate_within_scatter(const LabelledRows& rows, size_t num_classes, const double* means,
-                                 double* scatter) override {
-    char err[512] = {0};
-    if (api_->accumulate_within_scatter(rows.x, rows.y, rows.rows, rows.dim, num_classes, means, scatter, err,
-                                        sizeof err) != 0) {
-      raise("accumulate_within_scatter", err);
+  void accumulate_centred(const LabelledRows& rows, size_t num_classes, const CentredRequest& request) override {
+    if (request.argmax.size() > NCOD_CUDA_MAX_ARGMAX) {
+      fail(ErrorCode::InvalidArgument, "argmax blocks", "at most " + std::to_string(NCOD_CUDA_MAX_ARGMAX),
+           std::to_string(request.argmax.size()));
     }
+    ncod_cuda_centred_request c{};
+    c.means = request.means;
+    c.scatter = request.scatter;
+    c.class_sq_norms = request.class_sq_norms;
+    c.basis = request.basis;
+    c.basis_cols = request.basis_cols;
+    c.projection_sq_sums = request.projection_sq_sums;
+    c.sq_cols = request.sq_cols;
+    c.num_argmax = request.argmax.size();
+    for (size_t k = 0; k < request.argmax.size(); ++k) {
+      const ArgmaxBlock& b = request.argmax[k];
+      c.argmax[k] = ncod_cuda_argmax{b.offset, b.classes, b.scale, b.table, b.out};
+    }
+    char err[512] = {0};
+    if (api_->accumulate_centred(rows.x, rows.y, rows.rows, rows.dim, num_classes, &c, err, sizeof err) != 0) {
+      raise("accumulate_centred", err);
+    }
+  }
+
+  void gram(const double* a, size_t m, const double* b, size_t n, size_t k, double* out) override {
+    char err[512] = {0};
+    if (api_->gram(a, m, b, n, k, out, err, sizeof err) != 0) raise("gram", err);
   }
 
  private:

@@ -21,6 +21,13 @@ class RunContext {
   void throw_if_cancelled() const {
     if (cancel_requested()) throw Error(ErrorCode::Aborted, "the operation was aborted");
   }
+  // A context for one stage of a longer computation: its progress 0..1 maps onto from..to here.
+  RunContext stage(double from, double to) const {
+    if (!on_progress_) return RunContext(cancel_flag_, nullptr);
+    auto parent = on_progress_;
+    return RunContext(cancel_flag_, [parent, from, to](double f) { parent(from + (to - from) * f); });
+  }
+
   // fraction in [0, 1]; the binding throttles delivery to JS.
   void progress(double fraction) const {
     if (on_progress_) on_progress_(fraction);

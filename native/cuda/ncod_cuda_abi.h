@@ -12,7 +12,32 @@
 extern "C" {
 #endif
 
-#define NCOD_CUDA_ABI_VERSION 1
+#define NCOD_CUDA_ABI_VERSION 2
+
+#define NCOD_CUDA_MAX_ARGMAX 4
+
+/* out[i] = argmax_c scale·P[i, offset + c] + table[y_i·classes + c] over c < classes (first maximum wins). */
+typedef struct ncod_cuda_argmax {
+  size_t offset;
+  size_t classes;
+  double scale;
+  const double* table; /* classes × classes, host */
+  int32_t* out;        /* one int32 per row of the call, host */
+} ncod_cuda_argmax;
+
+/* What accumulate_centred computes from the centred rows z_i = x_i − means[y_i]; NULL / 0 skips an output.
+ * Every output is host memory and is ADDED to (+=), except argmax outputs, which are written. */
+typedef struct ncod_cuda_centred_request {
+  const double* means;          /* C×d float64 */
+  double* scatter;              /* d×d float64, += ZᵀZ (full symmetric) */
+  double* class_sq_norms;       /* C, += Σ_{y_i=c} ‖z_i‖² */
+  const float* basis;           /* d×p row-major float32: P = Z·basis computed in float32 from the float64 z */
+  size_t basis_cols;            /* p */
+  double* projection_sq_sums;   /* sq_cols, += Σ_i P_ik² for k < sq_cols */
+  size_t sq_cols;
+  size_t num_argmax;            /* ≤ NCOD_CUDA_MAX_ARGMAX */
+  ncod_cuda_argmax argmax[NCOD_CUDA_MAX_ARGMAX];
+} ncod_cuda_centred_request;
 
 typedef struct ncod_cuda_api {
   int abi_version;
@@ -29,10 +54,12 @@ typedef struct ncod_cuda_api {
   int (*accumulate_class_sums)(const float* x, const int32_t* y, size_t rows, size_t d, size_t num_classes,
                                double* counts, double* sums, char* err, size_t errlen);
 
-  /* scatter += Σ_i (x_i − means[y_i]) (x_i − means[y_i])ᵀ, a full symmetric d×d float64 host matrix.
-   * means: C×d float64 host memory. */
-  int (*accumulate_within_scatter)(const float* x, const int32_t* y, size_t rows, size_t d, size_t num_classes,
-                                   const double* means, double* scatter, char* err, size_t errlen);
+  /* One pass over rows centred at their class means; see ncod_cuda_centred_request. x, y as above. */
+  int (*accumulate_centred)(const float* x, const int32_t* y, size_t rows, size_t d, size_t num_classes,
+                            const ncod_cuda_centred_request* request, char* err, size_t errlen);
+
+  /* out (m×n) = A Bᵀ for row-major float64 host matrices A (m×k) and B (n×k). */
+  int (*gram)(const double* a, size_t m, const double* b, size_t n, size_t k, double* out, char* err, size_t errlen);
 
   /* Frees device memory and handles. */
   void (*shutdown)(void);

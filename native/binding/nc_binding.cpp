@@ -1,0 +1,102 @@
+// ncMetrics(features, labels, rows, dim, numClasses, weights|null, bias|null, oodFeatures|null, oodRows,
+//           weightedGlobalMean, rankTolerance, backend, cancelFlag, onProgress) -> Promise<metrics object>
+#include <cmath>
+#include <memory>
+
+#include "../core/backend.h"
+#include "../core/checks.h"
+#include "../core/nc_metrics.h"
+#include "bindings.h"
+#include "convert.h"
+#include "js_errors.h"
+#include "promise_worker.h"
+
+namespace ncod::binding {
+
+namespace {
+
+const float* optional_float32(Napi::Env env, Napi::Value value, const char* what, size_t expected_length,
+                              const std::string& expected) {
+  if (value.IsNull() || value.IsUndefined()) return nullptr;
+  auto view = float32_array(env, value, what);
+  if (view.length != expected_length) fail(ErrorCode::Shape, what, expected, std::to_string(view.length) + " elements");
+  return view.data;
+}
+
+Napi::Object to_js(Napi::Env env, const NcMetrics& m) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("n", double(m.n));
+  out.Set("dim", double(m.dim));
+  out.Set("classes", double(m.classes));
+  out.Set("rank", double(m.rank));
+  const std::pair<const char*, double> values[] = {
+      {"nc1", m.nc1},
+      {"nc1_quotient", m.nc1_quotient},
+      {"nc1_cdnv", m.nc1_cdnv},
+      {"nc2_equinorm_means", m.nc2_equinorm_means},
+      {"nc2_equiangularity_means", m.nc2_equiangularity_means},
+      {"nc2_etf_error_means", m.nc2_etf_error_means},
+      {"nc2_equinorm_weights", m.nc2_equinorm_weights},
+      {"nc2_etf_error_weights", m.nc2_etf_error_weights},
+      {"nc3_self_duality", m.nc3_self_duality},
+      {"nc3_papyan", m.nc3_papyan},
+      {"nc4_ncc_agreement", m.nc4_ncc_agreement},
+      {"nc4_bias_relation", m.nc4_bias_relation},
+      {"nc5_ood_orthogonality", m.nc5_ood_orthogonality},
+  };
+  // Metrics that need inputs that were not given are null, not NaN, so JSON stays valid.
+  for (const auto& [key, value] : values) out.Set(key, std::isnan(value) ? env.Null() : Napi::Number::New(env, value));
+  return out;
+}
+
+}  // namespace
+
+Napi::Value NcMetricsBinding(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    check_arity(info, 14, "ncMetrics");
+    auto features = float32_array(env, info[0], "features");
+    auto labels = int32_array(env, info[1], "labels");
+    const size_t rows = count(env, info[2], "rows");
+    const size_t dim = count(env, info[3], "dim");
+    const size_t C = count(env, info[4], "numClasses", size_t(1) << 20);
+    check_matrix_length("features", features.length, rows, dim);
+    if (labels.length != rows) {
+      fail(ErrorCode::Shape, "labels", std::to_string(rows) + " labels (one per row)", std::to_string(labels.length));
+    }
+    NcInputs in;
+    in.data = LabelledRows{features.data, labels.data, rows, dim};
+    in.num_classes = C;
+    const std::string cxd = std::to_string(C) + " × " + std::to_string(dim) + " elements (numClasses × dim)";
+    in.weights = optional_float32(env, info[5], "weights", C * dim, cxd);
+    in.bias = optional_float32(env, info[6], "bias", C, std::to_string(C) + " elements (numClasses)");
+    const size_t ood_rows = count(env, info[8], "oodRows");
+    if (!info[7].IsNull() && !info[7].IsUndefined()) {
+      auto ood = float32_array(env, info[7], "oodFeatures");
+      check_matrix_length("oodFeatures", ood.length, ood_rows, dim);
+      in.ood = ood.data;
+      in.ood_rows = ood_rows;
+    }
+    in.weighted_global_mean = boolean(env, info[9], "weightedGlobalMean");
+    if (!info[10].IsNumber()) throw_error(env, ErrorCode::InvalidArgument, "rankTolerance: expected a number");
+    in.rank_tolerance = info[10].As<Napi::Number>().DoubleValue();
+    if (!(in.rank_tolerance < 1)) {
+      fail(ErrorCode::InvalidArgument, "rankTolerance", "a number below 1 (negative for the default)",
+           std::to_string(in.rank_tolerance));
+    }
+    const auto kind = static_cast<BackendKind>(count(env, info[11], "backend", 1));
+    const int32_t* cancel = cancel_flag(env, info[12], "cancelFlag");
+    Napi::Function on_progress = optional_function(env, info[13], "onProgress");
+    check_nc_inputs(in);
+
+    auto result = std::make_shared<NcMetrics>();
+    return PromiseWorker::Start(
+        env, "ncod.ncMetrics", {info[0], info[1], info[5], info[6], info[7], info[12]}, cancel, on_progress,
+        [result, in, kind](const RunContext& context) {
+          *result = compute_nc_metrics(get_backend(kind), in, context);
+        },
+        [result](Napi::Env env) -> Napi::Value { return to_js(env, *result); });
+  });
+}
+
+}  // namespace ncod::binding

@@ -1,0 +1,44 @@
+// The plugin's only view of cuBLAS. blas_cublas.cpp is the one file that includes cublas_v2.h; everything else
+// (plugin.cpp in particular) builds against this header with the CUDA runtime headers alone.
+#ifndef NCOD_CUDA_BLAS_H
+#define NCOD_CUDA_BLAS_H
+
+#include <cuda_runtime_api.h>  // cudaStream_t
+
+#include <string>
+
+namespace ncod::cuda {
+
+// Owns one cuBLAS handle bound to one stream. Not thread-safe on its own: the plugin serialises all use with its
+// mutex. Methods return true on success, or false with a "what failed: <cuBLAS status string>" message in err.
+class Blas {
+ public:
+  Blas() = default;
+  ~Blas();  // calls destroy()
+  Blas(const Blas&) = delete;
+  Blas& operator=(const Blas&) = delete;
+
+  // Creates the handle on the current device, binds it to stream and selects host pointer mode (alpha/beta are host
+  // scalars). Calling it again while a handle exists only re-binds the stream.
+  bool create(cudaStream_t stream, std::string& err);
+
+  // Destroys the handle, if any. Safe to call repeatedly.
+  void destroy() noexcept;
+
+  bool valid() const noexcept { return handle_ != nullptr; }
+
+  // C = A·Aᵀ + beta·C on the stream, touching only the UPPER triangle of C (cublasDsyrk, CUBLAS_FILL_MODE_UPPER,
+  // CUBLAS_OP_N, alpha = 1). Column-major: A is n×k with leading dimension lda >= n, C is n×n with ldc >= n, both
+  // device pointers. beta == 0 means C is not read (it may hold NaN poison). Requires n >= 1 and k >= 1.
+  //
+  // For a row-major rows×d matrix z (which is column-major d×rows with leading dimension d), pass n = d, k = rows,
+  // lda = d to get C += zᵀz.
+  bool dsyrk_accumulate(int n, int k, const double* a, int lda, double beta, double* c, int ldc, std::string& err);
+
+ private:
+  void* handle_ = nullptr;  // a cublasHandle_t, kept opaque so this header needs no cuBLAS types
+};
+
+}  // namespace ncod::cuda
+
+#endif  // NCOD_CUDA_BLAS_H
