@@ -50,3 +50,43 @@ export interface NativeBinding {
     onProgress: ((fraction: number) => void) | undefined,
   ): Promise<RawClassStats>;
 }
+
+export interface RawNcMetrics {
+  n: number;
+  dim: number;
+  classes: number;
+  /** Numerical rank of Σ_B (of the centred class means) used for NC1. */
+  rank: number;
+  nc1: number | null;
+  nc1_quotient: number;
+  nc1_cdnv: number;
+  nc2_equinorm_means: number;
+  nc2_equiangularity_means: number;
+  nc2_etf_error_means: number;
+  nc2_equinorm_weights: number | null;
+  nc2_etf_error_weights: number | null;
+  nc3_self_duality: number | null;
+  nc3_papyan: number | null;
+  nc4_ncc_agreement: number | null;
+  nc4_bias_relation: number | null;
+  nc5_ood_orthogonality: number | null;
+}
+
+export interface NativeBinding {
+  ncMetrics(
+    features: Float32Array,
+    labels: Int32Array,
+    rows: number,
+    dim: number,
+    numClasses: number,
+    weights: Float32Array | null,
+    bias: Float32Array | null,
+    oodFeatures: Float32Array | null,
+    oodRows: number,
+    weightedGlobalMean: boolean,
+    rankTolerance: number,
+    backend: BackendId,
+    cancelFlag: Int32Array | undefined,
+    onProgress: ((fraction: number) => void) | undefined,
+  ): Promise<RawNcMetrics>;
+}

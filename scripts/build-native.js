@@ -30,8 +30,10 @@ export function buildNative(extraArgs = []) {
   }
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
   const jobs = String(Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
-  const args = [cmakeJs, 'compile', '--directory', root, '--out', path.join(root, 'build'), '--parallel', jobs, ...extraArgs];
-  const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+  const common = ['--directory', root, '--out', path.join(root, 'build')];
+  // Configure every time so options such as --CDNCOD_CUDA_COMPILE_CHECK=ON reach an existing build folder.
+  const run = (command, args) => spawnSync(process.execPath, [cmakeJs, command, ...common, ...args], { cwd: root, stdio: 'inherit' });
+  const result = run('configure', extraArgs).status === 0 ? run('build', ['--parallel', jobs, ...extraArgs]) : { status: 1 };
   if (result.status !== 0) {
     throw new Error(
       'cmake-js failed to build the ncod addon. Look above for the first error; the usual causes are a missing ' +

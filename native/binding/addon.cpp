@@ -89,6 +89,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   set_cuda_plugin_directory(addon_directory());
+  get_backend(BackendKind::Cpu);  // sets up the CPU backend (and its BLAS threading) before any call
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("version", Napi::Function::New(env, Version, "version"));
   exports.Set("backends", Napi::Function::New(env, Backends, "backends"));

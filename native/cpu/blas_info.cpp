@@ -20,9 +20,7 @@ BlasInfo blas_info() {
   return info;
 }
 
-void set_cpu_threads(int threads) {
-  openblas_set_num_threads(threads);
-  omp_set_num_threads(threads);
-}
+// OpenBLAS stays single-threaded (see cpu_backend.cpp): the threads are ncod's own, over rows.
+void set_cpu_threads(int threads) { omp_set_num_threads(threads); }
 
 }  // namespace ncod

@@ -9,7 +9,7 @@ struct BlasInfo {
   std::string library;   // e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64"
   std::string core;      // the kernel set OpenBLAS picked for this CPU
   std::string threading; // "pthreads", "openmp" or "sequential"
-  int blas_threads;      // threads OpenBLAS uses for one call
+  int blas_threads;      // threads OpenBLAS uses for one call (1: ncod splits rows across its own threads)
   int openmp_threads;    // threads ncod's own OpenMP loops use
 };
 

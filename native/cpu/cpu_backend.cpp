@@ -1,4 +1,9 @@
-// The CPU backend: OpenMP loops for the reductions, OpenBLAS for the matrix products.
+// The CPU backend: rows split across OpenMP threads, each with private float64 accumulators summed in a
+// fixed order (reproducible for a given thread count), and single-threaded OpenBLAS calls inside.
+//
+// Why OpenBLAS runs single-threaded: its pthreads build shuts its thread pool down from a pthread_atfork
+// handler, so a process that spawns a child (Node's child_process) while a threaded BLAS call is running on
+// another thread hangs that call forever. ncod parallelises over rows itself and never uses that pool.
 #include <cblas.h>
 #include <omp.h>
 
@@ -14,8 +19,8 @@ namespace {
 
 // Below this many elements a parallel region costs more than it saves.
 constexpr size_t kParallelMinElements = size_t(1) << 16;
-// Rows centred at a time (float64): large enough for BLAS efficiency, small enough for cache.
-constexpr size_t kCentredBlockBytes = size_t(8) << 20;
+// Rows centred at a time per thread (float64): a BLAS-friendly block that stays in cache.
+constexpr size_t kCentredBlockBytes = size_t(2) << 20;
 
 // The loop is bandwidth-bound only when the float→double adds are wide: an AVX2 clone is picked at load
 // time on CPUs that have it, while the default clone keeps prebuilt binaries portable.
@@ -33,20 +38,121 @@ void add_rows_to_class_sums(const LabelledRows& rows, size_t begin, size_t end, 
   }
 }
 
+// Threads worth using for `rows` rows of `dim` columns.
+int threads_for(size_t rows, size_t dim, size_t min_rows_per_thread) {
+  if (rows * dim < kParallelMinElements) return 1;
+  const size_t by_rows = std::max<size_t>(1, rows / min_rows_per_thread);
+  return static_cast<int>(std::min<size_t>(static_cast<size_t>(omp_get_max_threads()), by_rows));
+}
+
+// Per-thread scratch and partial results of one accumulate_centred call.
+struct CentredScratch {
+  CentredScratch(size_t block, size_t d, size_t p, size_t C, const CentredRequest& request)
+      : z(block * d),
+        z32(p > 0 ? block * d : 0),
+        projections(block * p),
+        upper(request.scatter ? d * d : 0, 0.0),
+        class_sq_norms(request.class_sq_norms ? C : 0, 0.0),
+        projection_sq_sums(request.sq_cols, 0.0) {}
+  std::vector<double> z;                   // centred rows, float64
+  std::vector<float> z32;                  // the same rows in float32 for the projection product
+  std::vector<float> projections;          // block × p
+  std::vector<double> upper;               // partial scatter, upper triangle
+  std::vector<double> class_sq_norms;      // partial Σ‖z‖² per class
+  std::vector<double> projection_sq_sums;  // partial Σ P_ik²
+};
+
+void centre_rows(const LabelledRows& rows, const double* means, double* z) {
+  const size_t d = rows.dim;
+  for (size_t i = 0; i < rows.rows; ++i) {
+    const float* x = rows.x + i * d;
+    const double* mu = means + static_cast<size_t>(rows.y[i]) * d;
+    double* zi = z + i * d;
+    for (size_t j = 0; j < d; ++j) zi[j] = double(x[j]) - mu[j];
+  }
+}
+
+void add_class_sq_norms(const LabelledRows& rows, const double* z, double* out) {
+  const size_t d = rows.dim;
+  for (size_t i = 0; i < rows.rows; ++i) {
+    const double* zi = z + i * d;
+    double s = 0;
+    for (size_t j = 0; j < d; ++j) s += zi[j] * zi[j];
+    out[rows.y[i]] += s;
+  }
+}
+
+// out[i] = argmax_c scale·P[i, offset + c] + table[y_i·C + c]; the first maximum wins.
+void argmax_rows(const LabelledRows& rows, const ArgmaxBlock& blk, const float* P, size_t p, int32_t* out) {
+  const size_t C = blk.classes;
+  for (size_t i = 0; i < rows.rows; ++i) {
+    const double* offsets = blk.table + static_cast<size_t>(rows.y[i]) * C;
+    const float* scores = P + i * p + blk.offset;
+    size_t best = 0;
+    double best_score = -std::numeric_limits<double>::infinity();
+    for (size_t c = 0; c < C; ++c) {
+      const double score = blk.scale * double(scores[c]) + offsets[c];
+      if (score > best_score) {
+        best_score = score;
+        best = c;
+      }
+    }
+    out[i] = static_cast<int32_t>(best);
+  }
+}
+
+// The work of accumulate_centred on one block of rows, into one thread's scratch.
+void centred_block(const LabelledRows& part, size_t first_row, const CentredRequest& request, CentredScratch& s) {
+  const size_t d = part.dim, n = part.rows, p = request.basis_cols;
+  centre_rows(part, request.means, s.z.data());
+  if (request.class_sq_norms) add_class_sq_norms(part, s.z.data(), s.class_sq_norms.data());
+  if (request.scatter) {
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, int(d), int(n), 1.0, s.z.data(), int(d), 1.0, s.upper.data(),
+                int(d));
+  }
+  if (p == 0) return;
+  // Centring happened in float64, so the float32 copy is accurate relative to ‖z‖ (no cancellation left).
+  for (size_t k = 0; k < n * d; ++k) s.z32[k] = static_cast<float>(s.z[k]);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(n), int(p), int(d), 1.0f, s.z32.data(), int(d),
+              request.basis, int(p), 0.0f, s.projections.data(), int(p));
+  const float* P = s.projections.data();
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t k = 0; k < request.sq_cols; ++k) {
+      const double v = P[i * p + k];
+      s.projection_sq_sums[k] += v * v;
+    }
+  }
+  for (const ArgmaxBlock& blk : request.argmax) argmax_rows(part, blk, P, p, blk.out + first_row);
+}
+
+void add_into(const std::vector<double>& from, double* to) {
+  for (size_t k = 0; k < from.size(); ++k) to[k] += from[k];
+}
+
+void add_symmetric_from_upper(const double* upper, size_t d, double* scatter) {
+  for (size_t a = 0; a < d; ++a) {
+    scatter[a * d + a] += upper[a * d + a];
+    for (size_t b = a + 1; b < d; ++b) {
+      scatter[a * d + b] += upper[a * d + b];
+      scatter[b * d + a] += upper[a * d + b];
+    }
+  }
+}
+
 class CpuBackend final : public Backend {
  public:
+  CpuBackend() { openblas_set_num_threads(1); }
+
   std::string name() const override { return "cpu"; }
 
   void accumulate_class_sums(const LabelledRows& rows, size_t num_classes, double* counts,
                              double* sums) override {
-    const size_t width = num_classes * (rows.dim + 1);  // sums then counts, per thread
-    const int threads = std::min<size_t>(omp_get_max_threads(), std::max<size_t>(1, rows.rows / 64));
-    if (threads <= 1 || rows.rows * rows.dim < kParallelMinElements) {
+    const int threads = threads_for(rows.rows, rows.dim, 64);
+    if (threads <= 1) {
       add_rows_to_class_sums(rows, 0, rows.rows, counts, sums);
       return;
     }
-    // Each thread owns a private float64 accumulator: no atomics, and the result does not depend on
-    // scheduling, so a run is reproducible for a given thread count.
+    const size_t width = num_classes * (rows.dim + 1);  // sums then counts, per thread
     std::vector<double> partial(static_cast<size_t>(threads) * width, 0.0);
 #pragma omp parallel num_threads(threads)
     {
@@ -66,110 +172,31 @@ class CpuBackend final : public Backend {
 
   void accumulate_centred(const LabelledRows& rows, size_t num_classes, const CentredRequest& request) override {
     const size_t d = rows.dim;
-    const size_t p = request.basis_cols;
-    const size_t block = std::max<size_t>(1, kCentredBlockBytes / (d * sizeof(double)));
-    CentredBuffers buffers(std::min(block, rows.rows), d, p, request.scatter != nullptr);
-    for (size_t start = 0; start < rows.rows; start += block) {
-      const size_t count = std::min(block, rows.rows - start);
-      const LabelledRows part{rows.x + start * d, rows.y + start, count, d};
-      centre_rows(part, request.means, buffers.z.data());
-      if (request.class_sq_norms) add_class_sq_norms(part, buffers.z.data(), num_classes, request.class_sq_norms);
-      if (request.scatter) {
-        // upper += Zᵀ Z (row-major, upper triangle only); mirrored once at the end.
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, int(d), int(count), 1.0, buffers.z.data(), int(d), 1.0,
-                    buffers.upper.data(), int(d));
-      }
-      if (p > 0) project(part, request, buffers, start);
+    const size_t block = std::max<size_t>(16, kCentredBlockBytes / (d * sizeof(double)));
+    const size_t blocks = (rows.rows + block - 1) / block;
+    const int threads = std::min<int>(threads_for(rows.rows, d, block), static_cast<int>(blocks));
+    std::vector<CentredScratch> scratch;
+    scratch.reserve(threads);
+    for (int t = 0; t < threads; ++t) {
+      scratch.emplace_back(std::min(block, rows.rows), d, request.basis_cols, num_classes, request);
     }
-    if (request.scatter) add_symmetric_from_upper(buffers.upper.data(), d, request.scatter);
+    // Static schedule: thread t always gets the same blocks, so partial sums and their order are fixed.
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (size_t b = 0; b < blocks; ++b) {
+      const size_t start = b * block;
+      const LabelledRows part{rows.x + start * d, rows.y + start, std::min(block, rows.rows - start), d};
+      centred_block(part, start, request, scratch[omp_get_thread_num()]);
+    }
+    for (const CentredScratch& s : scratch) {
+      if (request.scatter) add_symmetric_from_upper(s.upper.data(), d, request.scatter);
+      if (request.class_sq_norms) add_into(s.class_sq_norms, request.class_sq_norms);
+      add_into(s.projection_sq_sums, request.projection_sq_sums);
+    }
   }
 
   void gram(const double* a, size_t m, const double* b, size_t n, size_t k, double* out) override {
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(n), int(k), 1.0, a, int(k), b, int(k), 0.0, out,
                 int(n));
-  }
-
- private:
-  struct CentredBuffers {
-    CentredBuffers(size_t rows, size_t d, size_t p, bool scatter)
-        : z(rows * d), z32(p > 0 ? rows * d : 0), projections(rows * p), upper(scatter ? d * d : 0, 0.0) {}
-    std::vector<double> z;            // centred rows, float64
-    std::vector<float> z32;           // the same rows rounded to float32 for the projection GEMM
-    std::vector<float> projections;   // rows × p
-    std::vector<double> upper;        // scatter accumulator, upper triangle
-  };
-
-  static void centre_rows(const LabelledRows& rows, const double* means, double* z) {
-    const size_t d = rows.dim;
-#pragma omp parallel for schedule(static) if (rows.rows * d >= kParallelMinElements)
-    for (size_t i = 0; i < rows.rows; ++i) {
-      const float* x = rows.x + i * d;
-      const double* mu = means + static_cast<size_t>(rows.y[i]) * d;
-      double* zi = z + i * d;
-      for (size_t j = 0; j < d; ++j) zi[j] = double(x[j]) - mu[j];
-    }
-  }
-
-  static void add_class_sq_norms(const LabelledRows& rows, const double* z, size_t num_classes, double* out) {
-    // Serial: O(rows·d) next to the O(rows·d·p) product, and the summation order stays fixed.
-    (void)num_classes;
-    const size_t d = rows.dim;
-    for (size_t i = 0; i < rows.rows; ++i) {
-      const double* zi = z + i * d;
-      double s = 0;
-      for (size_t j = 0; j < d; ++j) s += zi[j] * zi[j];
-      out[rows.y[i]] += s;
-    }
-  }
-
-  static void project(const LabelledRows& rows, const CentredRequest& request, CentredBuffers& buffers,
-                      size_t row_offset) {
-    const size_t d = rows.dim;
-    const size_t p = request.basis_cols;
-    const size_t n = rows.rows;
-    // Centring happened in float64, so the float32 copy is accurate relative to ‖z‖ (no cancellation left).
-    for (size_t k = 0; k < n * d; ++k) buffers.z32[k] = static_cast<float>(buffers.z[k]);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(n), int(p), int(d), 1.0f, buffers.z32.data(), int(d),
-                request.basis, int(p), 0.0f, buffers.projections.data(), int(p));
-    const float* P = buffers.projections.data();
-    for (size_t i = 0; i < n; ++i) {
-      for (size_t k = 0; k < request.sq_cols; ++k) {
-        const double v = P[i * p + k];
-        request.projection_sq_sums[k] += v * v;
-      }
-    }
-    argmax_blocks(rows, request, P, row_offset);
-  }
-
-  static void argmax_blocks(const LabelledRows& rows, const CentredRequest& request, const float* P, size_t row_offset) {
-    const size_t p = request.basis_cols;
-    for (const ArgmaxBlock& blk : request.argmax) {
-      const size_t C = blk.classes;
-      for (size_t i = 0; i < rows.rows; ++i) {
-        const double* offsets = blk.table + static_cast<size_t>(rows.y[i]) * C;
-        const float* scores = P + i * p + blk.offset;
-        size_t best = 0;
-        double best_score = -std::numeric_limits<double>::infinity();
-        for (size_t c = 0; c < C; ++c) {
-          const double score = blk.scale * double(scores[c]) + offsets[c];
-          if (score > best_score) {
-            best_score = score;
-            best = c;
-          }
-        }
-        blk.out[row_offset + i] = static_cast<int32_t>(best);
-      }
-    }
-  }
-
-  static void add_symmetric_from_upper(const double* upper, size_t d, double* scatter) {
-    for (size_t a = 0; a < d; ++a) {
-      scatter[a * d + a] += upper[a * d + a];
-      for (size_t b = a + 1; b < d; ++b) {
-        scatter[a * d + b] += upper[a * d + b];
-        scatter[b * d + a] += upper[a * d + b];
-      }
-    }
   }
 };
 

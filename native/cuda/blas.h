@@ -35,6 +35,15 @@ class Blas {
   // lda = d to get C += zᵀz.
   bool dsyrk_accumulate(int n, int k, const double* a, int lda, double beta, double* c, int ldc, std::string& err);
 
+  enum class Op { N, T };  // CUBLAS_OP_N / CUBLAS_OP_T
+
+  // C = op(A)·op(B) (alpha = 1, beta = 0: C is not read), column-major, on the stream. C is m×n (ldc >= m),
+  // op(A) is m×k, op(B) is k×n; requires m, n, k >= 1. sgemm uses cuBLAS's default math mode (no TF32).
+  bool sgemm(Op ta, Op tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc,
+             std::string& err);
+  bool dgemm(Op ta, Op tb, int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c,
+             int ldc, std::string& err);
+
  private:
   void* handle_ = nullptr;  // a cublasHandle_t, kept opaque so this header needs no cuBLAS types
 };

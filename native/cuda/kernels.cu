@@ -1,6 +1,7 @@
 // ncod CUDA kernels and their host launchers. CUDA runtime only (no cuBLAS here; see blas.h).
 //
-// Conventions: x is rows×d float32 row-major, y is rows int32, every other buffer is float64. Index math is size_t
+// Conventions: x is rows×d float32 row-major, y is rows int32; accumulators and centred rows are float64, the
+// projection inputs/outputs (z32, P) float32, argmax outputs int32; all row-major. Index math is size_t
 // everywhere a product of sizes appears (rows×d routinely exceeds 2^31). Grid dimensions are clamped and every
 // kernel uses grid-stride loops, so any clamping only changes the amount of work per thread, never the result.
 #include "kernels.cuh"
@@ -140,24 +141,129 @@ __global__ void __launch_bounds__(kThreads)
 
 // ---------------------------------------------------------------------------------------------------------------
 // center rows: 2-D grid-stride loop (rows over y, columns over x), so there is no per-element 64-bit division.
+// z and z32 are each optional (nullptr: not written; the branch is uniform across the grid).
 
 __global__ void __launch_bounds__(kThreads)
     center_rows_kernel(const float* __restrict__ x, const int32_t* __restrict__ y, const double* __restrict__ means,
-                       size_t rows, size_t d, size_t num_classes, double* __restrict__ z) {
+                       size_t rows, size_t d, size_t num_classes, double* __restrict__ z, float* __restrict__ z32) {
   const size_t row_stride = static_cast<size_t>(gridDim.y) * blockDim.y;
   const size_t col_stride = static_cast<size_t>(gridDim.x) * blockDim.x;
   const size_t col_start = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   for (size_t i = static_cast<size_t>(blockIdx.y) * blockDim.y + threadIdx.y; i < rows; i += row_stride) {
     const int32_t c = y[i];
+    const bool ok = c >= 0 && static_cast<size_t>(c) < num_classes;  // else the row is written as zeros
     const size_t base = i * d;
-    double* zrow = z + base;
-    if (c < 0 || static_cast<size_t>(c) >= num_classes) {
-      for (size_t j = col_start; j < d; j += col_stride) zrow[j] = 0.0;  // contributes nothing to zᵀz
-      continue;
-    }
     const float* xrow = x + base;
-    const double* mrow = means + static_cast<size_t>(c) * d;
-    for (size_t j = col_start; j < d; j += col_stride) zrow[j] = static_cast<double>(xrow[j]) - mrow[j];
+    const double* mrow = means + (ok ? static_cast<size_t>(c) * d : 0);
+    for (size_t j = col_start; j < d; j += col_stride) {
+      const double v = ok ? static_cast<double>(xrow[j]) - mrow[j] : 0.0;
+      if (z != nullptr) z[base + j] = v;
+      if (z32 != nullptr) z32[base + j] = static_cast<float>(v);  // rounded after the float64 centring
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// per-class squared norms: one warp per row (warp-uniform loop, so full-mask shuffles are safe), the row's sum
+// reduced across the warp, then added per class into a shared (kShared) or global accumulator.
+
+template <bool kShared>
+__global__ void __launch_bounds__(kThreads)
+    class_sq_norms_kernel(const double* __restrict__ z, const int32_t* __restrict__ y, size_t rows, size_t d,
+                          size_t num_classes, double* __restrict__ norms) {
+  double* acc = kShared ? reinterpret_cast<double*>(g_dyn_smem) : norms;
+  if constexpr (kShared) {
+    for (size_t c = threadIdx.x; c < num_classes; c += blockDim.x) acc[c] = 0.0;
+    __syncthreads();
+  }
+  const unsigned lane = threadIdx.x & 31u;
+  const size_t warps_per_block = blockDim.x / 32;
+  const size_t warp_stride = static_cast<size_t>(gridDim.x) * warps_per_block;
+  for (size_t i = static_cast<size_t>(blockIdx.x) * warps_per_block + threadIdx.x / 32; i < rows; i += warp_stride) {
+    const double* zr = z + i * d;
+    double s = 0.0;
+    for (size_t j = lane; j < d; j += 32) s = fma(zr[j], zr[j], s);
+    for (int off = 16; off > 0; off >>= 1) s += __shfl_down_sync(0xffffffffu, s, off);
+    if (lane == 0) {
+      const int32_t c = y[i];
+      if (c >= 0 && static_cast<size_t>(c) < num_classes) atomicAdd(&acc[c], s);
+    }
+  }
+  if constexpr (kShared) {
+    __syncthreads();
+    for (size_t c = threadIdx.x; c < num_classes; c += blockDim.x) {
+      const double v = acc[c];
+      if (v != 0.0) atomicAdd(&norms[c], v);  // NaN != 0 still propagates
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// column sums of squares of a float32 row-major matrix: blockDim = (kTile, kTileRows); a block owns kTile columns
+// (coalesced reads) and strides over rows; per-thread float64 partials are combined in shared memory, then one
+// global atomicAdd per column per block.
+
+__global__ void __launch_bounds__(kThreads)
+    column_sq_sums_kernel(const float* __restrict__ p, size_t rows, size_t ld, size_t cols,
+                          double* __restrict__ sums) {
+  __shared__ double part[kTileRows][kTile];
+  const size_t col = static_cast<size_t>(blockIdx.x) * kTile + threadIdx.x;
+  double acc = 0.0;
+  if (col < cols) {
+    const size_t stride = static_cast<size_t>(gridDim.y) * kTileRows;
+    for (size_t i = static_cast<size_t>(blockIdx.y) * kTileRows + threadIdx.y; i < rows; i += stride) {
+      const double v = static_cast<double>(p[i * ld + col]);
+      acc = fma(v, v, acc);
+    }
+  }
+  part[threadIdx.y][threadIdx.x] = acc;
+  __syncthreads();
+  if (threadIdx.y == 0 && col < cols) {
+    double s = 0.0;
+    for (int r = 0; r < kTileRows; ++r) s += part[r][threadIdx.x];
+    atomicAdd(&sums[col], s);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// argmax over a block of projection columns: one warp per row; lanes scan classes lane, lane+32, ... keeping their
+// first strict maximum, then a shuffle reduction keeps the larger score and, on equal scores, the smaller class.
+
+__global__ void __launch_bounds__(kThreads)
+    argmax_rows_kernel(const float* __restrict__ p, size_t rows, size_t ld, size_t offset, size_t classes,
+                       double scale, const double* __restrict__ table, const int32_t* __restrict__ y,
+                       int32_t* __restrict__ out) {
+  constexpr unsigned long long kNone = ~0ULL;
+  const double neg_inf = __longlong_as_double(static_cast<long long>(0xfff0000000000000ULL));
+  const unsigned lane = threadIdx.x & 31u;
+  const size_t warps_per_block = blockDim.x / 32;
+  const size_t warp_stride = static_cast<size_t>(gridDim.x) * warps_per_block;
+  for (size_t i = static_cast<size_t>(blockIdx.x) * warps_per_block + threadIdx.x / 32; i < rows; i += warp_stride) {
+    const int32_t label = y[i];
+    const bool ok = label >= 0 && static_cast<size_t>(label) < classes;  // uniform across the warp
+    double best = neg_inf;
+    unsigned long long best_c = kNone;
+    if (ok) {
+      const float* pr = p + i * ld + offset;
+      const double* tr = table + static_cast<size_t>(label) * classes;
+      for (size_t c = lane; c < classes; c += 32) {
+        // _rn intrinsics: no FMA contraction, so scores round like the CPU backend's scale*p + table.
+        const double score = __dadd_rn(__dmul_rn(scale, static_cast<double>(pr[c])), tr[c]);
+        if (score > best) {  // strict: the first maximum in this lane's ascending scan; NaN never wins
+          best = score;
+          best_c = c;
+        }
+      }
+    }
+    for (int off = 16; off > 0; off >>= 1) {
+      const double other = __shfl_down_sync(0xffffffffu, best, off);
+      const unsigned long long other_c = __shfl_down_sync(0xffffffffu, best_c, off);
+      if (other > best || (other == best && other_c < best_c)) {
+        best = other;
+        best_c = other_c;
+      }
+    }
+    if (lane == 0) out[i] = !ok ? -1 : (best_c == kNone ? 0 : static_cast<int32_t>(best_c));
   }
 }
 
@@ -251,10 +357,9 @@ cudaError_t launch_class_sums(const float* x, const int32_t* y, size_t rows, siz
 }
 
 cudaError_t launch_center_rows(const float* x, const int32_t* y, const double* means, size_t rows, size_t d,
-                               size_t num_classes, double* z, cudaStream_t stream) {
-  if (rows == 0 || d == 0) return cudaSuccess;
-  if (x == nullptr || y == nullptr || means == nullptr || z == nullptr || num_classes == 0)
-    return cudaErrorInvalidValue;
+                               size_t num_classes, double* z, float* z32, cudaStream_t stream) {
+  if (rows == 0 || d == 0 || (z == nullptr && z32 == nullptr)) return cudaSuccess;
+  if (x == nullptr || y == nullptr || means == nullptr || num_classes == 0) return cudaErrorInvalidValue;
 
   size_t sms = 1;
   cudaError_t e = device_sm_count(&sms);
@@ -271,7 +376,59 @@ cudaError_t launch_center_rows(const float* x, const int32_t* y, const double* m
 
   const dim3 grid(static_cast<unsigned>(grid_x), static_cast<unsigned>(grid_y));
   const dim3 block(static_cast<unsigned>(bx), static_cast<unsigned>(by));
-  center_rows_kernel<<<grid, block, 0, stream>>>(x, y, means, rows, d, num_classes, z);
+  center_rows_kernel<<<grid, block, 0, stream>>>(x, y, means, rows, d, num_classes, z, z32);
+  return cudaGetLastError();
+}
+
+cudaError_t launch_class_sq_norms(const double* z, const int32_t* y, size_t rows, size_t d, size_t num_classes,
+                                  double* norms, cudaStream_t stream) {
+  if (rows == 0 || d == 0) return cudaSuccess;  // d == 0: every norm is 0, nothing to add
+  if (z == nullptr || y == nullptr || norms == nullptr || num_classes == 0) return cudaErrorInvalidValue;
+
+  size_t sms = 1;
+  cudaError_t e = device_sm_count(&sms);
+  if (e != cudaSuccess) return e;
+  const size_t blocks = std::min(ceil_div(rows, kThreads / 32), sms * kBlocksPerSm);  // one warp per row
+  if (num_classes <= kSharedBudget / sizeof(double)) {
+    const size_t smem = num_classes * sizeof(double);
+    class_sq_norms_kernel<true><<<static_cast<unsigned>(blocks), kThreads, smem, stream>>>(z, y, rows, d, num_classes, norms);
+  } else {
+    class_sq_norms_kernel<false><<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(z, y, rows, d, num_classes, norms);
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t launch_column_sq_sums(const float* p, size_t rows, size_t ld, size_t cols, double* sums,
+                                  cudaStream_t stream) {
+  if (rows == 0 || cols == 0) return cudaSuccess;
+  if (p == nullptr || sums == nullptr || cols > ld) return cudaErrorInvalidValue;
+  const size_t tiles = ceil_div(cols, kTile);
+  if (tiles > static_cast<size_t>(INT_MAX)) return cudaErrorInvalidValue;
+
+  size_t sms = 1;
+  cudaError_t e = device_sm_count(&sms);
+  if (e != cudaSuccess) return e;
+  size_t grid_y = std::min(ceil_div(sms * kBlocksPerSm, tiles), ceil_div(rows, kMinRowsPerBlock));
+  grid_y = std::max<size_t>(1, std::min(grid_y, kMaxGridY));
+  const dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(grid_y));
+  const dim3 block(kTile, kTileRows);
+  column_sq_sums_kernel<<<grid, block, 0, stream>>>(p, rows, ld, cols, sums);
+  return cudaGetLastError();
+}
+
+cudaError_t launch_argmax_rows(const float* p, size_t rows, size_t ld, size_t offset, size_t classes, double scale,
+                               const double* table, const int32_t* y, int32_t* out, cudaStream_t stream) {
+  if (rows == 0) return cudaSuccess;
+  if (p == nullptr || table == nullptr || y == nullptr || out == nullptr || classes == 0 ||
+      classes > static_cast<size_t>(INT32_MAX) || offset > ld || classes > ld - offset)
+    return cudaErrorInvalidValue;
+
+  size_t sms = 1;
+  cudaError_t e = device_sm_count(&sms);
+  if (e != cudaSuccess) return e;
+  const size_t blocks = std::min(ceil_div(rows, kThreads / 32), sms * kBlocksPerSm);  // one warp per row
+  argmax_rows_kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(p, rows, ld, offset, classes, scale,
+                                                                             table, y, out);
   return cudaGetLastError();
 }
 

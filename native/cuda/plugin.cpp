@@ -31,7 +31,8 @@
 #include <utility>
 #include <vector>
 
-// NaN-poison device outputs before the kernel that should overwrite them, so a missed element shows up as NaN.
+// Poison device outputs before the kernel / cuBLAS call that should overwrite them (float64 and float32 with NaN,
+// int32 argmax outputs with -1), so an element that is never written shows up in the results.
 // Default: on in debug builds (no NDEBUG), off in release; override with -DNCOD_POISON=0/1.
 #ifndef NCOD_POISON
 #ifdef NDEBUG
@@ -51,20 +52,24 @@ namespace {
 
 constexpr bool kPoison = NCOD_POISON != 0;
 
-// Features copied per chunk: 64 Mi float32 = 256 MiB for the class sums. The scatter also needs a float64 copy of
-// the chunk (z), so it takes half as many rows: 128 MiB of features + 256 MiB of z. A chunk is never less than one
-// row. NCOD_CUDA_CHUNK_FLOATS exists only so tests can force many small chunks.
+// Rows are copied to the device in chunks. Class sums: 64 Mi float32 features (256 MiB) per chunk. Centred pass:
+// the per-row working set (features, float64 z, float32 z and projections, argmax outputs) is kept within 512 MiB,
+// i.e. at most ~170 MiB of features. A chunk is never less than one row. NCOD_CUDA_CHUNK_FLOATS exists only so
+// tests can force many small chunks (centred chunks then use 8 × that many bytes).
 #ifndef NCOD_CUDA_CHUNK_FLOATS
 #define NCOD_CUDA_CHUNK_FLOATS (size_t{64} << 20)
 #endif
 constexpr size_t kClassSumsChunkFloats = NCOD_CUDA_CHUNK_FLOATS;
-constexpr size_t kScatterChunkFloats = NCOD_CUDA_CHUNK_FLOATS / 2;
+constexpr size_t kCentredChunkBytes = NCOD_CUDA_CHUNK_FLOATS * 8;
 
 struct Failure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
 [[noreturn]] void fail(const std::string& msg) { throw Failure(msg); }
+
+// Every message for an allocation failure contains "out of memory": the addon relies on that to classify it
+// (cudaErrorMemoryAllocation's string is "out of memory"; host and cuBLAS allocation failures say so explicitly).
 
 // Throws "what: <cudaGetErrorString> (<cudaGetErrorName>)". Also clears the runtime's last-error slot so a
 // non-sticky error (e.g. a failed cudaMalloc) is not reported again by a later cudaGetLastError().
@@ -132,11 +137,18 @@ struct State {
   ncod::cuda::Blas blas;
   std::string description;
 
-  DeviceBuffer x, y, counts, sums, means, z, scatter;
+  // Inputs and per-chunk work buffers.
+  DeviceBuffer x, y, means, basis, tables, z, z32, proj, argmax_out;
+  // Accumulated outputs (class sums; centred pass).
+  DeviceBuffer counts, sums, scatter, norms, sq_sums;
+  // gram.
+  DeviceBuffer gram_a, gram_b, gram_out;
   std::vector<double> host_stage;  // results copied back before they are added into the caller's arrays
 
   void free_buffers() noexcept {
-    for (DeviceBuffer* b : {&x, &y, &counts, &sums, &means, &z, &scatter}) b->release();
+    for (DeviceBuffer* b : {&x, &y, &means, &basis, &tables, &z, &z32, &proj, &argmax_out, &counts, &sums, &scatter,
+                            &norms, &sq_sums, &gram_a, &gram_b, &gram_out})
+      b->release();
     std::vector<double>().swap(host_stage);
   }
 };
@@ -192,7 +204,7 @@ int guarded(char* err, size_t errlen, F&& f) noexcept {
     set_message(err, errlen, "");
     return 0;
   } catch (const std::bad_alloc&) {
-    set_message(err, errlen, "ncod CUDA plugin: out of host memory");
+    set_message(err, errlen, "ncod CUDA plugin: out of memory (host allocation failed)");
   } catch (const std::exception& e) {
     set_message(err, errlen, e.what());
   } catch (...) {
@@ -330,63 +342,225 @@ void class_sums_locked(State& s, const float* x, const int32_t* y, size_t rows, 
   for (size_t k = 0; k < cd; ++k) sums[k] += h[num_classes + k];
 }
 
-void within_scatter_locked(State& s, const float* x, const int32_t* y, size_t rows, size_t d, size_t num_classes,
-                           const double* means, double* scatter) {
-  if (rows == 0 || d == 0) return;  // the sum is empty (or the matrix is 0×0): nothing to add
-  if (num_classes == 0) fail("accumulate_within_scatter: num_classes must be positive when rows > 0");
-  if (x == nullptr || y == nullptr || means == nullptr || scatter == nullptr)
-    fail("accumulate_within_scatter: null x, y, means or scatter pointer");
-  if (d > static_cast<size_t>(INT_MAX)) fail("accumulate_within_scatter: d exceeds the cuBLAS int limit");
+void poison_bytes(void* p, size_t bytes, cudaStream_t stream, const char* what) {
+  // All-ones bytes: NaN as float32, -1 as int32.
+  if constexpr (kPoison) {
+    if (bytes > 0) check(cudaMemsetAsync(p, 0xFF, bytes, stream), what);
+  } else {
+    (void)p;
+    (void)bytes;
+    (void)stream;
+    (void)what;
+  }
+}
+
+void centred_locked(State& s, const float* x, const int32_t* y, size_t rows, size_t d, size_t num_classes,
+                    const ncod_cuda_centred_request* request) {
+  if (request == nullptr) fail("accumulate_centred: null request");
+  const ncod_cuda_centred_request& r = *request;
+  const size_t p = r.basis_cols;
+  const size_t num_argmax = r.num_argmax;
+
+  // Validate the request before the empty-input shortcut, so misuse shows up on any input.
+  if (num_argmax > NCOD_CUDA_MAX_ARGMAX)
+    fail("accumulate_centred: num_argmax " + std::to_string(num_argmax) + " exceeds " +
+         std::to_string(NCOD_CUDA_MAX_ARGMAX));
+  if (r.sq_cols > p) fail("accumulate_centred: sq_cols exceeds basis_cols");
+  if (r.sq_cols > 0 && r.projection_sq_sums == nullptr) fail("accumulate_centred: null projection_sq_sums");
+  size_t table_elems = 0;
+  for (size_t k = 0; k < num_argmax; ++k) {
+    const ncod_cuda_argmax& a = r.argmax[k];
+    const std::string which = "accumulate_centred: argmax[" + std::to_string(k) + "]";
+    if (a.classes == 0) fail(which + ": classes must be positive");
+    if (a.classes > static_cast<size_t>(INT32_MAX)) fail(which + ": too many classes for int32 output");
+    if (a.offset > p || a.classes > p - a.offset) fail(which + ": offset + classes exceeds basis_cols");
+    if (a.table == nullptr || a.out == nullptr) fail(which + ": null table or out");
+    table_elems = checked_add(table_elems, checked_mul(a.classes, a.classes, "argmax classes²"), "argmax tables");
+  }
+  const bool want_scatter = r.scatter != nullptr;
+  const bool want_norms = r.class_sq_norms != nullptr;
+  const bool want_proj = r.sq_cols > 0 || num_argmax > 0;  // both imply p > 0
+  const bool want_z = want_scatter || want_norms;
+  if (want_proj && r.basis == nullptr) fail("accumulate_centred: null basis");
+
+  if (rows == 0 || !(want_scatter || want_norms || want_proj)) return;  // nothing to add or write
+  if (d == 0) fail("accumulate_centred: d must be positive");
+  if (num_classes == 0) fail("accumulate_centred: num_classes must be positive when rows > 0");
+  if (x == nullptr || y == nullptr || r.means == nullptr) fail("accumulate_centred: null x, y or means pointer");
+  if (d > static_cast<size_t>(INT_MAX) || p > static_cast<size_t>(INT_MAX))
+    fail("accumulate_centred: d or basis_cols exceeds the cuBLAS int limit");
   (void)checked_mul(rows, d, "rows × d");
   const size_t cd = checked_mul(num_classes, d, "num_classes × d");
-  const size_t dd = checked_mul(d, d, "d × d");
   (void)checked_mul(cd, sizeof(double), "num_classes × d");
-  (void)checked_mul(dd, sizeof(double), "d × d");
+  const size_t dd = want_scatter ? checked_mul(d, d, "d × d") : 0;
+  const size_t dp = want_proj ? checked_mul(d, p, "d × basis_cols") : 0;
+  const size_t norms_n = want_norms ? num_classes : 0;
+  const size_t sq_n = r.sq_cols;
+  (void)checked_mul(checked_add(checked_add(dd, norms_n, "outputs"), sq_n, "outputs"), sizeof(double), "outputs");
+  (void)checked_mul(table_elems, sizeof(double), "argmax tables");
+
+  // Device bytes per row of a chunk; every term is <= 12·max(d, p) + 20, no overflow for d, p <= INT_MAX.
+  size_t row_bytes = d * sizeof(float) + sizeof(int32_t);
+  if (want_z) row_bytes += d * sizeof(double);
+  if (want_proj) row_bytes += d * sizeof(float) + p * sizeof(float) + num_argmax * sizeof(int32_t);
+  const size_t chunk_rows = std::min({rows, std::max<size_t>(1, kCentredChunkBytes / row_bytes),
+                                      static_cast<size_t>(INT_MAX)});
 
   init_locked(s);
   const cudaStream_t st = s.stream;
+  using ncod::cuda::Blas;
 
-  // d <= INT_MAX, so chunk_rows <= kScatterChunkFloats also fits cuBLAS's int k.
-  const size_t chunk_rows = std::min(rows, std::max<size_t>(1, kScatterChunkFloats / d));
   s.x.reserve(chunk_rows * d * sizeof(float), "x chunk");
   s.y.reserve(chunk_rows * sizeof(int32_t), "y chunk");
-  s.z.reserve(chunk_rows * d * sizeof(double), "centred chunk z");
   s.means.reserve(cd * sizeof(double), "class means");
-  s.scatter.reserve(dd * sizeof(double), "scatter matrix");
+  if (want_z) s.z.reserve(chunk_rows * d * sizeof(double), "centred chunk z");
+  if (want_scatter) s.scatter.reserve(dd * sizeof(double), "scatter matrix");
+  if (want_norms) s.norms.reserve(num_classes * sizeof(double), "class squared norms");
+  if (want_proj) {
+    s.basis.reserve(dp * sizeof(float), "projection basis");
+    s.z32.reserve(chunk_rows * d * sizeof(float), "float32 centred chunk");
+    s.proj.reserve(chunk_rows * p * sizeof(float), "projections");
+  }
+  if (sq_n > 0) s.sq_sums.reserve(sq_n * sizeof(double), "projection squared sums");
+  if (num_argmax > 0) {
+    s.tables.reserve(table_elems * sizeof(double), "argmax tables");
+    s.argmax_out.reserve(num_argmax * chunk_rows * sizeof(int32_t), "argmax outputs");
+  }
 
-  copy_to_device(s.means.as<void>(), means, cd * sizeof(double), st, "copying the class means to the device");
-  // The first dsyrk runs with beta = 0 (C is not read), so the scatter needs no zeroing; poisoning it checks that
-  // dsyrk + symmetrize really write every element.
-  poison(s.scatter.as<double>(), dd, st, "poisoning the scatter buffer");
+  // Per-call inputs.
+  copy_to_device(s.means.as<void>(), r.means, cd * sizeof(double), st, "copying the class means to the device");
+  if (want_proj) copy_to_device(s.basis.as<void>(), r.basis, dp * sizeof(float), st, "copying the basis to the device");
+  size_t table_offsets[NCOD_CUDA_MAX_ARGMAX] = {};
+  for (size_t k = 0, off = 0; k < num_argmax; ++k) {
+    table_offsets[k] = off;
+    const size_t n = r.argmax[k].classes * r.argmax[k].classes;
+    copy_to_device(s.tables.as<double>() + off, r.argmax[k].table, n * sizeof(double), st,
+                   "copying an argmax table to the device");
+    off += n;
+  }
+  // Accumulators: atomics need zeros; the scatter is written by a first dsyrk with beta = 0 (C not read), so it is
+  // poisoned instead, which checks that dsyrk + symmetrize write every element.
+  if (want_norms)
+    check(cudaMemsetAsync(s.norms.as<void>(), 0, num_classes * sizeof(double), st), "cudaMemsetAsync(norms)");
+  if (sq_n > 0)
+    check(cudaMemsetAsync(s.sq_sums.as<void>(), 0, sq_n * sizeof(double), st), "cudaMemsetAsync(squared sums)");
+  if (want_scatter) poison(s.scatter.as<double>(), dd, st, "poisoning the scatter buffer");
 
-  const int n_int = static_cast<int>(d);
-  bool first = true;
+  const int d_int = static_cast<int>(d);
+  const int p_int = static_cast<int>(p);
+  bool first_syrk = true;
+  std::string blas_err;
   for (size_t start = 0; start < rows; start += chunk_rows) {
     const size_t n = std::min(chunk_rows, rows - start);
+    const int n_int = static_cast<int>(n);
     copy_to_device(s.x.as<void>(), x + start * d, n * d * sizeof(float), st, "copying x to the device");
     copy_to_device(s.y.as<void>(), y + start, n * sizeof(int32_t), st, "copying y to the device");
-    poison(s.z.as<double>(), n * d, st, "poisoning the centred chunk");
+
+    double* z = want_z ? s.z.as<double>() : nullptr;
+    float* z32 = want_proj ? s.z32.as<float>() : nullptr;
+    if (want_z) poison(z, n * d, st, "poisoning the centred chunk");
+    if (want_proj) poison_bytes(z32, n * d * sizeof(float), st, "poisoning the float32 centred chunk");
     check(ncod::cuda::launch_center_rows(s.x.as<const float>(), s.y.as<const int32_t>(), s.means.as<const double>(),
-                                         n, d, num_classes, s.z.as<double>(), st),
+                                         n, d, num_classes, z, z32, st),
           "launching the centring kernel");
-    // Row-major z (n×d) is column-major d×n with leading dimension d: upper(S) (+)= z^T z.
-    std::string blas_err;
-    if (!s.blas.dsyrk_accumulate(n_int, static_cast<int>(n), s.z.as<const double>(), n_int, first ? 0.0 : 1.0,
-                                 s.scatter.as<double>(), n_int, blas_err))
-      fail(blas_err);
-    first = false;
+
+    if (want_norms)
+      check(ncod::cuda::launch_class_sq_norms(z, s.y.as<const int32_t>(), n, d, num_classes, s.norms.as<double>(), st),
+            "launching the class-norms kernel");
+
+    if (want_scatter) {
+      // Row-major z (n×d) is column-major d×n with leading dimension d: upper(S) (+)= zᵀz.
+      if (!s.blas.dsyrk_accumulate(d_int, n_int, z, d_int, first_syrk ? 0.0 : 1.0, s.scatter.as<double>(), d_int,
+                                   blas_err))
+        fail(blas_err);
+      first_syrk = false;
+    }
+
+    if (want_proj) {
+      // Row-major P (n×p) = Z32 (n×d) · basis (d×p). Column-major that is Pᵀ (p×n, ld p) = basisᵀ (p×d, ld p) ·
+      // Z32ᵀ (d×n, ld d): no transposes, the row-major buffers are used as they are.
+      float* P = s.proj.as<float>();
+      poison_bytes(P, n * p * sizeof(float), st, "poisoning the projections");
+      if (!s.blas.sgemm(Blas::Op::N, Blas::Op::N, p_int, n_int, d_int, s.basis.as<const float>(), p_int, z32, d_int,
+                        P, p_int, blas_err))
+        fail(blas_err);
+      if (sq_n > 0)
+        check(ncod::cuda::launch_column_sq_sums(P, n, p, sq_n, s.sq_sums.as<double>(), st),
+              "launching the projection squared-sums kernel");
+      for (size_t k = 0; k < num_argmax; ++k) {
+        const ncod_cuda_argmax& a = r.argmax[k];
+        int32_t* out = s.argmax_out.as<int32_t>() + k * chunk_rows;
+        poison_bytes(out, n * sizeof(int32_t), st, "poisoning the argmax output");
+        check(ncod::cuda::launch_argmax_rows(P, n, p, a.offset, a.classes, a.scale,
+                                             s.tables.as<const double>() + table_offsets[k], s.y.as<const int32_t>(),
+                                             out, st),
+              "launching the argmax kernel");
+        // Written, not added: straight into the caller's array (out is indexed by row within the call).
+        copy_to_host(a.out + start, out, n * sizeof(int32_t), st, "copying argmax results to the host");
+      }
+    }
   }
+
   // dsyrk wrote the upper triangle of the column-major matrix; mirror it so the host gets the full matrix.
-  check(ncod::cuda::launch_symmetrize_upper(s.scatter.as<double>(), d, st), "launching the symmetrize kernel");
+  if (want_scatter)
+    check(ncod::cuda::launch_symmetrize_upper(s.scatter.as<double>(), d, st), "launching the symmetrize kernel");
 
-  s.host_stage.resize(dd);
-  copy_to_host(s.host_stage.data(), s.scatter.as<const void>(), dd * sizeof(double), st,
-               "copying the scatter matrix to the host");
-  check(cudaStreamSynchronize(st), "running the scatter kernels");  // kernel and cuBLAS faults surface here
+  s.host_stage.resize(dd + norms_n + sq_n);
+  double* h = s.host_stage.data();
+  if (want_scatter)
+    copy_to_host(h, s.scatter.as<const void>(), dd * sizeof(double), st, "copying the scatter matrix to the host");
+  if (want_norms)
+    copy_to_host(h + dd, s.norms.as<const void>(), norms_n * sizeof(double), st, "copying class norms to the host");
+  if (sq_n > 0)
+    copy_to_host(h + dd + norms_n, s.sq_sums.as<const void>(), sq_n * sizeof(double), st,
+                 "copying projection squared sums to the host");
+  check(cudaStreamSynchronize(st), "running the centred-pass kernels");  // kernel and cuBLAS faults surface here
 
-  // Symmetric, so row-major and column-major read the same.
-  const double* h = s.host_stage.data();
-  for (size_t k = 0; k < dd; ++k) scatter[k] += h[k];
+  // The scatter is symmetric, so row-major and column-major read the same.
+  for (size_t k = 0; k < dd; ++k) r.scatter[k] += h[k];
+  for (size_t c = 0; c < norms_n; ++c) r.class_sq_norms[c] += h[dd + c];
+  for (size_t k = 0; k < sq_n; ++k) r.projection_sq_sums[k] += h[dd + norms_n + k];
+}
+
+void gram_locked(State& s, const double* a, size_t m, const double* b, size_t n, size_t k, double* out) {
+  if (m == 0 || n == 0) return;  // empty output
+  if (out == nullptr) fail("gram: null out pointer");
+  const size_t mn = checked_mul(m, n, "m × n");
+  (void)checked_mul(mn, sizeof(double), "m × n");
+  if (k == 0) {  // empty inner dimension: every dot product is 0
+    std::fill(out, out + mn, 0.0);
+    return;
+  }
+  if (a == nullptr || b == nullptr) fail("gram: null a or b pointer");
+  if (m > static_cast<size_t>(INT_MAX) || n > static_cast<size_t>(INT_MAX) || k > static_cast<size_t>(INT_MAX))
+    fail("gram: a dimension exceeds the cuBLAS int limit");
+  const size_t mk = checked_mul(m, k, "m × k");
+  const size_t nk = checked_mul(n, k, "n × k");
+  (void)checked_mul(mk, sizeof(double), "m × k");
+  (void)checked_mul(nk, sizeof(double), "n × k");
+
+  init_locked(s);
+  const cudaStream_t st = s.stream;
+  const bool same = a == b && m == n;  // A Aᵀ (common): upload once
+
+  s.gram_a.reserve(mk * sizeof(double), "gram A");
+  if (!same) s.gram_b.reserve(nk * sizeof(double), "gram B");
+  s.gram_out.reserve(mn * sizeof(double), "gram output");
+  copy_to_device(s.gram_a.as<void>(), a, mk * sizeof(double), st, "copying gram A to the device");
+  if (!same) copy_to_device(s.gram_b.as<void>(), b, nk * sizeof(double), st, "copying gram B to the device");
+  const double* dev_a = s.gram_a.as<const double>();
+  const double* dev_b = same ? dev_a : s.gram_b.as<const double>();
+  poison(s.gram_out.as<double>(), mn, st, "poisoning the gram output");
+
+  // Row-major out (m×n) = A Bᵀ is column-major outᵀ (n×m, ld n) = B Aᵀ. Row-major B (n×k) is column-major k×n
+  // (ld k), so B = (that)ᵀ: op T; row-major A (m×k) is column-major k×m = Aᵀ: op N.
+  std::string blas_err;
+  if (!s.blas.dgemm(ncod::cuda::Blas::Op::T, ncod::cuda::Blas::Op::N, static_cast<int>(n), static_cast<int>(m),
+                    static_cast<int>(k), dev_b, static_cast<int>(k), dev_a, static_cast<int>(k),
+                    s.gram_out.as<double>(), static_cast<int>(n), blas_err))
+    fail(blas_err);
+  copy_to_host(out, s.gram_out.as<const void>(), mn * sizeof(double), st, "copying the gram matrix to the host");
+  check(cudaStreamSynchronize(st), "running the gram product");
 }
 
 void device_name_locked(State& s, char* out, size_t outlen) {
@@ -414,11 +588,14 @@ static int ncod_cuda_accumulate_class_sums(const float* x, const int32_t* y, siz
   return guarded(err, errlen, [&](State& s) { class_sums_locked(s, x, y, rows, d, num_classes, counts, sums); });
 }
 
-static int ncod_cuda_accumulate_within_scatter(const float* x, const int32_t* y, size_t rows, size_t d,
-                                               size_t num_classes, const double* means, double* scatter, char* err,
-                                               size_t errlen) {
-  return guarded(err, errlen,
-                 [&](State& s) { within_scatter_locked(s, x, y, rows, d, num_classes, means, scatter); });
+static int ncod_cuda_accumulate_centred(const float* x, const int32_t* y, size_t rows, size_t d, size_t num_classes,
+                                        const ncod_cuda_centred_request* request, char* err, size_t errlen) {
+  return guarded(err, errlen, [&](State& s) { centred_locked(s, x, y, rows, d, num_classes, request); });
+}
+
+static int ncod_cuda_gram(const double* a, size_t m, const double* b, size_t n, size_t k, double* out, char* err,
+                          size_t errlen) {
+  return guarded(err, errlen, [&](State& s) { gram_locked(s, a, m, b, n, k, out); });
 }
 
 static void ncod_cuda_shutdown(void) {
@@ -437,7 +614,8 @@ NCOD_CUDA_EXPORT const ncod_cuda_api* ncod_cuda_get_api(int requested_version) {
       &ncod_cuda_init,
       &ncod_cuda_device_name,
       &ncod_cuda_accumulate_class_sums,
-      &ncod_cuda_accumulate_within_scatter,
+      &ncod_cuda_accumulate_centred,
+      &ncod_cuda_gram,
       &ncod_cuda_shutdown,
   };
   return requested_version == NCOD_CUDA_ABI_VERSION ? &api : nullptr;

@@ -1,0 +1,94 @@
+// Neural Collapse metrics (METHOD.md §4) from features in memory: two native passes, no d×d matrix.
+import type { RawNcMetrics } from '../../binding.js';
+import { withCancelFlag } from '../abort.js';
+import { resolveBackend, type BackendName } from '../backend.js';
+import { describe, fail } from '../errors.js';
+import { native } from '../native.js';
+import { checkFloat32, checkInt32, checkInteger, matrixShape } from '../validate.js';
+
+export type NcMetrics = RawNcMetrics;
+
+export interface NcMetricsOptions {
+  /** N×d float32, row-major. */
+  features: Float32Array;
+  /** N labels in [0, numClasses). */
+  labels: Int32Array;
+  numClasses: number;
+  /** Inferred from features.length / labels.length when omitted. */
+  dim?: number;
+  /** Classifier weights, C×d row-major (e.g. a linear probe's): enables NC2 (weights), NC3, NC4. */
+  weights?: Float32Array;
+  /** Classifier bias (C); zero when omitted. */
+  bias?: Float32Array;
+  /** OOD features (M×d): enables NC5. */
+  oodFeatures?: Float32Array;
+  /** μ_G as the sample-weighted mean instead of the mean of the class means (default false). */
+  weightedGlobalMean?: boolean;
+  /** Singular values of M̃ below rankTolerance·s_max count as zero; default max(d, C)·ε. */
+  rankTolerance?: number;
+  backend?: BackendName;
+  signal?: AbortSignal;
+  onProgress?: (fraction: number) => void;
+}
+
+export async function ncMetrics(options: NcMetricsOptions): Promise<NcMetrics> {
+  const features = checkFloat32('features', options?.features);
+  const labels = checkInt32('labels', options.labels);
+  const numClasses = checkInteger('numClasses', options.numClasses, 2, 1 << 20);
+  const { rows, dim } = matrixShape('features', features.length, labels.length, options.dim);
+  const weights = options.weights === undefined ? null : checkFloat32('weights', options.weights);
+  const bias = options.bias === undefined ? null : checkFloat32('bias', options.bias);
+  if (weights && weights.length !== numClasses * dim) {
+    fail('ERR_SHAPE', 'weights', `${numClasses} × ${dim} elements (numClasses × dim)`, `${weights.length} elements`);
+  }
+  if (bias && !weights) fail('ERR_INVALID_ARGUMENT', 'bias', 'weights to go with it', 'bias without weights');
+  if (bias && bias.length !== numClasses) fail('ERR_SHAPE', 'bias', `${numClasses} elements`, `${bias.length} elements`);
+  const ood = options.oodFeatures === undefined ? null : checkFloat32('oodFeatures', options.oodFeatures);
+  if (ood && (ood.length === 0 || ood.length % dim !== 0)) {
+    fail('ERR_SHAPE', 'oodFeatures', `a non-empty multiple of dim = ${dim} elements`, `${ood.length} elements`);
+  }
+  const tolerance = options.rankTolerance ?? -1;
+  if (typeof tolerance !== 'number' || !(tolerance < 1)) {
+    fail('ERR_INVALID_ARGUMENT', 'rankTolerance', 'a number in [0, 1)', describe(tolerance));
+  }
+  const backend = resolveBackend(options.backend);
+  return withCancelFlag(options.signal, (flag) =>
+    native().ncMetrics(
+      features,
+      labels,
+      rows,
+      dim,
+      numClasses,
+      weights,
+      bias,
+      ood,
+      ood ? ood.length / dim : 0,
+      options.weightedGlobalMean ?? false,
+      tolerance,
+      backend,
+      flag,
+      options.onProgress,
+    ),
+  );
+}
+
+export interface Layer {
+  name: string;
+  features: Float32Array;
+  weights?: Float32Array;
+  bias?: Float32Array;
+  oodFeatures?: Float32Array;
+}
+
+/** The same metrics for each layer of one network (shared labels), one row per layer. */
+export async function ncMetricsByLayer(
+  layers: Layer[],
+  common: Omit<NcMetricsOptions, 'features' | 'weights' | 'bias' | 'oodFeatures' | 'dim'>,
+): Promise<(NcMetrics & { layer: string })[]> {
+  const rows: (NcMetrics & { layer: string })[] = [];
+  for (const layer of layers) {
+    const { name, ...arrays } = layer;
+    rows.push({ layer: name, ...(await ncMetrics({ ...common, ...arrays })) });
+  }
+  return rows;
+}
