@@ -90,3 +90,52 @@ export interface NativeBinding {
     onProgress: ((fraction: number) => void) | undefined,
   ): Promise<RawNcMetrics>;
 }
+
+export interface RawNcAccumulatorState {
+  dim: number;
+  classes: number;
+  /** The shift K the moments are taken about (empty before the first batch). */
+  shift: Float64Array;
+  counts: Float64Array;
+  /** C×d: Σ (x − K) per class. */
+  sums: Float64Array;
+  /** C: Σ ‖x − K‖² per class. */
+  sqNorms: Float64Array;
+  /** d×d: Σ (x − K)(x − K)ᵀ over all samples. */
+  scatter: Float64Array;
+  oodCount: number;
+  oodSums: Float64Array;
+}
+
+export interface RawNcAccumulator {
+  add(
+    features: Float32Array,
+    labels: Int32Array,
+    rows: number,
+    cancelFlag: Int32Array | undefined,
+    onProgress: ((fraction: number) => void) | undefined,
+  ): Promise<void>;
+  addOod(
+    features: Float32Array,
+    rows: number,
+    cancelFlag: Int32Array | undefined,
+    onProgress: ((fraction: number) => void) | undefined,
+  ): Promise<void>;
+  merge(other: RawNcAccumulator): void;
+  state(): RawNcAccumulatorState;
+  finalize(
+    weights: Float32Array | null,
+    bias: Float32Array | null,
+    weightedGlobalMean: boolean,
+    rankTolerance: number,
+  ): Promise<RawNcMetrics>;
+}
+
+export interface RawNcAccumulatorClass {
+  new (dim: number, numClasses: number, backend: BackendId): RawNcAccumulator;
+  fromState(state: RawNcAccumulatorState, backend: BackendId): RawNcAccumulator;
+}
+
+export interface NativeBinding {
+  NcAccumulator: RawNcAccumulatorClass;
+}

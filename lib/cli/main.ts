@@ -3,7 +3,9 @@ import { Command, CommanderError } from 'commander';
 
 import { NcodError } from '../errors.js';
 import { version } from '../version.js';
+import { registerEval } from './eval.js';
 import { registerInfo } from './info.js';
+import { registerMetrics } from './metrics.js';
 
 export function buildProgram(): Command {
   const program = new Command('ncod')
@@ -12,6 +14,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .addHelpText('after', '\nExample:\n  $ ncod info --json');
   registerInfo(program);
+  registerMetrics(program);
+  registerEval(program);
   return program;
 }
 

@@ -97,6 +97,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("classStats", Napi::Function::New(env, ClassStats, "classStats"));
   exports.Set("ncMetrics", Napi::Function::New(env, NcMetricsBinding, "ncMetrics"));
+  exports.Set("NcAccumulator", DefineNcAccumulator(env));
   return exports;
 }
 

@@ -3,6 +3,8 @@
 
 #include <napi.h>
 
+#include "../core/nc_metrics.h"
+
 namespace ncod::binding {
 
 Napi::Value SetErrorClass(const Napi::CallbackInfo& info);
@@ -12,5 +14,9 @@ Napi::Value BlasInfo(const Napi::CallbackInfo& info);
 Napi::Value SetThreads(const Napi::CallbackInfo& info);
 Napi::Value ClassStats(const Napi::CallbackInfo& info);
 Napi::Value NcMetricsBinding(const Napi::CallbackInfo& info);
+Napi::Function DefineNcAccumulator(Napi::Env env);
+
+// The JS object for a metrics result (null for metrics whose inputs were not given).
+Napi::Object nc_metrics_to_js(Napi::Env env, const NcMetrics& m);
 
 }  // namespace ncod::binding

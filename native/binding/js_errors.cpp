@@ -1,11 +1,8 @@
 #include "js_errors.h"
 
-namespace ncod::binding {
+#include "addon_data.h"
 
-namespace {
-struct AddonData {
-  Napi::FunctionReference error_class;
-};
+namespace ncod::binding {
 
 AddonData& addon_data(Napi::Env env) {
   AddonData* data = env.GetInstanceData<AddonData>();
@@ -15,7 +12,6 @@ AddonData& addon_data(Napi::Env env) {
   }
   return *data;
 }
-}  // namespace
 
 void set_error_class(Napi::Env env, Napi::Function error_class) {
   addon_data(env).error_class = Napi::Persistent(error_class);

@@ -23,7 +23,9 @@ const float* optional_float32(Napi::Env env, Napi::Value value, const char* what
   return view.data;
 }
 
-Napi::Object to_js(Napi::Env env, const NcMetrics& m) {
+}  // namespace
+
+Napi::Object nc_metrics_to_js(Napi::Env env, const NcMetrics& m) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("n", double(m.n));
   out.Set("dim", double(m.dim));
@@ -48,8 +50,6 @@ Napi::Object to_js(Napi::Env env, const NcMetrics& m) {
   for (const auto& [key, value] : values) out.Set(key, std::isnan(value) ? env.Null() : Napi::Number::New(env, value));
   return out;
 }
-
-}  // namespace
 
 Napi::Value NcMetricsBinding(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -95,7 +95,7 @@ Napi::Value NcMetricsBinding(const Napi::CallbackInfo& info) {
         [result, in, kind](const RunContext& context) {
           *result = compute_nc_metrics(get_backend(kind), in, context);
         },
-        [result](Napi::Env env) -> Napi::Value { return to_js(env, *result); });
+        [result](Napi::Env env) -> Napi::Value { return nc_metrics_to_js(env, *result); });
   });
 }
 

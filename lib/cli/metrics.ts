@@ -1,0 +1,213 @@
+// `ncod metrics`: Neural Collapse metrics of saved features, one row per layer.
+import { Option, type Command } from 'commander';
+import cliProgress from 'cli-progress';
+
+import type { BackendName } from '../backend.js';
+import type { Tensor } from '../data/index.js';
+import { fail } from '../errors.js';
+import { ncMetrics, type Layer, type NcMetrics } from '../metrics/nc.js';
+import {
+  collect,
+  formatValue,
+  isNpz,
+  loadNamed,
+  loadNpy,
+  loadNpz,
+  parseInteger,
+  parseNumber,
+  toFloatVector,
+  toLabels,
+  toMatrix,
+} from './arrays.js';
+import { printJson, table } from './output.js';
+
+interface MetricsCliOptions {
+  features: string[];
+  labels: string;
+  weights?: string;
+  bias?: string;
+  oodFeatures?: string;
+  numClasses?: number;
+  weightedGlobalMean?: boolean;
+  rankTolerance?: number;
+  backend: BackendName;
+  json?: boolean;
+}
+
+type Row = NcMetrics & { layer: string };
+
+const COUNT_KEYS = ['n', 'dim', 'classes', 'rank'] as const;
+const METRIC_KEYS = [
+  'nc1',
+  'nc1_quotient',
+  'nc1_cdnv',
+  'nc2_equinorm_means',
+  'nc2_equiangularity_means',
+  'nc2_etf_error_means',
+  'nc2_equinorm_weights',
+  'nc2_etf_error_weights',
+  'nc3_self_duality',
+  'nc3_papyan',
+  'nc4_ncc_agreement',
+  'nc4_bias_relation',
+  'nc5_ood_orthogonality',
+] as const satisfies readonly (keyof NcMetrics)[];
+
+const EXAMPLE = `
+Examples:
+  $ ncod metrics --features penultimate.npy --labels y.npy --weights fc_w.npy --bias fc_b.npy --ood-features ood.npy
+  $ ncod metrics --features layers.npz --labels y.npy --ood-features ood_layers.npz --json
+
+Features are N×d float32/float64 arrays; labels are N int32/int64/uint8 class ids.
+A repeated --features (or one .npz with several arrays) gives one row per layer.`;
+
+export function registerMetrics(program: Command): void {
+  program
+    .command('metrics')
+    .description('Neural Collapse metrics (NC1–NC5) of saved features, one row per layer')
+    .requiredOption('--features <file>', 'N×d features (.npy, repeatable), or one .npz with one array per layer', collect)
+    .requiredOption('--labels <file>', 'N class labels (.npy)')
+    .option('--weights <file>', 'classifier weights, C×d (.npy); single layer only')
+    .option('--bias <file>', 'classifier bias, C (.npy); needs --weights')
+    .option('--ood-features <file>', 'M×d OOD features for NC5: .npy for one layer, .npz with the same array names for several')
+    .option('--num-classes <C>', 'number of classes (default: max label + 1)', parseInteger)
+    .option('--weighted-global-mean', 'global mean weighted by class size instead of the mean of class means')
+    .option('--rank-tolerance <x>', 'relative tolerance for the numerical rank (default max(d, C)·ε)', parseNumber)
+    .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'cuda', 'auto']).default('cpu'))
+    .option('--json', 'print JSON: one object for one layer, an array for several')
+    .addHelpText('after', EXAMPLE)
+    .action(runMetrics);
+}
+
+async function runMetrics(options: MetricsCliOptions): Promise<void> {
+  const labels = toLabels(await loadNpy(options.labels, '--labels'), options.labels);
+  const numClasses = options.numClasses ?? maxLabel(labels) + 1;
+  const layers = await loadLayers(options, labels.length, numClasses);
+  const rows = await computeRows(layers, labels, numClasses, options);
+  if (options.json) return printJson(rows.length === 1 ? withoutLayer(rows[0]) : rows);
+  console.log(metricsTable(rows));
+}
+
+function maxLabel(labels: Int32Array): number {
+  if (labels.length === 0) fail('ERR_SHAPE', '--labels', 'at least one label', 'an empty array');
+  let max = labels[0];
+  for (let i = 1; i < labels.length; i++) if (labels[i] > max) max = labels[i];
+  return max;
+}
+
+/** A layer's inputs as ncMetrics takes them, plus its feature dimension for shape checks. */
+type LoadedLayer = Layer & { dim: number };
+
+/** Every layer's features, with the classifier (single layer only) and OOD features attached. */
+async function loadLayers(options: MetricsCliOptions, numRows: number, numClasses: number): Promise<LoadedLayer[]> {
+  const features = await loadNamed(options.features, '--features');
+  if (features.size === 0) fail('ERR_INVALID_ARGUMENT', '--features', 'at least one array', 'an empty .npz');
+  if (features.size > 1 && (options.weights || options.bias)) {
+    fail('ERR_INVALID_ARGUMENT', '--weights/--bias', 'a single layer (they would apply to every layer)', `${features.size} layers`);
+  }
+  if (options.bias && !options.weights) fail('ERR_INVALID_ARGUMENT', '--bias', '--weights to go with it', 'bias without weights');
+  const ood = options.oodFeatures ? await loadOod(options.oodFeatures, [...features.keys()]) : undefined;
+  const layers: LoadedLayer[] = [];
+  for (const [name, tensor] of features) {
+    const what = features.size > 1 || isNpz(options.features[0]) ? `--features ${name}` : '--features';
+    const x = toMatrix(tensor, what);
+    if (x.rows !== numRows) fail('ERR_SHAPE', what, `${numRows} rows (one per label)`, `${x.rows}`);
+    const layer: LoadedLayer = { name, features: x.data, dim: x.cols };
+    if (ood) layer.oodFeatures = oodMatrix(ood.get(name)!, name, x.cols);
+    layers.push(layer);
+  }
+  if (options.weights) Object.assign(layers[0], await loadClassifier(options.weights, options.bias, numClasses, layers[0].dim));
+  return layers;
+}
+
+/** One layer: the .npy itself. Several: a .npz holding an array for every layer name. */
+async function loadOod(path: string, names: string[]): Promise<Map<string, Tensor>> {
+  if (names.length === 1) return new Map([[names[0], await loadNpy(path, '--ood-features')]]);
+  if (!isNpz(path)) fail('ERR_INVALID_ARGUMENT', '--ood-features', `a .npz with one array per layer (${names.join(', ')})`, path);
+  const arrays = await loadNpz(path, '--ood-features');
+  const missing = names.filter((name) => !arrays.has(name));
+  if (missing.length > 0) {
+    fail('ERR_INVALID_ARGUMENT', '--ood-features', `arrays named like the layers (${names.join(', ')})`, `none for ${missing.join(', ')}`);
+  }
+  return arrays;
+}
+
+function oodMatrix(tensor: Tensor, name: string, dim: number): Float32Array {
+  const what = `--ood-features ${name}`;
+  const x = toMatrix(tensor, what);
+  if (x.cols !== dim) fail('ERR_SHAPE', what, `${dim} columns like the layer's features`, `${x.cols}`);
+  return x.data;
+}
+
+/** Weights must be exactly C×d: a transposed d×C matrix has the same length and would pass unnoticed. */
+async function loadClassifier(weightsPath: string, biasPath: string | undefined, numClasses: number, dim: number) {
+  const tensor = await loadNpy(weightsPath, '--weights');
+  const w = toMatrix(tensor, '--weights');
+  if (w.rows !== numClasses || w.cols !== dim) {
+    fail('ERR_SHAPE', '--weights', `shape [${numClasses}, ${dim}] (classes × feature dim)`, `shape [${tensor.shape.join(', ')}]`);
+  }
+  if (!biasPath) return { weights: w.data };
+  const bias = toFloatVector(await loadNpy(biasPath, '--bias'), '--bias');
+  if (bias.length !== numClasses) fail('ERR_SHAPE', '--bias', `${numClasses} elements (one per class)`, `${bias.length}`);
+  return { weights: w.data, bias };
+}
+
+// ---- computing -----------------------------------------------------------------------------------
+
+/** Layers one after another (each already uses every core), with one progress bar over all of them. */
+async function computeRows(layers: LoadedLayer[], labels: Int32Array, numClasses: number, options: MetricsCliOptions): Promise<Row[]> {
+  const bar = progressBar();
+  const rows: Row[] = [];
+  try {
+    for (const [k, { name, dim, ...arrays }] of layers.entries()) {
+      bar?.update(k / layers.length, { layer: name });
+      const metrics = await ncMetrics({
+        ...arrays,
+        labels,
+        numClasses,
+        dim,
+        weightedGlobalMean: options.weightedGlobalMean,
+        rankTolerance: options.rankTolerance,
+        backend: options.backend,
+        onProgress: bar ? (fraction) => bar.update((k + fraction) / layers.length, { layer: name }) : undefined,
+      });
+      rows.push({ layer: name, ...metrics });
+    }
+    bar?.update(1);
+  } finally {
+    bar?.stop();
+  }
+  return rows;
+}
+
+/** A bar on stderr for people at a terminal; none when stderr is piped, so scripts and tests get clean output. */
+function progressBar(): cliProgress.SingleBar | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: 'metrics {bar} {percentage}% | {layer}',
+      clearOnComplete: true,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(1, 0, { layer: '' });
+  return bar;
+}
+
+// ---- output --------------------------------------------------------------------------------------
+
+function withoutLayer(row: Row): NcMetrics {
+  const { layer: _layer, ...metrics } = row;
+  return metrics;
+}
+
+/** Counts first, then only the metrics that some layer has (the others need weights or OOD features). */
+function metricsTable(rows: Row[]): string {
+  const metricKeys = METRIC_KEYS.filter((key) => rows.some((row) => row[key] !== null));
+  return table(
+    ['layer', ...COUNT_KEYS, ...metricKeys],
+    rows.map((row) => [row.layer, ...COUNT_KEYS.map((key) => row[key]), ...metricKeys.map((key) => formatValue(row[key]))]),
+  );
+}
