@@ -18,3 +18,4 @@ export {
   writeSafetensors,
   type Safetensors,
 } from './safetensors.js';
+export { fashionMnistDir, loadFashionMnist, readIdxPair, type LabelledImages } from './datasets.js';

@@ -121,3 +121,31 @@ describe('ncMetrics equals the float64 NumPy reference', () => {
     ]);
   });
 });
+
+describe('ncMetrics on real features (Fashion-MNIST test set)', () => {
+  it('pixels and a random ReLU layer match the NumPy reference; a linear classifier gives NC3/NC4', async () => {
+    const { loadFashionMnist } = await import('../../lib/data/index.js');
+    const images = await loadFashionMnist('test');
+    const n = 4000; // a slice keeps the NumPy reference quick
+    const pixels = images.features.subarray(0, n * images.dim);
+    const labels = images.labels.subarray(0, n);
+    // A fixed random ReLU layer 784 → 300: features of a (random) network on real data.
+    const normal = gaussian(rng(1));
+    const width = 300;
+    const w1 = Float32Array.from({ length: images.dim * width }, () => normal() / Math.sqrt(images.dim));
+    const hidden = new Float32Array(n * width);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < width; k++) {
+        let s = 0;
+        for (let j = 0; j < images.dim; j++) s += pixels[i * images.dim + j] * w1[j * width + k];
+        hidden[i * width + k] = Math.max(0, s);
+      }
+    }
+    for (const [features, dim] of [[pixels, images.dim], [hidden, width]] as const) {
+      const { weights, bias } = probeLike(features, labels, dim, 10, 3);
+      const input = { features, labels, numClasses: 10, weights, bias };
+      const [got, ref] = await Promise.all([ncMetrics(input), ncReference({ ...input, dim })]);
+      for (const key of KEYS.filter((k) => k !== 'nc5_ood_orthogonality')) expectClose(got[key], ref[key], key);
+    }
+  });
+});

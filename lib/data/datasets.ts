@@ -1,0 +1,41 @@
+// Image datasets that ship as packages: Fashion-MNIST from Debian's dataset-fashion-mnist (IDX files).
+import path from 'node:path';
+
+import { fail } from '../errors.js';
+import { readIdx } from './idx.js';
+import { toInt32Labels } from './tensor.js';
+
+export interface LabelledImages {
+  /** rows × dim, pixels scaled to [0, 1]. */
+  features: Float32Array;
+  labels: Int32Array;
+  rows: number;
+  dim: number;
+}
+
+/** Where Debian's dataset-fashion-mnist puts the official IDX files; NCOD_FASHION_MNIST_DIR overrides. */
+export function fashionMnistDir(): string {
+  return process.env.NCOD_FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
+}
+
+/** Reads an images/labels IDX pair (plain or gzip) into float features in [0, 1]. */
+export async function readIdxPair(imagesPath: string, labelsPath: string): Promise<LabelledImages> {
+  const [images, labels] = await Promise.all([readIdx(imagesPath), readIdx(labelsPath)]);
+  if (images.dtype !== 'uint8' || images.shape.length < 2) {
+    fail('ERR_FILE_FORMAT', imagesPath, 'uint8 images of shape [n, ...]', `${images.dtype} [${images.shape.join(', ')}]`);
+  }
+  const rows = images.shape[0];
+  const dim = images.shape.slice(1).reduce((a, b) => a * b, 1);
+  const y = toInt32Labels(labels, labelsPath);
+  if (y.length !== rows) fail('ERR_FILE_FORMAT', labelsPath, `${rows} labels`, `${y.length}`);
+  const pixels = images.data as Uint8Array;
+  const features = new Float32Array(rows * dim);
+  for (let k = 0; k < features.length; k++) features[k] = pixels[k] / 255;
+  return { features, labels: y, rows, dim };
+}
+
+/** The official Fashion-MNIST split ('train': 60 000 images, 'test': 10 000). */
+export function loadFashionMnist(split: 'train' | 'test', dir = fashionMnistDir()): Promise<LabelledImages> {
+  const prefix = split === 'train' ? 'train' : 't10k';
+  return readIdxPair(path.join(dir, `${prefix}-images-idx3-ubyte.gz`), path.join(dir, `${prefix}-labels-idx1-ubyte.gz`));
+}
