@@ -44,7 +44,7 @@ describe.skipIf(!cudaAvailable)(`ncMetrics: cuda equals cpu${cudaSkipReason}`, (
     }
     for (const [key, value] of Object.entries(states[0])) {
       if (value === null) continue;
-      expect(Math.abs((states[1] as Record<string, number>)[key] - (value as number)), key).toBeLessThanOrEqual(1e-7 * Math.abs(value as number) + 1e-12);
+      expect(Math.abs((states[1] as unknown as Record<string, number>)[key] - (value as number)), key).toBeLessThanOrEqual(1e-7 * Math.abs(value as number) + 1e-12);
     }
   });
 });
