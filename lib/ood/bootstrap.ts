@@ -9,18 +9,10 @@
  * Randomness comes from mulberry32 seeded with `seed` (default 0), so the same inputs, options and
  * seed always give the same interval. Per replicate the ID sample is drawn first, then the OOD one.
  */
+import { mulberry32 } from '../random.js';
 
-/** mulberry32: a tiny, fast 32-bit PRNG; plenty for resampling and fully reproducible. Returns [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
+
 
 /**
  * Draws a with-replacement resample of `sorted` (ascending) into `out`, already sorted.
