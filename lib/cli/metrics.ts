@@ -5,7 +5,7 @@ import cliProgress from 'cli-progress';
 import type { BackendName } from '../backend.js';
 import type { Tensor } from '../data/index.js';
 import { fail } from '../errors.js';
-import { ncMetrics, type Layer, type NcMetrics } from '../metrics/nc.js';
+import { NC_METRIC_KEYS, ncMetrics, type Layer, type NcMetrics } from '../metrics/nc.js';
 import {
   collect,
   formatValue,
@@ -37,21 +37,7 @@ interface MetricsCliOptions {
 type Row = NcMetrics & { layer: string };
 
 const COUNT_KEYS = ['n', 'dim', 'classes', 'rank'] as const;
-const METRIC_KEYS = [
-  'nc1',
-  'nc1_quotient',
-  'nc1_cdnv',
-  'nc2_equinorm_means',
-  'nc2_equiangularity_means',
-  'nc2_etf_error_means',
-  'nc2_equinorm_weights',
-  'nc2_etf_error_weights',
-  'nc3_self_duality',
-  'nc3_papyan',
-  'nc4_ncc_agreement',
-  'nc4_bias_relation',
-  'nc5_ood_orthogonality',
-] as const satisfies readonly (keyof NcMetrics)[];
+const METRIC_KEYS = NC_METRIC_KEYS;
 
 const EXAMPLE = `
 Examples:

@@ -8,6 +8,23 @@ import { checkFloat32, checkInt32, checkInteger, matrixShape } from '../validate
 
 export type NcMetrics = RawNcMetrics;
 
+/** The metric keys of NcMetrics, in report order (n, dim, classes and rank are counts, not metrics). */
+export const NC_METRIC_KEYS = [
+  'nc1',
+  'nc1_quotient',
+  'nc1_cdnv',
+  'nc2_equinorm_means',
+  'nc2_equiangularity_means',
+  'nc2_etf_error_means',
+  'nc2_equinorm_weights',
+  'nc2_etf_error_weights',
+  'nc3_self_duality',
+  'nc3_papyan',
+  'nc4_ncc_agreement',
+  'nc4_bias_relation',
+  'nc5_ood_orthogonality',
+] as const satisfies readonly (keyof NcMetrics)[];
+
 export interface NcMetricsOptions {
   /** N×d float32, row-major. */
   features: Float32Array;

@@ -1,24 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
-import { ncMetrics, ncMetricsByLayer } from '../../lib/index.js';
+import { NC_METRIC_KEYS, ncMetrics, ncMetricsByLayer } from '../../lib/index.js';
 import { ncReference } from '../helpers/nc-reference.js';
 import { clusters, gaussian, rng } from '../helpers/random.js';
 
-const KEYS = [
-  'nc1',
-  'nc1_quotient',
-  'nc1_cdnv',
-  'nc2_equinorm_means',
-  'nc2_equiangularity_means',
-  'nc2_etf_error_means',
-  'nc2_equinorm_weights',
-  'nc2_etf_error_weights',
-  'nc3_self_duality',
-  'nc3_papyan',
-  'nc4_ncc_agreement',
-  'nc4_bias_relation',
-  'nc5_ood_orthogonality',
-] as const;
+const KEYS = NC_METRIC_KEYS;
 
 /** |a − e| ≤ 1e-4·|e|, with an absolute floor for quantities that are exactly zero in theory (C = 2). */
 function expectClose(actual: number | null, expected: number, key: string) {
