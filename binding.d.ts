@@ -139,3 +139,20 @@ export interface RawNcAccumulatorClass {
 export interface NativeBinding {
   NcAccumulator: RawNcAccumulatorClass;
 }
+
+export interface RawLoss {
+  loss: number;
+  grad: Float32Array;
+}
+
+export interface NativeBinding {
+  crossEntropyLs(logits: Float32Array, labels: Int32Array, rows: number, classes: number, smoothing: number): Promise<RawLoss>;
+  nnEntropy(features: Float32Array, rows: number, dim: number, scale: number): Promise<RawLoss>;
+  etfProjector(
+    features: Float32Array,
+    rows: number,
+    dim: number,
+    hiddenWidth: number,
+    dz: Float32Array | null,
+  ): Promise<{ hidden: Float32Array; z: Float32Array; de: Float32Array | null }>;
+}

@@ -5,3 +5,4 @@ export { classStats, type ClassStats, type ClassStatsOptions } from './metrics/c
 export { NcAccumulator, type NcAccumulatorState } from './metrics/nc-accumulator.js';
 export { NC_METRIC_KEYS, ncMetrics, ncMetricsByLayer, type Layer, type NcMetrics, type NcMetricsOptions } from './metrics/nc.js';
 export { version } from './version.js';
+export { crossEntropyLs, etfProjector, nnEntropy, type LossWithGradient } from './train/kernels.js';

@@ -98,6 +98,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("classStats", Napi::Function::New(env, ClassStats, "classStats"));
   exports.Set("ncMetrics", Napi::Function::New(env, NcMetricsBinding, "ncMetrics"));
   exports.Set("NcAccumulator", DefineNcAccumulator(env));
+  exports.Set("crossEntropyLs", Napi::Function::New(env, CrossEntropyLs, "crossEntropyLs"));
+  exports.Set("nnEntropy", Napi::Function::New(env, NnEntropy, "nnEntropy"));
+  exports.Set("etfProjector", Napi::Function::New(env, EtfProjector, "etfProjector"));
   return exports;
 }
 

@@ -15,6 +15,9 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info);
 Napi::Value ClassStats(const Napi::CallbackInfo& info);
 Napi::Value NcMetricsBinding(const Napi::CallbackInfo& info);
 Napi::Function DefineNcAccumulator(Napi::Env env);
+Napi::Value CrossEntropyLs(const Napi::CallbackInfo& info);
+Napi::Value NnEntropy(const Napi::CallbackInfo& info);
+Napi::Value EtfProjector(const Napi::CallbackInfo& info);
 
 // The JS object for a metrics result (null for metrics whose inputs were not given).
 Napi::Object nc_metrics_to_js(Napi::Env env, const NcMetrics& m);

@@ -1,0 +1,44 @@
+// The method's loss terms and fixed ETF projector (METHOD.md §2–3) as standalone calls, with gradients.
+// The trainer uses the same native kernels; these wrappers are for users who train elsewhere and for tests.
+import { fail } from '../errors.js';
+import { native } from '../native.js';
+import { checkFloat32, checkInt32, checkInteger, matrixShape } from '../validate.js';
+
+export interface LossWithGradient {
+  loss: number;
+  /** dL/dinput, same shape as the input. */
+  grad: Float32Array;
+}
+
+/** Mean cross-entropy against the label-smoothed target (1−ε)·onehot + ε/K, and dL/dlogits. */
+export async function crossEntropyLs(logits: Float32Array, labels: Int32Array, options: { classes: number; smoothing?: number }): Promise<LossWithGradient> {
+  checkFloat32('logits', logits);
+  checkInt32('labels', labels);
+  const classes = checkInteger('classes', options?.classes, 1, 1 << 24);
+  matrixShape('logits', logits.length, labels.length, classes);
+  return native().crossEntropyLs(logits, labels, labels.length, classes, options.smoothing ?? 0.1);
+}
+
+/**
+ * The nearest-neighbour entropy regulariser L_ent over the rows of `features` (≥ 2 rows), and
+ * scale·dL_ent/dfeatures. Minimising L_ent spreads the batch out, which weakens Neural Collapse.
+ */
+export async function nnEntropy(features: Float32Array, options: { dim: number; scale?: number }): Promise<LossWithGradient> {
+  checkFloat32('features', features);
+  const dim = checkInteger('dim', options?.dim, 1);
+  if (features.length % dim !== 0) fail('ERR_SHAPE', 'features', `a multiple of dim = ${dim} elements`, `${features.length}`);
+  return native().nnEntropy(features, features.length / dim, dim, options.scale ?? 1);
+}
+
+/** The frozen simplex-ETF projector z = normalize(A₂ relu(A₁ e)), d → hiddenWidth → d; with dz, also dL/de. */
+export async function etfProjector(
+  features: Float32Array,
+  options: { dim: number; hiddenWidth: number; dz?: Float32Array },
+): Promise<{ hidden: Float32Array; z: Float32Array; de: Float32Array | null }> {
+  checkFloat32('features', features);
+  const dim = checkInteger('dim', options?.dim, 2);
+  const hidden = checkInteger('hiddenWidth', options.hiddenWidth, dim);
+  if (features.length % dim !== 0) fail('ERR_SHAPE', 'features', `a multiple of dim = ${dim} elements`, `${features.length}`);
+  const dz = options.dz === undefined ? null : checkFloat32('dz', options.dz);
+  return native().etfProjector(features, features.length / dim, dim, hidden, dz);
+}

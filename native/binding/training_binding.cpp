@@ -1,0 +1,136 @@
+// The method's loss and projector kernels, for the trainer and for tests:
+//   crossEntropyLs(logits, labels, rows, classes, smoothing) -> Promise<{loss, grad}>
+//   nnEntropy(e, rows, dim, scale) -> Promise<{loss, grad}>
+//   etfProjector(e, rows, dim, hiddenWidth, dz | null) -> Promise<{hidden, z, de | null}>
+// CPU implementations (native/cpu/training.cpp); the CUDA versions come with the trainer.
+#include <memory>
+#include <vector>
+
+#include "../core/checks.h"
+#include "../core/training.h"
+#include "bindings.h"
+#include "convert.h"
+#include "js_errors.h"
+#include "promise_worker.h"
+
+namespace ncod::binding {
+
+namespace {
+
+Napi::Float32Array to_float32_array(Napi::Env env, const std::vector<float>& values) {
+  Napi::Float32Array out = Napi::Float32Array::New(env, values.size());
+  std::copy(values.begin(), values.end(), out.Data());
+  return out;
+}
+
+struct LossResult {
+  double loss = 0;
+  std::vector<float> grad;
+};
+
+Napi::Value loss_to_js(Napi::Env env, const LossResult& r) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("loss", r.loss);
+  out.Set("grad", to_float32_array(env, r.grad));
+  return out;
+}
+
+}  // namespace
+
+Napi::Value CrossEntropyLs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    check_arity(info, 5, "crossEntropyLs");
+    auto logits = float32_array(env, info[0], "logits");
+    auto labels = int32_array(env, info[1], "labels");
+    const size_t rows = count(env, info[2], "rows");
+    const size_t classes = count(env, info[3], "classes", size_t(1) << 24);
+    check_matrix_length("logits", logits.length, rows, classes);
+    if (labels.length != rows) fail(ErrorCode::Shape, "labels", std::to_string(rows) + " labels", std::to_string(labels.length));
+    check_labels(labels.data, rows, classes);
+    check_finite("logits", logits.data, rows, classes);
+    if (!info[4].IsNumber()) throw_error(env, ErrorCode::InvalidArgument, "smoothing: expected a number");
+    const double eps = info[4].As<Napi::Number>().DoubleValue();
+    if (!(eps >= 0 && eps < 1)) fail(ErrorCode::InvalidArgument, "smoothing", "a number in [0, 1)", std::to_string(eps));
+    auto result = std::make_shared<LossResult>();
+    const float* z = logits.data;
+    const int32_t* y = labels.data;
+    return PromiseWorker::Start(
+        env, "ncod.crossEntropyLs", {info[0], info[1]}, nullptr, Napi::Function(),
+        [=](const RunContext&) {
+          result->grad.resize(rows * classes);
+          result->loss = cross_entropy_ls(z, y, rows, classes, eps, result->grad.data());
+        },
+        [result](Napi::Env env) { return loss_to_js(env, *result); });
+  });
+}
+
+Napi::Value NnEntropy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    check_arity(info, 4, "nnEntropy");
+    auto e = float32_array(env, info[0], "features");
+    const size_t rows = count(env, info[1], "rows");
+    const size_t dim = count(env, info[2], "dim");
+    check_matrix_length("features", e.length, rows, dim);
+    if (rows < 2) fail(ErrorCode::Shape, "features", "at least 2 rows (each row needs a neighbour)", std::to_string(rows));
+    check_finite("features", e.data, rows, dim);
+    if (!info[3].IsNumber()) throw_error(env, ErrorCode::InvalidArgument, "scale: expected a number");
+    const double scale = info[3].As<Napi::Number>().DoubleValue();
+    auto result = std::make_shared<LossResult>();
+    const float* x = e.data;
+    return PromiseWorker::Start(
+        env, "ncod.nnEntropy", {info[0]}, nullptr, Napi::Function(),
+        [=](const RunContext&) {
+          result->grad.resize(rows * dim);
+          result->loss = nn_entropy(x, rows, dim, scale, result->grad.data());
+        },
+        [result](Napi::Env env) { return loss_to_js(env, *result); });
+  });
+}
+
+Napi::Value EtfProjector(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    check_arity(info, 5, "etfProjector");
+    auto e = float32_array(env, info[0], "features");
+    const size_t rows = count(env, info[1], "rows");
+    const size_t dim = count(env, info[2], "dim");
+    const size_t hidden = count(env, info[3], "hiddenWidth", size_t(1) << 20);
+    check_matrix_length("features", e.length, rows, dim);
+    if (dim < 2) fail(ErrorCode::Shape, "dim", "at least 2 (the ETF needs c ≥ 2)", std::to_string(dim));
+    if (hidden < dim) fail(ErrorCode::Shape, "hiddenWidth", "at least dim = " + std::to_string(dim), std::to_string(hidden));
+    check_finite("features", e.data, rows, dim);
+    const float* dz = nullptr;
+    if (!info[4].IsNull() && !info[4].IsUndefined()) {
+      auto g = float32_array(env, info[4], "dz");
+      check_matrix_length("dz", g.length, rows, dim);
+      dz = g.data;
+    }
+    struct Out {
+      std::vector<float> hidden, z, de;
+    };
+    auto out = std::make_shared<Out>();
+    const float* x = e.data;
+    return PromiseWorker::Start(
+        env, "ncod.etfProjector", {info[0], info[4]}, nullptr, Napi::Function(),
+        [=](const RunContext&) {
+          out->hidden.resize(rows * hidden);
+          out->z.resize(rows * dim);
+          etf_projector_forward(x, rows, dim, hidden, out->hidden.data(), out->z.data());
+          if (dz) {
+            out->de.resize(rows * dim);
+            etf_projector_backward(out->hidden.data(), out->z.data(), dz, rows, dim, hidden, out->de.data());
+          }
+        },
+        [out, dz](Napi::Env env) -> Napi::Value {
+          Napi::Object o = Napi::Object::New(env);
+          o.Set("hidden", to_float32_array(env, out->hidden));
+          o.Set("z", to_float32_array(env, out->z));
+          o.Set("de", dz ? Napi::Value(to_float32_array(env, out->de)) : env.Null());
+          return o;
+        });
+  });
+}
+
+}  // namespace ncod::binding
