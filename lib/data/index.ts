@@ -18,4 +18,4 @@ export {
   writeSafetensors,
   type Safetensors,
 } from './safetensors.js';
-export { fashionMnistDir, loadFashionMnist, readIdxPair, type LabelledImages } from './datasets.js';
+export { fashionMnistDir, loadFashionMnist, loadMnist, mnistDir, readIdxPair, selectClasses, type LabelledImages } from './datasets.js';

@@ -101,6 +101,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("crossEntropyLs", Napi::Function::New(env, CrossEntropyLs, "crossEntropyLs"));
   exports.Set("nnEntropy", Napi::Function::New(env, NnEntropy, "nnEntropy"));
   exports.Set("etfProjector", Napi::Function::New(env, EtfProjector, "etfProjector"));
+  exports.Set("trainEpoch", Napi::Function::New(env, TrainEpoch, "trainEpoch"));
+  exports.Set("forwardLayer", Napi::Function::New(env, ForwardLayer, "forwardLayer"));
+  exports.Set("mlpGradients", Napi::Function::New(env, MlpGradients, "mlpGradients"));
   return exports;
 }
 

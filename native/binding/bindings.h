@@ -18,6 +18,9 @@ Napi::Function DefineNcAccumulator(Napi::Env env);
 Napi::Value CrossEntropyLs(const Napi::CallbackInfo& info);
 Napi::Value NnEntropy(const Napi::CallbackInfo& info);
 Napi::Value EtfProjector(const Napi::CallbackInfo& info);
+Napi::Value TrainEpoch(const Napi::CallbackInfo& info);
+Napi::Value ForwardLayer(const Napi::CallbackInfo& info);
+Napi::Value MlpGradients(const Napi::CallbackInfo& info);
 
 // The JS object for a metrics result (null for metrics whose inputs were not given).
 Napi::Object nc_metrics_to_js(Napi::Env env, const NcMetrics& m);

@@ -54,6 +54,9 @@ class Backend {
   // asks for (see CentredRequest). This is the second pass of every class-conditional statistic.
   virtual void accumulate_centred(const LabelledRows& rows, size_t num_classes, const CentredRequest& request) = 0;
 
+  // The training kernels, or nullptr when this backend cannot train (yet).
+  virtual class TrainKernels* train_kernels() { return nullptr; }
+
   // out (m×n, row-major float64) = A Bᵀ for A (m×k) and B (n×k), row-major float64. Small Gram-type products.
   virtual void gram(const double* a, size_t m, const double* b, size_t n, size_t k, double* out) = 0;
 };

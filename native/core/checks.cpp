@@ -21,11 +21,11 @@ void check_positive(const char* what, double value) {
   if (!(value > 0)) fail(ErrorCode::InvalidArgument, what, "a positive number", std::to_string(value));
 }
 
-void check_labels(const int32_t* labels, size_t n, size_t num_classes) {
+void check_labels(const int32_t* labels, size_t n, size_t num_classes, const char* what) {
   for (size_t i = 0; i < n; ++i) {
     const int32_t y = labels[i];
     if (y < 0 || static_cast<size_t>(y) >= num_classes) {
-      fail(ErrorCode::LabelRange, "labels[" + std::to_string(i) + "]",
+      fail(ErrorCode::LabelRange, std::string(what) + "[" + std::to_string(i) + "]",
            "an integer in [0, " + std::to_string(num_classes) + ")", std::to_string(y));
     }
   }

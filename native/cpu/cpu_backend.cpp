@@ -12,8 +12,11 @@
 #include <vector>
 
 #include "../core/backend.h"
+#include "../core/train_kernels.h"
 
 namespace ncod {
+
+TrainKernels& cpu_train_kernels();  // cpu_train_kernels.cpp
 
 namespace {
 
@@ -193,6 +196,8 @@ class CpuBackend final : public Backend {
       add_into(s.projection_sq_sums, request.projection_sq_sums);
     }
   }
+
+  TrainKernels* train_kernels() override { return &cpu_train_kernels(); }
 
   void gram(const double* a, size_t m, const double* b, size_t n, size_t k, double* out) override {
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(n), int(k), 1.0, a, int(k), b, int(k), 0.0, out,

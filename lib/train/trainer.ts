@@ -1,0 +1,248 @@
+// The NC-controlled MLP trainer (METHOD.md §2–3): encoder → frozen simplex-ETF projector → linear classifier,
+// loss CE_ls + α·L_ent(encoder output), AdamW with warm-up + cosine. Parameters and optimiser moments live
+// here as Float32Arrays; each epoch runs natively off the JS thread and updates them in place.
+import type { RawMlpConfig } from '../../binding.js';
+import { withCancelFlag } from '../abort.js';
+import { resolveBackend, type BackendName } from '../backend.js';
+import { describe, fail } from '../errors.js';
+import { native } from '../native.js';
+import { mulberry32 } from '../random.js';
+import { checkFloat32, checkInt32, checkInteger, matrixShape } from '../validate.js';
+import { learningRate } from './schedule.js';
+
+export interface TrainerOptions {
+  /** [input, h1, ..., hK]: K encoder layers, each Linear + ReLU; hK is the encoder output width d. */
+  layers: number[];
+  classes: number;
+  /** 'etf' (default): the frozen projector d → projectorHidden → d; 'none': the baseline. */
+  projector?: 'etf' | 'none';
+  /** Default 4·d (the paper's 512 → 2048 → 512). */
+  projectorHidden?: number;
+  /** Weight of the entropy regulariser (default 0.05; 0 for the baseline). */
+  alpha?: number;
+  labelSmoothing?: number;
+  lr?: number;
+  weightDecay?: number;
+  batch?: number;
+  epochs?: number;
+  warmupEpochs?: number;
+  seed?: number;
+  backend?: BackendName;
+}
+
+export type ResolvedTrainerOptions = Required<Omit<TrainerOptions, 'backend'>> & { backend: BackendName };
+
+export interface EpochStats {
+  epoch: number;
+  loss: number;
+  ce: number;
+  entropy: number;
+  /** Training accuracy of the epoch, measured on the fly. */
+  accuracy: number;
+  lr: number;
+  seconds: number;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  /** Fraction of the current call completed. */
+  onProgress?: (fraction: number) => void;
+}
+
+/** The layers whose outputs features() can return. */
+export type LayerName = `enc${number}` | 'encoder' | 'proj1' | 'projector' | 'logits';
+
+export interface TrainerState {
+  options: ResolvedTrainerOptions;
+  params: Float32Array[];
+  m: Float32Array[];
+  v: Float32Array[];
+  step: number;
+  epoch: number;
+}
+
+export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerOptions {
+  const layers = options?.layers;
+  if (!Array.isArray(layers) || layers.length < 2) fail('ERR_INVALID_ARGUMENT', 'layers', '[input, h1, ..., hK] with K ≥ 1', describe(layers));
+  layers.forEach((w, i) => checkInteger(`layers[${i}]`, w, 1, 1 << 20));
+  const d = layers[layers.length - 1];
+  const projector = options.projector ?? 'etf';
+  if (projector !== 'etf' && projector !== 'none') fail('ERR_INVALID_ARGUMENT', 'projector', "'etf' or 'none'", describe(projector));
+  const resolved: ResolvedTrainerOptions = {
+    layers: [...layers],
+    classes: checkInteger('classes', options.classes, 2, 1 << 20),
+    projector,
+    projectorHidden: options.projectorHidden ?? 4 * d,
+    alpha: options.alpha ?? 0.05,
+    labelSmoothing: options.labelSmoothing ?? 0.1,
+    lr: options.lr ?? 1e-3,
+    weightDecay: options.weightDecay ?? 0.05,
+    batch: checkInteger('batch', options.batch ?? 256, 1, 1 << 24),
+    epochs: checkInteger('epochs', options.epochs ?? 10, 1, 1 << 20),
+    warmupEpochs: checkInteger('warmupEpochs', options.warmupEpochs ?? 5, 0, 1 << 20),
+    seed: checkInteger('seed', options.seed ?? 0, 0, 2 ** 32 - 1),
+    backend: options.backend ?? 'cpu',
+  };
+  for (const key of ['alpha', 'labelSmoothing', 'lr', 'weightDecay'] as const) {
+    if (typeof resolved[key] !== 'number' || !Number.isFinite(resolved[key]) || resolved[key] < 0) {
+      fail('ERR_INVALID_ARGUMENT', key, 'a finite number ≥ 0', describe(resolved[key]));
+    }
+  }
+  if (projector === 'etf') checkInteger('projectorHidden', resolved.projectorHidden, Math.max(d, 2), 1 << 20);
+  return resolved;
+}
+
+/** PyTorch's defaults: encoder Linear U(±1/√in) for weights and biases; the classifier Xavier-uniform, bias 0. */
+function initialParameters(o: ResolvedTrainerOptions): Float32Array[] {
+  const random = mulberry32(o.seed);
+  const uniform = (n: number, bound: number) => Float32Array.from({ length: n }, () => (2 * random() - 1) * bound);
+  const params: Float32Array[] = [];
+  for (let l = 0; l + 1 < o.layers.length; l++) {
+    const [inp, out] = [o.layers[l], o.layers[l + 1]];
+    params.push(uniform(out * inp, 1 / Math.sqrt(inp)), uniform(out, 1 / Math.sqrt(inp)));
+  }
+  const d = o.layers[o.layers.length - 1];
+  params.push(uniform(o.classes * d, Math.sqrt(6 / (d + o.classes))), new Float32Array(o.classes));
+  return params;
+}
+
+/** Fisher–Yates with a PRNG seeded by (seed, epoch): the same order on every run and after a resume. */
+function epochOrder(rows: number, seed: number, epoch: number): Int32Array {
+  const random = mulberry32((seed * 1_000_003 + epoch * 7_919 + 1) >>> 0);
+  const order = Int32Array.from({ length: rows }, (_, i) => i);
+  for (let i = rows - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+export class Trainer {
+  readonly options: ResolvedTrainerOptions;
+  #params: Float32Array[];
+  #m: Float32Array[];
+  #v: Float32Array[];
+  #step = 0;
+  #epoch = 0;
+  #busy = false;
+
+  constructor(options: TrainerOptions, state?: TrainerState) {
+    this.options = resolveTrainerOptions(state?.options ?? options);
+    this.#params = state?.params ?? initialParameters(this.options);
+    const zeros = () => this.#params.map((p) => new Float32Array(p.length));
+    this.#m = state?.m ?? zeros();
+    this.#v = state?.v ?? zeros();
+    this.#step = state?.step ?? 0;
+    this.#epoch = state?.epoch ?? 0;
+  }
+
+  /** Epochs completed so far. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  get config(): RawMlpConfig {
+    const o = this.options;
+    return { widths: o.layers, classes: o.classes, projectorHidden: o.projector === 'etf' ? o.projectorHidden : 0 };
+  }
+
+  /** A copy of everything a checkpoint needs. */
+  state(): TrainerState {
+    const copy = (a: Float32Array[]) => a.map((x) => x.slice());
+    return { options: this.options, params: copy(this.#params), m: copy(this.#m), v: copy(this.#v), step: this.#step, epoch: this.#epoch };
+  }
+
+  /**
+   * One epoch over (features, labels) with this epoch's learning rate. An aborted epoch (ERR_ABORTED) leaves
+   * the parameters as they were after the last finished batch and does not count: resume from a checkpoint.
+   */
+  async trainEpoch(features: Float32Array, labels: Int32Array, run: RunOptions = {}): Promise<EpochStats> {
+    checkFloat32('features', features);
+    checkInt32('labels', labels);
+    const { rows } = matrixShape('features', features.length, labels.length, this.options.layers[0]);
+    if (this.#busy) fail('ERR_INVALID_ARGUMENT', 'trainEpoch', 'one epoch at a time', 'a call while another runs');
+    const o = this.options;
+    const lr = learningRate(this.#epoch, o.epochs, o.lr, o.warmupEpochs);
+    const order = epochOrder(rows, o.seed, this.#epoch);
+    const start = performance.now();
+    this.#busy = true;
+    try {
+      const r = await withCancelFlag(run.signal, (flag) =>
+        native().trainEpoch(
+          this.config, this.#params, this.#m, this.#v, features, labels, rows, order,
+          { batch: o.batch, alpha: o.alpha, labelSmoothing: o.labelSmoothing, lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: o.weightDecay, step: this.#step },
+          resolveBackend(o.backend), flag, run.onProgress,
+        ),
+      );
+      this.#step = r.step;
+      this.#epoch += 1;
+      return { epoch: this.#epoch, loss: r.loss, ce: r.ce, entropy: r.entropy, accuracy: r.accuracy, lr, seconds: (performance.now() - start) / 1000 };
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** Trains until options.epochs epochs are done, calling onEpoch after each. */
+  async fit(
+    features: Float32Array,
+    labels: Int32Array,
+    run: RunOptions & { onEpoch?: (stats: EpochStats) => void } = {},
+  ): Promise<EpochStats[]> {
+    const history: EpochStats[] = [];
+    while (this.#epoch < this.options.epochs) {
+      const stats = await this.trainEpoch(features, labels, run);
+      history.push(stats);
+      run.onEpoch?.(stats);
+    }
+    return history;
+  }
+
+  /** The outputs of one layer: enc1..encK, encoder (= encK), proj1 and projector (with the ETF projector), logits. */
+  async features(features: Float32Array, layer: LayerName, run: RunOptions = {}): Promise<Float32Array> {
+    checkFloat32('features', features);
+    const inputs = this.options.layers[0];
+    const { rows } = matrixShape('features', features.length, features.length / inputs, inputs);
+    const index = this.#layerIndex(layer);
+    return withCancelFlag(run.signal, (flag) =>
+      native().forwardLayer(this.config, this.#params, features, rows, index, resolveBackend(this.options.backend), flag, run.onProgress),
+    );
+  }
+
+  /** Predicted classes and test accuracy when labels are given. */
+  async evaluate(features: Float32Array, labels?: Int32Array): Promise<{ predictions: Int32Array; accuracy: number | null }> {
+    const logits = await this.features(features, 'logits');
+    const C = this.options.classes;
+    const predictions = new Int32Array(logits.length / C);
+    for (let i = 0; i < predictions.length; i++) {
+      let best = 0;
+      for (let c = 1; c < C; c++) if (logits[i * C + c] > logits[i * C + best]) best = c;
+      predictions[i] = best;
+    }
+    if (!labels) return { predictions, accuracy: null };
+    checkInt32('labels', labels);
+    if (labels.length !== predictions.length) fail('ERR_SHAPE', 'labels', `${predictions.length} labels`, `${labels.length}`);
+    let correct = 0;
+    for (let i = 0; i < labels.length; i++) correct += Number(labels[i] === predictions[i]);
+    return { predictions, accuracy: correct / labels.length };
+  }
+
+  /** Names of this model's layers, input side first. */
+  layerNames(): LayerName[] {
+    const K = this.options.layers.length - 1;
+    const names: LayerName[] = Array.from({ length: K }, (_, i) => `enc${i + 1}` as LayerName);
+    if (this.options.projector === 'etf') names.push('proj1', 'projector');
+    return names;
+  }
+
+  #layerIndex(layer: LayerName): number {
+    const K = this.options.layers.length - 1;
+    const etf = this.options.projector === 'etf';
+    if (layer === 'encoder') return K - 1;
+    if (layer === 'logits') return K + 2;
+    if (etf && layer === 'proj1') return K;
+    if (etf && layer === 'projector') return K + 1;
+    const match = /^enc(\d+)$/.exec(String(layer));
+    if (match && Number(match[1]) >= 1 && Number(match[1]) <= K) return Number(match[1]) - 1;
+    return fail('ERR_INVALID_ARGUMENT', 'layer', `one of ${[...this.layerNames(), 'encoder', 'logits'].join(', ')}`, describe(layer));
+  }
+}

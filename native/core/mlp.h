@@ -1,0 +1,67 @@
+// The NC-controlled MLP (METHOD.md §2–3): encoder (Linear+ReLU layers) → optional frozen simplex-ETF projector
+// (d → h → d, normalised) → linear classifier; loss CE_ls(logits) + α·L_ent(encoder output).
+// Parameters and AdamW moments are caller-owned float32 arrays, updated in place: the caller (TypeScript)
+// keeps, initialises and checkpoints them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "run_context.h"
+#include "train_kernels.h"
+
+namespace ncod {
+
+struct MlpConfig {
+  std::vector<size_t> widths;   // [input, h1, ..., hK]: K encoder layers
+  size_t classes = 0;
+  size_t projector_hidden = 0;  // 0: no projector (the baseline: classifier on the encoder output)
+  size_t encoder_dim() const { return widths.back(); }
+  size_t layers() const { return widths.size() - 1; }
+  // W (out×in) then b (out) per encoder layer, then the classifier's W (C×d) and b (C).
+  std::vector<size_t> parameter_sizes() const;
+};
+
+struct MlpTensors {
+  std::vector<float*> params, m, v;  // one per parameter, sizes from parameter_sizes()
+};
+
+struct EpochOptions {
+  const float* x = nullptr;      // rows×input
+  const int32_t* y = nullptr;
+  size_t rows = 0;
+  const int32_t* order = nullptr;  // visiting order (a permutation of 0..rows−1)
+  size_t batch = 256;
+  double alpha = 0.05, label_smoothing = 0.1;
+  AdamWParams adamw;
+  int64_t step = 0;  // optimiser steps taken before this epoch
+};
+
+struct EpochResult {
+  double loss = 0, ce = 0, entropy = 0, accuracy = 0;
+  int64_t step = 0;
+};
+
+struct BatchLoss {
+  double ce = 0, entropy = 0;  // entropy: L_ent (unscaled); the total is ce + α·entropy
+  size_t correct = 0;
+};
+
+// Loss of one batch and the gradients of every parameter (written to grads, sizes from parameter_sizes()).
+BatchLoss batch_gradients(TrainKernels& k, const MlpConfig& cfg, const std::vector<const float*>& params,
+                          const float* x, const int32_t* y, size_t n, double alpha, double label_smoothing,
+                          const std::vector<float*>& grads);
+
+EpochResult train_epoch(TrainKernels& k, const MlpConfig& cfg, const MlpTensors& t, const EpochOptions& o,
+                        const RunContext& context);
+
+// Layer outputs, by index: 0..K−1 encoder layers (K−1 = encoder), K projector hidden, K+1 projector output,
+// K+2 logits. Forward in row blocks; writes rows×width(layer) floats to out.
+size_t layer_width(const MlpConfig& cfg, size_t layer);
+void forward_layer(TrainKernels& k, const MlpConfig& cfg, const std::vector<const float*>& params, const float* x,
+                   size_t rows, size_t layer, float* out, const RunContext& context);
+
+void check_mlp_config(const MlpConfig& cfg);
+
+}  // namespace ncod

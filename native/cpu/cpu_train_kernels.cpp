@@ -1,0 +1,98 @@
+// CPU training kernels: GEMMs split by output rows across OpenMP threads (single-threaded OpenBLAS inside,
+// see cpu_backend.cpp), elementwise loops over rows. Every output element is computed by one thread in a fixed
+// way, so results are bitwise reproducible for a given thread count.
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "../core/train_kernels.h"
+#include "../core/training.h"
+
+namespace ncod {
+
+namespace {
+
+class CpuTrainKernels final : public TrainKernels {
+ public:
+  void sgemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float* A, const float* B, float beta,
+             float* C) override {
+    // Split the rows of C: rows [r0, r1) of op(A) times op(B). op(A) row r starts at A + r·lda (no trans)
+    // or at column r of A (trans).
+    const size_t lda = trans_a ? M : K, ldb = trans_b ? K : N;
+    const int threads = static_cast<int>(std::min<size_t>(omp_get_max_threads(), std::max<size_t>(1, M * N * K / (1 << 18))));
+#pragma omp parallel num_threads(threads)
+    {
+      const size_t t = omp_get_thread_num(), T = omp_get_num_threads();
+      const size_t r0 = M * t / T, r1 = M * (t + 1) / T;
+      if (r1 > r0) {
+        const float* a = trans_a ? A + r0 : A + r0 * lda;
+        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, int(r1 - r0),
+                    int(N), int(K), 1.0f, a, int(lda), B, int(ldb), beta, C + r0 * N, int(N));
+      }
+    }
+  }
+
+  void bias_activation(float* Y, const float* bias, size_t rows, size_t cols, bool relu) override {
+#pragma omp parallel for schedule(static) if (rows * cols > (1 << 16))
+    for (size_t r = 0; r < rows; ++r) {
+      float* y = Y + r * cols;
+      for (size_t c = 0; c < cols; ++c) {
+        const float v = y[c] + bias[c];
+        y[c] = relu && v < 0 ? 0.0f : v;
+      }
+    }
+  }
+
+  void activation_backward(float* dY, const float* Y, size_t rows, size_t cols, bool relu, float* db) override {
+    if (relu) {
+#pragma omp parallel for schedule(static) if (rows * cols > (1 << 16))
+      for (size_t q = 0; q < rows * cols; ++q) {
+        if (!(Y[q] > 0)) dY[q] = 0.0f;
+      }
+    }
+    // Column sums in a fixed order (float64), small next to the GEMMs.
+    for (size_t c = 0; c < cols; ++c) {
+      double s = 0;
+      for (size_t r = 0; r < rows; ++r) s += dY[r * cols + c];
+      db[c] = static_cast<float>(s);
+    }
+  }
+
+  void adamw(float* p, const float* g, float* m, float* v, size_t n, const AdamWParams& hp, int64_t step) override {
+    const double c1 = 1.0 - std::pow(hp.beta1, double(step)), c2 = 1.0 - std::pow(hp.beta2, double(step));
+    const float decay = static_cast<float>(1.0 - hp.lr * hp.weight_decay);
+    const float b1 = float(hp.beta1), b2 = float(hp.beta2);
+    const float step_size = static_cast<float>(hp.lr / c1), root_c2 = static_cast<float>(std::sqrt(c2)), eps = float(hp.eps);
+#pragma omp parallel for schedule(static) if (n > (1 << 16))
+    for (size_t q = 0; q < n; ++q) {
+      m[q] = b1 * m[q] + (1 - b1) * g[q];
+      v[q] = b2 * v[q] + (1 - b2) * g[q] * g[q];
+      p[q] = p[q] * decay - step_size * m[q] / (std::sqrt(v[q]) / root_c2 + eps);  // as torch.optim.AdamW
+    }
+  }
+
+  double cross_entropy_ls(const float* logits, const int32_t* y, size_t B, size_t K, double eps, float* dlogits) override {
+    return ncod::cross_entropy_ls(logits, y, B, K, eps, dlogits);
+  }
+  double nn_entropy(const float* e, size_t B, size_t d, double scale, float* de) override {
+    return ncod::nn_entropy(e, B, d, scale, de);
+  }
+  void etf_projector_forward(const float* e, size_t B, size_t d, size_t h, float* hidden, float* z) override {
+    ncod::etf_projector_forward(e, B, d, h, hidden, z);
+  }
+  void etf_projector_backward(const float* hidden, const float* z, const float* dz, size_t B, size_t d, size_t h,
+                              float* de) override {
+    ncod::etf_projector_backward(hidden, z, dz, B, d, h, de);
+  }
+};
+
+}  // namespace
+
+TrainKernels& cpu_train_kernels() {
+  static CpuTrainKernels kernels;
+  return kernels;
+}
+
+}  // namespace ncod

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+
+import { Trainer } from '../../lib/index.js';
+import { native } from '../../lib/native.js';
+import { clusters, gaussian, rng } from '../helpers/random.js';
+import { mlpLossReference, type MlpShape } from '../helpers/mlp-reference.js';
+import { finiteDifferences } from '../helpers/training-reference.js';
+
+function sizes(s: MlpShape): number[] {
+  const out: number[] = [];
+  for (let l = 0; l + 1 < s.widths.length; l++) out.push(s.widths[l + 1] * s.widths[l], s.widths[l + 1]);
+  return [...out, s.classes * s.widths[s.widths.length - 1], s.classes];
+}
+
+describe('whole-model gradients match finite differences of a float64 reference', () => {
+  const shapes: MlpShape[] = [
+    { widths: [5, 4, 3], classes: 3, projectorHidden: 6 },
+    { widths: [7, 6], classes: 2, projectorHidden: 0 }, // the baseline: classifier on the encoder output
+    { widths: [3, 8, 5, 4], classes: 4, projectorHidden: 4 },
+  ];
+  for (const shape of shapes) {
+    it(`widths ${shape.widths.join('→')}, C=${shape.classes}, projector ${shape.projectorHidden || 'none'}`, async () => {
+      const normal = gaussian(rng(shape.widths.length));
+      const params = sizes(shape).map((n) => Float32Array.from({ length: n }, () => 0.7 * normal()));
+      const rows = 6;
+      const x = Float32Array.from({ length: rows * shape.widths[0] }, () => normal());
+      const y = Int32Array.from({ length: rows }, (_, i) => i % shape.classes);
+      const alpha = 0.05;
+      const got = await native().mlpGradients(shape, params, x, y, rows, alpha, 0.1, 0);
+      const flat = Float64Array.from(params.flatMap((p) => Array.from(p)));
+      const { loss, neighbours } = mlpLossReference(shape, flat, x, y, alpha, 0.1);
+      expect(Math.abs(got.ce + alpha * got.entropy - loss)).toBeLessThan(1e-5 * Math.abs(loss));
+      const fd = finiteDifferences((p) => mlpLossReference(shape, p, x, y, alpha, 0.1, neighbours).loss, flat);
+      const grads = got.grads.flatMap((g) => Array.from(g));
+      const scale = Math.max(...fd.map(Math.abs));
+      const worst = Math.max(...grads.map((g, k) => Math.abs(g - fd[k])));
+      expect(worst / scale).toBeLessThan(1e-4);
+    });
+  }
+});
+
+describe('Trainer', () => {
+  const data = clusters(700, 20, 4, 5, { separation: 1.5 });
+  const options = { layers: [20, 32, 16], classes: 4, epochs: 3, warmupEpochs: 0, batch: 64, lr: 3e-3, seed: 11 };
+
+  it('learns separable clusters and is bitwise reproducible for a seed', async () => {
+    const a = new Trainer(options);
+    const b = new Trainer(options);
+    const history = await a.fit(data.features, data.labels);
+    await b.fit(data.features, data.labels);
+    expect(history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+    expect(history[2].accuracy).toBeGreaterThan(0.9);
+    const [pa, pb] = [a.state().params, b.state().params];
+    pa.forEach((p, i) => expect(Buffer.from(p.buffer).equals(Buffer.from(pb[i].buffer))).toBe(true));
+    expect((await a.evaluate(data.features, data.labels)).accuracy).toBeGreaterThan(0.9);
+  });
+
+  it('gives features of every layer with the right widths', async () => {
+    const t = new Trainer(options);
+    const rows = 700;
+    expect((await t.features(data.features, 'enc1')).length).toBe(rows * 32);
+    expect((await t.features(data.features, 'encoder')).length).toBe(rows * 16);
+    expect((await t.features(data.features, 'proj1')).length).toBe(rows * 64);
+    const z = await t.features(data.features, 'projector');
+    expect(Math.hypot(...z.subarray(0, 16))).toBeCloseTo(1, 5); // L2-normalised
+    expect((await t.features(data.features, 'logits')).length).toBe(rows * 4);
+    await expect(t.features(data.features, 'enc3' as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    const baseline = new Trainer({ ...options, projector: 'none', alpha: 0 });
+    await expect(baseline.features(data.features, 'projector')).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+  });
+
+  it('aborts between batches with ERR_ABORTED', async () => {
+    // A long epoch (50 000 batches of 4 rows), aborted at its first progress report (~100 ms in).
+    const big = clusters(200_000, 20, 4, 6);
+    const t = new Trainer({ ...options, batch: 4 });
+    const controller = new AbortController();
+    const progress: number[] = [];
+    const run = t.trainEpoch(big.features, big.labels, {
+      signal: controller.signal,
+      onProgress: (f) => {
+        progress.push(f);
+        controller.abort();
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    expect(progress[0]).toBeLessThan(1);
+    expect(t.epoch).toBe(0);
+    const aborted = new AbortController();
+    aborted.abort();
+    await expect(t.trainEpoch(data.features, data.labels, { signal: aborted.signal })).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+  });
+
+  it('rejects bad options and data', async () => {
+    expect(() => new Trainer({ ...options, layers: [20] })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => new Trainer({ ...options, classes: 1 })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => new Trainer({ ...options, projectorHidden: 8 })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    const t = new Trainer(options);
+    await expect(t.trainEpoch(data.features.subarray(1), data.labels)).rejects.toMatchObject({ code: 'ERR_SHAPE' });
+    const y = Int32Array.from(data.labels);
+    y[3] = 9;
+    await expect(t.trainEpoch(data.features, y)).rejects.toMatchObject({ code: 'ERR_LABEL_RANGE' });
+  });
+});
