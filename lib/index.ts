@@ -7,3 +7,4 @@ export { NC_METRIC_KEYS, ncMetrics, ncMetricsByLayer, type Layer, type NcMetrics
 export { version } from './version.js';
 export { crossEntropyLs, etfProjector, nnEntropy, type LossWithGradient } from './train/kernels.js';
 export { Trainer, type EpochStats, type LayerName, type TrainerOptions, type TrainerState } from './train/trainer.js';
+export { loadCheckpoint, saveCheckpoint } from './train/checkpoint.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { Trainer } from '../../lib/index.js';
+import { loadCheckpoint, saveCheckpoint, Trainer } from '../../lib/index.js';
 import { native } from '../../lib/native.js';
 import { clusters, gaussian, rng } from '../helpers/random.js';
 import { mlpLossReference, type MlpShape } from '../helpers/mlp-reference.js';
@@ -99,5 +99,46 @@ describe('Trainer', () => {
     const y = Int32Array.from(data.labels);
     y[3] = 9;
     await expect(t.trainEpoch(data.features, y)).rejects.toMatchObject({ code: 'ERR_LABEL_RANGE' });
+  });
+});
+
+describe('checkpoints', () => {
+  const data = clusters(500, 12, 3, 8, { separation: 1.5 });
+  const options = { layers: [12, 16, 8], classes: 3, epochs: 4, batch: 32, lr: 3e-3, seed: 4 };
+
+  it('resuming from a checkpoint is bit-identical to training straight through', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = `${mkdtempSync(`${tmpdir()}/ncod-ckpt-`)}/model.safetensors`;
+    const straight = new Trainer(options);
+    await straight.fit(data.features, data.labels);
+    const first = new Trainer(options);
+    await first.trainEpoch(data.features, data.labels);
+    await first.trainEpoch(data.features, data.labels);
+    await saveCheckpoint(first, path);
+    const resumed = await loadCheckpoint(path);
+    expect(resumed.epoch).toBe(2);
+    await resumed.fit(data.features, data.labels);
+    const [a, b] = [straight.state(), resumed.state()];
+    expect(b.step).toBe(a.step);
+    for (const key of ['params', 'm', 'v'] as const) {
+      a[key].forEach((p, i) => expect(Buffer.from(p.buffer).equals(Buffer.from(b[key][i].buffer)), `${key}[${i}]`).toBe(true));
+    }
+  });
+
+  it('a truncated or altered checkpoint is ERR_FILE_FORMAT', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/ncod-ckpt-`);
+    const path = `${dir}/model.safetensors`;
+    await saveCheckpoint(new Trainer(options), path);
+    const bytes = readFileSync(path);
+    writeFileSync(`${dir}/truncated.safetensors`, bytes.subarray(0, bytes.length - 100));
+    await expect(loadCheckpoint(`${dir}/truncated.safetensors`)).rejects.toMatchObject({ code: 'ERR_FILE_FORMAT' });
+    const altered = Buffer.from(bytes);
+    altered[altered.length - 7] ^= 0x40; // one bit of one weight
+    writeFileSync(`${dir}/altered.safetensors`, altered);
+    await expect(loadCheckpoint(`${dir}/altered.safetensors`)).rejects.toMatchObject({ code: 'ERR_FILE_FORMAT', message: expect.stringContaining('SHA-256') });
+    await expect(loadCheckpoint(`${dir}/missing.safetensors`)).rejects.toBeTruthy();
   });
 });
