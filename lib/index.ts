@@ -8,3 +8,4 @@ export { version } from './version.js';
 export { crossEntropyLs, etfProjector, nnEntropy, type LossWithGradient } from './train/kernels.js';
 export { Trainer, type EpochStats, type LayerName, type TrainerOptions, type TrainerState } from './train/trainer.js';
 export { loadCheckpoint, saveCheckpoint } from './train/checkpoint.js';
+export { LinearProbe, l2NormalizeRows, type ProbeOptions } from './ood/probe.js';

@@ -4,8 +4,10 @@ import { Command, CommanderError } from 'commander';
 import { NcodError } from '../errors.js';
 import { version } from '../version.js';
 import { registerEval } from './eval.js';
+import { registerFeatures } from './features.js';
 import { registerInfo } from './info.js';
 import { registerMetrics } from './metrics.js';
+import { registerTrain } from './train.js';
 
 export function buildProgram(): Command {
   const program = new Command('ncod')
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerMetrics(program);
   registerEval(program);
+  registerTrain(program);
+  registerFeatures(program);
   return program;
 }
 

@@ -18,6 +18,8 @@ export interface TrainerOptions {
   projector?: 'etf' | 'none';
   /** Default 4·d (the paper's 512 → 2048 → 512). */
   projectorHidden?: number;
+  /** Classifier weights: 'xavier' (uniform, the method's) or 'normal' (N(0, 0.01²), the linear probe's); bias 0. */
+  classifierInit?: 'xavier' | 'normal';
   /** Weight of the entropy regulariser (default 0.05; 0 for the baseline). */
   alpha?: number;
   labelSmoothing?: number;
@@ -63,7 +65,7 @@ export interface TrainerState {
 
 export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerOptions {
   const layers = options?.layers;
-  if (!Array.isArray(layers) || layers.length < 2) fail('ERR_INVALID_ARGUMENT', 'layers', '[input, h1, ..., hK] with K ≥ 1', describe(layers));
+  if (!Array.isArray(layers) || layers.length < 1) fail('ERR_INVALID_ARGUMENT', 'layers', '[input, h1, ..., hK] (K = 0: a linear classifier)', describe(layers));
   layers.forEach((w, i) => checkInteger(`layers[${i}]`, w, 1, 1 << 20));
   const d = layers[layers.length - 1];
   const projector = options.projector ?? 'etf';
@@ -73,6 +75,7 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
     classes: checkInteger('classes', options.classes, 2, 1 << 20),
     projector,
     projectorHidden: options.projectorHidden ?? 4 * d,
+    classifierInit: options.classifierInit ?? 'xavier',
     alpha: options.alpha ?? 0.05,
     labelSmoothing: options.labelSmoothing ?? 0.1,
     lr: options.lr ?? 1e-3,
@@ -89,10 +92,14 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
     }
   }
   if (projector === 'etf') checkInteger('projectorHidden', resolved.projectorHidden, Math.max(d, 2), 1 << 20);
+  if (resolved.classifierInit !== 'xavier' && resolved.classifierInit !== 'normal') {
+    fail('ERR_INVALID_ARGUMENT', 'classifierInit', "'xavier' or 'normal'", describe(resolved.classifierInit));
+  }
   return resolved;
 }
 
-/** PyTorch's defaults: encoder Linear U(±1/√in) for weights and biases; the classifier Xavier-uniform, bias 0. */
+/** PyTorch's defaults: encoder Linear U(±1/√in) for weights and biases; the classifier Xavier-uniform (or
+ * N(0, 0.01²) for a probe), bias 0. */
 function initialParameters(o: ResolvedTrainerOptions): Float32Array[] {
   const random = mulberry32(o.seed);
   const uniform = (n: number, bound: number) => Float32Array.from({ length: n }, () => (2 * random() - 1) * bound);
@@ -102,7 +109,12 @@ function initialParameters(o: ResolvedTrainerOptions): Float32Array[] {
     params.push(uniform(out * inp, 1 / Math.sqrt(inp)), uniform(out, 1 / Math.sqrt(inp)));
   }
   const d = o.layers[o.layers.length - 1];
-  params.push(uniform(o.classes * d, Math.sqrt(6 / (d + o.classes))), new Float32Array(o.classes));
+  const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const classifier =
+    o.classifierInit === 'normal'
+      ? Float32Array.from({ length: o.classes * d }, () => 0.01 * normal())
+      : uniform(o.classes * d, Math.sqrt(6 / (d + o.classes)));
+  params.push(classifier, new Float32Array(o.classes));
   return params;
 }
 
@@ -237,7 +249,7 @@ export class Trainer {
   #layerIndex(layer: LayerName): number {
     const K = this.options.layers.length - 1;
     const etf = this.options.projector === 'etf';
-    if (layer === 'encoder') return K - 1;
+    if (layer === 'encoder' && K > 0) return K - 1;
     if (layer === 'logits') return K + 2;
     if (etf && layer === 'proj1') return K;
     if (etf && layer === 'projector') return K + 1;

@@ -59,7 +59,8 @@ std::vector<size_t> MlpConfig::parameter_sizes() const {
 }
 
 void check_mlp_config(const MlpConfig& cfg) {
-  if (cfg.widths.size() < 2) fail(ErrorCode::InvalidArgument, "layers", "an input width and at least one layer", std::to_string(cfg.widths.size()) + " widths");
+  // widths = [d] alone is a linear classifier on the inputs (a linear probe).
+  if (cfg.widths.empty()) fail(ErrorCode::InvalidArgument, "layers", "at least the input width", "none");
   for (size_t w : cfg.widths) {
     if (w < 1) fail(ErrorCode::InvalidArgument, "layer width", "at least 1", "0");
   }

@@ -14,7 +14,7 @@
 namespace ncod {
 
 struct MlpConfig {
-  std::vector<size_t> widths;   // [input, h1, ..., hK]: K encoder layers
+  std::vector<size_t> widths;   // [input, h1, ..., hK]: K ≥ 0 encoder layers (K = 0: a linear probe)
   size_t classes = 0;
   size_t projector_hidden = 0;  // 0: no projector (the baseline: classifier on the encoder output)
   size_t encoder_dim() const { return widths.back(); }

@@ -17,6 +17,7 @@ describe('whole-model gradients match finite differences of a float64 reference'
     { widths: [5, 4, 3], classes: 3, projectorHidden: 6 },
     { widths: [7, 6], classes: 2, projectorHidden: 0 }, // the baseline: classifier on the encoder output
     { widths: [3, 8, 5, 4], classes: 4, projectorHidden: 4 },
+    { widths: [6], classes: 3, projectorHidden: 0 }, // a linear probe: no encoder layer
   ];
   for (const shape of shapes) {
     it(`widths ${shape.widths.join('→')}, C=${shape.classes}, projector ${shape.projectorHidden || 'none'}`, async () => {
@@ -91,7 +92,7 @@ describe('Trainer', () => {
   });
 
   it('rejects bad options and data', async () => {
-    expect(() => new Trainer({ ...options, layers: [20] })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => new Trainer({ ...options, layers: [] })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     expect(() => new Trainer({ ...options, classes: 1 })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     expect(() => new Trainer({ ...options, projectorHidden: 8 })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     const t = new Trainer(options);
