@@ -1,6 +1,7 @@
 // The result of `ncod bench paper` (issue: "The paper's protocol in one command"). Fractions in [0, 1].
 
 export type ProtocolName = 'fashion' | 'mnist';
+export type ProtocolLabel = ProtocolName | 'custom';
 
 export interface LayerResult {
   /** NC1 of the layer's features on the ID training set. */
@@ -41,7 +42,7 @@ export interface SeedResult {
 
 export interface PaperResult {
   config: {
-    protocol: ProtocolName;
+    protocol: ProtocolLabel;
     id: string;
     ood_sets: string[];
     seeds: number[];

@@ -5,6 +5,7 @@ import { NcodError } from '../errors.js';
 import { version } from '../version.js';
 import { registerEval } from './eval.js';
 import { registerFeatures } from './features.js';
+import { registerBenchPaper } from './bench-paper.js';
 import { registerInfo } from './info.js';
 import { registerMetrics } from './metrics.js';
 import { registerTrain } from './train.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerTrain(program);
   registerFeatures(program);
+  registerBenchPaper(program);
   return program;
 }
 

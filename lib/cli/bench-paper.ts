@@ -1,0 +1,94 @@
+// `ncod bench paper`: the paper's protocol (baseline vs NC control, layer by layer) with a summary in the paper's
+// format, result.json and an HTML report in --out.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+import cliProgress from 'cli-progress';
+import { Option, type Command } from 'commander';
+
+import type { BackendName } from '../backend.js';
+import type { PaperResult } from '../bench/paper-types.js';
+import { runPaperBenchmark } from '../bench/paper.js';
+import { describe, fail } from '../errors.js';
+import { parseInteger } from './arrays.js';
+import { parseWidths } from './datasets.js';
+import { printJson, table } from './output.js';
+
+const EXAMPLE = `
+Examples:
+  $ ncod bench paper                                   # Fashion-MNIST 0–4 vs Fashion 5–9 and MNIST, one seed
+  $ ncod bench paper --protocol mnist --seeds 0,1,2 --out results/mnist
+  $ ncod bench paper --quick --json                    # a smoke test in seconds (numbers not meaningful)`;
+
+function integerList(value: string): number[] {
+  const items = value.split(',').map((v) => Number(v.trim()));
+  if (items.length === 0 || items.some((v) => !Number.isInteger(v) || v < 0)) {
+    fail('ERR_INVALID_ARGUMENT', 'list', 'comma-separated non-negative integers', describe(value));
+  }
+  return items;
+}
+
+const pct = (x: number) => (100 * x).toFixed(1);
+const pm = (r: PaperResult, key: string, scale = 100, digits = 1) => {
+  const s = r.summary[key];
+  return r.seeds.length > 1 ? `${(scale * s.mean).toFixed(digits)} ± ${(scale * s.std).toFixed(digits)}` : (scale * s.mean).toFixed(digits);
+};
+
+/** The paper's table: baseline vs ours, average FPR95, average transfer error, NC1 encoder / projector. */
+export function summaryTable(r: PaperResult): string {
+  return table(
+    ['model', 'ID test acc %', 'avg FPR95 %', 'avg transfer error %', 'NC1 encoder / projector'],
+    [
+      ['baseline (encoder)', pm(r, 'baseline_id_test_acc'), pm(r, 'baseline_fpr95'), pm(r, 'baseline_transfer_error'), `${pm(r, 'baseline_nc1_encoder', 1, 3)} / —`],
+      ['NC control (FPR: projector, transfer: encoder)', pm(r, 'nc_control_id_test_acc'), pm(r, 'nc_control_fpr95'), pm(r, 'nc_control_transfer_error'), `${pm(r, 'nc_control_nc1_encoder', 1, 3)} / ${pm(r, 'nc_control_nc1_projector', 1, 3)}`],
+    ],
+  );
+}
+
+function claimLines(r: PaperResult): string {
+  const s = r.summary;
+  const lines: [boolean, string][] = [
+    [r.claims.projector_detects_better, `(1) NC-control projector FPR95 ${pct(s.nc_control_fpr95.mean)} % < baseline encoder ${pct(s.baseline_fpr95.mean)} %`],
+    [r.claims.encoder_transfers_better, `(2) NC-control encoder transfer error ${pct(s.nc_control_transfer_error.mean)} % < baseline encoder ${pct(s.baseline_transfer_error.mean)} %`],
+    [r.claims.projector_more_collapsed, `(3) projector NC1 ${s.nc_control_nc1_projector.mean.toFixed(3)} < encoder NC1 ${s.nc_control_nc1_encoder.mean.toFixed(3)}`],
+    [r.claims.nc1_correlations_as_paper, `(4) across layers r(NC1, FPR95) = ${s.nc1_vs_fpr95.mean.toFixed(2)} > 0 and r(NC1, transfer error) = ${s.nc1_vs_transfer_error.mean.toFixed(2)} < 0`],
+  ];
+  return lines.map(([ok, text]) => `${ok ? 'holds ' : 'FAILS '} ${text}`).join('\n');
+}
+
+export function registerBenchPaper(program: Command): void {
+  const bench = program.command('bench').description('reproduce published protocols');
+  bench
+    .command('paper')
+    .description("the paper's protocol at small scale: baseline vs NC control, NC1, OOD detection and transfer per layer")
+    .addOption(new Option('--protocol <name>', 'ID/OOD protocol').choices(['fashion', 'mnist']).default('fashion'))
+    .option('--seeds <list>', 'seeds, e.g. 0,1,2 (mean ± std over seeds)', integerList, [0])
+    .option('--epochs <n>', 'training epochs per model (default 10; --quick: 2)', parseInteger)
+    .option('--probe-epochs <n>', 'linear-probe epochs (default 30; --quick: 3)', parseInteger)
+    .option('--layers <widths>', 'encoder widths (default 512,512,512)', parseWidths)
+    .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'cuda', 'auto']).default('cpu'))
+    .option('--out <dir>', 'folder for result.json and report.html', 'ncod-paper')
+    .option('--quick', 'a small configuration for smoke tests')
+    .option('--json', 'print the result as one JSON object')
+    .addHelpText('after', EXAMPLE)
+    .action(async (o: { protocol: 'fashion' | 'mnist'; seeds: number[]; epochs?: number; probeEpochs?: number; layers?: number[]; backend: BackendName; out: string; quick?: boolean; json?: boolean }) => {
+      const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bar} {percentage}% {stage}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+      bar?.start(100, 0, { stage: 'loading data' });
+      let lastStage = '';
+      const result = await runPaperBenchmark({
+        protocol: o.protocol, seeds: o.seeds, epochs: o.epochs, probeEpochs: o.probeEpochs, layers: o.layers,
+        quick: o.quick, backend: o.backend,
+        onProgress: (stage, fraction) => {
+          if (bar) bar.update(Math.round(100 * fraction), { stage });
+          else if (!o.json && stage !== lastStage) process.stderr.write(`${stage}\n`);
+          lastStage = stage;
+        },
+      }).finally(() => bar?.stop());
+      await fs.mkdir(o.out, { recursive: true });
+      await fs.writeFile(path.join(o.out, 'result.json'), JSON.stringify(result, null, 2) + '\n');
+      if (o.json) return printJson(result);
+      console.log(`\n${result.config.id} vs ${result.config.ood_sets.join(', ')}; seeds ${result.config.seeds.join(', ')}\n`);
+      console.log(summaryTable(result));
+      console.log(`\nThe paper's claims:\n${claimLines(result)}\n\nWrote ${path.join(o.out, 'result.json')}`);
+    });
+}
