@@ -1,0 +1,44 @@
+// Smoke test of `ncod bench paper --quick`: the JSON the issue specifies, on real MNIST / Fashion-MNIST.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+import type { PaperResult } from '../../lib/bench/paper-types.js';
+import { pearson } from '../../lib/bench/paper.js';
+import { cliJson, expectCliError } from './helpers.js';
+
+describe('ncod bench paper --quick', () => {
+  for (const protocol of ['fashion', 'mnist'] as const) {
+    it(`${protocol}: runs and reports every layer, OOD set, correlation and claim`, () => {
+      const out = mkdtempSync(path.join(tmpdir(), 'ncod-paper-'));
+      const r = cliJson(['bench', 'paper', '--quick', '--json', '--protocol', protocol, '--out', out]) as PaperResult;
+      const sets = protocol === 'fashion' ? ['fashion_5_9', 'mnist'] : ['mnist_5_9', 'fashion'];
+      expect(r.config.ood_sets).toEqual(sets);
+      expect(Object.keys(r.runs.baseline.layers)).toEqual(['enc1', 'encoder']);
+      expect(Object.keys(r.runs.nc_control.layers)).toEqual(['enc1', 'encoder', 'proj1', 'projector']);
+      for (const run of [r.runs.baseline, r.runs.nc_control]) {
+        expect(run.id_test_acc).toBeGreaterThan(0);
+        expect(run.id_test_acc).toBeLessThanOrEqual(1);
+        for (const layer of Object.values(run.layers)) {
+          expect(layer.nc1).toBeGreaterThan(0);
+          for (const key of ['fpr95', 'auroc', 'transfer_acc'] as const) {
+            expect(Object.keys(layer[key])).toEqual(sets);
+            for (const v of Object.values(layer[key])) expect(v >= 0 && v <= 1).toBe(true);
+          }
+        }
+      }
+      // The correlation is the Pearson r over every layer of both runs.
+      const layers = [...Object.values(r.runs.baseline.layers), ...Object.values(r.runs.nc_control.layers)];
+      const avg = (o: Record<string, number>) => Object.values(o).reduce((s, v) => s + v, 0) / Object.values(o).length;
+      expect(r.correlation.nc1_vs_fpr95).toBeCloseTo(pearson(layers.map((l) => l.nc1), layers.map((l) => avg(l.fpr95))), 12);
+      expect(Object.keys(r.claims).sort()).toEqual(['encoder_transfers_better', 'nc1_correlations_as_paper', 'projector_detects_better', 'projector_more_collapsed']);
+      expect(r.runs.nc_control.layers.projector.score_histogram?.ood[sets[0]].length).toBe(40);
+      expect(JSON.parse(readFileSync(path.join(out, 'result.json'), 'utf8')).claims).toEqual(r.claims);
+    }, 120_000);
+  }
+
+  it('rejects a bad seed list', () => {
+    expectCliError(['bench', 'paper', '--quick', '--seeds', '0,x'], 'ERR_INVALID_ARGUMENT');
+  });
+});
