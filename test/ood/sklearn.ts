@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import type { OODMetrics } from '../../lib/ood/evaluate.js';
 import { findPython } from '../helpers/python.js';
 
 export interface SklearnCase {
@@ -22,15 +23,8 @@ export interface SklearnCase {
   roc?: boolean;
 }
 
-export interface SklearnResult {
-  auroc: number;
-  fpr95: number;
-  fpr95_ood_positive: number;
-  aupr_in: number;
-  aupr_out: number;
-  ap_in: number;
-  ap_out: number;
-  detection_error: number;
+/** The same metrics as evaluateOOD, computed by scikit-learn. */
+export interface SklearnResult extends OODMetrics {
   roc?: { fpr: Float64Array; tpr: Float64Array; thresholds: Float64Array };
 }
 
