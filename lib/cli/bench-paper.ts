@@ -9,6 +9,7 @@ import { Option, type Command } from 'commander';
 import type { BackendName } from '../backend.js';
 import type { PaperResult } from '../bench/paper-types.js';
 import { runPaperBenchmark } from '../bench/paper.js';
+import { writeReport } from '../bench/report.js';
 import { describe, fail } from '../errors.js';
 import { parseInteger } from './arrays.js';
 import { parseWidths } from './datasets.js';
@@ -86,9 +87,10 @@ export function registerBenchPaper(program: Command): void {
       }).finally(() => bar?.stop());
       await fs.mkdir(o.out, { recursive: true });
       await fs.writeFile(path.join(o.out, 'result.json'), JSON.stringify(result, null, 2) + '\n');
+      await writeReport(result, path.join(o.out, 'report.html'));
       if (o.json) return printJson(result);
       console.log(`\n${result.config.id} vs ${result.config.ood_sets.join(', ')}; seeds ${result.config.seeds.join(', ')}\n`);
       console.log(summaryTable(result));
-      console.log(`\nThe paper's claims:\n${claimLines(result)}\n\nWrote ${path.join(o.out, 'result.json')}`);
+      console.log(`\nThe paper's claims:\n${claimLines(result)}\n\nWrote ${path.join(o.out, 'result.json')} and ${path.join(o.out, 'report.html')}`);
     });
 }

@@ -35,6 +35,7 @@ describe('ncod bench paper --quick', () => {
       expect(Object.keys(r.claims).sort()).toEqual(['encoder_transfers_better', 'nc1_correlations_as_paper', 'projector_detects_better', 'projector_more_collapsed']);
       expect(r.runs.nc_control.layers.projector.score_histogram?.ood[sets[0]].length).toBe(40);
       expect(JSON.parse(readFileSync(path.join(out, 'result.json'), 'utf8')).claims).toEqual(r.claims);
+      expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('<svg');
     }, 120_000);
   }
 

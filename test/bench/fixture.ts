@@ -1,0 +1,160 @@
+// A realistic synthetic `ncod bench paper` result (Fashion-MNIST 0–4 vs Fashion 5–9 and MNIST, three seeds):
+// NC1 falls with depth, the NC projector collapses most and detects best, the NC encoder transfers best.
+// Its correlation, claims and summary are computed from its runs as `ncod bench paper` does.
+import type { Claims, LayerResult, PaperResult, RunResult, SeedResult } from '../../lib/bench/paper-types.js';
+
+export interface FixtureOptions {
+  id?: string;
+  /** Two OOD sets by default: a near one (harder) and a far one. */
+  oodSets?: string[];
+  seeds?: number[];
+  histograms?: boolean;
+}
+
+// Per layer: NC1, FPR95 [near, far], transfer accuracy [near, far].
+type Profile = [name: string, nc1: number, fpr95: [number, number], transfer: [number, number]];
+const BASELINE: Profile[] = [
+  ['enc1', 2.6, [0.84, 0.58], [0.9, 0.975]],
+  ['enc2', 1.2, [0.76, 0.44], [0.86, 0.955]],
+  ['encoder', 0.48, [0.69, 0.33], [0.8, 0.92]],
+];
+const NC_CONTROL: Profile[] = [
+  ['enc1', 3.1, [0.82, 0.6], [0.91, 0.978]],
+  ['enc2', 2.1, [0.78, 0.52], [0.895, 0.972]],
+  ['encoder', 1.6, [0.74, 0.45], [0.88, 0.965]],
+  ['proj1', 0.42, [0.6, 0.27], [0.74, 0.88]],
+  ['projector', 0.16, [0.47, 0.15], [0.62, 0.81]],
+];
+
+const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+const meanOf = (r: Record<string, number>) => mean(Object.values(r));
+
+function pearson(x: number[], y: number[]): number {
+  const [mx, my] = [mean(x), mean(y)];
+  let [sxy, sxx, syy] = [0, 0, 0];
+  for (let i = 0; i < x.length; i++) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) ** 2;
+    syy += (y[i] - my) ** 2;
+  }
+  return sxy / Math.sqrt(sxx * syy);
+}
+
+/** Counts of N samples of a normal distribution in the bins of `edges`. */
+function normalCounts(edges: number[], mu: number, sigma: number, n: number): number[] {
+  const cdf = (x: number) => 0.5 * (1 + erf((x - mu) / (sigma * Math.SQRT2)));
+  return edges.slice(1).map((hi, i) => Math.round(n * (cdf(hi) - cdf(edges[i]))));
+}
+
+function erf(x: number): number {
+  // Abramowitz–Stegun 7.1.26, |error| < 1.5e-7.
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return Math.sign(x) * y;
+}
+
+function histogram(sets: string[], fpr: number[], idMean: number): LayerResult['score_histogram'] {
+  const edges = Array.from({ length: 41 }, (_, i) => idMean - 9 + (i * 12) / 40);
+  // An OOD set with a higher FPR95 sits closer to the ID scores.
+  const ood = Object.fromEntries(sets.map((s, i) => [s, normalCounts(edges, idMean - 1.2 - 4 * (1 - fpr[i]), 1.3, i === 0 ? 5000 : 10000)]));
+  return { edges, id: normalCounts(edges, idMean, 1.1, 5000), ood };
+}
+
+function run(profiles: Profile[], sets: string[], jitter: number, withHistograms: boolean, idAcc: number): RunResult {
+  const pick = (pair: [number, number], i: number) => pair[Math.min(i, 1)] * (1 + jitter * (i % 2 === 0 ? 1 : -1));
+  const layers: Record<string, LayerResult> = {};
+  for (const [name, nc1, fpr, transfer] of profiles) {
+    const fpr95 = Object.fromEntries(sets.map((s, i) => [s, Math.min(1, pick(fpr, i))]));
+    const layer: LayerResult = {
+      nc1: nc1 * (1 + 2 * jitter),
+      fpr95,
+      auroc: Object.fromEntries(sets.map((s) => [s, Math.min(0.999, 1.02 - 0.45 * fpr95[s])])),
+      transfer_acc: Object.fromEntries(sets.map((s, i) => [s, Math.min(1, pick(transfer, i))])),
+    };
+    if (withHistograms && (name === 'encoder' || name === 'projector')) {
+      layer.score_histogram = histogram(sets, sets.map((s) => fpr95[s]), name === 'projector' ? 2.2 : 6);
+    }
+    layers[name] = layer;
+  }
+  return { id_test_acc: idAcc + jitter, train_seconds: 41.5 + 100 * jitter, layers };
+}
+
+function claimsOf(runs: SeedResult['runs'], correlation: SeedResult['correlation']): Claims {
+  const [base, nc] = [runs.baseline.layers, runs.nc_control.layers];
+  return {
+    projector_detects_better: meanOf(nc.projector.fpr95) < meanOf(base.encoder.fpr95),
+    encoder_transfers_better: meanOf(nc.encoder.transfer_acc) > meanOf(base.encoder.transfer_acc),
+    projector_more_collapsed: nc.projector.nc1 < nc.encoder.nc1,
+    nc1_correlations_as_paper: correlation.nc1_vs_fpr95 > 0 && correlation.nc1_vs_transfer_error < 0,
+  };
+}
+
+function summaryOf(r: SeedResult): Record<string, number> {
+  const [base, nc] = [r.runs.baseline.layers, r.runs.nc_control.layers];
+  return {
+    baseline_fpr95: meanOf(base.encoder.fpr95),
+    nc_control_fpr95: meanOf(nc.projector.fpr95),
+    nc_control_encoder_fpr95: meanOf(nc.encoder.fpr95),
+    baseline_transfer_error: 1 - meanOf(base.encoder.transfer_acc),
+    nc_control_transfer_error: 1 - meanOf(nc.encoder.transfer_acc),
+    nc_control_projector_transfer_error: 1 - meanOf(nc.projector.transfer_acc),
+    baseline_nc1_encoder: base.encoder.nc1,
+    nc_control_nc1_encoder: nc.encoder.nc1,
+    nc_control_nc1_projector: nc.projector.nc1,
+    baseline_id_test_acc: r.runs.baseline.id_test_acc,
+    nc_control_id_test_acc: r.runs.nc_control.id_test_acc,
+    nc1_vs_fpr95: r.correlation.nc1_vs_fpr95,
+    nc1_vs_transfer_error: r.correlation.nc1_vs_transfer_error,
+  };
+}
+
+export function paperFixture(options: FixtureOptions = {}): PaperResult {
+  const sets = options.oodSets ?? ['fashion_5_9', 'mnist'];
+  const seedList = options.seeds ?? [0, 1, 2];
+  const seeds: SeedResult[] = seedList.map((seed, k) => {
+    const jitter = 0.015 * (k - 1);
+    const runs = {
+      baseline: run(BASELINE, sets, jitter, options.histograms ?? true, 0.905),
+      nc_control: run(NC_CONTROL, sets, -jitter, options.histograms ?? true, 0.912),
+    };
+    const points = [...Object.values(runs.baseline.layers), ...Object.values(runs.nc_control.layers)];
+    const correlation = {
+      nc1_vs_fpr95: pearson(points.map((p) => p.nc1), points.map((p) => meanOf(p.fpr95))),
+      nc1_vs_transfer_error: pearson(points.map((p) => p.nc1), points.map((p) => 1 - meanOf(p.transfer_acc))),
+    };
+    return { seed, runs, correlation, claims: claimsOf(runs, correlation) };
+  });
+  const perSeed = seeds.map(summaryOf);
+  const summary = Object.fromEntries(
+    Object.keys(perSeed[0]).map((key) => {
+      const values = perSeed.map((p) => p[key]);
+      const m = mean(values);
+      const std = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1)) : 0;
+      return [key, { mean: m, std }];
+    }),
+  );
+  return {
+    config: {
+      protocol: 'fashion',
+      id: options.id ?? 'fashion_0_4',
+      ood_sets: sets,
+      seeds: seedList,
+      epochs: 20,
+      probe_epochs: 30,
+      layers: [512, 512, 512],
+      quick: false,
+      backend: 'cpu',
+      date: '2026-11-26T18:00:00.000Z',
+    },
+    runs: seeds[0].runs,
+    correlation: { nc1_vs_fpr95: summary.nc1_vs_fpr95.mean, nc1_vs_transfer_error: summary.nc1_vs_transfer_error.mean },
+    claims: {
+      projector_detects_better: summary.nc_control_fpr95.mean < summary.baseline_fpr95.mean,
+      encoder_transfers_better: summary.nc_control_transfer_error.mean < summary.baseline_transfer_error.mean,
+      projector_more_collapsed: summary.nc_control_nc1_projector.mean < summary.nc_control_nc1_encoder.mean,
+      nc1_correlations_as_paper: summary.nc1_vs_fpr95.mean > 0 && summary.nc1_vs_transfer_error.mean < 0,
+    },
+    summary,
+    seeds,
+  };
+}

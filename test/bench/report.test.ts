@@ -1,0 +1,196 @@
+// The HTML report of `ncod bench paper`: escaping, atomic writing, and the rendered page in real headless
+// Chromium (Debian's /usr/bin/chromium through playwright-core; no browser download).
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { PaperResult } from '../../lib/bench/paper-types.js';
+import { escapeHtml, renderReport, writeReport } from '../../lib/bench/report.js';
+import { paperFixture } from './fixture.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ncod-report-'));
+});
+afterAll(async () => {
+  if (process.env.NCOD_KEEP_REPORT) console.log(`report and screenshot kept in ${dir}`);
+  else await rm(dir, { recursive: true, force: true });
+});
+
+const pm = (s: { mean: number; std: number }, f: (x: number) => string) => `${f(s.mean)} ± ${f(s.std)}`;
+const pct = (x: number) => (100 * x).toFixed(1);
+
+describe('renderReport', () => {
+  it('escapes HTML special characters in names', async () => {
+    const evil = '<script>alert("x")</script>';
+    const html = await renderReport(paperFixture({ id: `id<b>&'"`, oodSets: [evil, 'a&b "near"'] }));
+    expect(html).not.toContain(evil);
+    expect(html).not.toContain('<b>');
+    expect(html).not.toContain('a&b');
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+    expect(html).toContain('id&lt;b&gt;&amp;&#39;&quot;');
+    expect(html).toContain('a&amp;b &quot;near&quot;');
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+
+  it('is self-contained: no script and no external resources', async () => {
+    const html = await renderReport(paperFixture());
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|url\(/i);
+    // The only http(s) strings are SVG/XML namespaces, which are names, not fetched resources.
+    const urls = [...html.matchAll(/https?:\/\/[^\s"'<>)]+/g)].map((m) => m[0]);
+    expect(new Set(urls)).toEqual(new Set(['http://www.w3.org/2000/svg', 'http://www.w3.org/1999/xlink']));
+  });
+
+  it('with one seed shows plain numbers and without histograms leaves out their plot', async () => {
+    const result = paperFixture({ seeds: [7], histograms: false });
+    const html = await renderReport(result);
+    expect(html).not.toContain('±');
+    expect(html.match(/<svg/g)).toHaveLength(3);
+    expect(html).toContain(`<td>${pct(result.summary.baseline_fpr95.mean)}</td>`);
+  });
+
+  it('computes summary numbers from the seeds when `summary` lacks them', async () => {
+    const full = paperFixture();
+    const html = await renderReport({ ...full, summary: {} });
+    expect(html).toContain(pm(full.summary.nc_control_fpr95, pct));
+    expect(html).toContain(pm(full.summary.baseline_transfer_error, pct));
+  });
+});
+
+describe('writeReport', () => {
+  it('writes the file atomically and leaves no temporary file', async () => {
+    const sub = await mkdtemp(join(dir, 'write-'));
+    const path = join(sub, 'report.html');
+    await writeReport(paperFixture(), path);
+    expect(await readdir(sub)).toEqual(['report.html']);
+    expect(await readFile(path, 'utf8')).toBe(await renderReport(paperFixture()));
+  });
+
+  it('removes its temporary file when the rename fails', async () => {
+    const sub = await mkdtemp(join(dir, 'fail-'));
+    const path = join(sub, 'report.html');
+    await mkdir(path); // a non-empty folder cannot be replaced by a file
+    await writeFile(join(path, 'keep'), '');
+    await expect(writeReport(paperFixture(), path)).rejects.toThrow(/EISDIR|ENOTEMPTY|EEXIST|EPERM/);
+    expect(await readdir(sub)).toEqual(['report.html']);
+  });
+});
+
+describe('the report in headless Chromium', () => {
+  const result: PaperResult = paperFixture();
+  let browser: Browser | undefined;
+  let page: Page;
+  const problems: string[] = [];
+  const requests: string[] = [];
+  let fileUrl: string;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium) to run the browser test`);
+    }
+    const path = join(dir, 'report.html');
+    await writeReport(result, path);
+    fileUrl = pathToFileURL(path).href;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+    page.on('request', (r) => requests.push(r.url()));
+    const response = await page.goto(fileUrl, { waitUntil: 'load' });
+    expect(response?.ok()).toBe(true);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('loads from a file:// URL with no console errors, failed or extra requests', async () => {
+    expect(page.url()).toBe(fileUrl);
+    expect(await page.title()).toContain(result.config.id);
+    expect(problems).toEqual([]);
+    expect(requests).toEqual([fileUrl]);
+  });
+
+  it('shows four plots, each a visible SVG with marks', async () => {
+    const svgs = await page.$$eval('svg', (els) =>
+      els.map((svg) => {
+        const box = svg.getBoundingClientRect();
+        return { width: box.width, height: box.height, marks: svg.querySelectorAll('path, rect').length, text: svg.textContent ?? '' };
+      }),
+    );
+    expect(svgs).toHaveLength(4);
+    for (const svg of svgs) {
+      expect(svg.width).toBeGreaterThan(100);
+      expect(svg.height).toBeGreaterThan(100);
+      expect(svg.marks).toBeGreaterThan(10);
+    }
+    const r = (x: number) => `Pearson R = ${x.toFixed(2)}`;
+    expect(svgs[0].text).toContain(r(result.correlation.nc1_vs_fpr95));
+    expect(svgs[1].text).toContain(r(result.correlation.nc1_vs_transfer_error));
+    expect(svgs[2].text).toContain('projector');
+    expect(svgs[3].text).toContain('NC control projector');
+    // One symbol per (run, layer, OOD set) in each scatter plot: (3 + 5 layers) × 2 sets.
+    const points = await page.$$eval('svg', (els) => els.slice(0, 2).map((s) => s.querySelectorAll('[aria-roledescription="point"]').length));
+    expect(points).toEqual([16, 16]);
+  });
+
+  it('has the claims table with ✓/✗ and the numbers behind them', async () => {
+    const rows = await page.$$eval('#claims tbody tr', (trs) =>
+      trs.map((tr) => ({ claim: tr.getAttribute('data-claim'), cells: [...tr.querySelectorAll('td')].map((td) => td.textContent) })),
+    );
+    expect(rows.map((r) => r.claim)).toEqual(Object.keys(result.claims));
+    for (const row of rows) {
+      const key = row.claim as keyof PaperResult['claims'];
+      expect(row.cells[1]).toBe(result.claims[key] ? '✓' : '✗');
+      expect(row.cells[2]).toBe(`${result.seeds.filter((s) => s.claims[key]).length}/3`);
+    }
+    const s = result.summary;
+    expect(rows[0].cells[3]).toContain(`FPR95 ${pm(s.nc_control_fpr95, pct)} % (NC projector) vs ${pm(s.baseline_fpr95, pct)} %`);
+    expect(rows[1].cells[3]).toContain(`${pm(s.nc_control_transfer_error, pct)} % (NC encoder) vs ${pm(s.baseline_transfer_error, pct)} %`);
+    expect(rows[3].cells[3]).toContain(`R = ${pm(s.nc1_vs_fpr95, (x) => x.toFixed(2))} (FPR95)`);
+  });
+
+  it('has the summary table in the paper format: mean ± std over seeds', async () => {
+    const cells = await page.$$eval('#summary tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    const s = result.summary;
+    const nc1 = (x: number) => Number(x.toPrecision(3)).toString();
+    expect(cells).toEqual([
+      ['Baseline', pm(s.baseline_fpr95, pct), pm(s.baseline_transfer_error, pct), pm(s.baseline_nc1_encoder, nc1), '—', pm(s.baseline_id_test_acc, pct)],
+      ['NC control', pm(s.nc_control_fpr95, pct), pm(s.nc_control_transfer_error, pct), pm(s.nc_control_nc1_encoder, nc1), pm(s.nc_control_nc1_projector, nc1), pm(s.nc_control_id_test_acc, pct)],
+    ]);
+  });
+
+  it('has per-layer tables for both runs', async () => {
+    const layers = (id: string) => page.$$eval(`#${id} tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    const base = await layers('layers-baseline');
+    const nc = await layers('layers-nc_control');
+    expect(base.map((r) => r[0])).toEqual(['enc1', 'enc2', 'encoder']);
+    expect(nc.map((r) => r[0])).toEqual(['enc1', 'enc2', 'encoder', 'proj1', 'projector']);
+    const p = result.runs.nc_control.layers.projector;
+    const [near, far] = result.config.ood_sets;
+    expect(nc[4].slice(2)).toEqual([p.fpr95[near], p.fpr95[far], p.auroc[near], p.auroc[far], p.transfer_acc[near], p.transfer_acc[far]].map(pct));
+  });
+
+  it('takes a full-page screenshot', async () => {
+    const png = join(dir, 'report.png');
+    await page.screenshot({ path: png, fullPage: true });
+    const bytes = await readFile(png);
+    expect(bytes.subarray(1, 4).toString()).toBe('PNG');
+    expect((await stat(png)).size).toBeGreaterThan(50_000);
+  });
+});
