@@ -98,6 +98,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("classStats", Napi::Function::New(env, ClassStats, "classStats"));
   exports.Set("ncMetrics", Napi::Function::New(env, NcMetricsBinding, "ncMetrics"));
   exports.Set("NcAccumulator", DefineNcAccumulator(env));
+  exports.Set("scoreLogits", Napi::Function::New(env, ScoreLogits, "scoreLogits"));
+  exports.Set("linearScores", Napi::Function::New(env, LinearScores, "linearScores"));
+  exports.Set("mahalanobisFit", Napi::Function::New(env, MahalanobisFit, "mahalanobisFit"));
+  exports.Set("mahalanobisScore", Napi::Function::New(env, MahalanobisScore, "mahalanobisScore"));
+  exports.Set("knnFit", Napi::Function::New(env, KnnFit, "knnFit"));
+  exports.Set("knnScore", Napi::Function::New(env, KnnScore, "knnScore"));
   return exports;
 }
 

@@ -15,6 +15,12 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info);
 Napi::Value ClassStats(const Napi::CallbackInfo& info);
 Napi::Value NcMetricsBinding(const Napi::CallbackInfo& info);
 Napi::Function DefineNcAccumulator(Napi::Env env);
+Napi::Value ScoreLogits(const Napi::CallbackInfo& info);
+Napi::Value LinearScores(const Napi::CallbackInfo& info);
+Napi::Value MahalanobisFit(const Napi::CallbackInfo& info);
+Napi::Value MahalanobisScore(const Napi::CallbackInfo& info);
+Napi::Value KnnFit(const Napi::CallbackInfo& info);
+Napi::Value KnnScore(const Napi::CallbackInfo& info);
 
 // The JS object for a metrics result (null for metrics whose inputs were not given).
 Napi::Object nc_metrics_to_js(Napi::Env env, const NcMetrics& m);

@@ -1,0 +1,184 @@
+#include "detectors.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "checks.h"
+#include "chunks.h"
+#include "class_stats.h"
+#include "error.h"
+#include "linalg.h"
+
+namespace ncod {
+
+namespace {
+
+// Calls fn(first_row, rows) over bounded chunks of a rows×dim float32 matrix, with cancellation and progress.
+template <typename Fn>
+void for_each_row_chunk(size_t rows, size_t dim, const RunContext& context, Fn&& fn) {
+  const size_t step = rows_per_chunk(dim, kChunkBytes);
+  for (size_t start = 0; start < rows; start += step) {
+    context.throw_if_cancelled();
+    const size_t n = std::min(step, rows - start);
+    fn(start, n);
+    context.progress(double(start + n) / double(rows));
+  }
+}
+
+// L = diag((max(λ, 0) + ridge·λ_max)^−½) Vᵀ for a symmetric covariance (d×d row-major), so ‖L v‖² = vᵀ Σ_r⁻¹ v.
+std::vector<double> whitening_of(const std::vector<double>& cov, size_t d, double ridge, const char* what) {
+  const SymmetricEigen eig = symmetric_eigen(cov, d);
+  const double top = eig.w.empty() ? 0.0 : std::max(eig.w.back(), 0.0);
+  if (!(top > 0)) {
+    fail(ErrorCode::InvalidArgument, what, "a non-zero covariance", "all-zero (every sample equals its mean)");
+  }
+  std::vector<double> L(d * d);
+  for (size_t i = 0; i < d; ++i) {
+    const double lambda = std::max(eig.w[i], 0.0) + ridge * top;
+    if (!(lambda > 0)) fail(ErrorCode::InvalidArgument, what, "an invertible covariance (use ridge > 0)", "a singular one");
+    const double s = 1.0 / std::sqrt(lambda);
+    for (size_t j = 0; j < d; ++j) L[i * d + j] = eig.v[i * d + j] * s;  // row i: eigenvector i, scaled
+  }
+  return L;
+}
+
+std::vector<double> apply(const std::vector<double>& L, size_t d, const double* v) {
+  std::vector<double> out(d, 0.0);
+  for (size_t i = 0; i < d; ++i)
+    for (size_t j = 0; j < d; ++j) out[i] += L[i * d + j] * v[j];
+  return out;
+}
+
+}  // namespace
+
+LogitScoreSpec checked_logit_spec(LogitScoreSpec spec, size_t classes) {
+  if (classes < 1) fail(ErrorCode::InvalidArgument, "classes", "at least 1", "0");
+  const int kind = static_cast<int>(spec.kind);
+  if (kind < 0 || kind > 3) fail(ErrorCode::InvalidArgument, "score kind", "0..3 (msp, maxLogit, energy, gen)", std::to_string(kind));
+  if (!(spec.temperature > 0) || !std::isfinite(spec.temperature))
+    fail(ErrorCode::InvalidArgument, "temperature", "a finite number > 0", std::to_string(spec.temperature));
+  if (!(spec.gamma > 0) || !std::isfinite(spec.gamma))
+    fail(ErrorCode::InvalidArgument, "gamma", "a finite number > 0", std::to_string(spec.gamma));
+  if (spec.top == 0) spec.top = std::min<size_t>(100, classes);
+  if (spec.top > classes)
+    fail(ErrorCode::InvalidArgument, "topM", "an integer in [1, " + std::to_string(classes) + "]", std::to_string(spec.top));
+  return spec;
+}
+
+std::vector<double> score_logits(Backend& backend, const float* logits, size_t rows, size_t classes,
+                                 const LogitScoreSpec& spec, const RunContext& context) {
+  const LogitScoreSpec s = checked_logit_spec(spec, classes);
+  check_finite("logits", logits, rows, classes);
+  std::vector<double> out(rows);
+  for_each_row_chunk(rows, classes, context, [&](size_t start, size_t n) {
+    backend.score_logits(logits + start * classes, n, classes, s, out.data() + start);
+  });
+  return out;
+}
+
+std::vector<double> linear_scores(Backend& backend, const float* x, size_t rows, size_t dim, const LinearHead& head,
+                                  const LogitScoreSpec& spec, const RunContext& context) {
+  const LogitScoreSpec s = checked_logit_spec(spec, head.classes);
+  check_finite("weights", head.weights, head.classes, dim);
+  if (head.bias) check_finite("bias", head.bias, 1, head.classes);
+  if (!(head.clip > 0)) fail(ErrorCode::InvalidArgument, "clip", "a number > 0 (or Infinity for none)", std::to_string(head.clip));
+  check_finite("features", x, rows, dim);
+  std::vector<double> out(rows);
+  for_each_row_chunk(rows, std::max(dim, head.classes), context, [&](size_t start, size_t n) {
+    backend.linear_scores(x + start * dim, n, dim, head, s, out.data() + start);
+  });
+  return out;
+}
+
+MahalanobisModel fit_mahalanobis(Backend& backend, const LabelledRows& data, size_t num_classes, bool relative,
+                                 double ridge, const RunContext& context) {
+  if (!(ridge >= 0) || !std::isfinite(ridge)) fail(ErrorCode::InvalidArgument, "ridge", "a finite number >= 0", std::to_string(ridge));
+  ClassStatsOptions options;
+  options.num_classes = num_classes;
+  options.with_scatter = true;
+  const ClassStats st = compute_class_stats(backend, data, options, context);
+  const size_t C = num_classes, d = data.dim;
+  const double n = double(data.rows);
+
+  std::vector<double> global(d, 0.0);  // the sample mean
+  for (size_t c = 0; c < C; ++c)
+    for (size_t j = 0; j < d; ++j) global[j] += st.sums[c * d + j] / n;
+
+  std::vector<double> cov(d * d);
+  for (size_t k = 0; k < d * d; ++k) cov[k] = st.scatter[k] / n;
+
+  MahalanobisModel model;
+  WhitenedModel& m = model.classes;
+  m.dim = m.dims = d;
+  m.count = C;
+  m.shift = global;
+  m.whitening = whitening_of(cov, d, ridge, "within-class covariance");
+  m.centres.resize(C * d);
+  std::vector<double> diff(d);
+  for (size_t c = 0; c < C; ++c) {
+    for (size_t j = 0; j < d; ++j) diff[j] = st.means[c * d + j] - global[j];
+    const std::vector<double> y = apply(m.whitening, d, diff.data());
+    std::copy(y.begin(), y.end(), m.centres.begin() + c * d);
+  }
+  if (!relative) return model;
+
+  // The global covariance without another pass: within-class plus between-class scatter, both / N.
+  for (size_t c = 0; c < C; ++c) {
+    const double w = st.counts[c] / n;
+    for (size_t j = 0; j < d; ++j) diff[j] = st.means[c * d + j] - global[j];
+    for (size_t a = 0; a < d; ++a)
+      for (size_t b = 0; b < d; ++b) cov[a * d + b] += w * diff[a] * diff[b];
+  }
+  WhitenedModel& bg = model.background;
+  bg.dim = bg.dims = d;
+  bg.count = 1;
+  bg.shift = global;
+  bg.whitening = whitening_of(cov, d, ridge, "global covariance");
+  bg.centres.assign(d, 0.0);
+  return model;
+}
+
+std::vector<double> mahalanobis_scores(Backend& backend, const float* x, size_t rows, const MahalanobisModel& model,
+                                       const RunContext& context) {
+  const size_t d = model.classes.dim;
+  check_finite("features", x, rows, d);
+  std::vector<double> out(rows), background(model.background.count > 0 ? rows : 0);
+  for_each_row_chunk(rows, d, context, [&](size_t start, size_t n) {
+    backend.min_whitened_sq_distances(x + start * d, n, d, model.classes.view(), out.data() + start);
+    if (!background.empty())
+      backend.min_whitened_sq_distances(x + start * d, n, d, model.background.view(), background.data() + start);
+  });
+  for (size_t i = 0; i < rows; ++i) out[i] = -(out[i] - (background.empty() ? 0.0 : background[i]));
+  return out;
+}
+
+std::vector<float> l2_normalised(const char* what, const float* x, size_t rows, size_t dim) {
+  check_finite(what, x, rows, dim);
+  std::vector<float> out(rows * dim);
+  for (size_t i = 0; i < rows; ++i) {
+    const float* xi = x + i * dim;
+    double s = 0;
+    for (size_t j = 0; j < dim; ++j) s += double(xi[j]) * xi[j];
+    const double inv = s > 0 ? 1.0 / std::sqrt(s) : 0.0;
+    for (size_t j = 0; j < dim; ++j) out[i * dim + j] = static_cast<float>(xi[j] * inv);
+  }
+  return out;
+}
+
+std::vector<double> knn_scores(Backend& backend, const float* x, size_t rows, const float* bank, size_t bank_rows,
+                               size_t dim, size_t k, const RunContext& context) {
+  if (k < 1 || k > bank_rows)
+    fail(ErrorCode::InvalidArgument, "k", "an integer in [1, " + std::to_string(bank_rows) + "] (the fit set size)",
+         std::to_string(k));
+  check_finite("features", x, rows, dim);
+  std::vector<double> out(rows);
+  for_each_row_chunk(rows, dim, context, [&](size_t start, size_t n) {
+    const std::vector<float> q = l2_normalised("features", x + start * dim, n, dim);
+    backend.knn_kth_similarity(q.data(), n, bank, bank_rows, dim, k, out.data() + start);
+  });
+  return out;
+}
+
+}  // namespace ncod

@@ -1,0 +1,34 @@
+// Scores of one row of logits, shared by the CPU kernels (the CUDA kernels mirror these bodies on the device).
+// Everything in float64 with max subtraction, so large logits never overflow exp().
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <functional>
+
+#include "backend.h"
+
+namespace ncod {
+
+// scratch: at least C doubles (GEN sorts the probabilities there).
+inline double score_logit_row(const float* z, size_t C, const LogitScoreSpec& spec, double* scratch) {
+  double m = z[0];
+  for (size_t c = 1; c < C; ++c) m = std::max(m, double(z[c]));
+  if (spec.kind == LogitScore::MaxLogit) return m;
+  // Energy: T·log Σ exp(z/T) = m + T·log Σ exp((z − m)/T).
+  const double t = spec.kind == LogitScore::Energy ? spec.temperature : 1.0;
+  double sum = 0;
+  for (size_t c = 0; c < C; ++c) sum += std::exp((double(z[c]) - m) / t);
+  if (spec.kind == LogitScore::Energy) return m + t * std::log(sum);
+  if (spec.kind == LogitScore::Msp) return 1.0 / sum;  // exp(m − m) / Σ
+  // GEN (Liu et al. 2023): −Σ over the M largest probabilities of p^γ (1 − p)^γ.
+  for (size_t c = 0; c < C; ++c) scratch[c] = std::exp(double(z[c]) - m) / sum;
+  const size_t M = spec.top;
+  std::partial_sort(scratch, scratch + M, scratch + C, std::greater<double>());
+  double g = 0;
+  for (size_t c = 0; c < M; ++c) g += std::pow(scratch[c], spec.gamma) * std::pow(1.0 - scratch[c], spec.gamma);
+  return -g;
+}
+
+}  // namespace ncod
