@@ -139,3 +139,83 @@ export interface RawNcAccumulatorClass {
 export interface NativeBinding {
   NcAccumulator: RawNcAccumulatorClass;
 }
+
+/** A fitted whitened-distance model (float64): distances ‖L(x − shift) − centres_c‖², L is dims×dim. */
+export interface RawWhitenedModel {
+  dim: number;
+  dims: number;
+  count: number;
+  shift: Float64Array;
+  whitening: Float64Array;
+  centres: Float64Array;
+}
+
+/** 0 = MSP, 1 = MaxLogit, 2 = Energy, 3 = GEN (native/core/backend.h LogitScore). */
+export type LogitScoreId = 0 | 1 | 2 | 3;
+
+export interface NativeBinding {
+  scoreLogits(
+    logits: Float32Array,
+    rows: number,
+    classes: number,
+    kind: LogitScoreId,
+    temperature: number,
+    gamma: number,
+    /** GEN's M; 0 = min(100, classes). */
+    topM: number,
+    backend: BackendId,
+    cancelFlag: Int32Array | undefined,
+    onProgress: ((fraction: number) => void) | undefined,
+  ): Promise<Float64Array>;
+  linearScores(
+    features: Float32Array,
+    rows: number,
+    dim: number,
+    weights: Float32Array,
+    bias: Float32Array | null,
+    classes: number,
+    /** ReAct threshold; Infinity for none. */
+    clip: number,
+    kind: LogitScoreId,
+    temperature: number,
+    gamma: number,
+    topM: number,
+    backend: BackendId,
+    cancelFlag: Int32Array | undefined,
+    onProgress: ((fraction: number) => void) | undefined,
+  ): Promise<Float64Array>;
+  mahalanobisFit(
+    features: Float32Array,
+    labels: Int32Array,
+    rows: number,
+    dim: number,
+    numClasses: number,
+    relative: boolean,
+    ridge: number,
+    backend: BackendId,
+    cancelFlag: Int32Array | undefined,
+    onProgress: ((fraction: number) => void) | undefined,
+  ): Promise<{ classes: RawWhitenedModel; background: RawWhitenedModel | null }>;
+  mahalanobisScore(
+    features: Float32Array,
+    rows: number,
+    classes: RawWhitenedModel,
+    background: RawWhitenedModel | null,
+    backend: BackendId,
+    cancelFlag: Int32Array | undefined,
+    onProgress: ((fraction: number) => void) | undefined,
+  ): Promise<Float64Array>;
+  /** The rows L2-normalised (all-zero rows stay zero). */
+  knnFit(features: Float32Array, rows: number, dim: number): Promise<Float32Array>;
+  knnScore(
+    features: Float32Array,
+    rows: number,
+    dim: number,
+    bank: Float32Array,
+    bankRows: number,
+    k: number,
+    backend: BackendId,
+    cancelFlag: Int32Array | undefined,
+    onProgress: ((fraction: number) => void) | undefined,
+  ): Promise<Float64Array>;
+}

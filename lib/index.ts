@@ -5,3 +5,4 @@ export { classStats, type ClassStats, type ClassStatsOptions } from './metrics/c
 export { NcAccumulator, type NcAccumulatorState } from './metrics/nc-accumulator.js';
 export { ncMetrics, ncMetricsByLayer, type Layer, type NcMetrics, type NcMetricsOptions } from './metrics/nc.js';
 export { version } from './version.js';
+export { detectors, type DetectorOptions, type RunOptions } from './ood/detectors.js';
