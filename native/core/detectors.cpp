@@ -83,7 +83,8 @@ std::vector<double> linear_scores(Backend& backend, const float* x, size_t rows,
   const LogitScoreSpec s = checked_logit_spec(spec, head.classes);
   check_finite("weights", head.weights, head.classes, dim);
   if (head.bias) check_finite("bias", head.bias, 1, head.classes);
-  if (!(head.clip > 0)) fail(ErrorCode::InvalidArgument, "clip", "a number > 0 (or Infinity for none)", std::to_string(head.clip));
+  if (!(head.clip > -std::numeric_limits<float>::infinity()))  // NaN or −inf
+    fail(ErrorCode::InvalidArgument, "clip", "a finite number (or Infinity for none)", std::to_string(head.clip));
   check_finite("features", x, rows, dim);
   std::vector<double> out(rows);
   for_each_row_chunk(rows, std::max(dim, head.classes), context, [&](size_t start, size_t n) {

@@ -128,7 +128,10 @@ export class React {
   constructor(options: ReactOptions = {}) {
     this.#options = options;
     this.#spec = { ...defaults, kind: 2, temperature: positive('temperature', options.temperature, 1) };
-    if (options.clip !== undefined) this.#clip = positive('clip', options.clip, 1);
+    if (options.clip !== undefined) {
+      if (typeof options.clip !== 'number' || !Number.isFinite(options.clip)) fail('ERR_INVALID_ARGUMENT', 'clip', 'a finite number', describe(options.clip));
+      this.#clip = options.clip;
+    }
     const p = options.percentile ?? 90;
     if (typeof p !== 'number' || !(p >= 0 && p <= 100)) fail('ERR_INVALID_ARGUMENT', 'percentile', 'a number in [0, 100]', describe(p));
   }
@@ -144,9 +147,7 @@ export class React {
     if (features.length === 0) fail('ERR_SHAPE', 'features', 'at least one element', '0 elements');
     const bad = features.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) fail('ERR_NOT_FINITE', `features[${bad}]`, 'a finite number', String(features[bad]));
-    const clip = percentile(features, this.#options.percentile ?? 90);
-    if (!(clip > 0)) fail('ERR_INVALID_ARGUMENT', 'clip', 'a positive percentile of the activations', String(clip));
-    this.#clip = clip;
+    this.#clip = percentile(features, this.#options.percentile ?? 90);
     return this;
   }
 
