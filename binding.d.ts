@@ -219,3 +219,29 @@ export interface NativeBinding {
     onProgress: ((fraction: number) => void) | undefined,
   ): Promise<Float64Array>;
 }
+
+export interface RawSubspace {
+  /** −pinv(W)·b with a head, else the sample mean (d). */
+  shift: Float64Array;
+  /** Per-feature population std when standardised (1 for constant features), else ones (d). */
+  scale: Float64Array;
+  /** Descending (d). */
+  eigenvalues: Float64Array;
+  /** d×d, row i = eigenvector i. */
+  eigenvectors: Float64Array;
+}
+
+export interface NativeBinding {
+  subspaceFit(
+    features: Float32Array,
+    rows: number,
+    dim: number,
+    weights: Float32Array | null,
+    bias: Float32Array | null,
+    classes: number,
+    standardise: boolean,
+    backend: BackendId,
+    cancelFlag: Int32Array | undefined,
+    onProgress: ((fraction: number) => void) | undefined,
+  ): Promise<RawSubspace>;
+}

@@ -102,6 +102,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("linearScores", Napi::Function::New(env, LinearScores, "linearScores"));
   exports.Set("mahalanobisFit", Napi::Function::New(env, MahalanobisFit, "mahalanobisFit"));
   exports.Set("mahalanobisScore", Napi::Function::New(env, MahalanobisScore, "mahalanobisScore"));
+  exports.Set("subspaceFit", Napi::Function::New(env, SubspaceFit, "subspaceFit"));
   exports.Set("knnFit", Napi::Function::New(env, KnnFit, "knnFit"));
   exports.Set("knnScore", Napi::Function::New(env, KnnScore, "knnScore"));
   return exports;

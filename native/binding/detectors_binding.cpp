@@ -194,6 +194,44 @@ Napi::Value MahalanobisScore(const Napi::CallbackInfo& info) {
   });
 }
 
+// subspaceFit(features, rows, dim, weights|null, bias|null, classes, standardise, backend, cancelFlag, onProgress)
+//   -> Promise<{ shift, scale, eigenvalues, eigenvectors }>
+Napi::Value SubspaceFit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    check_arity(info, 10, "subspaceFit");
+    const size_t rows = count(env, info[1], "rows");
+    const size_t dim = count(env, info[2], "dim", size_t(1) << 16);
+    const float* x = matrix(env, info[0], "features", rows, dim);
+    const size_t classes = count(env, info[5], "classes", size_t(1) << 24);
+    const float* weights = nullptr;
+    const float* bias = nullptr;
+    if (!info[3].IsNull() && !info[3].IsUndefined()) {
+      if (classes < 1) fail(ErrorCode::InvalidArgument, "classes", "at least 1 with weights", "0");
+      weights = matrix(env, info[3], "weights", classes, dim);
+      if (!info[4].IsNull() && !info[4].IsUndefined()) bias = matrix(env, info[4], "bias", 1, classes);
+    }
+    const bool standardise = boolean(env, info[6], "standardise");
+    const BackendKind kind = backend_kind(env, info[7]);
+    auto result = std::make_shared<Subspace>();
+    return PromiseWorker::Start(
+        env, "ncod.subspaceFit", {info[0], info[3], info[4], info[8]}, cancel_flag(env, info[8], "cancelFlag"),
+        optional_function(env, info[9], "onProgress"),
+        [=](const RunContext& context) {
+          check_finite("features", x, rows, dim);
+          *result = fit_subspace(get_backend(kind), x, rows, dim, weights, bias, classes, standardise, context);
+        },
+        [result](Napi::Env env) -> Napi::Value {
+          Napi::Object out = Napi::Object::New(env);
+          out.Set("shift", to_float64_array(env, std::move(result->shift)));
+          out.Set("scale", to_float64_array(env, std::move(result->scale)));
+          out.Set("eigenvalues", to_float64_array(env, std::move(result->eigenvalues)));
+          out.Set("eigenvectors", to_float64_array(env, std::move(result->eigenvectors)));
+          return out;
+        });
+  });
+}
+
 // knnFit(features, rows, dim) -> Promise<Float32Array> (the rows L2-normalised)
 Napi::Value KnnFit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -53,6 +53,17 @@ MahalanobisModel fit_mahalanobis(Backend& backend, const LabelledRows& data, siz
 std::vector<double> mahalanobis_scores(Backend& backend, const float* x, size_t rows, const MahalanobisModel& model,
                                        const RunContext& context);
 
+// Principal directions of features for ViM, Residual (Wang et al. 2022) and NECO (Ammar et al. 2024).
+// shift: −pinv(W) b when a head is given (ViM's origin, bias zero when absent), else the sample mean.
+// Σ = (1/N) Σ_i (x_i − shift)(x_i − shift)ᵀ; with standardise, Σ ← D⁻¹ Σ D⁻¹ for the per-feature population
+// standard deviations D (1 where a feature is constant), as sklearn's StandardScaler before PCA.
+// Eigenpairs in descending order; eigenvector i is row i of eigenvectors (d×d).
+struct Subspace {
+  std::vector<double> shift, scale, eigenvalues, eigenvectors;
+};
+Subspace fit_subspace(Backend& backend, const float* x, size_t rows, size_t dim, const float* weights,
+                      const float* bias, size_t classes, bool standardise, const RunContext& context);
+
 // Rows scaled to unit L2 norm (in float64, stored as float32); all-zero rows stay zero. Checks finiteness.
 std::vector<float> l2_normalised(const char* what, const float* x, size_t rows, size_t dim);
 

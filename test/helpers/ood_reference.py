@@ -70,6 +70,32 @@ def knn(x, feats, k):
     return -np.sort(-sims, axis=1)[:, k - 1]  # k-th largest; ties make the value well defined
 
 
+def vim(x, feats, w, b, principal_dim, with_energy):
+    """ViM / Residual as in Wang et al.'s code: origin u = -pinv(W) b, covariance about u (assume_centered)."""
+    u = -np.linalg.pinv(w) @ b
+    cov = (feats - u).T @ (feats - u) / len(feats)
+    vals, vecs = np.linalg.eigh(cov)
+    null = vecs[:, np.argsort(-vals)[principal_dim:]]
+    res = np.linalg.norm((x - u) @ null, axis=1)
+    if not with_energy:
+        return -res
+    alpha = (feats @ w.T + b).max(axis=1).mean() / np.linalg.norm((feats - u) @ null, axis=1).mean()
+    return logsumexp(x @ w.T + b) - alpha * res
+
+
+def neco(x, feats, w, b, principal_dim, multiply):
+    """NECO: StandardScaler then PCA on ID features; ||top-D projection|| / ||z|| (times the max logit)."""
+    mu, sd = feats.mean(axis=0), feats.std(axis=0)
+    sd[sd == 0] = 1
+    zf = (feats - mu) / sd
+    zf_mean = zf.mean(axis=0)
+    vals, vecs = np.linalg.eigh((zf - zf_mean).T @ (zf - zf_mean) / len(zf))
+    top = vecs[:, np.argsort(-vals)[:principal_dim]]
+    z = (x - mu) / sd - zf_mean
+    s = np.linalg.norm(z @ top, axis=1) / np.linalg.norm(z, axis=1)
+    return s * (x @ w.T + b).max(axis=1) if multiply else s
+
+
 def main(d):
     meta = json.load(open(os.path.join(d, "meta.json")))
     det = meta["detector"]
@@ -86,6 +112,11 @@ def main(d):
     elif det in ("mahalanobis", "relativeMahalanobis"):
         s = mahalanobis(load(d, "x"), load(d, "features"), np.load(os.path.join(d, "labels.npy")),
                         meta["numClasses"], meta.get("ridge", 1e-6), det == "relativeMahalanobis")
+    elif det in ("vim", "residual"):
+        s = vim(load(d, "x"), load(d, "features"), load(d, "weights"), load(d, "bias"), meta["principalDim"], det == "vim")
+    elif det == "neco":
+        s = neco(load(d, "x"), load(d, "features"), load(d, "weights"), load(d, "bias"), meta["principalDim"],
+                 meta.get("multiplyMaxLogit", True))
     elif det == "knn":
         s = knn(load(d, "x"), load(d, "features"), meta["k"])
     else:
