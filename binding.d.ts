@@ -245,3 +245,21 @@ export interface NativeBinding {
     onProgress: ((fraction: number) => void) | undefined,
   ): Promise<RawSubspace>;
 }
+
+export interface NativeBinding {
+  /** fDBD (kind 0) or NCI (kind 1) scores; see native/core/detectors.h. */
+  decisionScores(
+    features: Float32Array,
+    rows: number,
+    dim: number,
+    weights: Float32Array,
+    bias: Float32Array | null,
+    classes: number,
+    mean: Float64Array,
+    kind: 0 | 1,
+    alpha: number,
+    backend: BackendId,
+    cancelFlag: Int32Array | undefined,
+    onProgress: ((fraction: number) => void) | undefined,
+  ): Promise<Float64Array>;
+}

@@ -103,6 +103,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mahalanobisFit", Napi::Function::New(env, MahalanobisFit, "mahalanobisFit"));
   exports.Set("mahalanobisScore", Napi::Function::New(env, MahalanobisScore, "mahalanobisScore"));
   exports.Set("subspaceFit", Napi::Function::New(env, SubspaceFit, "subspaceFit"));
+  exports.Set("decisionScores", Napi::Function::New(env, DecisionScores, "decisionScores"));
   exports.Set("knnFit", Napi::Function::New(env, KnnFit, "knnFit"));
   exports.Set("knnScore", Napi::Function::New(env, KnnScore, "knnScore"));
   return exports;

@@ -20,6 +20,7 @@ Napi::Value LinearScores(const Napi::CallbackInfo& info);
 Napi::Value MahalanobisFit(const Napi::CallbackInfo& info);
 Napi::Value MahalanobisScore(const Napi::CallbackInfo& info);
 Napi::Value KnnFit(const Napi::CallbackInfo& info);
+Napi::Value DecisionScores(const Napi::CallbackInfo& info);
 Napi::Value SubspaceFit(const Napi::CallbackInfo& info);
 Napi::Value KnnScore(const Napi::CallbackInfo& info);
 

@@ -1,6 +1,7 @@
 // OOD detectors: scoreLogits, linearScores, mahalanobisFit/Score, knnFit/Score (see binding.d.ts for signatures).
 // Every call validates its arguments here (throws synchronously) and runs the work in a PromiseWorker.
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -129,6 +130,41 @@ Napi::Value LinearScores(const Napi::CallbackInfo& info) {
                           cancel_flag(env, info[12], "cancelFlag"), optional_function(env, info[13], "onProgress"),
                           [=](const RunContext& context) {
                             return linear_scores(get_backend(kind), x, rows, dim, head, spec, context);
+                          });
+  });
+}
+
+// decisionScores(features, rows, dim, weights, bias|null, classes, mean (Float64Array dim), kind (0 fDBD, 1 NCI),
+//                alpha, backend, cancelFlag, onProgress)
+Napi::Value DecisionScores(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    check_arity(info, 12, "decisionScores");
+    const size_t rows = count(env, info[1], "rows");
+    const size_t dim = count(env, info[2], "dim");
+    const float* x = matrix(env, info[0], "features", rows, dim);
+    LinearHead head;
+    head.classes = count(env, info[5], "classes", size_t(1) << 24);
+    if (head.classes < 1) fail(ErrorCode::InvalidArgument, "classes", "at least 1", "0");
+    head.weights = matrix(env, info[3], "weights", head.classes, dim);
+    if (!info[4].IsNull() && !info[4].IsUndefined()) head.bias = matrix(env, info[4], "bias", 1, head.classes);
+    head.clip = std::numeric_limits<float>::infinity();
+    if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+      throw_error(env, ErrorCode::Dtype, "mean: expected Float64Array");
+    }
+    auto mean_array = info[6].As<Napi::Float64Array>();
+    if (mean_array.ElementLength() != dim) {
+      fail(ErrorCode::Shape, "mean", std::to_string(dim) + " elements (dim)", std::to_string(mean_array.ElementLength()) + " elements");
+    }
+    const std::vector<double> mean(mean_array.Data(), mean_array.Data() + dim);
+    const auto kind = static_cast<DecisionScore>(count(env, info[7], "kind", 1));
+    const double alpha = number(env, info[8], "alpha");
+    const BackendKind backend = backend_kind(env, info[9]);
+    return scores_promise(env, "ncod.decisionScores", {info[0], info[3], info[4], info[10]},
+                          cancel_flag(env, info[10], "cancelFlag"), optional_function(env, info[11], "onProgress"),
+                          [=](const RunContext& context) {
+                            return decision_scores(get_backend(backend), x, rows, dim, head, mean.data(), kind, alpha,
+                                                   context);
                           });
   });
 }

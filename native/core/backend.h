@@ -42,12 +42,16 @@ struct CentredRequest {
 };
 
 // Row-wise scores of logits (detectors.h documents each). GEN uses gamma and the top `top` probabilities.
-enum class LogitScore : int { Msp = 0, MaxLogit = 1, Energy = 2, Gen = 3 };
+// Two more kinds read a per-class table and the row's argmax ŷ (first maximum):
+//   FdbdSum:      Σ_{c≠ŷ} (z_ŷ − z_c)·table[ŷ·C + c] / (C − 1)   (table: 1/‖w_a − w_c‖, zero diagonal)
+//   ArgmaxOffset: z_ŷ − table[ŷ]
+enum class LogitScore : int { Msp = 0, MaxLogit = 1, Energy = 2, Gen = 3, FdbdSum = 4, ArgmaxOffset = 5 };
 struct LogitScoreSpec {
   LogitScore kind = LogitScore::Energy;
-  double temperature = 1.0;  // Energy
-  double gamma = 0.1;        // GEN
-  size_t top = 0;            // GEN: M, 1 <= M <= C
+  double temperature = 1.0;      // Energy
+  double gamma = 0.1;            // GEN
+  size_t top = 0;                // GEN: M, 1 <= M <= C
+  const double* table = nullptr; // FdbdSum (C×C), ArgmaxOffset (C)
 };
 
 // A linear head z = clip(x) Wᵀ + b: W is C×d float32, bias C float32 or null; clip = +inf for none (ReAct).

@@ -109,7 +109,7 @@ class CudaPluginBackend final : public Backend {
 
  private:
   static ncod_cuda_logit_spec abi_spec(const LogitScoreSpec& s) {
-    return ncod_cuda_logit_spec{static_cast<int>(s.kind), s.temperature, s.gamma, s.top};
+    return ncod_cuda_logit_spec{static_cast<int>(s.kind), s.temperature, s.gamma, s.top, s.table};
   }
 
   [[noreturn]] static void raise(const char* what, const char* err) {

@@ -34,6 +34,14 @@ std::vector<double> score_logits(Backend& backend, const float* logits, size_t r
 std::vector<double> linear_scores(Backend& backend, const float* x, size_t rows, size_t dim, const LinearHead& head,
                                   const LogitScoreSpec& spec, const RunContext& context);
 
+// Decision-boundary scores from features x, a head (W, b) and the ID training mean μ (d, float64):
+//   fDBD (Liu & Qin 2024): mean over c ≠ ŷ of (z_ŷ − z_c)/‖w_ŷ − w_c‖, divided by ‖x − μ‖
+//   NCI (Liu & Qin 2025):  w_ŷ·(x − μ)/‖x − μ‖ + α‖x‖₁
+// A row exactly at μ scores 0 in the ratio term. fDBD needs pairwise distinct weight rows (ERR_INVALID_ARGUMENT).
+enum class DecisionScore : int { Fdbd = 0, Nci = 1 };
+std::vector<double> decision_scores(Backend& backend, const float* x, size_t rows, size_t dim, const LinearHead& head,
+                                    const double* mean, DecisionScore kind, double alpha, const RunContext& context);
+
 // A fitted whitened-distance model: shift (d), whitening L (p×d), centres C×p, all float64.
 struct WhitenedModel {
   size_t dim = 0, dims = 0, count = 0;

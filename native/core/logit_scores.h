@@ -14,8 +14,22 @@ namespace ncod {
 // scratch: at least C doubles (GEN sorts the probabilities there).
 inline double score_logit_row(const float* z, size_t C, const LogitScoreSpec& spec, double* scratch) {
   double m = z[0];
-  for (size_t c = 1; c < C; ++c) m = std::max(m, double(z[c]));
+  size_t top1 = 0;  // the first maximum
+  for (size_t c = 1; c < C; ++c) {
+    if (double(z[c]) > m) {
+      m = z[c];
+      top1 = c;
+    }
+  }
   if (spec.kind == LogitScore::MaxLogit) return m;
+  if (spec.kind == LogitScore::ArgmaxOffset) return m - spec.table[top1];
+  if (spec.kind == LogitScore::FdbdSum) {
+    if (C < 2) return 0.0;
+    const double* inv_norm = spec.table + top1 * C;  // zero at top1
+    double s = 0;
+    for (size_t c = 0; c < C; ++c) s += (m - double(z[c])) * inv_norm[c];
+    return s / double(C - 1);
+  }
   // Energy: T·log Σ exp(z/T) = m + T·log Σ exp((z − m)/T).
   const double t = spec.kind == LogitScore::Energy ? spec.temperature : 1.0;
   double sum = 0;

@@ -37,20 +37,58 @@ __device__ double block_reduce(double v, int op) {
   return r;
 }
 
+// Block-wide (max, first index of the max); every thread gets the result.
+__device__ void block_argmax(double& v, size_t& idx) {
+  __shared__ double values[kRowThreads];
+  __shared__ size_t indices[kRowThreads];
+  values[threadIdx.x] = v;
+  indices[threadIdx.x] = idx;
+  __syncthreads();
+  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+    if (threadIdx.x < s) {
+      const double ov = values[threadIdx.x + s];
+      const size_t oi = indices[threadIdx.x + s];
+      if (ov > values[threadIdx.x] || (ov == values[threadIdx.x] && oi < indices[threadIdx.x])) {
+        values[threadIdx.x] = ov;
+        indices[threadIdx.x] = oi;
+      }
+    }
+    __syncthreads();
+  }
+  v = values[0];
+  idx = indices[0];
+  __syncthreads();
+}
+
 __device__ double logit_at(const float* z, const float* bias, size_t c) {
   return bias != nullptr ? double(z[c] + bias[c]) : double(z[c]);  // float32 add, as the CPU path
 }
 
 __global__ void __launch_bounds__(kRowThreads)
     score_logits_kernel(const float* __restrict__ zs, size_t rows, size_t C, const float* __restrict__ bias,
-                        int kind, double t, double gamma, size_t top, double* __restrict__ out) {
+                        int kind, double t, double gamma, size_t top, const double* __restrict__ table,
+                        double* __restrict__ out) {
   for (size_t row = blockIdx.x; row < rows; row += gridDim.x) {
     const float* z = zs + row * C;
     double m = -DBL_MAX;
-    for (size_t c = threadIdx.x; c < C; c += blockDim.x) m = fmax(m, logit_at(z, bias, c));
-    m = block_reduce(m, 1);
-    if (kind == 1) {
-      if (threadIdx.x == 0) out[row] = m;
+    size_t top1 = C;  // first index of the maximum; threads without elements hold (−DBL_MAX, C) and never win
+    for (size_t c = threadIdx.x; c < C; c += blockDim.x) {
+      const double v = logit_at(z, bias, c);
+      if (v > m || top1 == C) {
+        m = v;
+        top1 = c;
+      }
+    }
+    block_argmax(m, top1);
+    if (kind == 1 || kind == 5) {
+      if (threadIdx.x == 0) out[row] = kind == 1 ? m : m - table[top1];
+      continue;
+    }
+    if (kind == 4) {  // fDBD: Σ_{c≠ŷ} (z_ŷ − z_c)/‖w_ŷ − w_c‖ / (C − 1); the table's diagonal is zero
+      double s = 0;
+      for (size_t c = threadIdx.x; c < C; c += blockDim.x) s += (m - logit_at(z, bias, c)) * table[top1 * C + c];
+      s = block_reduce(s, 0);
+      if (threadIdx.x == 0) out[row] = C > 1 ? s / double(C - 1) : 0.0;
       continue;
     }
     const double temp = kind == 2 ? t : 1.0;
@@ -164,10 +202,11 @@ __global__ void topk_result_kernel(const float* __restrict__ heaps, size_t rows,
 }  // namespace
 
 cudaError_t launch_score_logits(const float* z, size_t rows, size_t classes, const float* bias, int kind,
-                                double temperature, double gamma, size_t top, double* out, cudaStream_t stream) {
+                                double temperature, double gamma, size_t top, const double* table, double* out,
+                                cudaStream_t stream) {
   if (rows == 0 || classes == 0) return cudaSuccess;
   score_logits_kernel<<<grid_for(rows, 1), kRowThreads, 0, stream>>>(z, rows, classes, bias, kind, temperature, gamma,
-                                                                      top, out);
+                                                                      top, table, out);
   return cudaGetLastError();
 }
 

@@ -10,11 +10,13 @@
 
 namespace ncod::cuda {
 
-// out[i] = the logit score (kind 0 MSP, 1 MaxLogit, 2 Energy, 3 GEN; see core/detectors.h) of row i of z
-// (rows×classes float32 row-major) plus bias (classes float32, or nullptr). One block per row; GEN ranks each
+// out[i] = the logit score (kind 0 MSP, 1 MaxLogit, 2 Energy, 3 GEN, 4 fDBD sum, 5 argmax minus offset; see
+// core/backend.h) of row i of z (rows×classes float32 row-major) plus bias (classes float32, or nullptr).
+// table: device float64, classes×classes (kind 4) or classes (kind 5). One block per row; GEN ranks each
 // probability against the row (O(C²/threads) per row) and only when top < classes.
 cudaError_t launch_score_logits(const float* z, size_t rows, size_t classes, const float* bias, int kind,
-                                double temperature, double gamma, size_t top, double* out, cudaStream_t stream);
+                                double temperature, double gamma, size_t top, const double* table, double* out,
+                                cudaStream_t stream);
 
 // x[k] = min(x[k], clip) for k < n (ReAct).
 cudaError_t launch_clip(float* x, size_t n, float clip, cudaStream_t stream);

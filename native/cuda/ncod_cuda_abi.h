@@ -39,12 +39,14 @@ typedef struct ncod_cuda_centred_request {
   ncod_cuda_argmax argmax[NCOD_CUDA_MAX_ARGMAX];
 } ncod_cuda_centred_request;
 
-/* Row-wise logit score (core/backend.h LogitScoreSpec): kind 0 MSP, 1 MaxLogit, 2 Energy, 3 GEN. */
+/* Row-wise logit score (core/backend.h LogitScoreSpec): kind 0 MSP, 1 MaxLogit, 2 Energy, 3 GEN,
+ * 4 fDBD sum (table classes×classes), 5 argmax minus offset (table classes). */
 typedef struct ncod_cuda_logit_spec {
   int kind;
-  double temperature; /* Energy, > 0 */
-  double gamma;       /* GEN, > 0 */
-  size_t top;         /* GEN: M in [1, classes] */
+  double temperature;  /* Energy, > 0 */
+  double gamma;        /* GEN, > 0 */
+  size_t top;          /* GEN: M in [1, classes] */
+  const double* table; /* kinds 4 and 5, host float64; NULL otherwise */
 } ncod_cuda_logit_spec;
 
 typedef struct ncod_cuda_api {

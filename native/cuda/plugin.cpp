@@ -146,14 +146,14 @@ struct State {
   DeviceBuffer gram_a, gram_b, gram_out;
   // OOD detectors (detector_*_locked).
   DeviceBuffer det_rows, det_head, det_bias, det_product, det_out, det_shift, det_whitening, det_centres,
-      det_centre_sq, det_xs, det_y, det_g, knn_bank, knn_heaps, knn_sizes;
+      det_centre_sq, det_xs, det_y, det_g, det_table, knn_bank, knn_heaps, knn_sizes;
   std::vector<double> host_stage;  // results copied back before they are added into the caller's arrays
 
   void free_buffers() noexcept {
     for (DeviceBuffer* b : {&x, &y, &means, &basis, &tables, &z, &z32, &proj, &argmax_out, &counts, &sums, &scatter,
                             &norms, &sq_sums, &gram_a, &gram_b, &gram_out, &det_rows, &det_head, &det_bias,
                             &det_product, &det_out, &det_shift, &det_whitening, &det_centres, &det_centre_sq,
-                            &det_xs, &det_y, &det_g, &knn_bank, &knn_heaps, &knn_sizes})
+                            &det_xs, &det_y, &det_g, &det_table, &knn_bank, &knn_heaps, &knn_sizes})
       b->release();
     std::vector<double>().swap(host_stage);
   }
@@ -582,6 +582,16 @@ void require_int(size_t v, const char* what) {
   if (v > static_cast<size_t>(INT_MAX)) fail(std::string(what) + " exceeds the cuBLAS int limit");
 }
 
+// Uploads the spec's table (kinds 4 and 5) and returns its device copy, or nullptr for kinds without one.
+const double* upload_table(State& s, const ncod_cuda_logit_spec* spec, size_t C) {
+  if (spec->kind != 4 && spec->kind != 5) return nullptr;
+  if (spec->table == nullptr) fail("logit spec: kinds 4 and 5 need a table");
+  const size_t n = spec->kind == 4 ? checked_mul(C, C, "classes²") : C;
+  s.det_table.reserve(n * sizeof(double), "logit-score table");
+  copy_to_device(s.det_table.as<void>(), spec->table, n * sizeof(double), s.stream, "copying the score table");
+  return s.det_table.as<const double>();
+}
+
 void score_logits_locked(State& s, const float* logits, size_t rows, size_t C, const ncod_cuda_logit_spec* spec,
                          double* out) {
   if (rows == 0) return;
@@ -592,12 +602,13 @@ void score_logits_locked(State& s, const float* logits, size_t rows, size_t C, c
   const size_t block = detector_block_rows(rows, C * sizeof(float) + sizeof(double));
   s.det_rows.reserve(block * C * sizeof(float), "logits block");
   s.det_out.reserve(block * sizeof(double), "scores block");
+  const double* table = upload_table(s, spec, C);
   for (size_t start = 0; start < rows; start += block) {
     const size_t n = std::min(block, rows - start);
     copy_to_device(s.det_rows.as<void>(), logits + start * C, n * C * sizeof(float), st, "copying logits to the device");
     poison(s.det_out.as<double>(), n, st, "poisoning the scores");
     check(ncod::cuda::launch_score_logits(s.det_rows.as<const float>(), n, C, nullptr, spec->kind, spec->temperature,
-                                          spec->gamma, spec->top, s.det_out.as<double>(), st),
+                                          spec->gamma, spec->top, table, s.det_out.as<double>(), st),
           "launching the logit-score kernel");
     copy_to_host(out + start, s.det_out.as<const void>(), n * sizeof(double), st, "copying scores to the host");
   }
@@ -622,6 +633,7 @@ void linear_scores_locked(State& s, const float* x, size_t rows, size_t d, const
   s.det_product.reserve(block * C * sizeof(float), "logits block");
   s.det_out.reserve(block * sizeof(double), "scores block");
   copy_to_device(s.det_head.as<void>(), w, cd * sizeof(float), st, "copying the head to the device");
+  const double* table = upload_table(s, spec, C);
   if (bias) copy_to_device(s.det_bias.as<void>(), bias, C * sizeof(float), st, "copying the bias to the device");
   std::string blas_err;
   for (size_t start = 0; start < rows; start += block) {
@@ -635,7 +647,7 @@ void linear_scores_locked(State& s, const float* x, size_t rows, size_t d, const
                       int(d), s.det_rows.as<const float>(), int(d), s.det_product.as<float>(), int(C), blas_err))
       fail(blas_err);
     check(ncod::cuda::launch_score_logits(s.det_product.as<const float>(), n, C, bias ? s.det_bias.as<const float>() : nullptr,
-                                          spec->kind, spec->temperature, spec->gamma, spec->top, s.det_out.as<double>(), st),
+                                          spec->kind, spec->temperature, spec->gamma, spec->top, table, s.det_out.as<double>(), st),
           "launching the logit-score kernel");
     copy_to_host(out + start, s.det_out.as<const void>(), n * sizeof(double), st, "copying scores to the host");
   }

@@ -96,6 +96,22 @@ def neco(x, feats, w, b, principal_dim, multiply):
     return s * (x @ w.T + b).max(axis=1) if multiply else s
 
 
+def decision(x, feats, w, b, kind, alpha):
+    """fDBD (Liu & Qin 2024) and NCI (Liu & Qin 2025, as pytorch-ood's NCI with the sign flipped: higher = ID)."""
+    mu = feats.mean(axis=0)
+    z = x @ w.T + b
+    pred = z.argmax(axis=1)
+    r = np.linalg.norm(x - mu, axis=1)
+    if kind == "fdbd":
+        out = np.empty(len(x))
+        for i, p in enumerate(pred):
+            others = np.arange(w.shape[0]) != p
+            dist = (z[i, p] - z[i, others]) / np.linalg.norm(w[p] - w[others], axis=1)
+            out[i] = dist.mean() if others.any() else 0.0
+        return out / r
+    return ((x - mu) * w[pred]).sum(axis=1) / r + alpha * np.abs(x).sum(axis=1)
+
+
 def main(d):
     meta = json.load(open(os.path.join(d, "meta.json")))
     det = meta["detector"]
@@ -117,6 +133,9 @@ def main(d):
     elif det == "neco":
         s = neco(load(d, "x"), load(d, "features"), load(d, "weights"), load(d, "bias"), meta["principalDim"],
                  meta.get("multiplyMaxLogit", True))
+    elif det in ("fdbd", "nci"):
+        b = load(d, "bias") if "bias" in meta["inputs"] else 0
+        s = decision(load(d, "x"), load(d, "features"), load(d, "weights"), b, det, meta.get("alpha", 0.0))
     elif det == "knn":
         s = knn(load(d, "x"), load(d, "features"), meta["k"])
     else:
