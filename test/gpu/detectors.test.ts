@@ -77,3 +77,25 @@ describe.skipIf(!cudaAvailable)(`detectors: cuda equals cpu${cudaSkipReason}`, (
     });
   }
 });
+
+describe.skipIf(!cudaAvailable)(`head-based detectors: cuda equals cpu${cudaSkipReason}`, () => {
+  const n = 4099, d = 256, C = 100, m = 5003;
+  const features = randn(n * d, 1, 1);
+  const x = randn(m * d, 2, 1.2);
+  const weights = randn(C * d, 3, 1 / Math.sqrt(d));
+  const bias = randn(C, 4);
+  const input = { features, weights, bias, numClasses: C };
+  for (const [name, make] of [
+    ['vim', (backend: 'cpu' | 'cuda') => detectors.vim({ principalDim: 64, backend })],
+    ['residual', (backend: 'cpu' | 'cuda') => detectors.residual({ principalDim: 64, backend })],
+    ['neco', (backend: 'cpu' | 'cuda') => detectors.neco({ principalDim: 64, backend })],
+    ['fdbd', (backend: 'cpu' | 'cuda') => detectors.fdbd({ backend })],
+    ['nci', (backend: 'cpu' | 'cuda') => detectors.nci({ alpha: 0.001, backend })],
+  ] as const) {
+    it(name, async () => {
+      const cpu = await (await make('cpu').fit(input)).score(x);
+      const gpu = await (await make('cuda').fit(input)).score(x);
+      expectClose(gpu, cpu, 1e-5, 1e-5);
+    });
+  }
+});

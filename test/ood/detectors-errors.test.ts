@@ -31,6 +31,56 @@ describe('unfitted detectors', () => {
     expectCode(() => detectors.react().score({ features, weights: features, numClasses: 10 }), 'ERR_INVALID_ARGUMENT', /expected a fitted detector/));
 });
 
+describe('unfitted head-based detectors', () => {
+  for (const [name, det] of [
+    ['vim', detectors.vim({ principalDim: 1 })],
+    ['residual', detectors.residual({ principalDim: 1 })],
+    ['neco', detectors.neco({ principalDim: 1 })],
+    ['fdbd', detectors.fdbd()],
+    ['nci', detectors.nci()],
+  ] as const) {
+    it(name, () => expectCode(() => det.score(features), 'ERR_INVALID_ARGUMENT', /expected a fitted detector/));
+  }
+});
+
+describe('head-based detector arguments', () => {
+  const weights = Float32Array.from({ length: 8 }, (_, i) => Math.cos(i)); // 2 × 4
+  it('vim principalDim must leave a residual', () =>
+    expectCode(() => detectors.vim({ principalDim: 4 }).fit({ features, weights, numClasses: 2 }), 'ERR_INVALID_ARGUMENT', /principalDim/));
+  it('neco principalDim above dim', () =>
+    expectCode(() => detectors.neco({ principalDim: 5 }).fit({ features, weights, numClasses: 2 }), 'ERR_INVALID_ARGUMENT', /principalDim/));
+  it('neco principalDim 0', () => expectCode(() => detectors.neco({ principalDim: 0 }), 'ERR_INVALID_ARGUMENT'));
+  it('vim head of the wrong size', () =>
+    expectCode(() => detectors.vim({ principalDim: 1 }).fit({ features, weights: new Float32Array(7), numClasses: 2 }), 'ERR_SHAPE'));
+  it('vim NaN weights', () => {
+    const bad = weights.slice();
+    bad[6] = NaN;
+    return expectCode(() => detectors.vim({ principalDim: 1 }).fit({ features, weights: bad, numClasses: 2 }), 'ERR_NOT_FINITE', /weights\[1, 2\]/);
+  });
+  it('nci alpha must be finite', () => expectCode(() => detectors.nci({ alpha: Infinity }), 'ERR_INVALID_ARGUMENT'));
+  it('fdbd with two equal class rows', async () => {
+    const det = await detectors.fdbd().fit({ features, weights: new Float32Array(8).fill(1), numClasses: 2 });
+    await expectCode(() => det.score(features), 'ERR_INVALID_ARGUMENT', /rows 0 and 1 equal/);
+  });
+  it('fdbd NaN in fit features', () => {
+    const bad = features.slice();
+    bad[13] = NaN;
+    return expectCode(() => detectors.fdbd().fit({ features: bad, weights, numClasses: 2 }), 'ERR_NOT_FINITE', /features\[3, 1\]/);
+  });
+  it('nci scoring features of another dim', async () => {
+    const det = await detectors.nci().fit({ features, weights, numClasses: 2 });
+    await expectCode(() => det.score(new Float32Array(6)), 'ERR_SHAPE');
+  });
+  it('raw decisionScores: a mean of the wrong length or dtype', async () => {
+    const raw = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
+    await expectCode(() => raw.decisionScores(features, 10, 4, weights, null, 2, new Float64Array(3), 0, 0, 0, undefined, undefined), 'ERR_SHAPE', /mean/);
+    await expectCode(() => raw.decisionScores(features, 10, 4, weights, null, 2, new Float32Array(4), 0, 0, 0, undefined, undefined), 'ERR_DTYPE');
+    await expectCode(() => raw.decisionScores(features, 10, 4, weights, null, 2, new Float64Array(4), 2, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT');
+  });
+  it('raw scoreLogits refuses the table kinds', () =>
+    expectCode(() => (native() as unknown as Record<string, (...a: unknown[]) => unknown>).scoreLogits(features, 10, 4, 4, 1, 0.1, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT'));
+});
+
 describe('shape errors', () => {
   it('scoring features of another dim (mahalanobis)', async () => {
     const det = await detectors.mahalanobis().fit({ features, labels, numClasses: 2 });
