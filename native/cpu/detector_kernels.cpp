@@ -111,8 +111,9 @@ void min_whitened_sq_distances(const float* x, size_t rows, size_t d, const Whit
 
 void knn_kth_similarity(const float* q, size_t rows, const float* bank, size_t bank_rows, size_t d, size_t k,
                         double* out) {
-  // Queries per block: 64, fewer when k is so large that 64 heaps would leave the cache (16 MiB per thread at most).
-  const size_t qblock = std::clamp<size_t>((size_t(16) << 20) / (k * sizeof(float)), 1, 64);
+  // Queries per block: 256 (a GEMM M large enough for full BLAS speed), fewer when k is so large that the heaps
+  // would pass 16 MiB per thread.
+  const size_t qblock = std::clamp<size_t>((size_t(16) << 20) / (k * sizeof(float)), 1, 256);
   const size_t tile = block_rows(qblock, sizeof(float));  // bank rows per product tile
   const size_t blocks = (rows + qblock - 1) / qblock;
   const int threads = threads_for(rows * bank_rows * d / 16 + 1, blocks);

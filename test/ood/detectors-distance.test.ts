@@ -60,8 +60,8 @@ describe('Mahalanobis and Relative Mahalanobis equal the float64 reference', () 
 const knnCases = [
   { n: 1, d: 1, m: 1, k: 1 },
   { n: 13, d: 3, m: 7, k: 13 }, // k = fit size
-  { n: 5003, d: 17, m: 131, k: 1 }, // fit set above the 4096-row tile, queries above the 64-row block
-  { n: 5003, d: 17, m: 131, k: 50 },
+  { n: 5003, d: 17, m: 263, k: 1 }, // fit set over several 1024-row tiles, queries above the 256-row block
+  { n: 5003, d: 17, m: 263, k: 50 },
   { n: 997, d: 256, m: 67, k: 997 },
 ];
 
