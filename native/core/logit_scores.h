@@ -11,7 +11,7 @@
 
 namespace ncod {
 
-// scratch: at least C doubles (GEN sorts the probabilities there).
+// scratch: at least C doubles (the exponentials; GEN selects its top M there).
 inline double score_logit_row(const float* z, size_t C, const LogitScoreSpec& spec, double* scratch) {
   double m = z[0];
   size_t top1 = 0;  // the first maximum
@@ -33,15 +33,18 @@ inline double score_logit_row(const float* z, size_t C, const LogitScoreSpec& sp
   // Energy: T·log Σ exp(z/T) = m + T·log Σ exp((z − m)/T).
   const double t = spec.kind == LogitScore::Energy ? spec.temperature : 1.0;
   double sum = 0;
-  for (size_t c = 0; c < C; ++c) sum += std::exp((double(z[c]) - m) / t);
+  for (size_t c = 0; c < C; ++c) sum += scratch[c] = std::exp((double(z[c]) - m) / t);
   if (spec.kind == LogitScore::Energy) return m + t * std::log(sum);
   if (spec.kind == LogitScore::Msp) return 1.0 / sum;  // exp(m − m) / Σ
-  // GEN (Liu et al. 2023): −Σ over the M largest probabilities of p^γ (1 − p)^γ.
-  for (size_t c = 0; c < C; ++c) scratch[c] = std::exp(double(z[c]) - m) / sum;
+  // GEN (Liu et al. 2023): −Σ over the M largest probabilities of p^γ (1 − p)^γ. The sum needs the top-M set, not
+  // its order, so a selection suffices.
   const size_t M = spec.top;
-  std::partial_sort(scratch, scratch + M, scratch + C, std::greater<double>());
+  if (M < C) std::nth_element(scratch, scratch + (M - 1), scratch + C, std::greater<double>());
   double g = 0;
-  for (size_t c = 0; c < M; ++c) g += std::pow(scratch[c], spec.gamma) * std::pow(1.0 - scratch[c], spec.gamma);
+  for (size_t c = 0; c < M; ++c) {
+    const double p = scratch[c] / sum;
+    g += std::pow(p, spec.gamma) * std::pow(1.0 - p, spec.gamma);
+  }
   return -g;
 }
 
