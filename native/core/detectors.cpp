@@ -45,13 +45,6 @@ std::vector<double> whitening_of(const std::vector<double>& cov, size_t d, doubl
   return L;
 }
 
-std::vector<double> apply(const std::vector<double>& L, size_t d, const double* v) {
-  std::vector<double> out(d, 0.0);
-  for (size_t i = 0; i < d; ++i)
-    for (size_t j = 0; j < d; ++j) out[i] += L[i * d + j] * v[j];
-  return out;
-}
-
 }  // namespace
 
 LogitScoreSpec checked_logit_spec(LogitScoreSpec spec, size_t classes) {
@@ -188,22 +181,24 @@ MahalanobisModel fit_mahalanobis(Backend& backend, const LabelledRows& data, siz
   m.count = C;
   m.shift = global;
   m.whitening = whitening_of(cov, d, ridge, "within-class covariance");
+  // Centres L(μ_c − g) = rows of D Lᵀ for D the C×d centred means: one GEMM (C·d² would dominate a plain loop).
+  std::vector<double> centred(C * d);
+  for (size_t c = 0; c < C; ++c)
+    for (size_t j = 0; j < d; ++j) centred[c * d + j] = st.means[c * d + j] - global[j];
   m.centres.resize(C * d);
-  std::vector<double> diff(d);
-  for (size_t c = 0; c < C; ++c) {
-    for (size_t j = 0; j < d; ++j) diff[j] = st.means[c * d + j] - global[j];
-    const std::vector<double> y = apply(m.whitening, d, diff.data());
-    std::copy(y.begin(), y.end(), m.centres.begin() + c * d);
-  }
+  backend.gram(centred.data(), C, m.whitening.data(), d, d, m.centres.data());
   if (!relative) return model;
 
-  // The global covariance without another pass: within-class plus between-class scatter, both / N.
+  // The global covariance without another pass: within-class plus between-class scatter, both / N. The between
+  // part is BᵀB for B's rows √(n_c/N)·(μ_c − g), formed as the Gram matrix of Bᵀ (d×C).
+  std::vector<double> bt(d * C);
   for (size_t c = 0; c < C; ++c) {
-    const double w = st.counts[c] / n;
-    for (size_t j = 0; j < d; ++j) diff[j] = st.means[c * d + j] - global[j];
-    for (size_t a = 0; a < d; ++a)
-      for (size_t b = 0; b < d; ++b) cov[a * d + b] += w * diff[a] * diff[b];
+    const double w = std::sqrt(st.counts[c] / n);
+    for (size_t j = 0; j < d; ++j) bt[j * C + c] = w * centred[c * d + j];
   }
+  std::vector<double> between(d * d);
+  backend.gram(bt.data(), d, bt.data(), d, C, between.data());
+  for (size_t k = 0; k < d * d; ++k) cov[k] += between[k];
   WhitenedModel& bg = model.background;
   bg.dim = bg.dims = d;
   bg.count = 1;
