@@ -225,3 +225,127 @@ export interface NativeBinding {
     backend: BackendId,
   ): Promise<{ ce: number; entropy: number; grads: Float32Array[] }>;
 }
+
+/** A fitted whitened-distance model (float64): distances ‖L(x − shift) − centres_c‖², L is dims×dim. */
+export interface RawWhitenedModel {
+  dim: number;
+  dims: number;
+  count: number;
+  shift: Float64Array;
+  whitening: Float64Array;
+  centres: Float64Array;
+}
+
+/** 0 = MSP, 1 = MaxLogit, 2 = Energy, 3 = GEN (native/core/backend.h LogitScore). */
+export type LogitScoreId = 0 | 1 | 2 | 3;
+
+export interface NativeBinding {
+  scoreLogits(
+    logits: Float32Array,
+    rows: number,
+    classes: number,
+    kind: LogitScoreId,
+    temperature: number,
+    gamma: number,
+    /** GEN's M; 0 = min(100, classes). */
+    topM: number,
+    backend: BackendId,
+    cancelFlag: Int32Array | undefined,
+    onProgress: ((fraction: number) => void) | undefined,
+  ): Promise<Float64Array>;
+  linearScores(
+    features: Float32Array,
+    rows: number,
+    dim: number,
+    weights: Float32Array,
+    bias: Float32Array | null,
+    classes: number,
+    /** ReAct threshold; Infinity for none. */
+    clip: number,
+    kind: LogitScoreId,
+    temperature: number,
+    gamma: number,
+    topM: number,
+    backend: BackendId,
+    cancelFlag: Int32Array | undefined,
+    onProgress: ((fraction: number) => void) | undefined,
+  ): Promise<Float64Array>;
+  mahalanobisFit(
+    features: Float32Array,
+    labels: Int32Array,
+    rows: number,
+    dim: number,
+    numClasses: number,
+    relative: boolean,
+    ridge: number,
+    backend: BackendId,
+    cancelFlag: Int32Array | undefined,
+    onProgress: ((fraction: number) => void) | undefined,
+  ): Promise<{ classes: RawWhitenedModel; background: RawWhitenedModel | null }>;
+  mahalanobisScore(
+    features: Float32Array,
+    rows: number,
+    classes: RawWhitenedModel,
+    background: RawWhitenedModel | null,
+    backend: BackendId,
+    cancelFlag: Int32Array | undefined,
+    onProgress: ((fraction: number) => void) | undefined,
+  ): Promise<Float64Array>;
+  /** The rows L2-normalised (all-zero rows stay zero). */
+  knnFit(features: Float32Array, rows: number, dim: number): Promise<Float32Array>;
+  knnScore(
+    features: Float32Array,
+    rows: number,
+    dim: number,
+    bank: Float32Array,
+    bankRows: number,
+    k: number,
+    backend: BackendId,
+    cancelFlag: Int32Array | undefined,
+    onProgress: ((fraction: number) => void) | undefined,
+  ): Promise<Float64Array>;
+}
+
+export interface RawSubspace {
+  /** −pinv(W)·b with a head, else the sample mean (d). */
+  shift: Float64Array;
+  /** Per-feature population std when standardised (1 for constant features), else ones (d). */
+  scale: Float64Array;
+  /** Descending (d). */
+  eigenvalues: Float64Array;
+  /** d×d, row i = eigenvector i. */
+  eigenvectors: Float64Array;
+}
+
+export interface NativeBinding {
+  subspaceFit(
+    features: Float32Array,
+    rows: number,
+    dim: number,
+    weights: Float32Array | null,
+    bias: Float32Array | null,
+    classes: number,
+    standardise: boolean,
+    backend: BackendId,
+    cancelFlag: Int32Array | undefined,
+    onProgress: ((fraction: number) => void) | undefined,
+  ): Promise<RawSubspace>;
+}
+
+export interface NativeBinding {
+  /** fDBD (kind 0) or NCI (kind 1) scores; see native/core/detectors.h. */
+  decisionScores(
+    features: Float32Array,
+    rows: number,
+    dim: number,
+    weights: Float32Array,
+    bias: Float32Array | null,
+    classes: number,
+    mean: Float64Array,
+    kind: 0 | 1,
+    alpha: number,
+    backend: BackendId,
+    cancelFlag: Int32Array | undefined,
+    onProgress: ((fraction: number) => void) | undefined,
+  ): Promise<Float64Array>;
+}

@@ -9,3 +9,4 @@ export { crossEntropyLs, etfProjector, nnEntropy, type LossWithGradient } from '
 export { Trainer, type EpochStats, type LayerName, type TrainerOptions, type TrainerState } from './train/trainer.js';
 export { loadCheckpoint, saveCheckpoint } from './train/checkpoint.js';
 export { LinearProbe, l2NormalizeRows, type ProbeOptions } from './ood/probe.js';
+export { detectors, type DetectorOptions, type RunOptions } from './ood/detectors.js';

@@ -104,6 +104,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("trainEpoch", Napi::Function::New(env, TrainEpoch, "trainEpoch"));
   exports.Set("forwardLayer", Napi::Function::New(env, ForwardLayer, "forwardLayer"));
   exports.Set("mlpGradients", Napi::Function::New(env, MlpGradients, "mlpGradients"));
+  exports.Set("scoreLogits", Napi::Function::New(env, ScoreLogits, "scoreLogits"));
+  exports.Set("linearScores", Napi::Function::New(env, LinearScores, "linearScores"));
+  exports.Set("mahalanobisFit", Napi::Function::New(env, MahalanobisFit, "mahalanobisFit"));
+  exports.Set("mahalanobisScore", Napi::Function::New(env, MahalanobisScore, "mahalanobisScore"));
+  exports.Set("subspaceFit", Napi::Function::New(env, SubspaceFit, "subspaceFit"));
+  exports.Set("decisionScores", Napi::Function::New(env, DecisionScores, "decisionScores"));
+  exports.Set("knnFit", Napi::Function::New(env, KnnFit, "knnFit"));
+  exports.Set("knnScore", Napi::Function::New(env, KnnScore, "knnScore"));
   return exports;
 }
 

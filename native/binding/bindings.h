@@ -21,6 +21,14 @@ Napi::Value EtfProjector(const Napi::CallbackInfo& info);
 Napi::Value TrainEpoch(const Napi::CallbackInfo& info);
 Napi::Value ForwardLayer(const Napi::CallbackInfo& info);
 Napi::Value MlpGradients(const Napi::CallbackInfo& info);
+Napi::Value ScoreLogits(const Napi::CallbackInfo& info);
+Napi::Value LinearScores(const Napi::CallbackInfo& info);
+Napi::Value MahalanobisFit(const Napi::CallbackInfo& info);
+Napi::Value MahalanobisScore(const Napi::CallbackInfo& info);
+Napi::Value KnnFit(const Napi::CallbackInfo& info);
+Napi::Value DecisionScores(const Napi::CallbackInfo& info);
+Napi::Value SubspaceFit(const Napi::CallbackInfo& info);
+Napi::Value KnnScore(const Napi::CallbackInfo& info);
 
 // The JS object for a metrics result (null for metrics whose inputs were not given).
 Napi::Object nc_metrics_to_js(Napi::Env env, const NcMetrics& m);

@@ -41,6 +41,36 @@ struct CentredRequest {
   std::vector<ArgmaxBlock> argmax;      // read P's later columns
 };
 
+// Row-wise scores of logits (detectors.h documents each). GEN uses gamma and the top `top` probabilities.
+// Two more kinds read a per-class table and the row's argmax ŷ (first maximum):
+//   FdbdSum:      Σ_{c≠ŷ} (z_ŷ − z_c)·table[ŷ·C + c] / (C − 1)   (table: 1/‖w_a − w_c‖, zero diagonal)
+//   ArgmaxOffset: z_ŷ − table[ŷ]
+enum class LogitScore : int { Msp = 0, MaxLogit = 1, Energy = 2, Gen = 3, FdbdSum = 4, ArgmaxOffset = 5 };
+struct LogitScoreSpec {
+  LogitScore kind = LogitScore::Energy;
+  double temperature = 1.0;      // Energy
+  double gamma = 0.1;            // GEN
+  size_t top = 0;                // GEN: M, 1 <= M <= C
+  const double* table = nullptr; // FdbdSum (C×C), ArgmaxOffset (C)
+};
+
+// A linear head z = clip(x) Wᵀ + b: W is C×d float32, bias C float32 or null; clip = +inf for none (ReAct).
+struct LinearHead {
+  const float* weights = nullptr;
+  const float* bias = nullptr;
+  size_t classes = 0;
+  float clip = 0;
+};
+
+// Centres in a whitened space: y = L (x − shift), distances ‖y − centre_c‖². float64 throughout.
+struct WhitenedCentres {
+  const double* shift = nullptr;      // d
+  const double* whitening = nullptr;  // p×d row-major (L)
+  size_t dims = 0;                    // p
+  const double* centres = nullptr;    // C×p row-major (already whitened)
+  size_t count = 0;                   // C
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -59,6 +89,25 @@ class Backend {
 
   // out (m×n, row-major float64) = A Bᵀ for A (m×k) and B (n×k), row-major float64. Small Gram-type products.
   virtual void gram(const double* a, size_t m, const double* b, size_t n, size_t k, double* out) = 0;
+
+  // ---- OOD detector kernels. Inputs are validated (finite, shapes) by core/detectors.cpp; out is written.
+
+  // out[i] = score of logits row i (rows×C float32).
+  virtual void score_logits(const float* logits, size_t rows, size_t classes, const LogitScoreSpec& spec,
+                            double* out) = 0;
+
+  // out[i] = score of the logits clip(x_i) Wᵀ + b, computed in row blocks (never rows×C at once).
+  virtual void linear_scores(const float* x, size_t rows, size_t dim, const LinearHead& head,
+                             const LogitScoreSpec& spec, double* out) = 0;
+
+  // out[i] = min_c ‖L (x_i − shift) − centre_c‖²  (x: rows×dim float32).
+  virtual void min_whitened_sq_distances(const float* x, size_t rows, size_t dim, const WhitenedCentres& centres,
+                                         double* out) = 0;
+
+  // out[i] = the k-th largest dot product of query row i with the bank rows (both rows×dim float32; the caller
+  // L2-normalises both, so these are cosine similarities). Exact: tiles of the bank, a per-query top-k buffer.
+  virtual void knn_kth_similarity(const float* queries, size_t rows, const float* bank, size_t bank_rows,
+                                  size_t dim, size_t k, double* out) = 0;
 };
 
 enum class BackendKind : int { Cpu = 0, Cuda = 1 };

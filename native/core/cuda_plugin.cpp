@@ -76,7 +76,42 @@ class CudaPluginBackend final : public Backend {
     if (api_->gram(a, m, b, n, k, out, err, sizeof err) != 0) raise("gram", err);
   }
 
+  void score_logits(const float* logits, size_t rows, size_t classes, const LogitScoreSpec& spec,
+                    double* out) override {
+    const ncod_cuda_logit_spec c = abi_spec(spec);
+    char err[512] = {0};
+    if (api_->score_logits(logits, rows, classes, &c, out, err, sizeof err) != 0) raise("score_logits", err);
+  }
+
+  void linear_scores(const float* x, size_t rows, size_t dim, const LinearHead& head, const LogitScoreSpec& spec,
+                     double* out) override {
+    const ncod_cuda_logit_spec c = abi_spec(spec);
+    char err[512] = {0};
+    if (api_->linear_scores(x, rows, dim, head.weights, head.bias, head.classes, head.clip, &c, out, err,
+                            sizeof err) != 0)
+      raise("linear_scores", err);
+  }
+
+  void min_whitened_sq_distances(const float* x, size_t rows, size_t dim, const WhitenedCentres& w,
+                                 double* out) override {
+    char err[512] = {0};
+    if (api_->min_whitened_sq_distances(x, rows, dim, w.shift, w.whitening, w.dims, w.centres, w.count, out, err,
+                                        sizeof err) != 0)
+      raise("min_whitened_sq_distances", err);
+  }
+
+  void knn_kth_similarity(const float* queries, size_t rows, const float* bank, size_t bank_rows, size_t dim,
+                          size_t k, double* out) override {
+    char err[512] = {0};
+    if (api_->knn_kth_similarity(queries, rows, bank, bank_rows, dim, k, out, err, sizeof err) != 0)
+      raise("knn_kth_similarity", err);
+  }
+
  private:
+  static ncod_cuda_logit_spec abi_spec(const LogitScoreSpec& s) {
+    return ncod_cuda_logit_spec{static_cast<int>(s.kind), s.temperature, s.gamma, s.top, s.table};
+  }
+
   [[noreturn]] static void raise(const char* what, const char* err) {
     const std::string message = std::string("CUDA ") + what + " failed: " + err;
     // The plugin reports allocation failures with this prefix so callers can tell them apart.

@@ -15,4 +15,12 @@ struct ThinSvd {
 };
 ThinSvd thin_svd(std::vector<double> a, size_t m, size_t n);
 
+// Eigendecomposition of a symmetric n×n matrix A = V diag(w) Vᵀ (LAPACK dsyevd, reads the full matrix):
+// w ascending (n), v column-major n×n (eigenvector j contiguous at v[j·n]).
+struct SymmetricEigen {
+  std::vector<double> w;
+  std::vector<double> v;
+};
+SymmetricEigen symmetric_eigen(std::vector<double> a, size_t n);
+
 }  // namespace ncod

@@ -13,6 +13,7 @@
 
 #include "../core/backend.h"
 #include "../core/train_kernels.h"
+#include "detector_kernels.h"
 
 namespace ncod {
 
@@ -202,6 +203,23 @@ class CpuBackend final : public Backend {
   void gram(const double* a, size_t m, const double* b, size_t n, size_t k, double* out) override {
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(n), int(k), 1.0, a, int(k), b, int(k), 0.0, out,
                 int(n));
+  }
+
+  void score_logits(const float* logits, size_t rows, size_t classes, const LogitScoreSpec& spec,
+                    double* out) override {
+    cpu::score_logits(logits, rows, classes, spec, out);
+  }
+  void linear_scores(const float* x, size_t rows, size_t dim, const LinearHead& head, const LogitScoreSpec& spec,
+                     double* out) override {
+    cpu::linear_scores(x, rows, dim, head, spec, out);
+  }
+  void min_whitened_sq_distances(const float* x, size_t rows, size_t dim, const WhitenedCentres& centres,
+                                 double* out) override {
+    cpu::min_whitened_sq_distances(x, rows, dim, centres, out);
+  }
+  void knn_kth_similarity(const float* queries, size_t rows, const float* bank, size_t bank_rows, size_t dim,
+                          size_t k, double* out) override {
+    cpu::knn_kth_similarity(queries, rows, bank, bank_rows, dim, k, out);
   }
 };
 

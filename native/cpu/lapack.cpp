@@ -8,7 +8,31 @@ extern "C" void dgesdd_(const char* jobz, const int* m, const int* n, double* a,
                         const int* ldu, double* vt, const int* ldvt, double* work, const int* lwork, int* iwork,
                         int* info);
 
+extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
+                        double* work, const int* lwork, int* iwork, const int* liwork, int* info);
+
 namespace ncod {
+
+SymmetricEigen symmetric_eigen(std::vector<double> a, size_t n) {
+  const int N = static_cast<int>(n);
+  SymmetricEigen out;
+  out.w.resize(n);
+  const char jobz = 'V', uplo = 'U';
+  int info = 0, lwork = -1, liwork = -1, iquery = 0;
+  double query = 0;
+  dsyevd_(&jobz, &uplo, &N, a.data(), &N, out.w.data(), &query, &lwork, &iquery, &liwork, &info);
+  lwork = static_cast<int>(query);
+  liwork = iquery;
+  std::vector<double> work(static_cast<size_t>(lwork > 1 ? lwork : 1));
+  std::vector<int> iwork(static_cast<size_t>(liwork > 1 ? liwork : 1));
+  dsyevd_(&jobz, &uplo, &N, a.data(), &N, out.w.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
+  if (info != 0) {
+    fail(ErrorCode::Backend, "eigendecomposition of a covariance (LAPACK dsyevd)", "convergence",
+         "info = " + std::to_string(info));
+  }
+  out.v = std::move(a);  // dsyevd overwrites A with the eigenvectors
+  return out;
+}
 
 ThinSvd thin_svd(std::vector<double> a, size_t m, size_t n) {
   const int M = static_cast<int>(m), N = static_cast<int>(n), K = static_cast<int>(m < n ? m : n);

@@ -12,7 +12,7 @@
 extern "C" {
 #endif
 
-#define NCOD_CUDA_ABI_VERSION 2
+#define NCOD_CUDA_ABI_VERSION 3 /* 3: OOD detector kernels */
 
 #define NCOD_CUDA_MAX_ARGMAX 4
 
@@ -39,6 +39,16 @@ typedef struct ncod_cuda_centred_request {
   ncod_cuda_argmax argmax[NCOD_CUDA_MAX_ARGMAX];
 } ncod_cuda_centred_request;
 
+/* Row-wise logit score (core/backend.h LogitScoreSpec): kind 0 MSP, 1 MaxLogit, 2 Energy, 3 GEN,
+ * 4 fDBD sum (table classes×classes), 5 argmax minus offset (table classes). */
+typedef struct ncod_cuda_logit_spec {
+  int kind;
+  double temperature;  /* Energy, > 0 */
+  double gamma;        /* GEN, > 0 */
+  size_t top;          /* GEN: M in [1, classes] */
+  const double* table; /* kinds 4 and 5, host float64; NULL otherwise */
+} ncod_cuda_logit_spec;
+
 typedef struct ncod_cuda_api {
   int abi_version;
 
@@ -60,6 +70,27 @@ typedef struct ncod_cuda_api {
 
   /* out (m×n) = A Bᵀ for row-major float64 host matrices A (m×k) and B (n×k). */
   int (*gram)(const double* a, size_t m, const double* b, size_t n, size_t k, double* out, char* err, size_t errlen);
+
+  /* ---- Version 3: OOD detector kernels. Host inputs are validated by the addon; every out is written (rows). */
+
+  /* out[i] = score of logits row i (rows×classes float32). */
+  int (*score_logits)(const float* logits, size_t rows, size_t classes, const ncod_cuda_logit_spec* spec,
+                      double* out, char* err, size_t errlen);
+
+  /* out[i] = score of min(x_i, clip) Wᵀ + b (W: classes×d float32, b: classes or NULL, clip = +inf for none),
+   * computed in row blocks. */
+  int (*linear_scores)(const float* x, size_t rows, size_t d, const float* weights, const float* bias,
+                       size_t classes, float clip, const ncod_cuda_logit_spec* spec, double* out, char* err,
+                       size_t errlen);
+
+  /* out[i] = min_c ‖L (x_i − shift) − centres_c‖² (shift d, L p×d, centres count×p, float64 row-major). */
+  int (*min_whitened_sq_distances)(const float* x, size_t rows, size_t d, const double* shift,
+                                   const double* whitening, size_t p, const double* centres, size_t count,
+                                   double* out, char* err, size_t errlen);
+
+  /* out[i] = the k-th largest q_i · bank_j over bank rows j (both float32 row-major, d columns), exact. */
+  int (*knn_kth_similarity)(const float* queries, size_t rows, const float* bank, size_t bank_rows, size_t d,
+                            size_t k, double* out, char* err, size_t errlen);
 
   /* Frees device memory and handles. */
   void (*shutdown)(void);

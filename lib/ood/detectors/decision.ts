@@ -1,0 +1,65 @@
+// Detectors that read the classifier's decision geometry, with the ID training mean μ as their only statistic:
+//   fDBD (Liu & Qin 2024): mean over c ≠ ŷ of the distance to the decision boundary, (z_ŷ − z_c)/‖w_ŷ − w_c‖,
+//                          divided by ‖x − μ‖.
+//   NCI (Liu & Qin 2025):  w_ŷ·(x − μ)/‖x − μ‖ + α‖x‖₁ (α is tuned per setting in the paper; default 0).
+import { withCancelFlag } from '../../abort.js';
+import { describe, fail } from '../../errors.js';
+import { native } from '../../native.js';
+import { checkFloat32, checkInteger } from '../../validate.js';
+import { backendId, notFitted, rowsOf, type DetectorOptions, type RunOptions } from './common.js';
+import type { HeadFitInput } from './subspace.js';
+
+export interface NciOptions extends DetectorOptions {
+  /** Weight of the L1 feature norm; default 0. */
+  alpha?: number;
+}
+
+export class DecisionDetector {
+  readonly #kind: 0 | 1;
+  readonly #alpha: number;
+  readonly #options: DetectorOptions;
+  #fitted: { weights: Float32Array; bias: Float32Array | null; classes: number; dim: number; mean: Float64Array } | undefined;
+
+  constructor(kind: 0 | 1, options: NciOptions = {}) {
+    this.#kind = kind;
+    this.#options = options;
+    const alpha = options.alpha ?? 0;
+    if (typeof alpha !== 'number' || !Number.isFinite(alpha)) fail('ERR_INVALID_ARGUMENT', 'alpha', 'a finite number', describe(alpha));
+    this.#alpha = alpha;
+  }
+
+  /** Stores the head and the mean of the ID features (float64). */
+  async fit(input: HeadFitInput): Promise<this> {
+    const weights = checkFloat32('weights', input?.weights);
+    const classes = checkInteger('numClasses', input.numClasses, 1, 1 << 24);
+    const dim = weights.length / classes;
+    if (!Number.isInteger(dim) || dim < 1) fail('ERR_SHAPE', 'weights', `numClasses (${classes}) × dim elements`, `${weights.length} elements`);
+    const bias = input.bias === undefined ? null : checkFloat32('bias', input.bias);
+    if (bias && bias.length !== classes) fail('ERR_SHAPE', 'bias', `${classes} elements (numClasses)`, `${bias.length} elements`);
+    const { array, rows } = rowsOf('features', input.features, dim);
+    const mean = new Float64Array(dim);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < dim; j++) {
+        const v = array[i * dim + j];
+        if (!Number.isFinite(v)) fail('ERR_NOT_FINITE', `features[${i}, ${j}]`, 'a finite number', String(v));
+        mean[j] += v;
+      }
+    }
+    for (let j = 0; j < dim; j++) mean[j] /= rows;
+    this.#fitted = { weights, bias, classes, dim, mean };
+    return this;
+  }
+
+  score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
+    const f = this.#fitted;
+    if (!f) notFitted(this.#kind === 0 ? 'fdbd' : 'nci');
+    const { array, rows } = rowsOf('features', features, f.dim);
+    const backend = backendId(this.#options);
+    return withCancelFlag(run.signal, (flag) =>
+      native().decisionScores(array, rows, f.dim, f.weights, f.bias, f.classes, f.mean, this.#kind, this.#alpha, backend, flag, run.onProgress),
+    );
+  }
+}
+
+export const fdbd = (options?: DetectorOptions) => new DecisionDetector(0, options);
+export const nci = (options?: NciOptions) => new DecisionDetector(1, options);

@@ -1,0 +1,46 @@
+// KNN (Sun et al. 2022): score = the k-th largest cosine similarity between the L2-normalised query and the
+// L2-normalised fit set (1 − ½·d_k² for the k-th smallest Euclidean distance d_k of normalised vectors, so the
+// ranking equals the paper's −d_k). Exact: native code tiles the fit set and keeps a per-query top-k buffer.
+import { withCancelFlag } from '../../abort.js';
+import { fail } from '../../errors.js';
+import { native } from '../../native.js';
+import { checkFloat32, checkInteger } from '../../validate.js';
+import { backendId, notFitted, rowsOf, type DetectorOptions, type RunOptions } from './common.js';
+
+export interface KnnOptions extends DetectorOptions {
+  /** The neighbour whose similarity is the score; default 50 (the paper's ImageNet setting uses 1000). */
+  k?: number;
+}
+
+export class Knn {
+  readonly #k: number;
+  readonly #options: DetectorOptions;
+  #bank: { data: Float32Array; rows: number; dim: number } | undefined;
+
+  constructor(options: KnnOptions = {}) {
+    this.#k = checkInteger('k', options.k ?? 50, 1);
+    this.#options = options;
+  }
+
+  /** Stores the L2-normalised fit features (N×dim). k must not exceed N. */
+  async fit(input: { features: Float32Array; dim: number }): Promise<this> {
+    const features = checkFloat32('features', input?.features);
+    const dim = checkInteger('dim', input.dim, 1);
+    const { rows } = rowsOf('features', features, dim);
+    if (this.#k > rows) fail('ERR_INVALID_ARGUMENT', 'k', `an integer in [1, ${rows}] (the fit set size)`, String(this.#k));
+    this.#bank = { data: await native().knnFit(features, rows, dim), rows, dim };
+    return this;
+  }
+
+  score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
+    const bank = this.#bank;
+    if (!bank) notFitted('knn');
+    const { array, rows } = rowsOf('features', features, bank.dim);
+    const backend = backendId(this.#options);
+    return withCancelFlag(run.signal, (flag) =>
+      native().knnScore(array, rows, bank.dim, bank.data, bank.rows, this.#k, backend, flag, run.onProgress),
+    );
+  }
+}
+
+export const knn = (options?: KnnOptions) => new Knn(options);

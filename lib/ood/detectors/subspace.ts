@@ -1,0 +1,174 @@
+// Detectors built on principal directions of the ID features, orchestrated over the native kernels:
+//   ViM (Wang et al. 2022):      energy(x) − α·‖P_null (x − u)‖, u = −pinv(W)·b, P_null the directions after the
+//                                top `principalDim`, α = mean train max-logit / mean train residual norm.
+//   Residual (same paper):       −‖P_null (x − u)‖.
+//   NECO (Ammar et al. 2024):    ‖P_D z‖ / ‖z‖ · maxLogit(x) with z = (x − μ)/σ (StandardScaler) and P_D the top
+//                                `principalDim` PCA directions of the standardised ID features.
+// Norms come from the whitened-distance kernel (one centre at the origin, "whitening" = the projection rows).
+import type { RawWhitenedModel } from '../../../binding.js';
+import { withCancelFlag } from '../../abort.js';
+import { fail } from '../../errors.js';
+import { native } from '../../native.js';
+import { checkFloat32, checkInteger } from '../../validate.js';
+import { backendId, notFitted, rowsOf, type DetectorOptions, type RunOptions } from './common.js';
+
+export interface SubspaceOptions extends DetectorOptions {
+  /** The number of principal directions: ViM/Residual drop them (keep the rest), NECO keeps them. */
+  principalDim: number;
+}
+
+export interface NecoOptions extends SubspaceOptions {
+  /** Multiply the ratio by the max logit (NECO's default for CNNs); default true. */
+  multiplyMaxLogit?: boolean;
+}
+
+export interface HeadFitInput {
+  /** N×d float32 ID (training) features, row-major. */
+  features: Float32Array;
+  /** The classifier head, C×d row-major; logits = x Wᵀ + b. */
+  weights: Float32Array;
+  bias?: Float32Array;
+  numClasses: number;
+}
+
+interface Head {
+  weights: Float32Array;
+  bias: Float32Array | null;
+  classes: number;
+  dim: number;
+}
+
+function checkHead(input: HeadFitInput): Head {
+  const weights = checkFloat32('weights', input?.weights);
+  const classes = checkInteger('numClasses', input.numClasses, 1, 1 << 24);
+  const dim = weights.length / classes;
+  if (!Number.isInteger(dim) || dim < 1) fail('ERR_SHAPE', 'weights', `numClasses (${classes}) × dim elements`, `${weights.length} elements`);
+  const bias = input.bias === undefined ? null : checkFloat32('bias', input.bias);
+  if (bias && bias.length !== classes) fail('ERR_SHAPE', 'bias', `${classes} elements (numClasses)`, `${bias.length} elements`);
+  return { weights, bias, classes, dim };
+}
+
+/** A one-centre model whose distance is ‖rows·(x − shift)‖², rows = eigenvector rows [from, to) scaled per column. */
+function projectionModel(shift: Float64Array, vectors: Float64Array, dim: number, from: number, to: number, scale?: Float64Array): RawWhitenedModel {
+  const dims = to - from;
+  const whitening = vectors.slice(from * dim, to * dim);
+  if (scale) for (let k = 0; k < whitening.length; k++) whitening[k] /= scale[k % dim];
+  return { dim, dims, count: 1, shift, whitening, centres: new Float64Array(dims) };
+}
+
+async function sqNorms(features: Float32Array, rows: number, model: RawWhitenedModel, backend: 0 | 1, run: RunOptions): Promise<Float64Array> {
+  const negative = await withCancelFlag(run.signal, (flag) => native().mahalanobisScore(features, rows, model, null, backend, flag, run.onProgress));
+  return negative.map((v) => -v); // the kernel returns −distance²
+}
+
+function head(h: Head, features: Float32Array, rows: number, kind: 1 | 2, backend: 0 | 1, run: RunOptions) {
+  return withCancelFlag(run.signal, (flag) =>
+    native().linearScores(features, rows, h.dim, h.weights, h.bias, h.classes, Infinity, kind, 1, 0.1, 0, backend, flag, undefined),
+  );
+}
+
+const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / a.length;
+
+/** ViM (withEnergy) or Residual (without). */
+export class Vim {
+  readonly #principalDim: number;
+  readonly #withEnergy: boolean;
+  readonly #options: DetectorOptions;
+  #fitted: { head: Head; residual: RawWhitenedModel; alpha: number } | undefined;
+
+  constructor(withEnergy: boolean, options: SubspaceOptions) {
+    this.#withEnergy = withEnergy;
+    this.#principalDim = checkInteger('principalDim', options?.principalDim, 0);
+    this.#options = options;
+  }
+
+  /** α of ViM (1 for Residual); undefined before fit. */
+  get alpha(): number | undefined {
+    return this.#fitted?.alpha;
+  }
+
+  async fit(input: HeadFitInput, run: RunOptions = {}): Promise<this> {
+    const h = checkHead(input);
+    const { array, rows } = rowsOf('features', input.features, h.dim);
+    if (this.#principalDim >= h.dim) {
+      fail('ERR_INVALID_ARGUMENT', 'principalDim', `an integer in [0, ${h.dim - 1}] (below the feature dim)`, String(this.#principalDim));
+    }
+    const backend = backendId(this.#options);
+    const sub = await withCancelFlag(run.signal, (flag) =>
+      native().subspaceFit(array, rows, h.dim, h.weights, h.bias, h.classes, false, backend, flag, run.onProgress),
+    );
+    const residual = projectionModel(sub.shift, sub.eigenvectors, h.dim, this.#principalDim, h.dim);
+    let alpha = 1;
+    if (this.#withEnergy) {
+      const norms = (await sqNorms(array, rows, residual, backend, run)).map(Math.sqrt);
+      alpha = mean(await head(h, array, rows, 1, backend, run)) / mean(norms);
+      if (!Number.isFinite(alpha)) fail('ERR_INVALID_ARGUMENT', 'features', 'a non-zero residual outside the principal subspace', 'zero residuals');
+    }
+    this.#fitted = { head: h, residual, alpha };
+    return this;
+  }
+
+  async score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
+    const f = this.#fitted;
+    if (!f) notFitted(this.#withEnergy ? 'vim' : 'residual');
+    const { array, rows } = rowsOf('features', features, f.head.dim);
+    const backend = backendId(this.#options);
+    const norms = (await sqNorms(array, rows, f.residual, backend, run)).map(Math.sqrt);
+    if (!this.#withEnergy) return norms.map((v) => -v);
+    const energy = await head(f.head, array, rows, 2, backend, run);
+    return energy.map((e, i) => e - f.alpha * norms[i]);
+  }
+}
+
+export class Neco {
+  readonly #principalDim: number;
+  readonly #multiply: boolean;
+  readonly #options: DetectorOptions;
+  #fitted: { head: Head; kept: RawWhitenedModel; shift: Float64Array; scale: Float64Array } | undefined;
+
+  constructor(options: NecoOptions) {
+    this.#principalDim = checkInteger('principalDim', options?.principalDim, 1);
+    this.#multiply = options.multiplyMaxLogit ?? true;
+    this.#options = options;
+  }
+
+  async fit(input: HeadFitInput, run: RunOptions = {}): Promise<this> {
+    const h = checkHead(input);
+    const { array, rows } = rowsOf('features', input.features, h.dim);
+    if (this.#principalDim > h.dim) {
+      fail('ERR_INVALID_ARGUMENT', 'principalDim', `an integer in [1, ${h.dim}] (at most the feature dim)`, String(this.#principalDim));
+    }
+    const backend = backendId(this.#options);
+    const sub = await withCancelFlag(run.signal, (flag) =>
+      native().subspaceFit(array, rows, h.dim, null, null, 0, true, backend, flag, run.onProgress),
+    );
+    const kept = projectionModel(sub.shift, sub.eigenvectors, h.dim, 0, this.#principalDim, sub.scale);
+    this.#fitted = { head: h, kept, shift: sub.shift, scale: sub.scale };
+    return this;
+  }
+
+  async score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
+    const f = this.#fitted;
+    if (!f) notFitted('neco');
+    const { array, rows } = rowsOf('features', features, f.head.dim);
+    const backend = backendId(this.#options);
+    const kept = await sqNorms(array, rows, f.kept, backend, run);
+    const d = f.head.dim;
+    const out = new Float64Array(rows);
+    for (let i = 0; i < rows; i++) {
+      let total = 0; // ‖z‖², O(N·d): cheaper here than a d×d product
+      for (let j = 0; j < d; j++) {
+        const z = (array[i * d + j] - f.shift[j]) / f.scale[j];
+        total += z * z;
+      }
+      out[i] = total > 0 ? Math.sqrt(kept[i] / total) : 0;
+    }
+    if (!this.#multiply) return out;
+    const maxLogit = await head(f.head, array, rows, 1, backend, run);
+    return out.map((v, i) => v * maxLogit[i]);
+  }
+}
+
+export const vim = (options: SubspaceOptions) => new Vim(true, options);
+export const residual = (options: SubspaceOptions) => new Vim(false, options);
+export const neco = (options: NecoOptions) => new Neco(options);

@@ -1,0 +1,82 @@
+// OOD detectors (higher score = more in-distribution): argument checks, fitting, and chunked scoring over the
+// Backend kernels. Written once; runs on every backend.
+//
+//   MSP       max_c softmax(z)_c
+//   MaxLogit  max_c z_c
+//   Energy    T·log Σ_c exp(z_c / T)                       (Liu et al. 2020; max-subtracted)
+//   GEN       −Σ_{top-M p} p^γ (1 − p)^γ                    (Liu et al. 2023; γ = 0.1, M = min(100, C) by default)
+//   ReAct     any of the above on clip(x, max = c) Wᵀ + b   (Sun et al. 2021)
+//   Mahalanobis           −min_c (x − μ_c)ᵀ Σ_r⁻¹ (x − μ_c)           (Lee et al. 2018, tied covariance)
+//   Relative Mahalanobis  −min_c [MD_c(x) − MD_0(x)], MD_0 with the global mean and covariance (Ren et al. 2021)
+//   KNN       the k-th largest cosine similarity to the fit set (Sun et al. 2022; equals 1 − ½·(k-th smallest
+//             distance)² of the normalised vectors, a monotone map of their −distance score)
+//
+// Covariances are MLE (divided by N, as sklearn's EmpiricalCovariance in Lee et al.'s code). Σ_r adds a relative
+// ridge to every eigenvalue, λ_i + ridge·λ_max (default ridge 1e-6), so rank-deficient covariances (N ≤ d,
+// collapsed features) stay invertible and the score is invariant to scaling the features.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "backend.h"
+#include "run_context.h"
+
+namespace ncod {
+
+// Fills the defaults (top = min(100, C)) and checks spec for C classes; throws ERR_INVALID_ARGUMENT.
+LogitScoreSpec checked_logit_spec(LogitScoreSpec spec, size_t classes);
+
+std::vector<double> score_logits(Backend& backend, const float* logits, size_t rows, size_t classes,
+                                 const LogitScoreSpec& spec, const RunContext& context);
+
+// Checks the head (finite weights and bias, clip > 0 or +inf) before scoring.
+std::vector<double> linear_scores(Backend& backend, const float* x, size_t rows, size_t dim, const LinearHead& head,
+                                  const LogitScoreSpec& spec, const RunContext& context);
+
+// Decision-boundary scores from features x, a head (W, b) and the ID training mean μ (d, float64):
+//   fDBD (Liu & Qin 2024): mean over c ≠ ŷ of (z_ŷ − z_c)/‖w_ŷ − w_c‖, divided by ‖x − μ‖
+//   NCI (Liu & Qin 2025):  w_ŷ·(x − μ)/‖x − μ‖ + α‖x‖₁
+// A row exactly at μ scores 0 in the ratio term. fDBD needs pairwise distinct weight rows (ERR_INVALID_ARGUMENT).
+enum class DecisionScore : int { Fdbd = 0, Nci = 1 };
+std::vector<double> decision_scores(Backend& backend, const float* x, size_t rows, size_t dim, const LinearHead& head,
+                                    const double* mean, DecisionScore kind, double alpha, const RunContext& context);
+
+// A fitted whitened-distance model: shift (d), whitening L (p×d), centres C×p, all float64.
+struct WhitenedModel {
+  size_t dim = 0, dims = 0, count = 0;
+  std::vector<double> shift, whitening, centres;
+  WhitenedCentres view() const { return {shift.data(), whitening.data(), dims, centres.data(), count}; }
+};
+
+struct MahalanobisModel {
+  WhitenedModel classes;
+  WhitenedModel background;  // count == 0 unless relative
+};
+
+MahalanobisModel fit_mahalanobis(Backend& backend, const LabelledRows& data, size_t num_classes, bool relative,
+                                 double ridge, const RunContext& context);
+
+// −min_c ‖L(x − shift) − centre_c‖², plus the background distance when background.count > 0.
+std::vector<double> mahalanobis_scores(Backend& backend, const float* x, size_t rows, const MahalanobisModel& model,
+                                       const RunContext& context);
+
+// Principal directions of features for ViM, Residual (Wang et al. 2022) and NECO (Ammar et al. 2024).
+// shift: −pinv(W) b when a head is given (ViM's origin, bias zero when absent), else the sample mean.
+// Σ = (1/N) Σ_i (x_i − shift)(x_i − shift)ᵀ; with standardise, Σ ← D⁻¹ Σ D⁻¹ for the per-feature population
+// standard deviations D (1 where a feature is constant), as sklearn's StandardScaler before PCA.
+// Eigenpairs in descending order; eigenvector i is row i of eigenvectors (d×d).
+struct Subspace {
+  std::vector<double> shift, scale, eigenvalues, eigenvectors;
+};
+Subspace fit_subspace(Backend& backend, const float* x, size_t rows, size_t dim, const float* weights,
+                      const float* bias, size_t classes, bool standardise, const RunContext& context);
+
+// Rows scaled to unit L2 norm (in float64, stored as float32); all-zero rows stay zero. Checks finiteness.
+std::vector<float> l2_normalised(const char* what, const float* x, size_t rows, size_t dim);
+
+// Requires 1 <= k <= bank_rows (ERR_INVALID_ARGUMENT). bank: already normalised.
+std::vector<double> knn_scores(Backend& backend, const float* x, size_t rows, const float* bank, size_t bank_rows,
+                               size_t dim, size_t k, const RunContext& context);
+
+}  // namespace ncod

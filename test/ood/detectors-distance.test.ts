@@ -1,0 +1,104 @@
+// Mahalanobis, Relative Mahalanobis and KNN vs the float64 NumPy reference.
+//
+// Tolerances: Mahalanobis runs in float64 after reading the float32 inputs (class statistics, eigendecomposition,
+// whitening, both GEMMs), so it matches to 1e-7 relative even with the ridge-limited condition number of 1e6
+// (N ≤ d cases). KNN's similarities come from a float32 GEMM of float32-rounded unit vectors: absolute error of a
+// few ε₃₂·√d, and the k-th order statistic moves by at most the largest similarity error, so 1e-5 absolute
+// (cosines lie in [−1, 1]; a relative bound means nothing near 0).
+import { describe, expect, it } from 'vitest';
+
+import { detectors } from '../../lib/index.js';
+import { oodReference } from '../helpers/ood-reference.js';
+import { clusters, gaussian, rng } from '../helpers/random.js';
+
+function expectClose(actual: Float64Array, expected: Float64Array, rel: number, abs: number) {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    const e = expected[i];
+    expect(Math.abs(actual[i] - e), `row ${i}: ${actual[i]} vs ${e}`).toBeLessThanOrEqual(rel * Math.abs(e) + abs);
+  }
+}
+
+const mahaCases = [
+  { n: 5, d: 1, C: 2, m: 1 },
+  { n: 101, d: 3, C: 2, m: 13 },
+  { n: 997, d: 16, C: 5, m: 4099 }, // queries above the 4096-row block
+  { n: 50, d: 64, C: 3, m: 31 }, // N < d: rank-deficient covariance, the ridge decides
+  { n: 2003, d: 129, C: 10, m: 257 },
+];
+
+describe('Mahalanobis and Relative Mahalanobis equal the float64 reference', () => {
+  for (const { n, d, C, m } of mahaCases) {
+    for (const relative of [false, true]) {
+      const name = relative ? 'relativeMahalanobis' : 'mahalanobis';
+      it(`${name} N=${n} d=${d} C=${C} queries=${m}`, async () => {
+        const { features, labels } = clusters(n, d, C, n + d, { separation: 2, shift: 0.5 });
+        const x = clusters(m, d, C, m + 7, { separation: 1 }).features;
+        const det = relative ? detectors.relativeMahalanobis() : detectors.mahalanobis();
+        await det.fit({ features, labels, numClasses: C });
+        const got = await det.score(x);
+        const want = await oodReference(
+          { detector: name, numClasses: C, ridge: 1e-6 },
+          { features: { data: features, shape: [n, d] }, labels: { data: labels, shape: [n] }, x: { data: x, shape: [m, d] } },
+        );
+        expectClose(got, want, 1e-7, 1e-9);
+      });
+    }
+  }
+
+  it('a custom ridge is used', async () => {
+    const { features, labels } = clusters(40, 8, 2, 3);
+    const det = await detectors.mahalanobis({ ridge: 0.1 }).fit({ features, labels, numClasses: 2 });
+    const want = await oodReference(
+      { detector: 'mahalanobis', numClasses: 2, ridge: 0.1 },
+      { features: { data: features, shape: [40, 8] }, labels: { data: labels, shape: [40] }, x: { data: features, shape: [40, 8] } },
+    );
+    expectClose(await det.score(features), want, 1e-7, 1e-9);
+  });
+});
+
+const knnCases = [
+  { n: 1, d: 1, m: 1, k: 1 },
+  { n: 13, d: 3, m: 7, k: 13 }, // k = fit size
+  { n: 5003, d: 17, m: 263, k: 1 }, // fit set over several 1024-row tiles, queries above the 256-row block
+  { n: 5003, d: 17, m: 263, k: 50 },
+  { n: 997, d: 256, m: 67, k: 997 },
+];
+
+describe('KNN equals the float64 reference', () => {
+  for (const { n, d, m, k } of knnCases) {
+    it(`N=${n} d=${d} queries=${m} k=${k}`, async () => {
+      const normal = gaussian(rng(n + d + k));
+      const features = Float32Array.from({ length: n * d }, () => normal());
+      const x = Float32Array.from({ length: m * d }, () => normal());
+      const det = await detectors.knn({ k }).fit({ features, dim: d });
+      const got = await det.score(x);
+      const want = await oodReference(
+        { detector: 'knn', k },
+        { features: { data: features, shape: [n, d] }, x: { data: x, shape: [m, d] } },
+      );
+      expectClose(got, want, 0, 1e-5);
+    });
+  }
+
+  it('is exact with ties: duplicated fit rows and queries equal to fit rows', async () => {
+    // Fit rows on a small integer grid, each repeated 3 times; queries are fit rows themselves.
+    const random = rng(5);
+    const base = Array.from({ length: 40 }, () => Array.from({ length: 4 }, () => Math.floor(random() * 5) - 2));
+    const rows = base.flatMap((r) => [r, r, r]);
+    const features = Float32Array.from(rows.flat());
+    const x = Float32Array.from(base.slice(0, 10).flat());
+    const cos = (a: number[], b: number[]) => {
+      const dot = a.reduce((s, v, j) => s + v * b[j], 0);
+      const na = Math.hypot(...a), nb = Math.hypot(...b);
+      return na > 0 && nb > 0 ? dot / (na * nb) : 0;
+    };
+    for (const k of [1, 3, 4, 7, 120]) {
+      const got = await (await detectors.knn({ k }).fit({ features, dim: 4 })).score(x);
+      for (let i = 0; i < 10; i++) {
+        const sims = rows.map((r) => cos(base[i], r)).sort((a, b) => b - a);
+        expect(Math.abs(got[i] - sims[k - 1]), `k=${k} row ${i}`).toBeLessThanOrEqual(1e-6);
+      }
+    }
+  });
+});

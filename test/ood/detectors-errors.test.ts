@@ -1,0 +1,193 @@
+// Every error path of the detectors, through the public API and straight into the raw binding (C++ checks).
+import { describe, expect, it } from 'vitest';
+
+import { detectors, NcodError } from '../../lib/index.js';
+import { native } from '../../lib/native.js';
+
+async function expectCode(run: () => unknown, code: string, message?: RegExp) {
+  let caught: unknown;
+  try {
+    await run();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, 'expected a rejection').toBeInstanceOf(NcodError);
+  expect((caught as NcodError).code).toBe(code);
+  if (message) expect((caught as Error).message).toMatch(message);
+}
+
+const features = Float32Array.from({ length: 40 }, (_, i) => Math.sin(i * 1.7)); // 10 × 4
+const labels = Int32Array.from({ length: 10 }, (_, i) => i % 2);
+
+describe('unfitted detectors', () => {
+  for (const [name, det] of [
+    ['mahalanobis', detectors.mahalanobis()],
+    ['relativeMahalanobis', detectors.relativeMahalanobis()],
+    ['knn', detectors.knn({ k: 1 })],
+  ] as const) {
+    it(name, () => expectCode(() => det.score(features), 'ERR_INVALID_ARGUMENT', /expected a fitted detector/));
+  }
+  it('react without a threshold', () =>
+    expectCode(() => detectors.react().score({ features, weights: features, numClasses: 10 }), 'ERR_INVALID_ARGUMENT', /expected a fitted detector/));
+});
+
+describe('unfitted head-based detectors', () => {
+  for (const [name, det] of [
+    ['vim', detectors.vim({ principalDim: 1 })],
+    ['residual', detectors.residual({ principalDim: 1 })],
+    ['neco', detectors.neco({ principalDim: 1 })],
+    ['fdbd', detectors.fdbd()],
+    ['nci', detectors.nci()],
+  ] as const) {
+    it(name, () => expectCode(() => det.score(features), 'ERR_INVALID_ARGUMENT', /expected a fitted detector/));
+  }
+});
+
+describe('head-based detector arguments', () => {
+  const weights = Float32Array.from({ length: 8 }, (_, i) => Math.cos(i)); // 2 × 4
+  it('vim principalDim must leave a residual', () =>
+    expectCode(() => detectors.vim({ principalDim: 4 }).fit({ features, weights, numClasses: 2 }), 'ERR_INVALID_ARGUMENT', /principalDim/));
+  it('neco principalDim above dim', () =>
+    expectCode(() => detectors.neco({ principalDim: 5 }).fit({ features, weights, numClasses: 2 }), 'ERR_INVALID_ARGUMENT', /principalDim/));
+  it('neco principalDim 0', () => expectCode(() => detectors.neco({ principalDim: 0 }), 'ERR_INVALID_ARGUMENT'));
+  it('vim head of the wrong size', () =>
+    expectCode(() => detectors.vim({ principalDim: 1 }).fit({ features, weights: new Float32Array(7), numClasses: 2 }), 'ERR_SHAPE'));
+  it('vim NaN weights', () => {
+    const bad = weights.slice();
+    bad[6] = NaN;
+    return expectCode(() => detectors.vim({ principalDim: 1 }).fit({ features, weights: bad, numClasses: 2 }), 'ERR_NOT_FINITE', /weights\[1, 2\]/);
+  });
+  it('nci alpha must be finite', () => expectCode(() => detectors.nci({ alpha: Infinity }), 'ERR_INVALID_ARGUMENT'));
+  it('fdbd with two equal class rows', async () => {
+    const det = await detectors.fdbd().fit({ features, weights: new Float32Array(8).fill(1), numClasses: 2 });
+    await expectCode(() => det.score(features), 'ERR_INVALID_ARGUMENT', /rows 0 and 1 equal/);
+  });
+  it('fdbd NaN in fit features', () => {
+    const bad = features.slice();
+    bad[13] = NaN;
+    return expectCode(() => detectors.fdbd().fit({ features: bad, weights, numClasses: 2 }), 'ERR_NOT_FINITE', /features\[3, 1\]/);
+  });
+  it('nci scoring features of another dim', async () => {
+    const det = await detectors.nci().fit({ features, weights, numClasses: 2 });
+    await expectCode(() => det.score(new Float32Array(6)), 'ERR_SHAPE');
+  });
+  it('raw decisionScores: a mean of the wrong length or dtype', async () => {
+    const raw = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
+    await expectCode(() => raw.decisionScores(features, 10, 4, weights, null, 2, new Float64Array(3), 0, 0, 0, undefined, undefined), 'ERR_SHAPE', /mean/);
+    await expectCode(() => raw.decisionScores(features, 10, 4, weights, null, 2, new Float32Array(4), 0, 0, 0, undefined, undefined), 'ERR_DTYPE');
+    await expectCode(() => raw.decisionScores(features, 10, 4, weights, null, 2, new Float64Array(4), 2, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT');
+  });
+  it('raw scoreLogits refuses the table kinds', () =>
+    expectCode(() => (native() as unknown as Record<string, (...a: unknown[]) => unknown>).scoreLogits(features, 10, 4, 4, 1, 0.1, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT'));
+});
+
+describe('shape errors', () => {
+  it('scoring features of another dim (mahalanobis)', async () => {
+    const det = await detectors.mahalanobis().fit({ features, labels, numClasses: 2 });
+    await expectCode(() => det.score(new Float32Array(6)), 'ERR_SHAPE', /multiple of dim = 4/);
+  });
+  it('scoring features of another dim (knn)', async () => {
+    const det = await detectors.knn({ k: 2 }).fit({ features, dim: 4 });
+    await expectCode(() => det.score(new Float32Array(5)), 'ERR_SHAPE');
+  });
+  it('logits not a multiple of numClasses', () =>
+    expectCode(() => detectors.msp().score({ logits: new Float32Array(7), numClasses: 3 }), 'ERR_SHAPE'));
+  it('weights not a multiple of numClasses', () =>
+    expectCode(() => detectors.energy().score({ features, weights: new Float32Array(7), numClasses: 2 }), 'ERR_SHAPE'));
+  it('bias of the wrong length', () =>
+    expectCode(() => detectors.energy().score({ features, weights: new Float32Array(8), bias: new Float32Array(3), numClasses: 2 }), 'ERR_SHAPE'));
+  it('labels of the wrong length', () =>
+    expectCode(() => detectors.mahalanobis().fit({ features, labels: new Int32Array(3), numClasses: 2 }), 'ERR_SHAPE'));
+  it('wrong dtype', () => expectCode(() => detectors.maxLogit().score({ logits: new Float64Array(4) as never, numClasses: 2 }), 'ERR_DTYPE'));
+});
+
+describe('non-finite inputs name the element', () => {
+  const bad = features.slice();
+  bad[13] = NaN; // row 3, column 1
+  it('logits', () =>
+    expectCode(() => detectors.energy().score({ logits: bad, numClasses: 4 }), 'ERR_NOT_FINITE', /logits\[3, 1\]/));
+  it('features through a head', () =>
+    expectCode(() => detectors.gen().score({ features: bad, weights: new Float32Array(8), numClasses: 2 }), 'ERR_NOT_FINITE', /features\[3, 1\]/));
+  it('head weights', () => {
+    const weights = new Float32Array(8);
+    weights[5] = Infinity;
+    return expectCode(() => detectors.msp().score({ features, weights, numClasses: 2 }), 'ERR_NOT_FINITE', /weights\[1, 1\]/);
+  });
+  it('mahalanobis fit', () =>
+    expectCode(() => detectors.mahalanobis().fit({ features: bad, labels, numClasses: 2 }), 'ERR_NOT_FINITE', /features\[3, 1\]/));
+  it('mahalanobis score', async () => {
+    const det = await detectors.mahalanobis().fit({ features, labels, numClasses: 2 });
+    await expectCode(() => det.score(bad), 'ERR_NOT_FINITE', /features\[3, 1\]/);
+  });
+  it('knn fit and score', async () => {
+    await expectCode(() => detectors.knn({ k: 1 }).fit({ features: bad, dim: 4 }), 'ERR_NOT_FINITE', /features\[3, 1\]/);
+    const det = await detectors.knn({ k: 1 }).fit({ features, dim: 4 });
+    await expectCode(() => det.score(bad), 'ERR_NOT_FINITE', /features\[3, 1\]/);
+  });
+  it('react fit', () => expectCode(() => detectors.react().fit({ features: bad }), 'ERR_NOT_FINITE', /features\[13\]/));
+});
+
+describe('invalid arguments', () => {
+  it('k larger than the fit set', () =>
+    expectCode(() => detectors.knn({ k: 11 }).fit({ features, dim: 4 }), 'ERR_INVALID_ARGUMENT', /k: expected an integer in \[1, 10\]/));
+  it('k = 0', () => expectCode(() => detectors.knn({ k: 0 }), 'ERR_INVALID_ARGUMENT'));
+  it('temperature <= 0', () => expectCode(() => detectors.energy({ temperature: 0 }), 'ERR_INVALID_ARGUMENT'));
+  it('gamma NaN', () => expectCode(() => detectors.gen({ gamma: NaN }), 'ERR_INVALID_ARGUMENT'));
+  it('GEN topM above numClasses', () =>
+    expectCode(() => detectors.gen({ topM: 5 }).score({ logits: features, numClasses: 4 }), 'ERR_INVALID_ARGUMENT', /topM/));
+  it('negative ridge', () => expectCode(() => detectors.mahalanobis({ ridge: -1 }), 'ERR_INVALID_ARGUMENT'));
+  it('label out of range', () =>
+    expectCode(() => detectors.mahalanobis().fit({ features, labels, numClasses: 1 }), 'ERR_LABEL_RANGE'));
+  it('an empty class', () =>
+    expectCode(() => detectors.mahalanobis().fit({ features, labels, numClasses: 3 }), 'ERR_EMPTY_CLASS'));
+  it('zero covariance (every sample at its class mean)', () =>
+    expectCode(
+      () => detectors.mahalanobis().fit({ features: new Float32Array([1, 2, 1, 2, 3, 4]), labels: new Int32Array([0, 0, 1]), numClasses: 2 }),
+      'ERR_INVALID_ARGUMENT',
+      /non-zero covariance/,
+    ));
+  it('singular covariance with ridge 0', () =>
+    expectCode(
+      () => detectors.mahalanobis({ ridge: 0 }).fit({ features: new Float32Array([0, 0, 1, 0, 5, 5, 6, 5]), labels: new Int32Array([0, 0, 1, 1]), numClasses: 2 }),
+      'ERR_INVALID_ARGUMENT',
+      /ridge > 0/,
+    ));
+  it('aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const det = await detectors.mahalanobis().fit({ features, labels, numClasses: 2 });
+    await expectCode(() => det.score(features, { signal: controller.signal }), 'ERR_ABORTED');
+  });
+  it('unknown backend', () => expectCode(() => detectors.msp({ backend: 'tpu' as never }).score({ logits: features, numClasses: 4 }), 'ERR_INVALID_ARGUMENT'));
+});
+
+describe('raw binding validates in C++', () => {
+  const raw = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
+  it('wrong arity', () => expectCode(() => raw.scoreLogits(features), 'ERR_INVALID_ARGUMENT', /arguments/));
+  it('kind out of range', () =>
+    expectCode(() => raw.scoreLogits(features, 10, 4, 7, 1, 0.1, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT'));
+  it('rows × classes mismatch', () =>
+    expectCode(() => raw.scoreLogits(features, 3, 4, 0, 1, 0.1, 0, 0, undefined, undefined), 'ERR_SHAPE'));
+  it('temperature 0', () => expectCode(() => raw.scoreLogits(features, 10, 4, 2, 0, 0.1, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT'));
+  it('linear head of the wrong size', () =>
+    expectCode(() => raw.linearScores(features, 10, 4, new Float32Array(7), null, 2, Infinity, 2, 1, 0.1, 0, 0, undefined, undefined), 'ERR_SHAPE'));
+  it('NaN clip', () =>
+    expectCode(() => raw.linearScores(features, 10, 4, new Float32Array(8), null, 2, NaN, 2, 1, 0.1, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT'));
+  it('k above the bank size', () =>
+    expectCode(() => raw.knnScore(features, 10, 4, features, 10, 11, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT', /fit set size/));
+  it('k = 0', () => expectCode(() => raw.knnScore(features, 10, 4, features, 10, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT'));
+  it('a model that is not one', () =>
+    expectCode(() => raw.mahalanobisScore(features, 10, {}, null, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT'));
+  it('a model with a wrong-sized array', async () => {
+    const fitted = (await raw.mahalanobisFit(features, labels, 10, 4, 2, false, 1e-6, 0, undefined, undefined)) as {
+      classes: { whitening: Float64Array };
+    };
+    const broken = { ...fitted.classes, whitening: new Float64Array(3) };
+    await expectCode(() => raw.mahalanobisScore(features, 10, broken, null, 0, undefined, undefined), 'ERR_SHAPE', /model.whitening/);
+    await expectCode(() => raw.mahalanobisScore(features, 10, { ...fitted.classes, shift: new Float32Array(4) }, null, 0, undefined, undefined), 'ERR_DTYPE');
+  });
+  it('features of another dim than the model', async () => {
+    const fitted = (await raw.mahalanobisFit(features, labels, 10, 4, 2, false, 1e-6, 0, undefined, undefined)) as { classes: unknown };
+    await expectCode(() => raw.mahalanobisScore(features, 8, fitted.classes, null, 0, undefined, undefined), 'ERR_SHAPE');
+  });
+});

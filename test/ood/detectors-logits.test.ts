@@ -1,0 +1,110 @@
+// MSP, MaxLogit, Energy, GEN and ReAct vs the float64 NumPy reference (test/helpers/ood_reference.py).
+//
+// Tolerances: from logits, every step runs in float64 on the exact float32 inputs, so 1e-9 relative covers
+// the different summation orders. Through a linear head the logits come from a float32 GEMM (error ~ √d·ε₃₂·Σ|x_j w_j|,
+// about 1e-6 at d = 257 with logits of unit scale), so those compare to 1e-5·(|s| + 1).
+import { describe, expect, it } from 'vitest';
+
+import { detectors } from '../../lib/index.js';
+import { oodReference } from '../helpers/ood-reference.js';
+import { gaussian, rng } from '../helpers/random.js';
+
+function randn(n: number, seed: number, scale = 1): Float32Array {
+  const normal = gaussian(rng(seed));
+  return Float32Array.from({ length: n }, () => scale * normal());
+}
+
+function expectClose(actual: Float64Array, expected: Float64Array, rel: number, abs: number) {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    const e = expected[i];
+    expect(Math.abs(actual[i] - e), `row ${i}: ${actual[i]} vs ${e}`).toBeLessThanOrEqual(rel * Math.abs(e) + abs);
+  }
+}
+
+const logitCases = [
+  { n: 1, C: 2 },
+  { n: 7, C: 1 },
+  { n: 257, C: 3 },
+  { n: 1031, C: 10 },
+  { n: 2003, C: 101 }, // GEN's default M = 100 < C
+  { n: 97, C: 1000 },
+];
+
+const kinds = [
+  { name: 'msp', make: () => detectors.msp(), meta: {} },
+  { name: 'maxLogit', make: () => detectors.maxLogit(), meta: {} },
+  { name: 'energy', make: () => detectors.energy(), meta: {} },
+  { name: 'energy', make: () => detectors.energy({ temperature: 3.5 }), meta: { temperature: 3.5 } },
+  { name: 'gen', make: () => detectors.gen(), meta: {} },
+  { name: 'gen', make: () => detectors.gen({ gamma: 0.5, topM: 1 }), meta: { gamma: 0.5, topM: 1 } },
+] as const;
+
+describe('logit detectors equal the float64 reference', () => {
+  for (const { n, C } of logitCases) {
+    for (const k of kinds) {
+      it(`${k.name} ${JSON.stringify(k.meta)} N=${n} C=${C}`, async () => {
+        const logits = randn(n * C, n * 31 + C, 4);
+        const got = await k.make().score({ logits, numClasses: C });
+        const want = await oodReference({ detector: k.name, ...k.meta }, { logits: { data: logits, shape: [n, C] } });
+        expectClose(got, want, 1e-9, 1e-12);
+      });
+    }
+  }
+
+  it('large logits do not overflow (max subtraction)', async () => {
+    const logits = Float32Array.from([1e30, -1e30, 1e30, 3e38, 3e38, 0]);
+    for (const d of [detectors.msp(), detectors.energy(), detectors.gen()]) {
+      const s = await d.score({ logits, numClasses: 3 });
+      expect(Array.from(s).every(Number.isFinite)).toBe(true);
+    }
+  });
+});
+
+const linearCases = [
+  { n: 1, d: 1, C: 2 },
+  { n: 131, d: 7, C: 3 },
+  { n: 5003, d: 64, C: 10 }, // N above the 4096-row block
+  { n: 509, d: 257, C: 100 },
+];
+
+describe('linear-head and ReAct scores equal the float64 reference', () => {
+  for (const { n, d, C } of linearCases) {
+    const features = randn(n * d, n + d, 1);
+    const weights = randn(C * d, C + d, 1 / Math.sqrt(d));
+    const bias = randn(C, C, 0.5);
+    for (const k of kinds) {
+      it(`${k.name} ${JSON.stringify(k.meta)} N=${n} d=${d} C=${C}`, async () => {
+        const got = await k.make().score({ features, weights, bias, numClasses: C });
+        const want = await oodReference(
+          { detector: k.name, ...k.meta },
+          { features: { data: features, shape: [n, d] }, weights: { data: weights, shape: [C, d] }, bias: { data: bias, shape: [C] } },
+        );
+        expectClose(got, want, 1e-5, 1e-5);
+      });
+    }
+    it(`react (90th percentile, T = 2) N=${n} d=${d} C=${C}`, async () => {
+      const react = await detectors.react({ temperature: 2 }).fit({ features });
+      const sorted = Float64Array.from(features).sort();
+      const pos = 0.9 * (sorted.length - 1);
+      const lo = Math.floor(pos);
+      const clip = sorted[lo] + (pos - lo) * (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]);
+      expect(react.clip).toBeCloseTo(clip, 12);
+      const got = await react.score({ features, weights, numClasses: C });
+      const want = await oodReference(
+        { detector: 'react', temperature: 2, clip: Math.fround(clip) },
+        { features: { data: features, shape: [n, d] }, weights: { data: weights, shape: [C, d] } },
+      );
+      expectClose(got, want, 1e-5, 1e-5);
+    });
+  }
+
+  it('react with a fixed clip equals energy on clipped features', async () => {
+    const features = randn(300 * 5, 9);
+    const weights = randn(4 * 5, 10);
+    const clipped = features.map((v) => Math.min(v, 0.5));
+    const a = await detectors.react({ clip: 0.5 }).score({ features, weights, numClasses: 4 });
+    const b = await detectors.energy().score({ features: clipped, weights, numClasses: 4 });
+    expectClose(a, b, 1e-12, 0);
+  });
+});
