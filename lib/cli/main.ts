@@ -8,6 +8,7 @@ import { registerFeatures } from './features.js';
 import { registerBenchPaper } from './bench-paper.js';
 import { registerInfo } from './info.js';
 import { registerMetrics } from './metrics.js';
+import { registerScore } from './score.js';
 import { registerTrain } from './train.js';
 
 export function buildProgram(): Command {
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nExample:\n  $ ncod info --json');
   registerInfo(program);
   registerMetrics(program);
+  registerScore(program);
   registerEval(program);
   registerTrain(program);
   registerFeatures(program);
