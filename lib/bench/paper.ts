@@ -228,7 +228,7 @@ export async function runPaperBenchmark(options: PaperOptions = {}): Promise<Pap
   }
   const total = s.seeds.length * 2;
   let done = 0;
-  const seeds: SeedResult[] = [];
+  const seedRuns: Pick<SeedResult, 'seed' | 'runs'>[] = [];
   for (const seed of s.seeds) {
     const runs = {} as SeedResult['runs'];
     for (const kind of ['baseline', 'nc_control'] as const) {
@@ -256,10 +256,32 @@ export async function runPaperBenchmark(options: PaperOptions = {}): Promise<Pap
       runs[kind] = run;
       done++;
     }
-    const correlation = correlationOf(runs);
-    seeds.push({ seed, runs, correlation, claims: claimsOf(runs, correlation) });
+    seedRuns.push({ seed, runs });
   }
   options.onProgress?.('done', 1);
+  return assemblePaperResult(
+    {
+      protocol: options.data ? 'custom' : protocol,
+      id: data.id.name,
+      ood_sets: data.ood.map((o) => o.name),
+      seeds: s.seeds,
+      epochs: s.epochs,
+      probe_epochs: s.probeEpochs,
+      layers: s.layers,
+      quick: s.quick,
+      backend: s.backend,
+      date: new Date().toISOString(),
+    },
+    seedRuns,
+  );
+}
+
+/** Correlations, claims and mean ± std over seeds, from each seed's two runs. */
+export function assemblePaperResult(config: PaperResult['config'], seedRuns: Pick<SeedResult, 'seed' | 'runs'>[]): PaperResult {
+  const seeds: SeedResult[] = seedRuns.map(({ seed, runs }) => {
+    const correlation = correlationOf(runs);
+    return { seed, runs, correlation, claims: claimsOf(runs, correlation) };
+  });
 
   const perSeed = seeds.map(summaryOf);
   const summary = Object.fromEntries(
@@ -278,18 +300,7 @@ export async function runPaperBenchmark(options: PaperOptions = {}): Promise<Pap
     nc1_correlations_as_paper: summary.nc1_vs_fpr95.mean > 0 && summary.nc1_vs_transfer_error.mean < 0,
   };
   return {
-    config: {
-      protocol: options.data ? 'custom' : protocol,
-      id: data.id.name,
-      ood_sets: data.ood.map((o) => o.name),
-      seeds: s.seeds,
-      epochs: s.epochs,
-      probe_epochs: s.probeEpochs,
-      layers: s.layers,
-      quick: s.quick,
-      backend: s.backend,
-      date: new Date().toISOString(),
-    },
+    config,
     runs: seeds[0].runs,
     correlation: { nc1_vs_fpr95: summary.nc1_vs_fpr95.mean, nc1_vs_transfer_error: summary.nc1_vs_transfer_error.mean },
     claims,

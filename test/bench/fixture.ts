@@ -1,7 +1,8 @@
 // A realistic synthetic `ncod bench paper` result (Fashion-MNIST 0–4 vs Fashion 5–9 and MNIST, three seeds):
 // NC1 falls with depth, the NC projector collapses most and detects best, the NC encoder transfers best.
 // Its correlation, claims and summary are computed from its runs as `ncod bench paper` does.
-import type { Claims, LayerResult, PaperResult, RunResult, SeedResult } from '../../lib/bench/paper-types.js';
+import type { LayerResult, PaperResult, RunResult } from '../../lib/bench/paper-types.js';
+import { assemblePaperResult } from '../../lib/bench/paper.js';
 
 export interface FixtureOptions {
   id?: string;
@@ -26,19 +27,7 @@ const NC_CONTROL: Profile[] = [
   ['projector', 0.16, [0.47, 0.15], [0.62, 0.81]],
 ];
 
-const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-const meanOf = (r: Record<string, number>) => mean(Object.values(r));
 
-function pearson(x: number[], y: number[]): number {
-  const [mx, my] = [mean(x), mean(y)];
-  let [sxy, sxx, syy] = [0, 0, 0];
-  for (let i = 0; i < x.length; i++) {
-    sxy += (x[i] - mx) * (y[i] - my);
-    sxx += (x[i] - mx) ** 2;
-    syy += (y[i] - my) ** 2;
-  }
-  return sxy / Math.sqrt(sxx * syy);
-}
 
 /** Counts of N samples of a normal distribution in the bins of `edges`. */
 function normalCounts(edges: number[], mu: number, sigma: number, n: number): number[] {
@@ -79,82 +68,30 @@ function run(profiles: Profile[], sets: string[], jitter: number, withHistograms
   return { id_test_acc: idAcc + jitter, train_seconds: 41.5 + 100 * jitter, layers };
 }
 
-function claimsOf(runs: SeedResult['runs'], correlation: SeedResult['correlation']): Claims {
-  const [base, nc] = [runs.baseline.layers, runs.nc_control.layers];
-  return {
-    projector_detects_better: meanOf(nc.projector.fpr95) < meanOf(base.encoder.fpr95),
-    encoder_transfers_better: meanOf(nc.encoder.transfer_acc) > meanOf(base.encoder.transfer_acc),
-    projector_more_collapsed: nc.projector.nc1 < nc.encoder.nc1,
-    nc1_correlations_as_paper: correlation.nc1_vs_fpr95 > 0 && correlation.nc1_vs_transfer_error < 0,
-  };
-}
 
-function summaryOf(r: SeedResult): Record<string, number> {
-  const [base, nc] = [r.runs.baseline.layers, r.runs.nc_control.layers];
-  return {
-    baseline_fpr95: meanOf(base.encoder.fpr95),
-    nc_control_fpr95: meanOf(nc.projector.fpr95),
-    nc_control_encoder_fpr95: meanOf(nc.encoder.fpr95),
-    baseline_transfer_error: 1 - meanOf(base.encoder.transfer_acc),
-    nc_control_transfer_error: 1 - meanOf(nc.encoder.transfer_acc),
-    nc_control_projector_transfer_error: 1 - meanOf(nc.projector.transfer_acc),
-    baseline_nc1_encoder: base.encoder.nc1,
-    nc_control_nc1_encoder: nc.encoder.nc1,
-    nc_control_nc1_projector: nc.projector.nc1,
-    baseline_id_test_acc: r.runs.baseline.id_test_acc,
-    nc_control_id_test_acc: r.runs.nc_control.id_test_acc,
-    nc1_vs_fpr95: r.correlation.nc1_vs_fpr95,
-    nc1_vs_transfer_error: r.correlation.nc1_vs_transfer_error,
-  };
-}
 
 export function paperFixture(options: FixtureOptions = {}): PaperResult {
   const sets = options.oodSets ?? ['fashion_5_9', 'mnist'];
   const seedList = options.seeds ?? [0, 1, 2];
-  const seeds: SeedResult[] = seedList.map((seed, k) => {
+  const seedRuns = seedList.map((seed, k) => {
     const jitter = 0.015 * (k - 1);
     const runs = {
       baseline: run(BASELINE, sets, jitter, options.histograms ?? true, 0.905),
       nc_control: run(NC_CONTROL, sets, -jitter, options.histograms ?? true, 0.912),
     };
-    const points = [...Object.values(runs.baseline.layers), ...Object.values(runs.nc_control.layers)];
-    const correlation = {
-      nc1_vs_fpr95: pearson(points.map((p) => p.nc1), points.map((p) => meanOf(p.fpr95))),
-      nc1_vs_transfer_error: pearson(points.map((p) => p.nc1), points.map((p) => 1 - meanOf(p.transfer_acc))),
-    };
-    return { seed, runs, correlation, claims: claimsOf(runs, correlation) };
+    return { seed, runs };
   });
-  const perSeed = seeds.map(summaryOf);
-  const summary = Object.fromEntries(
-    Object.keys(perSeed[0]).map((key) => {
-      const values = perSeed.map((p) => p[key]);
-      const m = mean(values);
-      const std = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1)) : 0;
-      return [key, { mean: m, std }];
-    }),
-  );
-  return {
-    config: {
-      protocol: 'fashion',
-      id: options.id ?? 'fashion_0_4',
-      ood_sets: sets,
-      seeds: seedList,
-      epochs: 20,
-      probe_epochs: 30,
-      layers: [512, 512, 512],
-      quick: false,
-      backend: 'cpu',
-      date: '2026-11-26T18:00:00.000Z',
-    },
-    runs: seeds[0].runs,
-    correlation: { nc1_vs_fpr95: summary.nc1_vs_fpr95.mean, nc1_vs_transfer_error: summary.nc1_vs_transfer_error.mean },
-    claims: {
-      projector_detects_better: summary.nc_control_fpr95.mean < summary.baseline_fpr95.mean,
-      encoder_transfers_better: summary.nc_control_transfer_error.mean < summary.baseline_transfer_error.mean,
-      projector_more_collapsed: summary.nc_control_nc1_projector.mean < summary.nc_control_nc1_encoder.mean,
-      nc1_correlations_as_paper: summary.nc1_vs_fpr95.mean > 0 && summary.nc1_vs_transfer_error.mean < 0,
-    },
-    summary,
-    seeds,
+  const config: PaperResult['config'] = {
+    protocol: 'fashion',
+    id: options.id ?? 'fashion_0_4',
+    ood_sets: sets,
+    seeds: seedList,
+    epochs: 20,
+    probe_epochs: 30,
+    layers: [512, 512, 512],
+    quick: false,
+    backend: 'cpu',
+    date: '2026-11-26T18:00:00.000Z',
   };
+  return assemblePaperResult(config, seedRuns);
 }

@@ -5,9 +5,8 @@
 import { withCancelFlag } from '../../abort.js';
 import { describe, fail } from '../../errors.js';
 import { native } from '../../native.js';
-import { checkFloat32, checkInteger } from '../../validate.js';
 import { backendId, notFitted, rowsOf, type DetectorOptions, type RunOptions } from './common.js';
-import type { HeadFitInput } from './subspace.js';
+import { checkHead, type HeadFitInput } from './subspace.js';
 
 export interface NciOptions extends DetectorOptions {
   /** Weight of the L1 feature norm; default 0. */
@@ -30,12 +29,7 @@ export class DecisionDetector {
 
   /** Stores the head and the mean of the ID features (float64). */
   async fit(input: HeadFitInput): Promise<this> {
-    const weights = checkFloat32('weights', input?.weights);
-    const classes = checkInteger('numClasses', input.numClasses, 1, 1 << 24);
-    const dim = weights.length / classes;
-    if (!Number.isInteger(dim) || dim < 1) fail('ERR_SHAPE', 'weights', `numClasses (${classes}) × dim elements`, `${weights.length} elements`);
-    const bias = input.bias === undefined ? null : checkFloat32('bias', input.bias);
-    if (bias && bias.length !== classes) fail('ERR_SHAPE', 'bias', `${classes} elements (numClasses)`, `${bias.length} elements`);
+    const { weights, bias, classes, dim } = checkHead(input);
     const { array, rows } = rowsOf('features', input.features, dim);
     const mean = new Float64Array(dim);
     for (let i = 0; i < rows; i++) {

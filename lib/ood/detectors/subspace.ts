@@ -31,14 +31,15 @@ export interface HeadFitInput {
   numClasses: number;
 }
 
-interface Head {
+export interface Head {
   weights: Float32Array;
   bias: Float32Array | null;
   classes: number;
   dim: number;
 }
 
-function checkHead(input: HeadFitInput): Head {
+/** Checks a classifier head (C×d weights, optional C bias) and returns it with its shape. */
+export function checkHead(input: HeadFitInput): Head {
   const weights = checkFloat32('weights', input?.weights);
   const classes = checkInteger('numClasses', input.numClasses, 1, 1 << 24);
   const dim = weights.length / classes;
