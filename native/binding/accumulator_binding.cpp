@@ -91,7 +91,7 @@ class AccumulatorWrap : public Napi::ObjectWrap<AccumulatorWrap> {
       const size_t rows = count(env, info[2], "rows");
       const auto state = acc_->state();
       check_matrix_length("features", features.length, rows, state.dim);
-      if (labels.length != rows) fail(ErrorCode::Shape, "labels", std::to_string(rows) + " labels", std::to_string(labels.length));
+      check_label_count(labels.length, rows);
       const int32_t* cancel = cancel_flag(env, info[3], "cancelFlag");
       const LabelledRows batch{features.data, labels.data, rows, state.dim};
       auto acc = acc_;

@@ -179,9 +179,7 @@ Napi::Value MahalanobisFit(const Napi::CallbackInfo& info) {
     const size_t dim = count(env, info[3], "dim", size_t(1) << 16);
     const float* x = matrix(env, info[0], "features", rows, dim);
     auto labels = int32_array(env, info[1], "labels");
-    if (labels.length != rows) {
-      fail(ErrorCode::Shape, "labels", std::to_string(rows) + " labels (one per row)", std::to_string(labels.length));
-    }
+    check_label_count(labels.length, rows);
     const size_t C = count(env, info[4], "numClasses", size_t(1) << 20);
     if (C < 1) fail(ErrorCode::InvalidArgument, "numClasses", "an integer >= 1", "0");
     const bool relative = boolean(env, info[5], "relative");

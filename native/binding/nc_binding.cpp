@@ -61,9 +61,7 @@ Napi::Value NcMetricsBinding(const Napi::CallbackInfo& info) {
     const size_t dim = count(env, info[3], "dim");
     const size_t C = count(env, info[4], "numClasses", size_t(1) << 20);
     check_matrix_length("features", features.length, rows, dim);
-    if (labels.length != rows) {
-      fail(ErrorCode::Shape, "labels", std::to_string(rows) + " labels (one per row)", std::to_string(labels.length));
-    }
+    check_label_count(labels.length, rows);
     NcInputs in;
     in.data = LabelledRows{features.data, labels.data, rows, dim};
     in.num_classes = C;

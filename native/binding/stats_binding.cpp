@@ -30,10 +30,7 @@ Napi::Value ClassStats(const Napi::CallbackInfo& info) {
     Napi::Function on_progress = optional_function(env, info[9], "onProgress");
 
     check_matrix_length("features", features.length, rows, dim);
-    if (labels.length != rows) {
-      fail(ErrorCode::Shape, "labels", std::to_string(rows) + " labels (one per row)",
-           std::to_string(labels.length));
-    }
+    check_label_count(labels.length, rows);
     if (num_classes < 1) fail(ErrorCode::InvalidArgument, "numClasses", "an integer >= 1", "0");
     if (options.with_scatter && dim > 16384) {
       fail(ErrorCode::Shape, "dim with withScatter", "at most 16384 (the scatter is dim×dim)", std::to_string(dim));

@@ -46,7 +46,7 @@ Napi::Value CrossEntropyLs(const Napi::CallbackInfo& info) {
     const size_t rows = count(env, info[2], "rows");
     const size_t classes = count(env, info[3], "classes", size_t(1) << 24);
     check_matrix_length("logits", logits.length, rows, classes);
-    if (labels.length != rows) fail(ErrorCode::Shape, "labels", std::to_string(rows) + " labels", std::to_string(labels.length));
+    check_label_count(labels.length, rows);
     check_labels(labels.data, rows, classes);
     check_finite("logits", logits.data, rows, classes);
     if (!info[4].IsNumber()) throw_error(env, ErrorCode::InvalidArgument, "smoothing: expected a number");

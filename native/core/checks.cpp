@@ -31,6 +31,12 @@ void check_labels(const int32_t* labels, size_t n, size_t num_classes, const cha
   }
 }
 
+void check_label_count(size_t labels, size_t rows) {
+  if (labels != rows) {
+    fail(ErrorCode::Shape, "labels", std::to_string(rows) + " labels (one per row)", std::to_string(labels));
+  }
+}
+
 template <typename T>
 static void check_finite_impl(const char* what, const T* x, size_t rows, size_t dim) {
   const size_t n = rows * dim;
