@@ -1,29 +1,42 @@
-// npm run bench [-- --quick] [-- --backend cpu|cuda] : runs every suite and writes bench/results/.
+// npm run bench [-- --quick] [-- --backend cpu|cuda] [-- --only classStats,detectors,nc,eval,train] : runs the suites and writes bench/results/.
 import { parseArgs } from 'node:util';
 
 import { backends, blasInfo, version } from '../lib/index.js';
 import { machineDescription, writeResults, type BenchRow } from './harness.js';
 import { benchClassStats } from './suites/class-stats.js';
+import { benchDetectors } from './suites/detectors.js';
+import { benchNcMetrics } from './suites/nc-metrics.js';
+import { benchEval } from './suites/ood-eval.js';
+import { benchTrain } from './suites/train.js';
 
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     backend: { type: 'string', default: 'cpu' },
     label: { type: 'string' },
+    only: { type: 'string' },
   },
 });
 const backend = values.backend === 'cuda' ? 'cuda' : 'cpu';
 const cuda = backends().find((b) => b.name === 'cuda');
 const device = backend === 'cuda' ? `${cuda?.device ?? 'CUDA'}; host ${machineDescription()}` : machineDescription();
 
+const suites = { classStats: benchClassStats, detectors: benchDetectors, nc: benchNcMetrics, eval: benchEval, train: benchTrain };
+const only = values.only?.split(',').map((s) => s.trim());
+const unknown = only?.filter((name) => !(name in suites)) ?? [];
+if (unknown.length) throw new Error(`--only: unknown suite ${unknown.join(', ')} (known: ${Object.keys(suites).join(', ')})`);
+const selected = only ?? Object.keys(suites);
+
 const rows: BenchRow[] = [];
-for (const suite of [benchClassStats]) {
+for (const suite of selected.map((name) => suites[name as keyof typeof suites])) {
   const got = await suite(backend, values.quick ?? false);
   for (const row of got) console.error(`${row.suite}: ${row.case}: ${row.value.toPrecision(4)} ${row.unit} (ratio ${row.ratio.toFixed(2)})`);
   rows.push(...got);
 }
 const blas = blasInfo();
-const md = writeResults(values.label ?? `${backend}${values.quick ? '-quick' : ''}`, rows, {
+// A partial run gets its own file, so it does not overwrite a full run's results of the same day.
+const defaultLabel = `${backend}${values.quick ? '-quick' : ''}${only ? `-${selected.join('-')}` : ''}`;
+const md = writeResults(values.label ?? defaultLabel, rows, {
   device,
   ncod: version,
   node: process.version,
