@@ -87,10 +87,13 @@ export async function copyBandwidth(source: Float32Array): Promise<number> {
   return (2 * source.byteLength) / seconds / 1e9;
 }
 
-/** Prints the 1-minute load average: on a small machine, other people's work skews every timing. */
+/**
+ * Prints the 1-minute load average (which includes this benchmark's own work): on a small machine, other
+ * people's work skews every timing. Above the core count, something else surely competes.
+ */
 export function logLoad(where: string): void {
   const load = loadavg()[0];
   const cores = cpus().length;
-  const busy = load > cores / 2 ? ' (BUSY: other processes compete for the cores; timings are skewed)' : '';
+  const busy = load > cores ? ' (BUSY: other processes compete for the cores; timings are skewed)' : '';
   console.error(`${where}: load average ${load.toFixed(2)} on ${cores} cores${busy}`);
 }
