@@ -52,7 +52,7 @@ int threads_for(size_t rows, size_t dim, size_t min_rows_per_thread) {
 // Per-thread scratch and partial results of one accumulate_centred call.
 struct CentredScratch {
   CentredScratch(size_t block, size_t d, size_t p, size_t C, const CentredRequest& request)
-      : z(block * d),
+      : z(request.scatter ? block * d : 0),
         z32(p > 0 ? block * d : 0),
         projections(block * p),
         upper(request.scatter ? d * d : 0, 0.0),
@@ -105,18 +105,39 @@ void argmax_rows(const LabelledRows& rows, const ArgmaxBlock& blk, const float* 
   }
 }
 
+// Without a scatter the float64 rows are never needed whole: centre each element in float64, add its square to
+// the row's norm and store it straight into the float32 GEMM input (one pass instead of three).
+void centre_into_float32(const LabelledRows& rows, const CentredRequest& request, CentredScratch& s) {
+  const size_t d = rows.dim;
+  const bool projections = request.basis_cols > 0;
+  for (size_t i = 0; i < rows.rows; ++i) {
+    const float* x = rows.x + i * d;
+    const double* mu = request.means + static_cast<size_t>(rows.y[i]) * d;
+    float* z = s.z32.data() + i * d;
+    double sq = 0;
+    for (size_t j = 0; j < d; ++j) {
+      const double v = double(x[j]) - mu[j];
+      sq += v * v;
+      if (projections) z[j] = static_cast<float>(v);
+    }
+    if (request.class_sq_norms) s.class_sq_norms[rows.y[i]] += sq;
+  }
+}
+
 // The work of accumulate_centred on one block of rows, into one thread's scratch.
 void centred_block(const LabelledRows& part, size_t first_row, const CentredRequest& request, CentredScratch& s) {
   const size_t d = part.dim, n = part.rows, p = request.basis_cols;
-  centre_rows(part, request.means, s.z.data());
-  if (request.class_sq_norms) add_class_sq_norms(part, s.z.data(), s.class_sq_norms.data());
   if (request.scatter) {
+    centre_rows(part, request.means, s.z.data());
+    if (request.class_sq_norms) add_class_sq_norms(part, s.z.data(), s.class_sq_norms.data());
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, int(d), int(n), 1.0, s.z.data(), int(d), 1.0, s.upper.data(),
                 int(d));
+    // Centring happened in float64, so the float32 copy is accurate relative to ‖z‖ (no cancellation left).
+    for (size_t k = 0; p > 0 && k < n * d; ++k) s.z32[k] = static_cast<float>(s.z[k]);
+  } else {
+    centre_into_float32(part, request, s);
   }
   if (p == 0) return;
-  // Centring happened in float64, so the float32 copy is accurate relative to ‖z‖ (no cancellation left).
-  for (size_t k = 0; k < n * d; ++k) s.z32[k] = static_cast<float>(s.z[k]);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(n), int(p), int(d), 1.0f, s.z32.data(), int(d),
               request.basis, int(p), 0.0f, s.projections.data(), int(p));
   const float* P = s.projections.data();
