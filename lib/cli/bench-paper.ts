@@ -8,6 +8,7 @@ import { Option, type Command } from 'commander';
 
 import type { BackendName } from '../backend.js';
 import type { PaperResult } from '../bench/paper-types.js';
+import { loadPaperData } from '../bench/paper-data.js';
 import { runPaperBenchmark } from '../bench/paper.js';
 import { writeReport } from '../bench/report.js';
 import { describe, fail } from '../errors.js';
@@ -19,7 +20,10 @@ const EXAMPLE = `
 Examples:
   $ ncod bench paper                                   # Fashion-MNIST 0–4 vs Fashion 5–9 and MNIST, one seed
   $ ncod bench paper --protocol mnist --seeds 0,1,2 --out results/mnist
-  $ ncod bench paper --quick --json                    # a smoke test in seconds (numbers not meaningful)`;
+  $ ncod bench paper --quick --json                    # a smoke test in seconds (numbers not meaningful)
+  $ ncod bench paper --data my-sets.json               # your own .npy sets, listed in a JSON file:
+      {"id": {"name": "cifar10", "train": {"features": "x.npy", "labels": "y.npy"}, "test": {...}},
+       "ood": [{"name": "svhn", "train": {...}, "test": {...}}]}   (paths relative to the JSON file)`;
 
 function integerList(value: string): number[] {
   const items = value.split(',').map((v) => Number(v.trim()));
@@ -63,6 +67,7 @@ export function registerBenchPaper(program: Command): void {
     .command('paper')
     .description("the paper's protocol at small scale: baseline vs NC control, NC1, OOD detection and transfer per layer")
     .addOption(new Option('--protocol <name>', 'ID/OOD protocol').choices(['fashion', 'mnist']).default('fashion'))
+    .option('--data <spec.json>', 'your own ID and OOD sets instead of a protocol (see lib/bench/paper-data.ts)')
     .option('--seeds <list>', 'seeds, e.g. 0,1,2 (mean ± std over seeds)', integerList, [0])
     .option('--epochs <n>', 'training epochs per model (default 10; --quick: 2)', parseInteger)
     .option('--probe-epochs <n>', 'linear-probe epochs (default 30; --quick: 3)', parseInteger)
@@ -72,12 +77,13 @@ export function registerBenchPaper(program: Command): void {
     .option('--quick', 'a small configuration for smoke tests')
     .option('--json', 'print the result as one JSON object')
     .addHelpText('after', EXAMPLE)
-    .action(async (o: { protocol: 'fashion' | 'mnist'; seeds: number[]; epochs?: number; probeEpochs?: number; layers?: number[]; backend: BackendName; out: string; quick?: boolean; json?: boolean }) => {
+    .action(async (o: { protocol: 'fashion' | 'mnist'; data?: string; seeds: number[]; epochs?: number; probeEpochs?: number; layers?: number[]; backend: BackendName; out: string; quick?: boolean; json?: boolean }) => {
       const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bar} {percentage}% {stage}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
       bar?.start(100, 0, { stage: 'loading data' });
       let lastStage = '';
+      const data = o.data ? await loadPaperData(o.data) : undefined;
       const result = await runPaperBenchmark({
-        protocol: o.protocol, seeds: o.seeds, epochs: o.epochs, probeEpochs: o.probeEpochs, layers: o.layers,
+        protocol: o.protocol, data, seeds: o.seeds, epochs: o.epochs, probeEpochs: o.probeEpochs, layers: o.layers,
         quick: o.quick, backend: o.backend,
         onProgress: (stage, fraction) => {
           if (bar) bar.update(Math.round(100 * fraction), { stage });

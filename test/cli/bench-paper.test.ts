@@ -43,3 +43,33 @@ describe('ncod bench paper --quick', () => {
     expectCliError(['bench', 'paper', '--quick', '--seeds', '0,x'], 'ERR_INVALID_ARGUMENT');
   });
 });
+
+describe('ncod bench paper --data (your own .npy sets)', () => {
+  it('runs the protocol on sets listed in a JSON file, and rejects a bad spec', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { writeNpy } = await import('../../lib/data/index.js');
+    const { clusters } = await import('../helpers/random.js');
+    const dir = mkdtempSync(path.join(tmpdir(), 'ncod-paper-data-'));
+    const save = async (name: string, n: number, dim: number, C: number, seed: number) => {
+      const d = clusters(n, dim, C, seed);
+      await writeNpy(path.join(dir, `${name}_x.npy`), { dtype: 'float32', shape: [n, dim], data: d.features });
+      await writeNpy(path.join(dir, `${name}_y.npy`), { dtype: 'int32', shape: [n], data: d.labels });
+      return { features: `${name}_x.npy`, labels: `${name}_y.npy` };
+    };
+    const spec = {
+      id: { name: 'toy_id', train: await save('id_train', 600, 20, 3, 1), test: await save('id_test', 200, 20, 3, 2) },
+      ood: [{ name: 'toy_ood', train: await save('ood_train', 400, 20, 4, 3), test: await save('ood_test', 150, 20, 4, 4) }],
+    };
+    writeFileSync(path.join(dir, 'spec.json'), JSON.stringify(spec));
+    const r = cliJson(['bench', 'paper', '--quick', '--data', path.join(dir, 'spec.json'), '--out', dir]) as PaperResult;
+    expect(r.config.protocol).toBe('custom');
+    expect([r.config.id, r.config.ood_sets]).toEqual(['toy_id', ['toy_ood']]);
+    expect(Object.keys(r.runs.nc_control.layers.projector.transfer_acc)).toEqual(['toy_ood']);
+
+    writeFileSync(path.join(dir, 'bad.json'), JSON.stringify({ ...spec, ood: [] }));
+    expectCliError(['bench', 'paper', '--quick', '--data', path.join(dir, 'bad.json'), '--out', dir], 'ERR_INVALID_ARGUMENT');
+    const wide = { ...spec, ood: [{ name: 'wide', train: await save('wide_train', 100, 21, 2, 5), test: await save('wide_test', 50, 21, 2, 6) }] };
+    writeFileSync(path.join(dir, 'wide.json'), JSON.stringify(wide));
+    expectCliError(['bench', 'paper', '--quick', '--data', path.join(dir, 'wide.json'), '--out', dir], 'ERR_SHAPE');
+  }, 120_000);
+});
