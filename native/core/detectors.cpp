@@ -16,18 +16,6 @@ namespace ncod {
 
 namespace {
 
-// Calls fn(first_row, rows) over bounded chunks of a rows×dim float32 matrix, with cancellation and progress.
-template <typename Fn>
-void for_each_row_chunk(size_t rows, size_t dim, const RunContext& context, Fn&& fn) {
-  const size_t step = rows_per_chunk(dim, kChunkBytes);
-  for (size_t start = 0; start < rows; start += step) {
-    context.throw_if_cancelled();
-    const size_t n = std::min(step, rows - start);
-    fn(start, n);
-    context.progress(double(start + n) / double(rows));
-  }
-}
-
 // L = diag((max(λ, 0) + ridge·λ_max)^−½) Vᵀ for a symmetric covariance (d×d row-major), so ‖L v‖² = vᵀ Σ_r⁻¹ v.
 std::vector<double> whitening_of(const std::vector<double>& cov, size_t d, double ridge, const char* what) {
   const SymmetricEigen eig = symmetric_eigen(cov, d);
@@ -67,7 +55,7 @@ std::vector<double> score_logits(Backend& backend, const float* logits, size_t r
   const LogitScoreSpec s = checked_logit_spec(spec, classes);
   check_finite("logits", logits, rows, classes);
   std::vector<double> out(rows);
-  for_each_row_chunk(rows, classes, context, [&](size_t start, size_t n) {
+  for_each_row_range(rows, classes, context, 0.0, 1.0, [&](size_t start, size_t n) {
     backend.score_logits(logits + start * classes, n, classes, s, out.data() + start);
   });
   return out;
@@ -82,7 +70,7 @@ std::vector<double> linear_scores(Backend& backend, const float* x, size_t rows,
     fail(ErrorCode::InvalidArgument, "clip", "a finite number (or Infinity for none)", std::to_string(head.clip));
   check_finite("features", x, rows, dim);
   std::vector<double> out(rows);
-  for_each_row_chunk(rows, std::max(dim, head.classes), context, [&](size_t start, size_t n) {
+  for_each_row_range(rows, std::max(dim, head.classes), context, 0.0, 1.0, [&](size_t start, size_t n) {
     backend.linear_scores(x + start * dim, n, dim, head, s, out.data() + start);
   });
   return out;
@@ -213,7 +201,7 @@ std::vector<double> mahalanobis_scores(Backend& backend, const float* x, size_t 
   const size_t d = model.classes.dim;
   check_finite("features", x, rows, d);
   std::vector<double> out(rows), background(model.background.count > 0 ? rows : 0);
-  for_each_row_chunk(rows, d, context, [&](size_t start, size_t n) {
+  for_each_row_range(rows, d, context, 0.0, 1.0, [&](size_t start, size_t n) {
     backend.min_whitened_sq_distances(x + start * d, n, d, model.classes.view(), out.data() + start);
     if (!background.empty())
       backend.min_whitened_sq_distances(x + start * d, n, d, model.background.view(), background.data() + start);
@@ -302,7 +290,7 @@ std::vector<double> knn_scores(Backend& backend, const float* x, size_t rows, co
          std::to_string(k));
   check_finite("features", x, rows, dim);
   std::vector<double> out(rows);
-  for_each_row_chunk(rows, dim, context, [&](size_t start, size_t n) {
+  for_each_row_range(rows, dim, context, 0.0, 1.0, [&](size_t start, size_t n) {
     const std::vector<float> q = l2_normalised("features", x + start * dim, n, dim);
     backend.knn_kth_similarity(q.data(), n, bank, bank_rows, dim, k, out.data() + start);
   });
