@@ -27,9 +27,9 @@ constexpr size_t kParallelMinElements = size_t(1) << 16;
 constexpr size_t kCentredBlockBytes = size_t(2) << 20;
 
 // The loop is bandwidth-bound only when the float→double adds are wide: an AVX2 clone is picked at load
-// time on CPUs that have it, while the default clone keeps prebuilt binaries portable.
+// time on CPUs that have it (AVX-512 where present), while the default clone keeps prebuilt binaries portable.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
+__attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 void add_rows_to_class_sums(const LabelledRows& rows, size_t begin, size_t end, double* counts, double* sums) {
   const size_t d = rows.dim;
@@ -53,7 +53,7 @@ int threads_for(size_t rows, size_t dim, size_t min_rows_per_thread) {
 struct CentredScratch {
   CentredScratch(size_t block, size_t d, size_t p, size_t C, const CentredRequest& request)
       : z(request.scatter ? block * d : 0),
-        z32(p > 0 ? block * d : 0),
+        z32(p > 0 || !request.scatter ? block * d : 0),  // also the centring target without a scatter
         projections(block * p),
         upper(request.scatter ? d * d : 0, 0.0),
         class_sq_norms(request.class_sq_norms ? C : 0, 0.0),
@@ -105,21 +105,40 @@ void argmax_rows(const LabelledRows& rows, const ArgmaxBlock& blk, const float* 
   }
 }
 
+// Centres one row in float64 and stores it in float32 (the GEMM input); returns ‖x − μ‖². The square sum keeps
+// kLanes independent partial sums, added in a fixed order at the end, so the compiler can vectorise the
+// reduction (a single running sum would be a serial chain of adds) and the result does not depend on the clone.
+constexpr size_t kLanes = 32;
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+double centre_row_into_float32(const float* x, const double* mu, size_t d, float* z) {
+  double partial[kLanes] = {};
+  size_t j = 0;
+  for (; j + kLanes <= d; j += kLanes) {
+    for (size_t l = 0; l < kLanes; ++l) {
+      const double v = double(x[j + l]) - mu[j + l];
+      partial[l] += v * v;
+      z[j + l] = static_cast<float>(v);
+    }
+  }
+  for (size_t l = 0; j < d; ++j, ++l) {
+    const double v = double(x[j]) - mu[j];
+    partial[l] += v * v;
+    z[j] = static_cast<float>(v);
+  }
+  double sq = 0;
+  for (double s : partial) sq += s;
+  return sq;
+}
+
 // Without a scatter the float64 rows are never needed whole: centre each element in float64, add its square to
 // the row's norm and store it straight into the float32 GEMM input (one pass instead of three).
 void centre_into_float32(const LabelledRows& rows, const CentredRequest& request, CentredScratch& s) {
   const size_t d = rows.dim;
-  const bool projections = request.basis_cols > 0;
   for (size_t i = 0; i < rows.rows; ++i) {
-    const float* x = rows.x + i * d;
     const double* mu = request.means + static_cast<size_t>(rows.y[i]) * d;
-    float* z = s.z32.data() + i * d;
-    double sq = 0;
-    for (size_t j = 0; j < d; ++j) {
-      const double v = double(x[j]) - mu[j];
-      sq += v * v;
-      if (projections) z[j] = static_cast<float>(v);
-    }
+    const double sq = centre_row_into_float32(rows.x + i * d, mu, d, s.z32.data() + i * d);
     if (request.class_sq_norms) s.class_sq_norms[rows.y[i]] += sq;
   }
 }
