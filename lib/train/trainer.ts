@@ -1,6 +1,7 @@
 // The NC-controlled MLP trainer (METHOD.md §2–3): encoder → frozen simplex-ETF projector → linear classifier,
 // loss CE_ls + α·L_ent(encoder output), AdamW with warm-up + cosine. Parameters and optimiser moments live
-// here as Float32Arrays; each epoch runs natively off the JS thread and updates them in place.
+// here as Float32Arrays; each epoch runs natively off the JS thread (on the chosen backend's memory) and writes
+// them back when it completes.
 import type { RawMlpConfig } from '../../binding.js';
 import { withCancelFlag } from '../abort.js';
 import { resolveBackend, type BackendName } from '../backend.js';
@@ -165,8 +166,8 @@ export class Trainer {
   }
 
   /**
-   * One epoch over (features, labels) with this epoch's learning rate. An aborted epoch (ERR_ABORTED) leaves
-   * the parameters as they were after the last finished batch and does not count: resume from a checkpoint.
+   * One epoch over (features, labels) with this epoch's learning rate. An aborted (ERR_ABORTED) or failed epoch
+   * leaves the trainer exactly as it was (parameters, moments, step, epoch): run it again to continue.
    */
   async trainEpoch(features: Float32Array, labels: Int32Array, run: RunOptions = {}): Promise<EpochStats> {
     checkFloat32('features', features);

@@ -1,5 +1,6 @@
 // trainEpoch(config, params, m, v, x, y, rows, order, options, backend, cancelFlag, onProgress)
-//   -> Promise<{loss, ce, entropy, accuracy, step}>: one epoch of the NC-controlled MLP, params/m/v updated in place.
+//   -> Promise<{loss, ce, entropy, accuracy, step}>: one epoch of the NC-controlled MLP; params/m/v are
+//   overwritten when the epoch completes and left untouched when it is aborted or fails.
 // forwardLayer(config, params, x, rows, layer, backend, cancelFlag, onProgress) -> Promise<Float32Array>.
 // config = {widths: number[], classes, projectorHidden}; options = {batch, alpha, labelSmoothing, lr, beta1, beta2,
 // eps, weightDecay, step}.
@@ -56,7 +57,7 @@ std::vector<float*> parameter_arrays(Napi::Env env, Napi::Value value, const Mlp
       fail(ErrorCode::Shape, std::string(what) + "[" + std::to_string(i) + "]", std::to_string(sizes[i]) + " elements",
            std::to_string(view.length));
     }
-    out.push_back(const_cast<float*>(view.data));  // updated in place by design
+    out.push_back(const_cast<float*>(view.data));  // written back by design
   }
   return out;
 }

@@ -1,7 +1,8 @@
 // The NC-controlled MLP (METHOD.md §2–3): encoder (Linear+ReLU layers) → optional frozen simplex-ETF projector
 // (d → h → d, normalised) → linear classifier; loss CE_ls(logits) + α·L_ent(encoder output).
-// Parameters and AdamW moments are caller-owned float32 arrays, updated in place: the caller (TypeScript)
-// keeps, initialises and checkpoints them.
+// Parameters and AdamW moments are caller-owned float32 host arrays: the caller (TypeScript) keeps, initialises and
+// checkpoints them. Each call copies what it needs into the kernels' memory (TrainKernels::allocate, device memory on
+// a GPU), works there, and copies results back at the end.
 #pragma once
 
 #include <cstddef>
@@ -53,6 +54,9 @@ BatchLoss batch_gradients(TrainKernels& k, const MlpConfig& cfg, const std::vect
                           const float* x, const int32_t* y, size_t n, double alpha, double label_smoothing,
                           const std::vector<float*>& grads);
 
+// One epoch. params, m and v are written back only when the whole epoch succeeded: an aborted or failed epoch leaves
+// them exactly as they were, so the caller's state (parameters, moments, step) stays consistent and the epoch can be
+// run again with the same result.
 EpochResult train_epoch(TrainKernels& k, const MlpConfig& cfg, const MlpTensors& t, const EpochOptions& o,
                         const RunContext& context);
 

@@ -1,5 +1,7 @@
-// The kernels a backend provides for training (float32, row-major, host memory for now).
-// The CPU backend implements them; the CUDA plugin does not yet (training there needs device-resident state).
+// The kernels a backend provides for training (float32, row-major). Every pointer the kernels take is kernel memory:
+// allocated by allocate() (device memory on a GPU, host memory on the CPU) and filled by upload(). The orchestration
+// (core/mlp.cpp) keeps parameters, moments, the dataset and all activations there for a whole epoch, so a GPU backend
+// copies to and from the host only at the start and end of a call, plus the two loss values of each step.
 #pragma once
 
 #include <cstddef>
@@ -14,6 +16,15 @@ struct AdamWParams {
 class TrainKernels {
  public:
   virtual ~TrainKernels() = default;
+
+  // ---- Memory. allocate throws Error(OutOfMemory) (or std::bad_alloc) on failure; release accepts nullptr.
+  virtual void* allocate(size_t bytes) = 0;
+  virtual void release(void* p) noexcept = 0;
+  // Copies bytes between host memory and kernel memory; returns when the host side may be reused or read.
+  virtual void upload(void* dst, const void* host_src, size_t bytes) = 0;
+  virtual void download(void* host_dst, const void* src, size_t bytes) = 0;
+
+  // ---- Kernels.
   // C (M×N) = op(A)·op(B) + beta·C, op(A) M×K, op(B) K×N.
   virtual void sgemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float* A, const float* B,
                      float beta, float* C) = 0;
@@ -23,8 +34,15 @@ class TrainKernels {
   virtual void activation_backward(float* dY, const float* Y, size_t rows, size_t cols, bool relu, float* db) = 0;
   // PyTorch's AdamW: p ← p·(1 − lr·wd) − lr·m̂/(√v̂ + eps), moments m, v updated in place; step ≥ 1.
   virtual void adamw(float* p, const float* g, float* m, float* v, size_t n, const AdamWParams& hp, int64_t step) = 0;
+  // Row i of xb (n×dim) = row order[i] of x, yb[i] = y[order[i]]: one batch from a dataset held in kernel memory.
+  virtual void gather_rows(const float* x, const int32_t* y, size_t dim, const int32_t* order, size_t n, float* xb,
+                           int32_t* yb) = 0;
+  // y += x (n elements).
+  virtual void add(float* y, const float* x, size_t n) = 0;
+  // core/training.h cross_entropy_ls; *correct = rows whose first maximal logit is the label.
   virtual double cross_entropy_ls(const float* logits, const int32_t* y, size_t B, size_t K, double eps,
-                                  float* dlogits) = 0;
+                                  float* dlogits, size_t* correct) = 0;
+  // core/training.h for these three.
   virtual double nn_entropy(const float* e, size_t B, size_t d, double scale, float* de) = 0;
   virtual void etf_projector_forward(const float* e, size_t B, size_t d, size_t h, float* hidden, float* z) = 0;
   virtual void etf_projector_backward(const float* hidden, const float* z, const float* dz, size_t B, size_t d,

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <new>
 
 #include "../core/train_kernels.h"
 #include "../core/training.h"
@@ -16,6 +18,12 @@ namespace {
 
 class CpuTrainKernels final : public TrainKernels {
  public:
+  // Kernel memory is host memory: upload and download are copies.
+  void* allocate(size_t bytes) override { return ::operator new(bytes); }
+  void release(void* p) noexcept override { ::operator delete(p); }
+  void upload(void* dst, const void* host_src, size_t bytes) override { std::memcpy(dst, host_src, bytes); }
+  void download(void* host_dst, const void* src, size_t bytes) override { std::memcpy(host_dst, src, bytes); }
+
   void sgemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float* A, const float* B, float beta,
              float* C) override {
     // Split the rows of C: rows [r0, r1) of op(A) times op(B). op(A) row r starts at A + r·lda (no trans)
@@ -73,8 +81,22 @@ class CpuTrainKernels final : public TrainKernels {
     }
   }
 
-  double cross_entropy_ls(const float* logits, const int32_t* y, size_t B, size_t K, double eps, float* dlogits) override {
-    return ncod::cross_entropy_ls(logits, y, B, K, eps, dlogits);
+  void gather_rows(const float* x, const int32_t* y, size_t dim, const int32_t* order, size_t n, float* xb,
+                   int32_t* yb) override {
+    for (size_t i = 0; i < n; ++i) {
+      const size_t row = static_cast<size_t>(order[i]);
+      std::copy(x + row * dim, x + (row + 1) * dim, xb + i * dim);
+      yb[i] = y[row];
+    }
+  }
+
+  void add(float* y, const float* x, size_t n) override {
+    for (size_t q = 0; q < n; ++q) y[q] += x[q];
+  }
+
+  double cross_entropy_ls(const float* logits, const int32_t* y, size_t B, size_t K, double eps, float* dlogits,
+                          size_t* correct) override {
+    return ncod::cross_entropy_ls(logits, y, B, K, eps, dlogits, correct);
   }
   double nn_entropy(const float* e, size_t B, size_t d, double scale, float* de) override {
     return ncod::nn_entropy(e, B, d, scale, de);

@@ -82,13 +82,20 @@ void etf_projector_backward(const float* hidden, const float* z, const float* dz
   }
 }
 
-double cross_entropy_ls(const float* logits, const int32_t* y, size_t B, size_t K, double eps, float* dlogits) {
+double cross_entropy_ls(const float* logits, const int32_t* y, size_t B, size_t K, double eps, float* dlogits,
+                        size_t* correct) {
   double total = 0;
+  size_t hits = 0;
   const double off = eps / double(K), on = 1.0 - eps + off;
   for (size_t r = 0; r < B; ++r) {
     const float* z = logits + r * K;
     double max = -std::numeric_limits<double>::infinity();
-    for (size_t c = 0; c < K; ++c) max = std::max(max, double(z[c]));
+    size_t top = 0;  // the first maximum
+    for (size_t c = 0; c < K; ++c) {
+      max = std::max(max, double(z[c]));
+      if (z[c] > z[top]) top = c;
+    }
+    hits += top == size_t(y[r]);
     double sum_exp = 0, target_dot = 0;
     for (size_t c = 0; c < K; ++c) {
       sum_exp += std::exp(double(z[c]) - max);
@@ -101,6 +108,7 @@ double cross_entropy_ls(const float* logits, const int32_t* y, size_t B, size_t 
       dlogits[r * K + c] = float((p - (size_t(y[r]) == c ? on : off)) / double(B));
     }
   }
+  if (correct != nullptr) *correct = hits;
   return total / double(B);
 }
 

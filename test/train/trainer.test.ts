@@ -74,6 +74,7 @@ describe('Trainer', () => {
     // A long epoch (50 000 batches of 4 rows), aborted at its first progress report (~100 ms in).
     const big = clusters(200_000, 20, 4, 6);
     const t = new Trainer({ ...options, batch: 4 });
+    const before = t.state();
     const controller = new AbortController();
     const progress: number[] = [];
     const run = t.trainEpoch(big.features, big.labels, {
@@ -86,6 +87,12 @@ describe('Trainer', () => {
     await expect(run).rejects.toMatchObject({ code: 'ERR_ABORTED' });
     expect(progress[0]).toBeLessThan(1);
     expect(t.epoch).toBe(0);
+    // Batches ran before the abort, but none of their updates reached the trainer: it is exactly as before.
+    const after = t.state();
+    expect(after.step).toBe(before.step);
+    for (const key of ['params', 'm', 'v'] as const) {
+      before[key].forEach((p, i) => expect(Buffer.from(after[key][i].buffer).equals(Buffer.from(p.buffer)), `${key}[${i}]`).toBe(true));
+    }
     const aborted = new AbortController();
     aborted.abort();
     await expect(t.trainEpoch(data.features, data.labels, { signal: aborted.signal })).rejects.toMatchObject({ code: 'ERR_ABORTED' });
