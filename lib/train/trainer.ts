@@ -30,6 +30,8 @@ export interface TrainerOptions {
   epochs?: number;
   warmupEpochs?: number;
   seed?: number;
+  /** 'cpu' (default), 'cuda' or 'auto'. Checked when training starts: without a usable CUDA plugin, driver and
+   * device, trainEpoch/features reject with ERR_BACKEND_UNAVAILABLE and the reason (see backends()). */
   backend?: BackendName;
 }
 
@@ -93,6 +95,7 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
     }
   }
   if (projector === 'etf') checkInteger('projectorHidden', resolved.projectorHidden, Math.max(d, 2), 1 << 20);
+  if (!['cpu', 'cuda', 'auto'].includes(resolved.backend)) fail('ERR_INVALID_ARGUMENT', 'backend', "'cpu', 'cuda' or 'auto'", describe(resolved.backend));
   if (resolved.classifierInit !== 'xavier' && resolved.classifierInit !== 'normal') {
     fail('ERR_INVALID_ARGUMENT', 'classifierInit', "'xavier' or 'normal'", describe(resolved.classifierInit));
   }

@@ -62,15 +62,6 @@ std::vector<float*> parameter_arrays(Napi::Env env, Napi::Value value, const Mlp
   return out;
 }
 
-TrainKernels& train_kernels_of(BackendKind kind) {
-  TrainKernels* k = get_backend(kind).train_kernels();
-  if (k == nullptr) {
-    fail(ErrorCode::BackendUnavailable, "training on backend '" + get_backend(kind).name() + "'",
-         "a backend with training kernels (cpu)", "none in this version's CUDA plugin");
-  }
-  return *k;
-}
-
 }  // namespace
 
 Napi::Value TrainEpoch(const Napi::CallbackInfo& info) {
@@ -111,7 +102,7 @@ Napi::Value TrainEpoch(const Napi::CallbackInfo& info) {
     return PromiseWorker::Start(
         env, "ncod.trainEpoch", {info[1], info[2], info[3], info[4], info[5], info[7], info[10]}, cancel,
         optional_function(env, info[11], "onProgress"),
-        [=](const RunContext& context) { *result = train_epoch(train_kernels_of(kind), cfg, t, eo, context); },
+        [=](const RunContext& context) { *result = train_epoch(get_train_kernels(kind), cfg, t, eo, context); },
         [result](Napi::Env env) -> Napi::Value {
           Napi::Object out = Napi::Object::New(env);
           out.Set("loss", result->loss);
@@ -146,7 +137,7 @@ Napi::Value ForwardLayer(const Napi::CallbackInfo& info) {
         env, "ncod.forwardLayer", {info[1], info[2], info[6]}, cancel, optional_function(env, info[7], "onProgress"),
         [=](const RunContext& context) {
           out->resize(rows * width);
-          forward_layer(train_kernels_of(kind), cfg, p, xp, rows, layer, out->data(), context);
+          forward_layer(get_train_kernels(kind), cfg, p, xp, rows, layer, out->data(), context);
         },
         [out](Napi::Env env) -> Napi::Value {
           Napi::Float32Array a = Napi::Float32Array::New(env, out->size());
@@ -191,7 +182,7 @@ Napi::Value MlpGradients(const Napi::CallbackInfo& info) {
         [=](const RunContext&) {
           std::vector<float*> g;
           for (size_t s : cfg.parameter_sizes()) g.push_back(out->grads.emplace_back(s).data());
-          out->loss = batch_gradients(train_kernels_of(kind), cfg, p, xp, yp, rows, alpha, eps, g);
+          out->loss = batch_gradients(get_train_kernels(kind), cfg, p, xp, yp, rows, alpha, eps, g);
         },
         [out](Napi::Env env) -> Napi::Value {
           Napi::Object o = Napi::Object::New(env);

@@ -192,7 +192,7 @@ EpochResult train_epoch(TrainKernels& k, const MlpConfig& cfg, const MlpTensors&
   for (size_t start = 0; start < o.rows; start += B) {
     context.throw_if_cancelled();
     const size_t n = std::min(B, o.rows - start);
-    k.gather_rows(x.data(), y.data(), in, order.data() + start, n, w.a.h[0].data(), yb.data());
+    k.gather_rows(x.data(), y.data(), o.rows, in, order.data() + start, n, w.a.h[0].data(), yb.data());
     const BatchLoss loss = gradients(k, cfg, p, yb.data(), n, o.alpha, o.label_smoothing, g, w);
     r.ce += loss.ce * double(n);
     r.entropy += loss.entropy * double(n);

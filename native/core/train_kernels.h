@@ -34,9 +34,10 @@ class TrainKernels {
   virtual void activation_backward(float* dY, const float* Y, size_t rows, size_t cols, bool relu, float* db) = 0;
   // PyTorch's AdamW: p ← p·(1 − lr·wd) − lr·m̂/(√v̂ + eps), moments m, v updated in place; step ≥ 1.
   virtual void adamw(float* p, const float* g, float* m, float* v, size_t n, const AdamWParams& hp, int64_t step) = 0;
-  // Row i of xb (n×dim) = row order[i] of x, yb[i] = y[order[i]]: one batch from a dataset held in kernel memory.
-  virtual void gather_rows(const float* x, const int32_t* y, size_t dim, const int32_t* order, size_t n, float* xb,
-                           int32_t* yb) = 0;
+  // Row i of xb (n×dim) = row order[i] of x (rows×dim), yb[i] = y[order[i]]: one batch from a dataset held in kernel
+  // memory. Indices are validated by the caller; one outside [0, rows) gives a zero row with label 0.
+  virtual void gather_rows(const float* x, const int32_t* y, size_t rows, size_t dim, const int32_t* order, size_t n,
+                           float* xb, int32_t* yb) = 0;
   // y += x (n elements).
   virtual void add(float* y, const float* x, size_t n) = 0;
   // core/training.h cross_entropy_ls; *correct = rows whose first maximal logit is the label.

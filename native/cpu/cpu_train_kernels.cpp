@@ -10,6 +10,7 @@
 #include <new>
 
 #include "../core/train_kernels.h"
+#include "../core/train_math.h"
 #include "../core/training.h"
 
 namespace ncod {
@@ -69,24 +70,22 @@ class CpuTrainKernels final : public TrainKernels {
   }
 
   void adamw(float* p, const float* g, float* m, float* v, size_t n, const AdamWParams& hp, int64_t step) override {
-    const double c1 = 1.0 - std::pow(hp.beta1, double(step)), c2 = 1.0 - std::pow(hp.beta2, double(step));
-    const float decay = static_cast<float>(1.0 - hp.lr * hp.weight_decay);
-    const float b1 = float(hp.beta1), b2 = float(hp.beta2);
-    const float step_size = static_cast<float>(hp.lr / c1), root_c2 = static_cast<float>(std::sqrt(c2)), eps = float(hp.eps);
+    const train_math::AdamWStep s = train_math::adamw_step(hp.lr, hp.beta1, hp.beta2, hp.eps, hp.weight_decay, step);
 #pragma omp parallel for schedule(static) if (n > (1 << 16))
-    for (size_t q = 0; q < n; ++q) {
-      m[q] = b1 * m[q] + (1 - b1) * g[q];
-      v[q] = b2 * v[q] + (1 - b2) * g[q] * g[q];
-      p[q] = p[q] * decay - step_size * m[q] / (std::sqrt(v[q]) / root_c2 + eps);  // as torch.optim.AdamW
-    }
+    for (size_t q = 0; q < n; ++q) train_math::adamw_update(p[q], g[q], m[q], v[q], s);
   }
 
-  void gather_rows(const float* x, const int32_t* y, size_t dim, const int32_t* order, size_t n, float* xb,
+  void gather_rows(const float* x, const int32_t* y, size_t rows, size_t dim, const int32_t* order, size_t n, float* xb,
                    int32_t* yb) override {
     for (size_t i = 0; i < n; ++i) {
-      const size_t row = static_cast<size_t>(order[i]);
-      std::copy(x + row * dim, x + (row + 1) * dim, xb + i * dim);
-      yb[i] = y[row];
+      const size_t row = static_cast<size_t>(order[i]);  // a negative index becomes huge: out of range too
+      if (row < rows) {
+        std::copy(x + row * dim, x + (row + 1) * dim, xb + i * dim);
+        yb[i] = y[row];
+      } else {
+        std::fill(xb + i * dim, xb + (i + 1) * dim, 0.0f);
+        yb[i] = 0;
+      }
     }
   }
 

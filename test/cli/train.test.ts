@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { loadMnist, readNpy, selectClasses } from '../../lib/data/index.js';
-import { loadCheckpoint, Trainer, type EpochStats, type TrainerState } from '../../lib/index.js';
+import { backends, loadCheckpoint, Trainer, type EpochStats, type TrainerState } from '../../lib/index.js';
 import { clusters } from '../helpers/random.js';
 import { cliJson, expectCliError, matrix, runCli, saveNpy, tmpDir, vector } from './helpers.js';
 
@@ -150,6 +150,12 @@ describe('argument errors', () => {
     expectCliError(['train', '--dataset', 'mnist', '--classes', '0,x', ...out], 'ERR_INVALID_ARGUMENT');
     expectCliError(['train', '--dataset', 'mnist', '--layers', '64,-3', ...out], 'ERR_INVALID_ARGUMENT');
     expectCliError(['train', '--dataset', 'npy', '--labels', files.y, ...out], 'ERR_INVALID_ARGUMENT');
+  });
+
+  const cuda = backends().find((b) => b.name === 'cuda')!;
+  it.skipIf(cuda.available)('--backend cuda without a usable CUDA plugin: ERR_BACKEND_UNAVAILABLE with the reason', () => {
+    const stderr = expectCliError(['train', '--dataset', 'npy', '--features', files.x, '--labels', files.y, ...NPY_TRAIN, '--backend', 'cuda', ...out], 'ERR_BACKEND_UNAVAILABLE');
+    expect(stderr).toContain(cuda.reason ?? '');
   });
 
   it('a missing checkpoint: ERR_INVALID_ARGUMENT', () => {

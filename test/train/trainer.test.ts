@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { loadCheckpoint, saveCheckpoint, Trainer } from '../../lib/index.js';
+import { backends, loadCheckpoint, saveCheckpoint, Trainer } from '../../lib/index.js';
 import { native } from '../../lib/native.js';
 import { clusters, gaussian, rng } from '../helpers/random.js';
 import { mlpLossReference, type MlpShape } from '../helpers/mlp-reference.js';
@@ -98,10 +98,26 @@ describe('Trainer', () => {
     await expect(t.trainEpoch(data.features, data.labels, { signal: aborted.signal })).rejects.toMatchObject({ code: 'ERR_ABORTED' });
   });
 
+  const cuda = backends().find((b) => b.name === 'cuda')!;
+  it.skipIf(cuda.available)("backend 'cuda' without a usable plugin: ERR_BACKEND_UNAVAILABLE with the reason, trainer untouched", async () => {
+    const t = new Trainer({ ...options, backend: 'cuda' });
+    const before = t.state();
+    const unavailable = { code: 'ERR_BACKEND_UNAVAILABLE', message: expect.stringContaining(cuda.reason ?? '') };
+    await expect(t.trainEpoch(data.features, data.labels)).rejects.toMatchObject(unavailable);
+    await expect(t.features(data.features, 'encoder')).rejects.toMatchObject(unavailable);
+    await expect(native().mlpGradients(t.config, before.params, data.features.subarray(0, 40), data.labels.subarray(0, 2), 2, 0.05, 0.1, 1)).rejects.toMatchObject(unavailable);
+    expect(t.epoch).toBe(0);
+    expect(t.state().params).toEqual(before.params);
+    // 'auto' falls back to the CPU.
+    const auto = new Trainer({ ...options, backend: 'auto' });
+    expect((await auto.trainEpoch(data.features, data.labels)).epoch).toBe(1);
+  });
+
   it('rejects bad options and data', async () => {
     expect(() => new Trainer({ ...options, layers: [] })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     expect(() => new Trainer({ ...options, classes: 1 })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     expect(() => new Trainer({ ...options, projectorHidden: 8 })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => new Trainer({ ...options, backend: 'gpu' as never })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     const t = new Trainer(options);
     await expect(t.trainEpoch(data.features.subarray(1), data.labels)).rejects.toMatchObject({ code: 'ERR_SHAPE' });
     const y = Int32Array.from(data.labels);
