@@ -158,11 +158,13 @@ export interface NativeBinding {
 }
 
 export interface RawMlpConfig {
-  /** [input, h1, ..., hK]: K encoder layers (Linear + ReLU). */
+  /** [input, h1, ..., hK]: K encoder layers (Linear [+ LayerNorm] + ReLU). */
   widths: number[];
   classes: number;
   /** Hidden width of the ETF projector, 0 for none (the baseline). */
   projectorHidden: number;
+  /** Each encoder layer Linear → LayerNorm (γ, β after W, b in the parameters) → ReLU; default false. */
+  layerNorm?: boolean;
 }
 
 export interface RawEpochOptions {
@@ -244,6 +246,8 @@ export type RawTrainKernelName =
   | 'adamw'
   | 'gatherRows'
   | 'add'
+  | 'layerNormForward'
+  | 'layerNormBackward'
   | 'crossEntropyLs'
   | 'nnEntropy'
   | 'etfForward'

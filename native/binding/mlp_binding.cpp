@@ -2,7 +2,7 @@
 //   -> Promise<{loss, ce, entropy, accuracy, step}>: one epoch of the NC-controlled MLP; params/m/v are
 //   overwritten when the epoch completes and left untouched when it is aborted or fails.
 // forwardLayer(config, params, x, rows, layer, backend, cancelFlag, onProgress) -> Promise<Float32Array>.
-// config = {widths: number[], classes, projectorHidden}; options = {batch, alpha, labelSmoothing, lr, beta1, beta2,
+// config = {widths: number[], classes, projectorHidden, layerNorm?}; options = {batch, alpha, labelSmoothing, lr, beta1, beta2,
 // eps, weightDecay, step}.
 #include <cmath>
 #include <memory>
@@ -39,6 +39,8 @@ MlpConfig parse_config(Napi::Env env, Napi::Value value) {
   for (uint32_t i = 0; i < w.Length(); ++i) cfg.widths.push_back(count(env, w.Get(i), "config.widths[]", size_t(1) << 20));
   cfg.classes = count(env, o.Get("classes"), "config.classes", size_t(1) << 20);
   cfg.projector_hidden = count(env, o.Get("projectorHidden"), "config.projectorHidden", size_t(1) << 20);
+  const Napi::Value layer_norm = o.Get("layerNorm");  // optional: configs written before it existed have none
+  cfg.layer_norm = !layer_norm.IsUndefined() && boolean(env, layer_norm, "config.layerNorm");
   check_mlp_config(cfg);
   return cfg;
 }

@@ -153,6 +153,29 @@ const std::map<std::string, Kernel> kKernels = {
        const float* x = c.floats("x", n);
        k.add(c.inout("y", n), x, n);
      }},
+    {"layerNormForward",  // y (rows×cols), mean, rstd (rows)
+     [](TrainKernels& k, KernelCall& c) {
+       const size_t rows = c.size("rows"), cols = c.size("cols");
+       at_least(cols, 1, "cols");
+       const float* x = c.floats("x", rows * cols);
+       const float* gamma = c.floats("gamma", cols);
+       const float* beta = c.floats("beta", cols);
+       k.layer_norm_forward(x, gamma, beta, rows, cols, c.flag("relu"), c.out("y", rows * cols), c.out("mean", rows),
+                            c.out("rstd", rows));
+     }},
+    {"layerNormBackward",  // dx, dgamma, dbeta
+     [](TrainKernels& k, KernelCall& c) {
+       const size_t rows = c.size("rows"), cols = c.size("cols");
+       at_least(cols, 1, "cols");
+       const float* x = c.floats("x", rows * cols);
+       const float* mean = c.floats("mean", rows);
+       const float* rstd = c.floats("rstd", rows);
+       const float* gamma = c.floats("gamma", cols);
+       const float* y = c.floats("y", rows * cols);
+       const float* dy = c.floats("dy", rows * cols);
+       k.layer_norm_backward(x, mean, rstd, gamma, y, dy, rows, cols, c.flag("relu"), c.out("dx", rows * cols),
+                             c.out("dgamma", cols), c.out("dbeta", cols));
+     }},
     {"crossEntropyLs",  // loss, correct, dlogits
      [](TrainKernels& k, KernelCall& c) {
        const size_t rows = c.size("rows"), classes = c.size("classes");

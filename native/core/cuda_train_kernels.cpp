@@ -53,6 +53,19 @@ class CudaTrainKernels final : public TrainKernels {
   void add(float* y, const float* x, size_t count) override {
     call("train_add", [&](char* err, size_t n) { return api_->train_add(y, x, count, err, n); });
   }
+  void layer_norm_forward(const float* x, const float* gamma, const float* beta, size_t rows, size_t cols, bool relu,
+                          float* y, float* mean, float* rstd) override {
+    call("train_layer_norm_forward", [&](char* err, size_t n) {
+      return api_->train_layer_norm_forward(x, gamma, beta, rows, cols, relu, y, mean, rstd, err, n);
+    });
+  }
+  void layer_norm_backward(const float* x, const float* mean, const float* rstd, const float* gamma, const float* y,
+                           const float* dy, size_t rows, size_t cols, bool relu, float* dx, float* dgamma,
+                           float* dbeta) override {
+    call("train_layer_norm_backward", [&](char* err, size_t n) {
+      return api_->train_layer_norm_backward(x, mean, rstd, gamma, y, dy, rows, cols, relu, dx, dgamma, dbeta, err, n);
+    });
+  }
   double cross_entropy_ls(const float* logits, const int32_t* y, size_t B, size_t K, double eps, float* dlogits,
                           size_t* correct) override {
     double loss = 0;

@@ -29,12 +29,20 @@ std::vector<const float*> pointers(const std::vector<FloatBuffer>& v) {
   return out;
 }
 
-// Activations of one batch in kernel memory: h[0] the input rows, h[l+1] the output of encoder layer l.
+// Activations of one batch in kernel memory: h[0] the input rows, h[l+1] the output of encoder layer l. With
+// LayerNorm, pre[l+1] is layer l's Linear output and mean/rstd[l+1] its per-row statistics (index 0 unused).
 struct Activations {
-  std::vector<FloatBuffer> h;
+  std::vector<FloatBuffer> h, pre, mean, rstd;
   FloatBuffer hidden, z, logits;
   Activations(TrainKernels& k, const MlpConfig& cfg, size_t batch) {
     for (size_t w : cfg.widths) h.emplace_back(k, batch * w);
+    if (cfg.layer_norm) {
+      for (size_t l = 0; l < cfg.widths.size(); ++l) {
+        pre.emplace_back(k, l == 0 ? 0 : batch * cfg.widths[l]);
+        mean.emplace_back(k, l == 0 ? 0 : batch);
+        rstd.emplace_back(k, l == 0 ? 0 : batch);
+      }
+    }
     if (cfg.projector_hidden) {
       hidden = FloatBuffer(k, batch * cfg.projector_hidden);
       z = FloatBuffer(k, batch * cfg.encoder_dim());
@@ -48,31 +56,46 @@ const float* forward(TrainKernels& k, const MlpConfig& cfg, const std::vector<co
                      Activations& a) {
   const size_t L = cfg.layers();
   for (size_t l = 0; l < L; ++l) {
-    const size_t in = cfg.widths[l], out = cfg.widths[l + 1];
-    k.sgemm(false, true, n, out, in, a.h[l].data(), p[2 * l], 0.0f, a.h[l + 1].data());
-    k.bias_activation(a.h[l + 1].data(), p[2 * l + 1], n, out, true);
+    const size_t in = cfg.widths[l], out = cfg.widths[l + 1], q = cfg.layer_param(l);
+    if (cfg.layer_norm) {
+      float* pre = a.pre[l + 1].data();
+      k.sgemm(false, true, n, out, in, a.h[l].data(), p[q], 0.0f, pre);
+      k.bias_activation(pre, p[q + 1], n, out, false);
+      k.layer_norm_forward(pre, p[q + 2], p[q + 3], n, out, true, a.h[l + 1].data(), a.mean[l + 1].data(),
+                           a.rstd[l + 1].data());
+    } else {
+      k.sgemm(false, true, n, out, in, a.h[l].data(), p[q], 0.0f, a.h[l + 1].data());
+      k.bias_activation(a.h[l + 1].data(), p[q + 1], n, out, true);
+    }
   }
-  const size_t d = cfg.encoder_dim();
+  const size_t d = cfg.encoder_dim(), qc = cfg.classifier_param();
   const float* features = a.h[L].data();
   if (cfg.projector_hidden) {
     k.etf_projector_forward(features, n, d, cfg.projector_hidden, a.hidden.data(), a.z.data());
     features = a.z.data();
   }
-  k.sgemm(false, true, n, cfg.classes, d, features, p[2 * L], 0.0f, a.logits.data());
-  k.bias_activation(a.logits.data(), p[2 * L + 1], n, cfg.classes, false);
+  k.sgemm(false, true, n, cfg.classes, d, features, p[qc], 0.0f, a.logits.data());
+  k.bias_activation(a.logits.data(), p[qc + 1], n, cfg.classes, false);
   return features;
+}
+
+size_t widest_layer(const MlpConfig& cfg) {
+  size_t w = 0;
+  for (size_t l = 1; l < cfg.widths.size(); ++l) w = std::max(w, cfg.widths[l]);
+  return w;
 }
 
 // Workspace for gradients(), sized for batches of up to `batch` rows; the batch's input rows go in a.h[0].
 struct BatchWorkspace {
   Activations a;
-  FloatBuffer dlogits, dz, de_ent;
+  FloatBuffer dlogits, dz, de_ent, dpre;  // dpre: dL/d(Linear output) of a LayerNorm layer, one layer at a time
   std::vector<FloatBuffer> dh;
   BatchWorkspace(TrainKernels& k, const MlpConfig& cfg, size_t batch)
       : a(k, cfg, batch),
         dlogits(k, batch * cfg.classes),
         dz(k, batch * cfg.encoder_dim()),
-        de_ent(k, batch * cfg.encoder_dim()) {
+        de_ent(k, batch * cfg.encoder_dim()),
+        dpre(k, cfg.layer_norm ? batch * widest_layer(cfg) : 0) {
     for (size_t w : cfg.widths) dh.emplace_back(k, batch * w);
   }
 };
@@ -91,19 +114,29 @@ BatchLoss gradients(TrainKernels& k, const MlpConfig& cfg, const std::vector<con
   if (with_entropy) loss.entropy = k.nn_entropy(a.h[L].data(), n, d, alpha, w.de_ent.data());
 
   // Classifier: dW = dlogitsᵀ·features, db = Σ dlogits, d(features) = dlogits·W.
-  k.sgemm(true, false, C, d, n, w.dlogits.data(), features, 0.0f, grads[2 * L]);
-  k.activation_backward(w.dlogits.data(), nullptr, n, C, false, grads[2 * L + 1]);
+  const size_t qc = cfg.classifier_param();
+  k.sgemm(true, false, C, d, n, w.dlogits.data(), features, 0.0f, grads[qc]);
+  k.activation_backward(w.dlogits.data(), nullptr, n, C, false, grads[qc + 1]);
   float* d_features = cfg.projector_hidden ? w.dz.data() : w.dh[L].data();
-  k.sgemm(false, false, n, d, C, w.dlogits.data(), p[2 * L], 0.0f, d_features);
+  k.sgemm(false, false, n, d, C, w.dlogits.data(), p[qc], 0.0f, d_features);
   if (cfg.projector_hidden) {
     k.etf_projector_backward(a.hidden.data(), a.z.data(), w.dz.data(), n, d, cfg.projector_hidden, w.dh[L].data());
   }
   if (with_entropy) k.add(w.dh[L].data(), w.de_ent.data(), n * d);
   for (size_t l = L; l-- > 0;) {
-    const size_t li = cfg.widths[l], lo = cfg.widths[l + 1];
-    k.activation_backward(w.dh[l + 1].data(), a.h[l + 1].data(), n, lo, true, grads[2 * l + 1]);
-    k.sgemm(true, false, lo, li, n, w.dh[l + 1].data(), a.h[l].data(), 0.0f, grads[2 * l]);
-    if (l > 0) k.sgemm(false, false, n, li, lo, w.dh[l + 1].data(), p[2 * l], 0.0f, w.dh[l].data());
+    const size_t li = cfg.widths[l], lo = cfg.widths[l + 1], q = cfg.layer_param(l);
+    // dlin: dL/d(the layer's Linear output), through the ReLU (and the LayerNorm).
+    float* dlin = w.dh[l + 1].data();
+    if (cfg.layer_norm) {
+      dlin = w.dpre.data();
+      k.layer_norm_backward(a.pre[l + 1].data(), a.mean[l + 1].data(), a.rstd[l + 1].data(), p[q + 2],
+                            a.h[l + 1].data(), w.dh[l + 1].data(), n, lo, true, dlin, grads[q + 2], grads[q + 3]);
+      k.activation_backward(dlin, nullptr, n, lo, false, grads[q + 1]);
+    } else {
+      k.activation_backward(dlin, a.h[l + 1].data(), n, lo, true, grads[q + 1]);
+    }
+    k.sgemm(true, false, lo, li, n, dlin, a.h[l].data(), 0.0f, grads[q]);
+    if (l > 0) k.sgemm(false, false, n, li, lo, dlin, p[q], 0.0f, w.dh[l].data());
   }
   return loss;
 }
@@ -132,6 +165,7 @@ std::vector<size_t> MlpConfig::parameter_sizes() const {
   for (size_t l = 0; l + 1 < widths.size(); ++l) {
     sizes.push_back(widths[l + 1] * widths[l]);
     sizes.push_back(widths[l + 1]);
+    if (layer_norm) sizes.insert(sizes.end(), {widths[l + 1], widths[l + 1]});
   }
   sizes.push_back(classes * encoder_dim());
   sizes.push_back(classes);

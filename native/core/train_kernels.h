@@ -43,6 +43,15 @@ class TrainKernels {
   // core/training.h cross_entropy_ls; *correct = rows whose first maximal logit is the label.
   virtual double cross_entropy_ls(const float* logits, const int32_t* y, size_t B, size_t K, double eps,
                                   float* dlogits, size_t* correct) = 0;
+  // LayerNorm of each row of x (rows×cols) then y = γ·x̂ + β, then ReLU when relu: x̂ = (x − mean)·rstd with
+  // rstd = 1/√(var + 1e-5) (biased variance, as torch.nn.LayerNorm); mean and rstd (rows) are saved for backward.
+  virtual void layer_norm_forward(const float* x, const float* gamma, const float* beta, size_t rows, size_t cols,
+                                  bool relu, float* y, float* mean, float* rstd) = 0;
+  // Given x, the saved mean/rstd, γ, the forward output y and dy = dL/dy: dx, dγ = Σ_rows g·x̂ and dβ = Σ_rows g, with
+  // g = dy·[y > 0] when relu, else dy.
+  virtual void layer_norm_backward(const float* x, const float* mean, const float* rstd, const float* gamma,
+                                   const float* y, const float* dy, size_t rows, size_t cols, bool relu, float* dx,
+                                   float* dgamma, float* dbeta) = 0;
   // core/training.h for these three.
   virtual double nn_entropy(const float* e, size_t B, size_t d, double scale, float* de) = 0;
   virtual void etf_projector_forward(const float* e, size_t B, size_t d, size_t h, float* hidden, float* z) = 0;

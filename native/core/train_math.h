@@ -35,6 +35,19 @@ NCOD_HD inline double normalize_backward_element(double u_hat, double grad_hat, 
 NCOD_HD inline double nn_row_loss(double dist) { return -log(dist + kDistEps); }
 NCOD_HD inline double nn_row_coef(double dist, size_t B) { return -1.0 / (double(B) * dist * (dist + kDistEps)); }
 
+// dL/dY through an optional ReLU, from its output Y: zero where !(Y > 0).
+NCOD_HD inline float relu_grad(float dy, float y, bool relu) { return relu && !(y > 0) ? 0.0f : dy; }
+
+// LayerNorm over a row: rstd from the biased variance; x̂ from the saved (float) mean and rstd, so the forward and
+// backward passes see the same x̂; the affine output; and one element of dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) where
+// g = dL/dx̂ = γ·dL/dy.
+NCOD_HD inline float ln_rstd(double var) { return float(1.0 / sqrt(var + kLayerNormEps)); }
+NCOD_HD inline double ln_xhat(float x, float mean, float rstd) { return (double(x) - double(mean)) * double(rstd); }
+NCOD_HD inline float ln_output(double xhat, float gamma, float beta) { return float(double(gamma) * xhat + double(beta)); }
+NCOD_HD inline float ln_dx(float rstd, double g, double mean_g, double xhat, double mean_gx) {
+  return float(double(rstd) * (g - mean_g - xhat * mean_gx));
+}
+
 // AdamW as torch.optim.AdamW: the per-step constants (host), then the update of one element.
 struct AdamWStep {
   float decay, b1, b2, step_size, root_c2, eps;

@@ -93,6 +93,57 @@ class CpuTrainKernels final : public TrainKernels {
     for (size_t q = 0; q < n; ++q) y[q] += x[q];
   }
 
+  void layer_norm_forward(const float* x, const float* gamma, const float* beta, size_t rows, size_t cols, bool relu,
+                          float* y, float* mean, float* rstd) override {
+#pragma omp parallel for schedule(static) if (rows * cols > (1 << 16))
+    for (size_t r = 0; r < rows; ++r) {
+      const float* xr = x + r * cols;
+      double sum = 0, sq = 0;
+      for (size_t c = 0; c < cols; ++c) sum += xr[c];
+      const double mu = sum / double(cols);
+      for (size_t c = 0; c < cols; ++c) sq += (xr[c] - mu) * (xr[c] - mu);
+      mean[r] = float(mu);
+      rstd[r] = train_math::ln_rstd(sq / double(cols));
+      for (size_t c = 0; c < cols; ++c) {
+        const float o = train_math::ln_output(train_math::ln_xhat(xr[c], mean[r], rstd[r]), gamma[c], beta[c]);
+        y[r * cols + c] = relu && o < 0 ? 0.0f : o;
+      }
+    }
+  }
+
+  void layer_norm_backward(const float* x, const float* mean, const float* rstd, const float* gamma, const float* y,
+                           const float* dy, size_t rows, size_t cols, bool relu, float* dx, float* dgamma,
+                           float* dbeta) override {
+    using train_math::ln_xhat;
+    using train_math::relu_grad;
+#pragma omp parallel for schedule(static) if (rows * cols > (1 << 16))
+    for (size_t r = 0; r < rows; ++r) {
+      const size_t o = r * cols;
+      double sg = 0, sgx = 0;
+      for (size_t c = 0; c < cols; ++c) {
+        const double g = double(relu_grad(dy[o + c], y[o + c], relu)) * gamma[c];
+        sg += g;
+        sgx += g * ln_xhat(x[o + c], mean[r], rstd[r]);
+      }
+      const double mean_g = sg / double(cols), mean_gx = sgx / double(cols);
+      for (size_t c = 0; c < cols; ++c) {
+        const double g = double(relu_grad(dy[o + c], y[o + c], relu)) * gamma[c];
+        dx[o + c] = train_math::ln_dx(rstd[r], g, mean_g, ln_xhat(x[o + c], mean[r], rstd[r]), mean_gx);
+      }
+    }
+    // Column sums in a fixed order (float64), as activation_backward.
+    for (size_t c = 0; c < cols; ++c) {
+      double sg = 0, sgx = 0;
+      for (size_t r = 0; r < rows; ++r) {
+        const double g = relu_grad(dy[r * cols + c], y[r * cols + c], relu);
+        sg += g;
+        sgx += g * ln_xhat(x[r * cols + c], mean[r], rstd[r]);
+      }
+      dbeta[c] = float(sg);
+      dgamma[c] = float(sgx);
+    }
+  }
+
   double cross_entropy_ls(const float* logits, const int32_t* y, size_t B, size_t K, double eps, float* dlogits,
                           size_t* correct) override {
     return ncod::cross_entropy_ls(logits, y, B, K, eps, dlogits, correct);

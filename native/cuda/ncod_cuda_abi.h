@@ -125,6 +125,13 @@ typedef struct ncod_cuda_api {
                            float* xb, int32_t* yb, char* err, size_t errlen);
   /* y += x (n elements). */
   int (*train_add)(float* y, const float* x, size_t n, char* err, size_t errlen);
+  /* LayerNorm of each row (eps 1e-5), y = γ·x̂ + β, then ReLU when relu != 0; mean and rstd (rows) saved. */
+  int (*train_layer_norm_forward)(const float* x, const float* gamma, const float* beta, size_t rows, size_t cols,
+                                  int relu, float* y, float* mean, float* rstd, char* err, size_t errlen);
+  /* Its backward: dx, dgamma, dbeta from x, the saved mean/rstd, gamma, the forward output y and dy. */
+  int (*train_layer_norm_backward)(const float* x, const float* mean, const float* rstd, const float* gamma,
+                                   const float* y, const float* dy, size_t rows, size_t cols, int relu, float* dx,
+                                   float* dgamma, float* dbeta, char* err, size_t errlen);
   /* Label-smoothed cross-entropy: dlogits (device), *loss and *correct (host). */
   int (*train_cross_entropy_ls)(const float* logits, const int32_t* y, size_t rows, size_t classes, double smoothing,
                                 float* dlogits, double* loss, size_t* correct, char* err, size_t errlen);

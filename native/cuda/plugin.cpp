@@ -831,6 +831,23 @@ static int ncod_cuda_train_add(float* y, const float* x, size_t n, char* err, si
   return guarded(err, errlen, [&](State& s) { ops::train_add(train_context(s), y, x, n); });
 }
 
+static int ncod_cuda_train_layer_norm_forward(const float* x, const float* gamma, const float* beta, size_t rows,
+                                              size_t cols, int relu, float* y, float* mean, float* rstd, char* err,
+                                              size_t errlen) {
+  return guarded(err, errlen, [&](State& s) {
+    ops::train_layer_norm_forward(train_context(s), x, gamma, beta, rows, cols, relu != 0, y, mean, rstd);
+  });
+}
+
+static int ncod_cuda_train_layer_norm_backward(const float* x, const float* mean, const float* rstd, const float* gamma,
+                                               const float* y, const float* dy, size_t rows, size_t cols, int relu,
+                                               float* dx, float* dgamma, float* dbeta, char* err, size_t errlen) {
+  return guarded(err, errlen, [&](State& s) {
+    ops::train_layer_norm_backward(train_context(s), x, mean, rstd, gamma, y, dy, rows, cols, relu != 0, dx, dgamma,
+                                   dbeta);
+  });
+}
+
 static int ncod_cuda_train_cross_entropy_ls(const float* logits, const int32_t* y, size_t rows, size_t classes,
                                             double smoothing, float* dlogits, double* loss, size_t* correct, char* err,
                                             size_t errlen) {
@@ -891,6 +908,8 @@ NCOD_CUDA_EXPORT const ncod_cuda_api* ncod_cuda_get_api(int requested_version) {
       &ncod_cuda_train_adamw,
       &ncod_cuda_train_gather_rows,
       &ncod_cuda_train_add,
+      &ncod_cuda_train_layer_norm_forward,
+      &ncod_cuda_train_layer_norm_backward,
       &ncod_cuda_train_cross_entropy_ls,
       &ncod_cuda_train_nn_entropy,
       &ncod_cuda_train_etf_forward,

@@ -136,6 +136,83 @@ __global__ void __launch_bounds__(kThreads) add_kernel(float* __restrict__ y, co
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// LayerNorm (cpu_train_kernels.cpp layer_norm_forward / _backward)
+
+__global__ void __launch_bounds__(kRowThreads)
+    layer_norm_forward_kernel(const float* __restrict__ x, const float* __restrict__ gamma,
+                              const float* __restrict__ beta, size_t rows, size_t cols, bool relu,
+                              float* __restrict__ y, float* __restrict__ mean, float* __restrict__ rstd) {
+  for (size_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    const float* xr = x + r * cols;
+    double sum = 0;
+    for (size_t c = threadIdx.x; c < cols; c += blockDim.x) sum += xr[c];
+    const double mu = block_sum(sum) / double(cols);
+    double sq = 0;
+    for (size_t c = threadIdx.x; c < cols; c += blockDim.x) sq += (xr[c] - mu) * (xr[c] - mu);
+    const float m = float(mu), rs = tm::ln_rstd(block_sum(sq) / double(cols));
+    if (threadIdx.x == 0) {
+      mean[r] = m;
+      rstd[r] = rs;
+    }
+    for (size_t c = threadIdx.x; c < cols; c += blockDim.x) {
+      const float o = tm::ln_output(tm::ln_xhat(xr[c], m, rs), gamma[c], beta[c]);
+      y[r * cols + c] = relu && o < 0 ? 0.0f : o;
+    }
+  }
+}
+
+__global__ void __launch_bounds__(kRowThreads)
+    layer_norm_dx_kernel(const float* __restrict__ x, const float* __restrict__ mean, const float* __restrict__ rstd,
+                         const float* __restrict__ gamma, const float* __restrict__ y, const float* __restrict__ dy,
+                         size_t rows, size_t cols, bool relu, float* __restrict__ dx) {
+  for (size_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    const size_t o = r * cols;
+    const float m = mean[r], rs = rstd[r];
+    auto g = [&](size_t c) { return double(tm::relu_grad(dy[o + c], y[o + c], relu)) * gamma[c]; };
+    double sg = 0, sgx = 0;
+    for (size_t c = threadIdx.x; c < cols; c += blockDim.x) {
+      sg += g(c);
+      sgx += g(c) * tm::ln_xhat(x[o + c], m, rs);
+    }
+    const double mean_g = block_sum(sg) / double(cols), mean_gx = block_sum(sgx) / double(cols);
+    for (size_t c = threadIdx.x; c < cols; c += blockDim.x) {
+      dx[o + c] = tm::ln_dx(rs, g(c), mean_g, tm::ln_xhat(x[o + c], m, rs), mean_gx);
+    }
+  }
+}
+
+// blockDim = (32, 8), as column_sums_kernel: a block owns 32 columns and all rows.
+__global__ void __launch_bounds__(kThreads)
+    layer_norm_param_grads_kernel(const float* __restrict__ x, const float* __restrict__ mean,
+                                  const float* __restrict__ rstd, const float* __restrict__ y,
+                                  const float* __restrict__ dy, size_t rows, size_t cols, bool relu,
+                                  float* __restrict__ dgamma, float* __restrict__ dbeta) {
+  __shared__ double part_g[8][32], part_gx[8][32];
+  const size_t col = static_cast<size_t>(blockIdx.x) * 32 + threadIdx.x;
+  double sg = 0, sgx = 0;
+  if (col < cols) {
+    for (size_t r = threadIdx.y; r < rows; r += 8) {
+      const size_t q = r * cols + col;
+      const double g = tm::relu_grad(dy[q], y[q], relu);
+      sg += g;
+      sgx += g * tm::ln_xhat(x[q], mean[r], rstd[r]);
+    }
+  }
+  part_g[threadIdx.y][threadIdx.x] = sg;
+  part_gx[threadIdx.y][threadIdx.x] = sgx;
+  __syncthreads();
+  if (threadIdx.y == 0 && col < cols) {
+    double a = 0, b = 0;
+    for (int t = 0; t < 8; ++t) {
+      a += part_g[t][threadIdx.x];
+      b += part_gx[t][threadIdx.x];
+    }
+    dbeta[col] = static_cast<float>(a);
+    dgamma[col] = static_cast<float>(b);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // cross-entropy (training.cpp cross_entropy_ls)
 
 __global__ void __launch_bounds__(kRowThreads)
@@ -359,6 +436,36 @@ cudaError_t launch_add(float* y, const float* x, size_t n, cudaStream_t stream) 
   if (n == 0) return cudaSuccess;
   if (y == nullptr || x == nullptr) return cudaErrorInvalidValue;
   add_kernel<<<grid_for(n, kThreads), kThreads, 0, stream>>>(y, x, n);
+  return cudaGetLastError();
+}
+
+cudaError_t launch_layer_norm_forward(const float* x, const float* gamma, const float* beta, size_t rows, size_t cols,
+                                      bool relu, float* y, float* mean, float* rstd, cudaStream_t stream) {
+  if (rows == 0) return cudaSuccess;
+  if (x == nullptr || gamma == nullptr || beta == nullptr || y == nullptr || mean == nullptr || rstd == nullptr ||
+      cols == 0)
+    return cudaErrorInvalidValue;
+  layer_norm_forward_kernel<<<row_grid(rows), kRowThreads, 0, stream>>>(x, gamma, beta, rows, cols, relu, y, mean,
+                                                                        rstd);
+  return cudaGetLastError();
+}
+
+cudaError_t launch_layer_norm_backward(const float* x, const float* mean, const float* rstd, const float* gamma,
+                                       const float* y, const float* dy, size_t rows, size_t cols, bool relu, float* dx,
+                                       float* dgamma, float* dbeta, cudaStream_t stream) {
+  if (cols == 0) return cudaSuccess;
+  if (x == nullptr || mean == nullptr || rstd == nullptr || gamma == nullptr || y == nullptr || dy == nullptr ||
+      dx == nullptr || dgamma == nullptr || dbeta == nullptr)
+    return cudaErrorInvalidValue;
+  const size_t tiles = ceil_div(cols, 32);
+  if (tiles > static_cast<size_t>(INT_MAX)) return cudaErrorInvalidValue;
+  if (rows > 0) {
+    layer_norm_dx_kernel<<<row_grid(rows), kRowThreads, 0, stream>>>(x, mean, rstd, gamma, y, dy, rows, cols, relu, dx);
+    const cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess) return e;
+  }
+  layer_norm_param_grads_kernel<<<static_cast<unsigned>(tiles), dim3(32, 8), 0, stream>>>(x, mean, rstd, y, dy, rows,
+                                                                                          cols, relu, dgamma, dbeta);
   return cudaGetLastError();
 }
 

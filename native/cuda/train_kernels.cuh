@@ -39,6 +39,14 @@ cudaError_t launch_gather_rows(const float* x, const int32_t* y, size_t rows, si
 // y[q] += x[q] for q < n.
 cudaError_t launch_add(float* y, const float* x, size_t n, cudaStream_t stream);
 
+// LayerNorm (core/train_kernels.h), one block per row: y = γ·x̂ + β (then ReLU when relu), mean and rstd saved.
+cudaError_t launch_layer_norm_forward(const float* x, const float* gamma, const float* beta, size_t rows, size_t cols,
+                                      bool relu, float* y, float* mean, float* rstd, cudaStream_t stream);
+// Its backward: dx one block per row; dγ = Σ_rows g·x̂ and dβ = Σ_rows g by columns (float64, fixed order).
+cudaError_t launch_layer_norm_backward(const float* x, const float* mean, const float* rstd, const float* gamma,
+                                       const float* y, const float* dy, size_t rows, size_t cols, bool relu, float* dx,
+                                       float* dgamma, float* dbeta, cudaStream_t stream);
+
 // Label-smoothed cross-entropy, one block per row of logits (rows×classes): dlogits as the CPU's (divided by rows),
 // row_loss[r] = lse − Σ_c target_c·z_c, row_hit[r] = 1 when the first maximal logit is the label. The caller adds the
 // rows in order on the host, as the CPU does.

@@ -104,6 +104,21 @@ void train_add(const TrainContext& c, float* y, const float* x, size_t n) {
   check(launch_add(y, x, n, c.stream), "launching the add kernel");
 }
 
+void train_layer_norm_forward(const TrainContext& c, const float* x, const float* gamma, const float* beta, size_t rows,
+                              size_t cols, bool relu, float* y, float* mean, float* rstd) {
+  (void)checked_mul(rows, cols, "rows × cols");
+  check(launch_layer_norm_forward(x, gamma, beta, rows, cols, relu, y, mean, rstd, c.stream),
+        "launching the LayerNorm kernel");
+}
+
+void train_layer_norm_backward(const TrainContext& c, const float* x, const float* mean, const float* rstd,
+                               const float* gamma, const float* y, const float* dy, size_t rows, size_t cols, bool relu,
+                               float* dx, float* dgamma, float* dbeta) {
+  (void)checked_mul(rows, cols, "rows × cols");
+  check(launch_layer_norm_backward(x, mean, rstd, gamma, y, dy, rows, cols, relu, dx, dgamma, dbeta, c.stream),
+        "launching the LayerNorm backward kernels");
+}
+
 double train_cross_entropy_ls(const TrainContext& c, const float* logits, const int32_t* y, size_t rows,
                               size_t classes, double smoothing, float* dlogits, size_t* correct) {
   (void)checked_mul(rows, classes, "rows × classes");

@@ -48,6 +48,11 @@ void train_adamw(const TrainContext& c, float* p, const float* g, float* m, floa
 void train_gather_rows(const TrainContext& c, const float* x, const int32_t* y, size_t rows, size_t dim,
                        const int32_t* order, size_t n, float* xb, int32_t* yb);
 void train_add(const TrainContext& c, float* y, const float* x, size_t n);
+void train_layer_norm_forward(const TrainContext& c, const float* x, const float* gamma, const float* beta, size_t rows,
+                              size_t cols, bool relu, float* y, float* mean, float* rstd);
+void train_layer_norm_backward(const TrainContext& c, const float* x, const float* mean, const float* rstd,
+                               const float* gamma, const float* y, const float* dy, size_t rows, size_t cols, bool relu,
+                               float* dx, float* dgamma, float* dbeta);
 double train_cross_entropy_ls(const TrainContext& c, const float* logits, const int32_t* y, size_t rows,
                               size_t classes, double smoothing, float* dlogits, size_t* correct);
 double train_nn_entropy(const TrainContext& c, const float* e, size_t rows, size_t d, double scale, float* de);

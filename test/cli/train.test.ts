@@ -55,7 +55,7 @@ describe('ncod train --dataset npy', () => {
       expect.arrayContaining(['id_test_acc', 'id_train_acc', 'train_seconds', 'epochs', 'history', 'options', 'train_rows', 'test_rows']),
     );
     expect(report).toMatchObject({ dataset: 'npy', classes: null, train_rows: 300, test_rows: 150, input_dim: DIM, epochs: 3 });
-    expect(report.options).toMatchObject({ layers: [DIM, 16, 8], classes: C, projector: 'etf', projectorHidden: 32, alpha: 0.05, batch: 16, lr: 1e-2 });
+    expect(report.options).toMatchObject({ layers: [DIM, 16, 8], layerNorm: false, classes: C, projector: 'etf', projectorHidden: 32, alpha: 0.05, batch: 16, lr: 1e-2 });
     expect(report.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
     expect(Object.keys(report.history[0]).sort()).toEqual(['accuracy', 'ce', 'entropy', 'epoch', 'loss', 'lr', 'seconds']);
     expect(report.train_seconds).toBeGreaterThan(0);
@@ -102,6 +102,19 @@ describe('ncod train --dataset npy', () => {
     expect(r.id_train_acc).toBeGreaterThan(0.8);
     // The baseline has no projector layers.
     expectCliError(['features', '--model', out, '--dataset', 'npy', '--features', files.x, '--layer', 'proj1', '--out', join(dir, 'p.npy')], 'ERR_INVALID_ARGUMENT');
+  });
+
+  it('--layer-norm: LayerNorm in every encoder layer, stored in the checkpoint', async () => {
+    const out = join(dir, 'ln.safetensors');
+    const r = cliJson(['train', '--dataset', 'npy', '--features', files.x, '--labels', files.y, ...NPY_TRAIN, '--layer-norm', '--out', out]) as TrainReport;
+    expect(r.options).toMatchObject({ layers: [DIM, 16, 8], layerNorm: true });
+    expect(r.id_train_acc).toBeGreaterThan(0.8);
+    const loaded = await loadCheckpoint(out);
+    expect(loaded.options.layerNorm).toBe(true);
+    const direct = new Trainer(r.options);
+    await direct.fit(train.features, train.labels);
+    expect(loaded.state().params).toEqual(direct.state().params);
+    expect(loaded.state().params.length).toBe(2 * 4 + 2);
   });
 
   it('prints an epoch table and a summary without --json, one line per epoch on a piped stderr', () => {

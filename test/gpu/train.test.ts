@@ -9,6 +9,7 @@ import {
   crossEntropyCases,
   elementwiseCases,
   etfCases,
+  layerNormCases,
   nnEntropyCases,
   randn,
   runKernel,
@@ -77,13 +78,18 @@ describe.skipIf(!cudaAvailable)(`training kernels: cuda equals cpu${cudaSkipReas
   it('ETF projector forward and backward', async () => {
     for (const c of etfCases()) await expectKernelParity(c, 1e-5);
   });
+
+  it('LayerNorm forward (y, saved mean and rstd) and backward (dx, dγ, dβ)', async () => {
+    for (const c of layerNormCases()) await expectKernelParity(c, 1e-5);
+  });
 });
 
 describe.skipIf(!cudaAvailable)(`training: cuda equals cpu${cudaSkipReason}`, () => {
   const C = 7;
   const data = clusters(1031, 13, C, 3, { separation: 1.5 });
-  const shapes: Array<Pick<TrainerOptions, 'layers' | 'projector' | 'projectorHidden' | 'alpha'>> = [
+  const shapes: Array<Pick<TrainerOptions, 'layers' | 'projector' | 'projectorHidden' | 'alpha' | 'layerNorm'>> = [
     { layers: [13, 33, 17], projector: 'etf', projectorHidden: 37 },
+    { layers: [13, 33, 17], projector: 'etf', projectorHidden: 37, layerNorm: true },
     { layers: [13, 129], projector: 'none', alpha: 0.05 },
     { layers: [13], projector: 'none', alpha: 0 }, // a linear probe
   ];
@@ -92,7 +98,7 @@ describe.skipIf(!cudaAvailable)(`training: cuda equals cpu${cudaSkipReason}`, ()
   const onCuda = (t: Trainer) => new Trainer(t.options, { ...t.state(), options: { ...t.options, backend: 'cuda' } });
 
   for (const shape of shapes) {
-    const name = `${shape.layers.join('→')}, projector ${shape.projector}`;
+    const name = `${shape.layers.join('→')}, projector ${shape.projector}${shape.layerNorm ? ', LayerNorm' : ''}`;
 
     it(`batch gradients: ${name}`, async () => {
       const t = new Trainer(optionsOf(shape));

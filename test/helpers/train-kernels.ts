@@ -143,3 +143,46 @@ export function etfCases(): KernelCase[] {
   }
   return cases;
 }
+
+/** LayerNorm forward and backward (backward inputs from a float64 forward, so both backends see the same ones). */
+export function layerNormCases(): KernelCase[] {
+  const cases: KernelCase[] = [];
+  for (const rows of BATCHES) {
+    for (const cols of [1, 3, 129, 300]) {
+      for (const relu of [0, 1]) {
+        const seed = rows * 31 + cols * 7 + relu;
+        const x = randn(rows * cols, seed, 2);
+        for (let c = 0; c < cols; c++) x[c] += 5; // a row far from zero mean
+        const gamma = randn(cols, seed + 1);
+        const beta = randn(cols, seed + 2);
+        cases.push({ label: `layerNormForward ${rows}×${cols} relu=${relu}`, kernel: 'layerNormForward', arrays: { x, gamma, beta }, numbers: { rows, cols, relu } });
+        const { y, mean, rstd } = layerNormF32(x, rows, cols, gamma, beta, relu === 1);
+        cases.push({
+          label: `layerNormBackward ${rows}×${cols} relu=${relu}`,
+          kernel: 'layerNormBackward',
+          arrays: { x, mean, rstd, gamma, y, dy: randn(rows * cols, seed + 3) },
+          numbers: { rows, cols, relu },
+        });
+      }
+    }
+  }
+  return cases;
+}
+
+/** The forward's saved values as the kernels store them (float32 mean and rstd). */
+function layerNormF32(x: Float32Array, rows: number, cols: number, gamma: Float32Array, beta: Float32Array, relu: boolean) {
+  const mean = new Float32Array(rows);
+  const rstd = new Float32Array(rows);
+  const y = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const row = x.subarray(r * cols, (r + 1) * cols);
+    const mu = row.reduce((s, v) => s + v, 0) / cols;
+    mean[r] = mu;
+    rstd[r] = 1 / Math.sqrt(row.reduce((s, v) => s + (v - mu) ** 2, 0) / cols + 1e-5);
+    row.forEach((v, c) => {
+      const o = gamma[c] * (v - mean[r]) * rstd[r] + beta[c];
+      y[r * cols + c] = relu ? Math.max(0, o) : o;
+    });
+  }
+  return { y, mean, rstd };
+}

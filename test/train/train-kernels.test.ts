@@ -5,11 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { etfProjector } from '../../lib/index.js';
 import { native } from '../../lib/native.js';
 import { relativeError } from '../helpers/reference.js';
-import { ceLsReference, nnEntropyReference, projectorReference } from '../helpers/training-reference.js';
+import { ceLsReference, finiteDifferences, layerNormReference, nnEntropyReference, projectorReference } from '../helpers/training-reference.js';
 import {
   crossEntropyCases,
   elementwiseCases,
   etfCases,
+  layerNormCases,
   nnEntropyCases,
   runKernel,
   sgemmCases,
@@ -144,6 +145,40 @@ describe('CPU training kernels against float64 references', () => {
       expect(Array.from(f32(got, 'hidden')), c.label).toEqual(Array.from(standalone.hidden));
       const back = await runKernel(0, { ...c, kernel: 'etfBackward', arrays: { hidden: standalone.hidden, z: standalone.z, dz } });
       expect(Array.from(f32(back, 'de')), c.label).toEqual(Array.from(standalone.de!));
+    }
+  });
+
+  it('LayerNorm forward: torch.nn.LayerNorm (eps 1e-5, biased variance) then γ, β and the ReLU', async () => {
+    for (const c of layerNormCases().filter((k) => k.kernel === 'layerNormForward')) {
+      const { rows, cols, relu } = c.numbers;
+      const ref = layerNormReference(f32(c.arrays, 'x'), rows, cols, f32(c.arrays, 'gamma'), f32(c.arrays, 'beta'), relu === 1);
+      const got = await runKernel(0, c);
+      expect(relativeError(f32(got, 'y'), ref.y), c.label).toBeLessThan(1e-6);
+      expect(relativeError(f32(got, 'mean'), ref.mean), c.label).toBeLessThan(1e-7);
+      expect(relativeError(f32(got, 'rstd'), ref.rstd), c.label).toBeLessThan(1e-6);
+    }
+  });
+
+  it('LayerNorm backward: dx, dγ, dβ equal finite differences of the float64 forward', async () => {
+    for (const c of layerNormCases().filter((k) => k.kernel === 'layerNormForward' && k.numbers.rows <= 7 && k.numbers.cols <= 129)) {
+      const { rows, cols, relu } = c.numbers;
+      const [x, gamma, beta] = ['x', 'gamma', 'beta'].map((k) => f32(c.arrays, k));
+      const forward = await runKernel(0, c);
+      const dy = x.map((_, k) => Math.cos(3 * k)); // L = Σ dy ⊙ y
+      const back = await runKernel(0, {
+        ...c,
+        kernel: 'layerNormBackward',
+        arrays: { x, gamma, dy, y: f32(forward, 'y'), mean: f32(forward, 'mean'), rstd: f32(forward, 'rstd') },
+      });
+      const loss = (xs: ArrayLike<number>, g: ArrayLike<number>, b: ArrayLike<number>) =>
+        layerNormReference(xs, rows, cols, g, b, relu === 1).y.reduce((s, v, k) => s + v * dy[k], 0);
+      const fdX = finiteDifferences((v) => loss(v, gamma, beta), Float64Array.from(x));
+      const fdGamma = finiteDifferences((v) => loss(x, v, beta), Float64Array.from(gamma));
+      const fdBeta = finiteDifferences((v) => loss(x, gamma, v), Float64Array.from(beta));
+      // A ReLU kink within the finite-difference step would spoil the comparison; the inputs keep clear of them.
+      expect(relativeError(f32(back, 'dx'), fdX), `${c.label}: dx`).toBeLessThan(1e-4);
+      expect(relativeError(f32(back, 'dgamma'), fdGamma), `${c.label}: dgamma`).toBeLessThan(1e-4);
+      expect(relativeError(f32(back, 'dbeta'), fdBeta), `${c.label}: dbeta`).toBeLessThan(1e-4);
     }
   });
 
