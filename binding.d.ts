@@ -158,11 +158,13 @@ export interface NativeBinding {
 }
 
 export interface RawMlpConfig {
-  /** [input, h1, ..., hK]: K encoder layers (Linear + ReLU). */
+  /** [input, h1, ..., hK]: K encoder layers (Linear [+ LayerNorm] + ReLU). */
   widths: number[];
   classes: number;
   /** Hidden width of the ETF projector, 0 for none (the baseline). */
   projectorHidden: number;
+  /** Each encoder layer Linear → LayerNorm (γ, β after W, b in the parameters) → ReLU; default false. */
+  layerNorm?: boolean;
 }
 
 export interface RawEpochOptions {
@@ -224,7 +226,32 @@ export interface NativeBinding {
     labelSmoothing: number,
     backend: BackendId,
   ): Promise<{ ce: number; entropy: number; grads: Float32Array[] }>;
+  /**
+   * For tests: runs one training kernel (native/core/train_kernels.h) on a backend. Inputs by name in `arrays`,
+   * sizes and scalars in `numbers` (per kernel: native/binding/train_kernel_binding.cpp); outputs by name (written
+   * outputs start as NaN, or −1 for Int32Array).
+   */
+  trainKernel(
+    backend: BackendId,
+    kernel: RawTrainKernelName,
+    arrays: Record<string, Float32Array | Int32Array>,
+    numbers: Record<string, number>,
+  ): Promise<Record<string, Float32Array | Int32Array | number>>;
 }
+
+export type RawTrainKernelName =
+  | 'sgemm'
+  | 'biasActivation'
+  | 'activationBackward'
+  | 'adamw'
+  | 'gatherRows'
+  | 'add'
+  | 'layerNormForward'
+  | 'layerNormBackward'
+  | 'crossEntropyLs'
+  | 'nnEntropy'
+  | 'etfForward'
+  | 'etfBackward';
 
 /** A fitted whitened-distance model (float64): distances ‖L(x − shift) − centres_c‖², L is dims×dim. */
 export interface RawWhitenedModel {

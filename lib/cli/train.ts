@@ -32,6 +32,7 @@ interface TrainCliOptions {
   testLabels?: string;
   classes?: string;
   layers: string;
+  layerNorm?: boolean;
   projector: 'etf' | 'none';
   projectorHidden?: number;
   alpha?: number;
@@ -53,6 +54,7 @@ const EXAMPLE = `
 Examples:
   $ ncod train --dataset mnist --classes 0-4 --epochs 10 --out mnist04.safetensors
   $ ncod train --dataset npy --features x.npy --labels y.npy --layers 256,128 --projector none --out base.safetensors --json
+  $ ncod train --dataset fashion --layers 512,512 --layer-norm --backend cuda --out fashion-ln.safetensors
 
 mnist and fashion use the official train split for training and the test split for the test accuracy
 (the packaged IDX files, or {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] in --data-dir).
@@ -70,6 +72,7 @@ export function registerTrain(program: Command): void {
     .option('--test-labels <file>', 'test labels (.npy; --dataset npy)')
     .option('--classes <list>', 'keep these classes, relabelled in order: 0-4 or 0,2,5')
     .option('--layers <widths>', 'hidden widths of the encoder (the input width comes from the data)', '512,512,512')
+    .option('--layer-norm', 'LayerNorm in every encoder layer: Linear → LayerNorm → ReLU')
     .addOption(new Option('--projector <kind>', 'frozen simplex-ETF projector, or none (the baseline)').choices(['etf', 'none']).default('etf'))
     .option('--projector-hidden <n>', 'hidden width of the projector (default 4 × the encoder width)', parseInteger)
     .option('--alpha <x>', 'weight of the entropy regulariser (default 0.05; 0 with --projector none)', parseNumber)
@@ -101,6 +104,7 @@ async function runTrain(o: TrainCliOptions): Promise<void> {
   }
   const trainerOptions: TrainerOptions = {
     layers: [train.dim, ...hidden],
+    layerNorm: o.layerNorm ?? false,
     classes: numClasses,
     projector: o.projector,
     projectorHidden: o.projectorHidden,
@@ -184,7 +188,7 @@ function modelText(trainer: Trainer): string {
   const o = trainer.options;
   const d = o.layers[o.layers.length - 1];
   const projector = o.projector === 'etf' ? `, ETF projector ${d} → ${o.projectorHidden} → ${d}` : ', no projector';
-  return `encoder ${o.layers.join(' → ')}${projector}, ${o.classes} classes, α = ${o.alpha}`;
+  return `encoder ${o.layers.join(' → ')}${o.layerNorm ? ' (LayerNorm)' : ''}${projector}, ${o.classes} classes, α = ${o.alpha}`;
 }
 
 function historyTable(history: EpochStats[]): string {

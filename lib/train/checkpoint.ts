@@ -1,8 +1,9 @@
 // Trainer checkpoints: one .safetensors file with every parameter and AdamW moment (float32), the options,
 // step and epoch as metadata, and a SHA-256 of all tensor bytes that load() checks. Written atomically.
 //
-// Tensors: param.<i>, adam_m.<i>, adam_v.<i> for i in parameter order (per encoder layer W then b, then the
-// classifier's W and b). Metadata: format "ncod.trainer", version "1", options (JSON), step, epoch, sha256.
+// Tensors: param.<i>, adam_m.<i>, adam_v.<i> for i in parameter order (per encoder layer W then b, and LayerNorm's
+// γ then β with options.layerNorm; then the classifier's W and b). Metadata: format "ncod.trainer", version "1",
+// options (JSON; options added later, such as layerNorm, take their defaults when absent), step, epoch, sha256.
 import { createHash } from 'node:crypto';
 
 import { readSafetensors, writeSafetensors, type Tensor } from '../data/index.js';

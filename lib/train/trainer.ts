@@ -1,6 +1,7 @@
-// The NC-controlled MLP trainer (METHOD.md §2–3): encoder → frozen simplex-ETF projector → linear classifier,
-// loss CE_ls + α·L_ent(encoder output), AdamW with warm-up + cosine. Parameters and optimiser moments live
-// here as Float32Arrays; each epoch runs natively off the JS thread and updates them in place.
+// The NC-controlled MLP trainer (METHOD.md §2–3): encoder (Linear [→ LayerNorm] → ReLU layers) → frozen simplex-ETF
+// projector → linear classifier, loss CE_ls + α·L_ent(encoder output), AdamW with warm-up + cosine. Parameters and
+// optimiser moments live here as Float32Arrays; each epoch runs natively off the JS thread (on the chosen backend's
+// memory) and writes them back when it completes.
 import type { RawMlpConfig } from '../../binding.js';
 import { withCancelFlag } from '../abort.js';
 import { resolveBackend, type BackendName } from '../backend.js';
@@ -13,6 +14,9 @@ import { learningRate } from './schedule.js';
 export interface TrainerOptions {
   /** [input, h1, ..., hK]: K encoder layers, each Linear + ReLU; hK is the encoder output width d. */
   layers: number[];
+  /** Each encoder layer Linear → LayerNorm → ReLU (torch.nn.LayerNorm: eps 1e-5, learnable γ = 1, β = 0 at start).
+   * Default false. Layer features stay post-ReLU. */
+  layerNorm?: boolean;
   classes: number;
   /** 'etf' (default): the frozen projector d → projectorHidden → d; 'none': the baseline. */
   projector?: 'etf' | 'none';
@@ -24,11 +28,15 @@ export interface TrainerOptions {
   alpha?: number;
   labelSmoothing?: number;
   lr?: number;
+  /** AdamW's decoupled weight decay, applied to every parameter (biases and LayerNorm γ, β too), as
+   * torch.optim.AdamW over model.parameters(). */
   weightDecay?: number;
   batch?: number;
   epochs?: number;
   warmupEpochs?: number;
   seed?: number;
+  /** 'cpu' (default), 'cuda' or 'auto'. Checked when training starts: without a usable CUDA plugin, driver and
+   * device, trainEpoch/features reject with ERR_BACKEND_UNAVAILABLE and the reason (see backends()). */
   backend?: BackendName;
 }
 
@@ -72,6 +80,7 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
   if (projector !== 'etf' && projector !== 'none') fail('ERR_INVALID_ARGUMENT', 'projector', "'etf' or 'none'", describe(projector));
   const resolved: ResolvedTrainerOptions = {
     layers: [...layers],
+    layerNorm: options.layerNorm ?? false,
     classes: checkInteger('classes', options.classes, 2, 1 << 20),
     projector,
     projectorHidden: options.projectorHidden ?? 4 * d,
@@ -92,14 +101,16 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
     }
   }
   if (projector === 'etf') checkInteger('projectorHidden', resolved.projectorHidden, Math.max(d, 2), 1 << 20);
+  if (!['cpu', 'cuda', 'auto'].includes(resolved.backend)) fail('ERR_INVALID_ARGUMENT', 'backend', "'cpu', 'cuda' or 'auto'", describe(resolved.backend));
+  if (typeof resolved.layerNorm !== 'boolean') fail('ERR_INVALID_ARGUMENT', 'layerNorm', 'true or false', describe(resolved.layerNorm));
   if (resolved.classifierInit !== 'xavier' && resolved.classifierInit !== 'normal') {
     fail('ERR_INVALID_ARGUMENT', 'classifierInit', "'xavier' or 'normal'", describe(resolved.classifierInit));
   }
   return resolved;
 }
 
-/** PyTorch's defaults: encoder Linear U(±1/√in) for weights and biases; the classifier Xavier-uniform (or
- * N(0, 0.01²) for a probe), bias 0. */
+/** PyTorch's defaults: encoder Linear U(±1/√in) for weights and biases, LayerNorm γ = 1 and β = 0; the classifier
+ * Xavier-uniform (or N(0, 0.01²) for a probe), bias 0. Order as the native parameter_sizes(). */
 function initialParameters(o: ResolvedTrainerOptions): Float32Array[] {
   const random = mulberry32(o.seed);
   const uniform = (n: number, bound: number) => Float32Array.from({ length: n }, () => (2 * random() - 1) * bound);
@@ -107,6 +118,7 @@ function initialParameters(o: ResolvedTrainerOptions): Float32Array[] {
   for (let l = 0; l + 1 < o.layers.length; l++) {
     const [inp, out] = [o.layers[l], o.layers[l + 1]];
     params.push(uniform(out * inp, 1 / Math.sqrt(inp)), uniform(out, 1 / Math.sqrt(inp)));
+    if (o.layerNorm) params.push(new Float32Array(out).fill(1), new Float32Array(out));
   }
   const d = o.layers[o.layers.length - 1];
   const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
@@ -155,7 +167,7 @@ export class Trainer {
 
   get config(): RawMlpConfig {
     const o = this.options;
-    return { widths: o.layers, classes: o.classes, projectorHidden: o.projector === 'etf' ? o.projectorHidden : 0 };
+    return { widths: o.layers, classes: o.classes, projectorHidden: o.projector === 'etf' ? o.projectorHidden : 0, layerNorm: o.layerNorm };
   }
 
   /** A copy of everything a checkpoint needs. */
@@ -165,8 +177,8 @@ export class Trainer {
   }
 
   /**
-   * One epoch over (features, labels) with this epoch's learning rate. An aborted epoch (ERR_ABORTED) leaves
-   * the parameters as they were after the last finished batch and does not count: resume from a checkpoint.
+   * One epoch over (features, labels) with this epoch's learning rate. An aborted (ERR_ABORTED) or failed epoch
+   * leaves the trainer exactly as it was (parameters, moments, step, epoch): run it again to continue.
    */
   async trainEpoch(features: Float32Array, labels: Int32Array, run: RunOptions = {}): Promise<EpochStats> {
     checkFloat32('features', features);

@@ -104,6 +104,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("trainEpoch", Napi::Function::New(env, TrainEpoch, "trainEpoch"));
   exports.Set("forwardLayer", Napi::Function::New(env, ForwardLayer, "forwardLayer"));
   exports.Set("mlpGradients", Napi::Function::New(env, MlpGradients, "mlpGradients"));
+  exports.Set("trainKernel", Napi::Function::New(env, TrainKernel, "trainKernel"));
   exports.Set("scoreLogits", Napi::Function::New(env, ScoreLogits, "scoreLogits"));
   exports.Set("linearScores", Napi::Function::New(env, LinearScores, "linearScores"));
   exports.Set("mahalanobisFit", Napi::Function::New(env, MahalanobisFit, "mahalanobisFit"));

@@ -21,6 +21,7 @@ Napi::Value EtfProjector(const Napi::CallbackInfo& info);
 Napi::Value TrainEpoch(const Napi::CallbackInfo& info);
 Napi::Value ForwardLayer(const Napi::CallbackInfo& info);
 Napi::Value MlpGradients(const Napi::CallbackInfo& info);
+Napi::Value TrainKernel(const Napi::CallbackInfo& info);
 Napi::Value ScoreLogits(const Napi::CallbackInfo& info);
 Napi::Value LinearScores(const Napi::CallbackInfo& info);
 Napi::Value MahalanobisFit(const Napi::CallbackInfo& info);

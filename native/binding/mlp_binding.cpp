@@ -1,7 +1,8 @@
 // trainEpoch(config, params, m, v, x, y, rows, order, options, backend, cancelFlag, onProgress)
-//   -> Promise<{loss, ce, entropy, accuracy, step}>: one epoch of the NC-controlled MLP, params/m/v updated in place.
+//   -> Promise<{loss, ce, entropy, accuracy, step}>: one epoch of the NC-controlled MLP; params/m/v are
+//   overwritten when the epoch completes and left untouched when it is aborted or fails.
 // forwardLayer(config, params, x, rows, layer, backend, cancelFlag, onProgress) -> Promise<Float32Array>.
-// config = {widths: number[], classes, projectorHidden}; options = {batch, alpha, labelSmoothing, lr, beta1, beta2,
+// config = {widths: number[], classes, projectorHidden, layerNorm?}; options = {batch, alpha, labelSmoothing, lr, beta1, beta2,
 // eps, weightDecay, step}.
 #include <cmath>
 #include <memory>
@@ -38,6 +39,8 @@ MlpConfig parse_config(Napi::Env env, Napi::Value value) {
   for (uint32_t i = 0; i < w.Length(); ++i) cfg.widths.push_back(count(env, w.Get(i), "config.widths[]", size_t(1) << 20));
   cfg.classes = count(env, o.Get("classes"), "config.classes", size_t(1) << 20);
   cfg.projector_hidden = count(env, o.Get("projectorHidden"), "config.projectorHidden", size_t(1) << 20);
+  const Napi::Value layer_norm = o.Get("layerNorm");  // optional: configs written before it existed have none
+  cfg.layer_norm = !layer_norm.IsUndefined() && boolean(env, layer_norm, "config.layerNorm");
   check_mlp_config(cfg);
   return cfg;
 }
@@ -56,18 +59,9 @@ std::vector<float*> parameter_arrays(Napi::Env env, Napi::Value value, const Mlp
       fail(ErrorCode::Shape, std::string(what) + "[" + std::to_string(i) + "]", std::to_string(sizes[i]) + " elements",
            std::to_string(view.length));
     }
-    out.push_back(const_cast<float*>(view.data));  // updated in place by design
+    out.push_back(const_cast<float*>(view.data));  // written back by design
   }
   return out;
-}
-
-TrainKernels& train_kernels_of(BackendKind kind) {
-  TrainKernels* k = get_backend(kind).train_kernels();
-  if (k == nullptr) {
-    fail(ErrorCode::BackendUnavailable, "training on backend '" + get_backend(kind).name() + "'",
-         "a backend with training kernels (cpu)", "none in this version's CUDA plugin");
-  }
-  return *k;
 }
 
 }  // namespace
@@ -110,7 +104,7 @@ Napi::Value TrainEpoch(const Napi::CallbackInfo& info) {
     return PromiseWorker::Start(
         env, "ncod.trainEpoch", {info[1], info[2], info[3], info[4], info[5], info[7], info[10]}, cancel,
         optional_function(env, info[11], "onProgress"),
-        [=](const RunContext& context) { *result = train_epoch(train_kernels_of(kind), cfg, t, eo, context); },
+        [=](const RunContext& context) { *result = train_epoch(get_train_kernels(kind), cfg, t, eo, context); },
         [result](Napi::Env env) -> Napi::Value {
           Napi::Object out = Napi::Object::New(env);
           out.Set("loss", result->loss);
@@ -145,7 +139,7 @@ Napi::Value ForwardLayer(const Napi::CallbackInfo& info) {
         env, "ncod.forwardLayer", {info[1], info[2], info[6]}, cancel, optional_function(env, info[7], "onProgress"),
         [=](const RunContext& context) {
           out->resize(rows * width);
-          forward_layer(train_kernels_of(kind), cfg, p, xp, rows, layer, out->data(), context);
+          forward_layer(get_train_kernels(kind), cfg, p, xp, rows, layer, out->data(), context);
         },
         [out](Napi::Env env) -> Napi::Value {
           Napi::Float32Array a = Napi::Float32Array::New(env, out->size());
@@ -190,7 +184,7 @@ Napi::Value MlpGradients(const Napi::CallbackInfo& info) {
         [=](const RunContext&) {
           std::vector<float*> g;
           for (size_t s : cfg.parameter_sizes()) g.push_back(out->grads.emplace_back(s).data());
-          out->loss = batch_gradients(train_kernels_of(kind), cfg, p, xp, yp, rows, alpha, eps, g);
+          out->loss = batch_gradients(get_train_kernels(kind), cfg, p, xp, yp, rows, alpha, eps, g);
         },
         [out](Napi::Env env) -> Napi::Value {
           Napi::Object o = Napi::Object::New(env);

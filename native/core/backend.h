@@ -121,6 +121,8 @@ struct BackendStatus {
 // The CPU backend always exists; the CUDA backend is loaded from its plugin on first use.
 // Throws Error(BackendUnavailable, <reason>) when the requested backend cannot be used.
 Backend& get_backend(BackendKind kind);
+// The backend's training kernels; throws Error(BackendUnavailable) like get_backend, or when it has none.
+class TrainKernels& get_train_kernels(BackendKind kind);
 std::vector<BackendStatus> backend_statuses();
 
 // Implemented in native/cpu.

@@ -4,6 +4,7 @@
 #include "backend.h"
 #include "cuda_plugin.h"
 #include "error.h"
+#include "train_kernels.h"
 
 namespace ncod {
 
@@ -40,6 +41,13 @@ Backend& get_backend(BackendKind kind) {
     }
   }
   fail(ErrorCode::InvalidArgument, "backend", "0 (cpu) or 1 (cuda)", std::to_string(static_cast<int>(kind)));
+}
+
+TrainKernels& get_train_kernels(BackendKind kind) {
+  Backend& backend = get_backend(kind);
+  TrainKernels* k = backend.train_kernels();
+  if (k == nullptr) fail(ErrorCode::BackendUnavailable, "training on backend '" + backend.name() + "'", "a backend with training kernels", "none");
+  return *k;
 }
 
 std::vector<BackendStatus> backend_statuses() {

@@ -71,6 +71,8 @@ class CudaPluginBackend final : public Backend {
     }
   }
 
+  TrainKernels* train_kernels() override { return train_kernels_.get(); }
+
   void gram(const double* a, size_t m, const double* b, size_t n, size_t k, double* out) override {
     char err[512] = {0};
     if (api_->gram(a, m, b, n, k, out, err, sizeof err) != 0) raise("gram", err);
@@ -112,17 +114,20 @@ class CudaPluginBackend final : public Backend {
     return ncod_cuda_logit_spec{static_cast<int>(s.kind), s.temperature, s.gamma, s.top, s.table};
   }
 
-  [[noreturn]] static void raise(const char* what, const char* err) {
-    const std::string message = std::string("CUDA ") + what + " failed: " + err;
-    // The plugin reports allocation failures with this prefix so callers can tell them apart.
-    if (message.find("out of memory") != std::string::npos) throw Error(ErrorCode::OutOfMemory, message);
-    throw Error(ErrorCode::Backend, message);
-  }
+  [[noreturn]] static void raise(const char* what, const char* err) { raise_cuda_error(what, err); }
 
   const ncod_cuda_api* api_;
+  std::unique_ptr<TrainKernels> train_kernels_ = make_cuda_train_kernels(api_);
 };
 
 }  // namespace
+
+void raise_cuda_error(const char* what, const char* err) {
+  const std::string message = std::string("CUDA ") + what + " failed: " + err;
+  // The plugin reports allocation failures with this phrase so callers can tell them apart.
+  if (message.find("out of memory") != std::string::npos) throw Error(ErrorCode::OutOfMemory, message);
+  throw Error(ErrorCode::Backend, message);
+}
 
 void set_cuda_plugin_directory(const std::string& directory) {
   std::lock_guard<std::mutex> lock(g_directory_mutex);

@@ -5,6 +5,9 @@
 #include <string>
 
 #include "backend.h"
+#include "train_kernels.h"
+
+struct ncod_cuda_api;  // ../cuda/ncod_cuda_abi.h
 
 namespace ncod {
 
@@ -18,5 +21,13 @@ constexpr const char* kCudaPluginFileName = "libncod_cuda.so";
 // Returns the backend, or nullptr with `reason` saying why (not built, no driver, no device, ...).
 // `device` receives a description of the device when the backend is available.
 std::unique_ptr<Backend> load_cuda_backend(std::string& reason, std::string& device);
+
+// ---- Internal to the CUDA backend (cuda_plugin.cpp, cuda_train_kernels.cpp).
+
+// Throws the Error for a failed plugin call: OutOfMemory when the plugin's message says "out of memory", else Backend.
+[[noreturn]] void raise_cuda_error(const char* what, const char* err);
+
+// The training kernels of a loaded plugin: each call forwards to the plugin's ABI (device memory as opaque pointers).
+std::unique_ptr<TrainKernels> make_cuda_train_kernels(const ncod_cuda_api* api);
 
 }  // namespace ncod

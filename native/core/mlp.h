@@ -1,7 +1,8 @@
-// The NC-controlled MLP (METHOD.md §2–3): encoder (Linear+ReLU layers) → optional frozen simplex-ETF projector
+// The NC-controlled MLP (METHOD.md §2–3): encoder (Linear [+ LayerNorm] + ReLU layers) → optional frozen simplex-ETF projector
 // (d → h → d, normalised) → linear classifier; loss CE_ls(logits) + α·L_ent(encoder output).
-// Parameters and AdamW moments are caller-owned float32 arrays, updated in place: the caller (TypeScript)
-// keeps, initialises and checkpoints them.
+// Parameters and AdamW moments are caller-owned float32 host arrays: the caller (TypeScript) keeps, initialises and
+// checkpoints them. Each call copies what it needs into the kernels' memory (TrainKernels::allocate, device memory on
+// a GPU), works there, and copies results back at the end.
 #pragma once
 
 #include <cstddef>
@@ -17,10 +18,15 @@ struct MlpConfig {
   std::vector<size_t> widths;   // [input, h1, ..., hK]: K ≥ 0 encoder layers (K = 0: a linear probe)
   size_t classes = 0;
   size_t projector_hidden = 0;  // 0: no projector (the baseline: classifier on the encoder output)
+  bool layer_norm = false;      // each encoder layer Linear → LayerNorm (learnable γ, β) → ReLU
   size_t encoder_dim() const { return widths.back(); }
   size_t layers() const { return widths.size() - 1; }
-  // W (out×in) then b (out) per encoder layer, then the classifier's W (C×d) and b (C).
+  // W (out×in) and b (out) per encoder layer, then γ (out) and β (out) with layer_norm; then the classifier's W (C×d)
+  // and b (C).
   std::vector<size_t> parameter_sizes() const;
+  // Index in parameter_sizes() of encoder layer l's W (+1: b, +2: γ, +3: β), and of the classifier's W (+1: b).
+  size_t layer_param(size_t l) const { return l * (layer_norm ? 4 : 2); }
+  size_t classifier_param() const { return layer_param(layers()); }
 };
 
 struct MlpTensors {
@@ -53,6 +59,9 @@ BatchLoss batch_gradients(TrainKernels& k, const MlpConfig& cfg, const std::vect
                           const float* x, const int32_t* y, size_t n, double alpha, double label_smoothing,
                           const std::vector<float*>& grads);
 
+// One epoch. params, m and v are written back only when the whole epoch succeeded: an aborted or failed epoch leaves
+// them exactly as they were, so the caller's state (parameters, moments, step) stays consistent and the epoch can be
+// run again with the same result.
 EpochResult train_epoch(TrainKernels& k, const MlpConfig& cfg, const MlpTensors& t, const EpochOptions& o,
                         const RunContext& context);
 

@@ -21,8 +21,10 @@ void etf_projector_forward(const float* e, size_t B, size_t d, size_t h, float* 
 void etf_projector_backward(const float* hidden, const float* z, const float* dz, size_t B, size_t d, size_t h,
                             float* de);
 
-// Mean over rows of cross-entropy against (1−ε)·onehot(y) + ε/K, and dL/dlogits (B×K).
-double cross_entropy_ls(const float* logits, const int32_t* y, size_t B, size_t K, double eps, float* dlogits);
+// Mean over rows of cross-entropy against (1−ε)·onehot(y) + ε/K, and dL/dlogits (B×K). When correct is given,
+// *correct = the number of rows whose first maximal logit is the label.
+double cross_entropy_ls(const float* logits, const int32_t* y, size_t B, size_t K, double eps, float* dlogits,
+                        size_t* correct = nullptr);
 
 // L_ent = −(1/B) Σ_i log(‖ê_i − ê_{j(i)} + 1e-8‖ + 1e-8), ê = e/max(‖e‖, 1e-8), j(i) the nearest other row
 // by cosine similarity (held fixed). Writes dL_ent/de (B×d, float32) scaled by `scale` and returns L_ent.

@@ -8,14 +8,15 @@
 #include <limits>
 #include <vector>
 
+#include "../core/train_math.h"
+
 namespace ncod {
 
 namespace {
 
-constexpr double kNormEps = 1e-8;  // normalize(v) = v / max(‖v‖, 1e-8), as torch's F.normalize
-constexpr double kDistEps = 1e-8;  // the paper's eps inside and outside the distance
-
-double etf_scale(size_t c) { return std::sqrt(double(c) / double(c - 1)); }
+using train_math::etf_element;
+using train_math::etf_scale;
+using train_math::kNormEps;
 
 double sum(const float* v, size_t n) {
   double s = 0;
@@ -25,25 +26,21 @@ double sum(const float* v, size_t n) {
 
 // dL/dv of v/max(‖v‖, ε) given dL/dû and û (the normalised v) and ‖v‖.
 void normalize_backward(const double* u_hat, const double* grad_hat, double norm, size_t n, double* grad) {
-  if (norm <= kNormEps) {
-    for (size_t k = 0; k < n; ++k) grad[k] = grad_hat[k] / kNormEps;
-    return;
-  }
   double dot = 0;
   for (size_t k = 0; k < n; ++k) dot += u_hat[k] * grad_hat[k];
-  for (size_t k = 0; k < n; ++k) grad[k] = (grad_hat[k] - u_hat[k] * dot) / norm;
+  for (size_t k = 0; k < n; ++k) grad[k] = train_math::normalize_backward_element(u_hat[k], grad_hat[k], norm, dot);
 }
 
 }  // namespace
 
 void etf_apply(const float* v, size_t n, size_t m, size_t c, float* y) {
   const double s = etf_scale(c), mean = sum(v, n) / double(c);
-  for (size_t i = 0; i < m; ++i) y[i] = float(s * ((i < n ? double(v[i]) : 0.0) - mean));
+  for (size_t i = 0; i < m; ++i) y[i] = etf_element(s, i < n ? double(v[i]) : 0.0, mean);
 }
 
 void etf_apply_transpose(const float* g_out, size_t m, size_t n, size_t c, float* g_in) {
   const double s = etf_scale(c), mean = sum(g_out, m) / double(c);
-  for (size_t j = 0; j < n; ++j) g_in[j] = float(s * ((j < m ? double(g_out[j]) : 0.0) - mean));
+  for (size_t j = 0; j < n; ++j) g_in[j] = etf_element(s, j < m ? double(g_out[j]) : 0.0, mean);
 }
 
 void etf_projector_forward(const float* e, size_t B, size_t d, size_t h, float* hidden, float* z) {
@@ -82,13 +79,20 @@ void etf_projector_backward(const float* hidden, const float* z, const float* dz
   }
 }
 
-double cross_entropy_ls(const float* logits, const int32_t* y, size_t B, size_t K, double eps, float* dlogits) {
+double cross_entropy_ls(const float* logits, const int32_t* y, size_t B, size_t K, double eps, float* dlogits,
+                        size_t* correct) {
   double total = 0;
+  size_t hits = 0;
   const double off = eps / double(K), on = 1.0 - eps + off;
   for (size_t r = 0; r < B; ++r) {
     const float* z = logits + r * K;
     double max = -std::numeric_limits<double>::infinity();
-    for (size_t c = 0; c < K; ++c) max = std::max(max, double(z[c]));
+    size_t top = 0;  // the first maximum
+    for (size_t c = 0; c < K; ++c) {
+      max = std::max(max, double(z[c]));
+      if (z[c] > z[top]) top = c;
+    }
+    hits += top == size_t(y[r]);
     double sum_exp = 0, target_dot = 0;
     for (size_t c = 0; c < K; ++c) {
       sum_exp += std::exp(double(z[c]) - max);
@@ -101,6 +105,7 @@ double cross_entropy_ls(const float* logits, const int32_t* y, size_t B, size_t 
       dlogits[r * K + c] = float((p - (size_t(y[r]) == c ? on : off)) / double(B));
     }
   }
+  if (correct != nullptr) *correct = hits;
   return total / double(B);
 }
 
@@ -124,13 +129,13 @@ double nn_entropy(const float* e, size_t B, size_t d, double scale, float* de) {
     }
     double dist2 = 0;
     for (size_t k = 0; k < d; ++k) {
-      v[k] = hat[i * d + k] - hat[j * d + k] + kDistEps;
+      v[k] = hat[i * d + k] - hat[j * d + k] + train_math::kDistEps;
       dist2 += v[k] * v[k];
     }
     const double dist = std::sqrt(dist2);
-    loss -= std::log(dist + kDistEps);
+    loss += train_math::nn_row_loss(dist);
     // d/dv of −log(‖v‖ + ε)/B = −v / (B ‖v‖ (‖v‖ + ε)); v depends on ê_i (+) and ê_j (−).
-    const double coef = -1.0 / (double(B) * dist * (dist + kDistEps));
+    const double coef = train_math::nn_row_coef(dist, B);
     for (size_t k = 0; k < d; ++k) {
       grad_hat[i * d + k] += coef * v[k];
       grad_hat[j * d + k] -= coef * v[k];

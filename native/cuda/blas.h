@@ -41,6 +41,9 @@ class Blas {
   // op(A) is m×k, op(B) is k×n; requires m, n, k >= 1. sgemm uses cuBLAS's default math mode (no TF32).
   bool sgemm(Op ta, Op tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc,
              std::string& err);
+  // C = op(A)·op(B) + beta·C (C is read unless beta == 0); otherwise as above.
+  bool sgemm(Op ta, Op tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float beta, float* c,
+             int ldc, std::string& err);
   bool dgemm(Op ta, Op tb, int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c,
              int ldc, std::string& err);
 

@@ -89,12 +89,16 @@ bool Blas::dsyrk_accumulate(int n, int k, const double* a, int lda, double beta,
 
 bool Blas::sgemm(Op ta, Op tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c,
                  int ldc, std::string& err) {
+  return sgemm(ta, tb, m, n, k, a, lda, b, ldb, 0.0f, c, ldc, err);
+}
+
+bool Blas::sgemm(Op ta, Op tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float beta,
+                 float* c, int ldc, std::string& err) {
   if (handle_ == nullptr) {
     err = "cublasSgemm: cuBLAS handle not created";
     return false;
   }
   const float alpha = 1.0f;
-  const float beta = 0.0f;
   const cublasStatus_t st =
       cublasSgemm(as_handle(handle_), as_op(ta), as_op(tb), m, n, k, &alpha, a, lda, b, ldb, &beta, c, ldc);
   if (st != CUBLAS_STATUS_SUCCESS) {

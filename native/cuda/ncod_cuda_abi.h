@@ -12,7 +12,7 @@
 extern "C" {
 #endif
 
-#define NCOD_CUDA_ABI_VERSION 3 /* 3: OOD detector kernels */
+#define NCOD_CUDA_ABI_VERSION 4 /* 3: OOD detector kernels; 4: training kernels on device memory */
 
 #define NCOD_CUDA_MAX_ARGMAX 4
 
@@ -48,6 +48,11 @@ typedef struct ncod_cuda_logit_spec {
   size_t top;          /* GEN: M in [1, classes] */
   const double* table; /* kinds 4 and 5, host float64; NULL otherwise */
 } ncod_cuda_logit_spec;
+
+/* AdamW hyper-parameters (train_adamw). */
+typedef struct ncod_cuda_adamw {
+  double lr, beta1, beta2, eps, weight_decay;
+} ncod_cuda_adamw;
 
 typedef struct ncod_cuda_api {
   int abi_version;
@@ -91,6 +96,53 @@ typedef struct ncod_cuda_api {
   /* out[i] = the k-th largest q_i · bank_j over bank rows j (both float32 row-major, d columns), exact. */
   int (*knn_kth_similarity)(const float* queries, size_t rows, const float* bank, size_t bank_rows, size_t d,
                             size_t k, double* out, char* err, size_t errlen);
+
+  /* ---- Version 4: training (core/train_kernels.h). Every float/int32 pointer is device memory from train_alloc
+   * (offsets into it are fine) unless marked host. Kernels run in order on the plugin's stream; train_upload,
+   * train_download and the two losses wait for it, so errors of earlier kernels may be reported there. Sizes and
+   * formulas as in core/train_kernels.h and core/training.h; the addon validates labels and indices. */
+
+  /* *out = bytes of device memory (NULL for 0 bytes); freed by train_free (NULL is ignored). */
+  int (*train_alloc)(size_t bytes, void** out, char* err, size_t errlen);
+  void (*train_free)(void* p);
+  int (*train_upload)(void* dst, const void* host_src, size_t bytes, char* err, size_t errlen);
+  int (*train_download)(void* host_dst, const void* src, size_t bytes, char* err, size_t errlen);
+
+  /* Row-major C (m×n) = op(A)·op(B) + beta·C, op(A) m×k, op(B) k×n (float32, no TF32). */
+  int (*train_sgemm)(int trans_a, int trans_b, size_t m, size_t n, size_t k, const float* a, const float* b,
+                     float beta, float* c, char* err, size_t errlen);
+  /* y (rows×cols) += bias per column, then ReLU when relu != 0. */
+  int (*train_bias_activation)(float* y, const float* bias, size_t rows, size_t cols, int relu, char* err,
+                               size_t errlen);
+  /* dy *= [y > 0] when relu != 0; db (cols) = Σ_rows dy. */
+  int (*train_activation_backward)(float* dy, const float* y, size_t rows, size_t cols, int relu, float* db,
+                                   char* err, size_t errlen);
+  /* torch.optim.AdamW on n elements; step >= 1. */
+  int (*train_adamw)(float* p, const float* g, float* m, float* v, size_t n, const ncod_cuda_adamw* hp, int64_t step,
+                     char* err, size_t errlen);
+  /* xb (n×dim) = rows order[0..n) of x (rows×dim), yb = their labels. */
+  int (*train_gather_rows)(const float* x, const int32_t* y, size_t rows, size_t dim, const int32_t* order, size_t n,
+                           float* xb, int32_t* yb, char* err, size_t errlen);
+  /* y += x (n elements). */
+  int (*train_add)(float* y, const float* x, size_t n, char* err, size_t errlen);
+  /* LayerNorm of each row (eps 1e-5), y = γ·x̂ + β, then ReLU when relu != 0; mean and rstd (rows) saved. */
+  int (*train_layer_norm_forward)(const float* x, const float* gamma, const float* beta, size_t rows, size_t cols,
+                                  int relu, float* y, float* mean, float* rstd, char* err, size_t errlen);
+  /* Its backward: dx, dgamma, dbeta from x, the saved mean/rstd, gamma, the forward output y and dy. */
+  int (*train_layer_norm_backward)(const float* x, const float* mean, const float* rstd, const float* gamma,
+                                   const float* y, const float* dy, size_t rows, size_t cols, int relu, float* dx,
+                                   float* dgamma, float* dbeta, char* err, size_t errlen);
+  /* Label-smoothed cross-entropy: dlogits (device), *loss and *correct (host). */
+  int (*train_cross_entropy_ls)(const float* logits, const int32_t* y, size_t rows, size_t classes, double smoothing,
+                                float* dlogits, double* loss, size_t* correct, char* err, size_t errlen);
+  /* Nearest-neighbour entropy of e (rows >= 2): de = scale·dL/de (device), *loss (host). */
+  int (*train_nn_entropy)(const float* e, size_t rows, size_t d, double scale, float* de, double* loss, char* err,
+                          size_t errlen);
+  /* The frozen ETF projector d → h → d and its backward. */
+  int (*train_etf_forward)(const float* e, size_t rows, size_t d, size_t h, float* hidden, float* z, char* err,
+                           size_t errlen);
+  int (*train_etf_backward)(const float* hidden, const float* z, const float* dz, size_t rows, size_t d, size_t h,
+                            float* de, char* err, size_t errlen);
 
   /* Frees device memory and handles. */
   void (*shutdown)(void);

@@ -14,8 +14,10 @@
 #include "ncod_cuda_abi.h"
 
 #include "blas.h"
+#include "runtime.h"
 #include "detector_kernels.cuh"
 #include "kernels.cuh"
+#include "train_ops.h"
 
 #include <cuda_runtime.h>
 
@@ -63,72 +65,12 @@ constexpr bool kPoison = NCOD_POISON != 0;
 constexpr size_t kClassSumsChunkFloats = NCOD_CUDA_CHUNK_FLOATS;
 constexpr size_t kCentredChunkBytes = NCOD_CUDA_CHUNK_FLOATS * 8;
 
-struct Failure : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-[[noreturn]] void fail(const std::string& msg) { throw Failure(msg); }
-
-// Every message for an allocation failure contains "out of memory": the addon relies on that to classify it
-// (cudaErrorMemoryAllocation's string is "out of memory"; host and cuBLAS allocation failures say so explicitly).
-
-// Throws "what: <cudaGetErrorString> (<cudaGetErrorName>)". Also clears the runtime's last-error slot so a
-// non-sticky error (e.g. a failed cudaMalloc) is not reported again by a later cudaGetLastError().
-void check(cudaError_t e, const char* what) {
-  if (e == cudaSuccess) return;
-  (void)cudaGetLastError();
-  fail(std::string(what) + ": " + cudaGetErrorString(e) + " (" + cudaGetErrorName(e) + ")");
-}
-
-size_t checked_mul(size_t a, size_t b, const char* what) {
-  if (a != 0 && b > std::numeric_limits<size_t>::max() / a) fail(std::string(what) + " overflows size_t");
-  return a * b;
-}
-
-size_t checked_add(size_t a, size_t b, const char* what) {
-  if (b > std::numeric_limits<size_t>::max() - a) fail(std::string(what) + " overflows size_t");
-  return a + b;
-}
-
-// A device allocation that only grows. The State owning these is never destroyed (see state()), so the destructor
-// only matters for temporaries.
-class DeviceBuffer {
- public:
-  DeviceBuffer() = default;
-  ~DeviceBuffer() { release(); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-
-  // Ensures at least `bytes` bytes; the old contents are not kept.
-  void reserve(size_t bytes, const char* what) {
-    if (bytes <= capacity_) return;
-    release();
-    void* p = nullptr;
-    const cudaError_t e = cudaMalloc(&p, bytes);
-    if (e != cudaSuccess) {
-      (void)cudaGetLastError();
-      fail(std::string("cudaMalloc(") + std::to_string(bytes) + " bytes for " + what + "): " + cudaGetErrorString(e) +
-           " (" + cudaGetErrorName(e) + ")");
-    }
-    ptr_ = p;
-    capacity_ = bytes;
-  }
-
-  void release() noexcept {
-    if (ptr_ != nullptr) (void)cudaFree(ptr_);  // errors ignored: teardown, or the context is already gone
-    ptr_ = nullptr;
-    capacity_ = 0;
-  }
-
-  template <class T>
-  T* as() const noexcept {
-    return static_cast<T*>(ptr_);
-  }
-
- private:
-  void* ptr_ = nullptr;
-  size_t capacity_ = 0;
-};
+using ncod::cuda::check;
+using ncod::cuda::checked_add;
+using ncod::cuda::checked_mul;
+using ncod::cuda::DeviceBuffer;
+using ncod::cuda::fail;
+using ncod::cuda::Failure;
 
 struct State {
   std::mutex mu;
@@ -148,6 +90,7 @@ struct State {
   DeviceBuffer det_rows, det_head, det_bias, det_product, det_out, det_shift, det_whitening, det_centres,
       det_centre_sq, det_xs, det_y, det_g, det_table, knn_bank, knn_heaps, knn_sizes;
   std::vector<double> host_stage;  // results copied back before they are added into the caller's arrays
+  ncod::cuda::TrainScratch train;  // scratch of the training losses (train_ops.h)
 
   void free_buffers() noexcept {
     for (DeviceBuffer* b : {&x, &y, &means, &basis, &tables, &z, &z32, &proj, &argmax_out, &counts, &sums, &scatter,
@@ -156,6 +99,7 @@ struct State {
                             &det_xs, &det_y, &det_g, &det_table, &knn_bank, &knn_heaps, &knn_sizes})
       b->release();
     std::vector<double>().swap(host_stage);
+    train.release();
   }
 };
 
@@ -753,6 +697,14 @@ void knn_locked(State& s, const float* q, size_t rows, const float* bank, size_t
   check(cudaStreamSynchronize(st), "running the KNN kernels");
 }
 
+namespace ops = ncod::cuda;
+
+// The stream, cuBLAS handle and scratch of the training operations, after selecting the device.
+ops::TrainContext train_context(State& s) {
+  init_locked(s);
+  return ops::TrainContext{s.stream, s.blas, s.train};
+}
+
 void device_name_locked(State& s, char* out, size_t outlen) {
   if (out == nullptr || outlen == 0) fail("device_name: empty output buffer");
   init_locked(s);
@@ -812,6 +764,118 @@ static int ncod_cuda_knn_kth_similarity(const float* queries, size_t rows, const
   return guarded(err, errlen, [&](State& s) { knn_locked(s, queries, rows, bank, bank_rows, d, k, out); });
 }
 
+// ---- Version 4: training. Thin wrappers: train_ops.cpp does the work.
+
+static int ncod_cuda_train_alloc(size_t bytes, void** out, char* err, size_t errlen) {
+  return guarded(err, errlen, [&](State& s) {
+    if (out == nullptr) fail("train_alloc: null out pointer");
+    init_locked(s);
+    *out = ops::train_alloc(bytes);
+  });
+}
+
+static void ncod_cuda_train_free(void* p) {
+  if (p == nullptr) return;
+  try {
+    State& s = state();
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (s.ready) (void)cudaSetDevice(s.device);
+    ops::train_free(s.stream, p);
+  } catch (...) {
+    // std::mutex::lock can only fail with a system_error; nothing to report through a void function.
+  }
+}
+
+static int ncod_cuda_train_upload(void* dst, const void* host_src, size_t bytes, char* err, size_t errlen) {
+  return guarded(err, errlen, [&](State& s) { ops::train_upload(train_context(s).stream, dst, host_src, bytes); });
+}
+
+static int ncod_cuda_train_download(void* host_dst, const void* src, size_t bytes, char* err, size_t errlen) {
+  return guarded(err, errlen, [&](State& s) { ops::train_download(train_context(s).stream, host_dst, src, bytes); });
+}
+
+static int ncod_cuda_train_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, const float* a, const float* b,
+                                 float beta, float* c, char* err, size_t errlen) {
+  return guarded(err, errlen,
+                 [&](State& s) { ops::train_sgemm(train_context(s), trans_a != 0, trans_b != 0, m, n, k, a, b, beta, c); });
+}
+
+static int ncod_cuda_train_bias_activation(float* y, const float* bias, size_t rows, size_t cols, int relu, char* err,
+                                           size_t errlen) {
+  return guarded(err, errlen,
+                 [&](State& s) { ops::train_bias_activation(train_context(s), y, bias, rows, cols, relu != 0); });
+}
+
+static int ncod_cuda_train_activation_backward(float* dy, const float* y, size_t rows, size_t cols, int relu, float* db,
+                                               char* err, size_t errlen) {
+  return guarded(err, errlen, [&](State& s) {
+    ops::train_activation_backward(train_context(s), dy, y, rows, cols, relu != 0, db);
+  });
+}
+
+static int ncod_cuda_train_adamw(float* p, const float* g, float* m, float* v, size_t n, const ncod_cuda_adamw* hp,
+                                 int64_t step, char* err, size_t errlen) {
+  return guarded(err, errlen, [&](State& s) {
+    if (hp == nullptr) fail("train_adamw: null hyper-parameters");
+    ops::train_adamw(train_context(s), p, g, m, v, n, hp->lr, hp->beta1, hp->beta2, hp->eps, hp->weight_decay, step);
+  });
+}
+
+static int ncod_cuda_train_gather_rows(const float* x, const int32_t* y, size_t rows, size_t dim, const int32_t* order,
+                                       size_t n, float* xb, int32_t* yb, char* err, size_t errlen) {
+  return guarded(err, errlen,
+                 [&](State& s) { ops::train_gather_rows(train_context(s), x, y, rows, dim, order, n, xb, yb); });
+}
+
+static int ncod_cuda_train_add(float* y, const float* x, size_t n, char* err, size_t errlen) {
+  return guarded(err, errlen, [&](State& s) { ops::train_add(train_context(s), y, x, n); });
+}
+
+static int ncod_cuda_train_layer_norm_forward(const float* x, const float* gamma, const float* beta, size_t rows,
+                                              size_t cols, int relu, float* y, float* mean, float* rstd, char* err,
+                                              size_t errlen) {
+  return guarded(err, errlen, [&](State& s) {
+    ops::train_layer_norm_forward(train_context(s), x, gamma, beta, rows, cols, relu != 0, y, mean, rstd);
+  });
+}
+
+static int ncod_cuda_train_layer_norm_backward(const float* x, const float* mean, const float* rstd, const float* gamma,
+                                               const float* y, const float* dy, size_t rows, size_t cols, int relu,
+                                               float* dx, float* dgamma, float* dbeta, char* err, size_t errlen) {
+  return guarded(err, errlen, [&](State& s) {
+    ops::train_layer_norm_backward(train_context(s), x, mean, rstd, gamma, y, dy, rows, cols, relu != 0, dx, dgamma,
+                                   dbeta);
+  });
+}
+
+static int ncod_cuda_train_cross_entropy_ls(const float* logits, const int32_t* y, size_t rows, size_t classes,
+                                            double smoothing, float* dlogits, double* loss, size_t* correct, char* err,
+                                            size_t errlen) {
+  return guarded(err, errlen, [&](State& s) {
+    if (loss == nullptr) fail("train_cross_entropy_ls: null loss pointer");
+    *loss = ops::train_cross_entropy_ls(train_context(s), logits, y, rows, classes, smoothing, dlogits, correct);
+  });
+}
+
+static int ncod_cuda_train_nn_entropy(const float* e, size_t rows, size_t d, double scale, float* de, double* loss,
+                                      char* err, size_t errlen) {
+  return guarded(err, errlen, [&](State& s) {
+    if (loss == nullptr) fail("train_nn_entropy: null loss pointer");
+    *loss = ops::train_nn_entropy(train_context(s), e, rows, d, scale, de);
+  });
+}
+
+static int ncod_cuda_train_etf_forward(const float* e, size_t rows, size_t d, size_t h, float* hidden, float* z,
+                                       char* err, size_t errlen) {
+  return guarded(err, errlen, [&](State& s) { ops::train_etf_forward(train_context(s), e, rows, d, h, hidden, z); });
+}
+
+static int ncod_cuda_train_etf_backward(const float* hidden, const float* z, const float* dz, size_t rows, size_t d,
+                                        size_t h, float* de, char* err, size_t errlen) {
+  return guarded(err, errlen,
+                 [&](State& s) { ops::train_etf_backward(train_context(s), hidden, z, dz, rows, d, h, de); });
+}
+
 static void ncod_cuda_shutdown(void) {
   try {
     State& s = state();
@@ -834,6 +898,22 @@ NCOD_CUDA_EXPORT const ncod_cuda_api* ncod_cuda_get_api(int requested_version) {
       &ncod_cuda_linear_scores,
       &ncod_cuda_min_whitened_sq_distances,
       &ncod_cuda_knn_kth_similarity,
+      &ncod_cuda_train_alloc,
+      &ncod_cuda_train_free,
+      &ncod_cuda_train_upload,
+      &ncod_cuda_train_download,
+      &ncod_cuda_train_sgemm,
+      &ncod_cuda_train_bias_activation,
+      &ncod_cuda_train_activation_backward,
+      &ncod_cuda_train_adamw,
+      &ncod_cuda_train_gather_rows,
+      &ncod_cuda_train_add,
+      &ncod_cuda_train_layer_norm_forward,
+      &ncod_cuda_train_layer_norm_backward,
+      &ncod_cuda_train_cross_entropy_ls,
+      &ncod_cuda_train_nn_entropy,
+      &ncod_cuda_train_etf_forward,
+      &ncod_cuda_train_etf_backward,
       &ncod_cuda_shutdown,
   };
   return requested_version == NCOD_CUDA_ABI_VERSION ? &api : nullptr;

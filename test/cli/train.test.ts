@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { loadMnist, readNpy, selectClasses } from '../../lib/data/index.js';
-import { loadCheckpoint, Trainer, type EpochStats, type TrainerState } from '../../lib/index.js';
+import { backends, loadCheckpoint, Trainer, type EpochStats, type TrainerState } from '../../lib/index.js';
 import { clusters } from '../helpers/random.js';
 import { cliJson, expectCliError, matrix, runCli, saveNpy, tmpDir, vector } from './helpers.js';
 
@@ -55,7 +55,7 @@ describe('ncod train --dataset npy', () => {
       expect.arrayContaining(['id_test_acc', 'id_train_acc', 'train_seconds', 'epochs', 'history', 'options', 'train_rows', 'test_rows']),
     );
     expect(report).toMatchObject({ dataset: 'npy', classes: null, train_rows: 300, test_rows: 150, input_dim: DIM, epochs: 3 });
-    expect(report.options).toMatchObject({ layers: [DIM, 16, 8], classes: C, projector: 'etf', projectorHidden: 32, alpha: 0.05, batch: 16, lr: 1e-2 });
+    expect(report.options).toMatchObject({ layers: [DIM, 16, 8], layerNorm: false, classes: C, projector: 'etf', projectorHidden: 32, alpha: 0.05, batch: 16, lr: 1e-2 });
     expect(report.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
     expect(Object.keys(report.history[0]).sort()).toEqual(['accuracy', 'ce', 'entropy', 'epoch', 'loss', 'lr', 'seconds']);
     expect(report.train_seconds).toBeGreaterThan(0);
@@ -104,6 +104,19 @@ describe('ncod train --dataset npy', () => {
     expectCliError(['features', '--model', out, '--dataset', 'npy', '--features', files.x, '--layer', 'proj1', '--out', join(dir, 'p.npy')], 'ERR_INVALID_ARGUMENT');
   });
 
+  it('--layer-norm: LayerNorm in every encoder layer, stored in the checkpoint', async () => {
+    const out = join(dir, 'ln.safetensors');
+    const r = cliJson(['train', '--dataset', 'npy', '--features', files.x, '--labels', files.y, ...NPY_TRAIN, '--layer-norm', '--out', out]) as TrainReport;
+    expect(r.options).toMatchObject({ layers: [DIM, 16, 8], layerNorm: true });
+    expect(r.id_train_acc).toBeGreaterThan(0.8);
+    const loaded = await loadCheckpoint(out);
+    expect(loaded.options.layerNorm).toBe(true);
+    const direct = new Trainer(r.options);
+    await direct.fit(train.features, train.labels);
+    expect(loaded.state().params).toEqual(direct.state().params);
+    expect(loaded.state().params.length).toBe(2 * 4 + 2);
+  });
+
   it('prints an epoch table and a summary without --json, one line per epoch on a piped stderr', () => {
     const r = runCli(['train', '--dataset', 'npy', '--features', files.x, '--labels', files.y, ...NPY_TRAIN, '--out', join(dir, 'text.safetensors')]);
     expect(r.status).toBe(0);
@@ -150,6 +163,12 @@ describe('argument errors', () => {
     expectCliError(['train', '--dataset', 'mnist', '--classes', '0,x', ...out], 'ERR_INVALID_ARGUMENT');
     expectCliError(['train', '--dataset', 'mnist', '--layers', '64,-3', ...out], 'ERR_INVALID_ARGUMENT');
     expectCliError(['train', '--dataset', 'npy', '--labels', files.y, ...out], 'ERR_INVALID_ARGUMENT');
+  });
+
+  const cuda = backends().find((b) => b.name === 'cuda')!;
+  it.skipIf(cuda.available)('--backend cuda without a usable CUDA plugin: ERR_BACKEND_UNAVAILABLE with the reason', () => {
+    const stderr = expectCliError(['train', '--dataset', 'npy', '--features', files.x, '--labels', files.y, ...NPY_TRAIN, '--backend', 'cuda', ...out], 'ERR_BACKEND_UNAVAILABLE');
+    expect(stderr).toContain(cuda.reason ?? '');
   });
 
   it('a missing checkpoint: ERR_INVALID_ARGUMENT', () => {

@@ -1,10 +1,21 @@
 // The whole NC-controlled MLP in float64 with dense ETF matrices: loss = CE_ls + α·L_ent, for finite differences.
-import { ceLsReference, etfMatrix, nnEntropyValue } from './training-reference.js';
+import { ceLsReference, etfMatrix, layerNormReference, nnEntropyValue } from './training-reference.js';
 
 export interface MlpShape {
   widths: number[];
   classes: number;
   projectorHidden: number;
+  layerNorm?: boolean;
+}
+
+/** Parameter sizes in the native order: per encoder layer W, b (and γ, β with LayerNorm), then the classifier's W, b. */
+export function parameterSizes(s: MlpShape): number[] {
+  const out: number[] = [];
+  for (let l = 0; l + 1 < s.widths.length; l++) {
+    const [inp, width] = [s.widths[l], s.widths[l + 1]];
+    out.push(width * inp, width, ...(s.layerNorm ? [width, width] : []));
+  }
+  return [...out, s.classes * s.widths[s.widths.length - 1], s.classes];
 }
 
 function linear(x: Float64Array, rows: number, inp: number, out: number, w: ArrayLike<number>, b: ArrayLike<number>, relu: boolean) {
@@ -27,7 +38,12 @@ export function mlpLossReference(shape: MlpShape, flat: Float64Array, x: ArrayLi
   let h = Float64Array.from(x);
   for (let l = 0; l + 1 < shape.widths.length; l++) {
     const [inp, out] = [shape.widths[l], shape.widths[l + 1]];
-    h = linear(h, rows, inp, out, take(out * inp), take(out), true);
+    if (shape.layerNorm) {
+      const pre = linear(h, rows, inp, out, take(out * inp), take(out), false);
+      h = layerNormReference(pre, rows, out, take(out), take(out), true).y;
+    } else {
+      h = linear(h, rows, inp, out, take(out * inp), take(out), true);
+    }
   }
   const e = h;
   const d = shape.widths[shape.widths.length - 1];

@@ -89,6 +89,26 @@ export function projectorReference(e: ArrayLike<number>, B: number, d: number, h
   return z;
 }
 
+/** torch.nn.LayerNorm over each row of x (rows×cols), eps 1e-5, then y = γ·x̂ + β and an optional ReLU (float64). */
+export function layerNormReference(x: ArrayLike<number>, rows: number, cols: number, gamma: ArrayLike<number>, beta: ArrayLike<number>, relu: boolean) {
+  const y = new Float64Array(rows * cols);
+  const mean = new Float64Array(rows);
+  const rstd = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += x[r * cols + c];
+    mean[r] = s / cols;
+    let v = 0;
+    for (let c = 0; c < cols; c++) v += (x[r * cols + c] - mean[r]) ** 2;
+    rstd[r] = 1 / Math.sqrt(v / cols + 1e-5);
+    for (let c = 0; c < cols; c++) {
+      const o = gamma[c] * (x[r * cols + c] - mean[r]) * rstd[r] + beta[c];
+      y[r * cols + c] = relu ? Math.max(0, o) : o;
+    }
+  }
+  return { y, mean, rstd };
+}
+
 /** Central differences of f at x, one coordinate at a time (float64). */
 export function finiteDifferences(f: (x: Float64Array) => number, x: Float64Array, step = 1e-6): Float64Array {
   const grad = new Float64Array(x.length);
