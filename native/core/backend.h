@@ -92,7 +92,8 @@ class Backend {
 
   // ---- OOD detector kernels. Inputs are validated (finite, shapes) by core/detectors.cpp; out is written.
 
-  // out[i] = score of logits row i (rows×C float32).
+  // out[i] = score of logits row i (rows×C float32); NaN exactly when the row holds a NaN or ±inf. Unlike the other
+  // kernels' inputs, the logits are not checked beforehand: the scores say where to look.
   virtual void score_logits(const float* logits, size_t rows, size_t classes, const LogitScoreSpec& spec,
                             double* out) = 0;
 

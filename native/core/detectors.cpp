@@ -53,10 +53,14 @@ LogitScoreSpec checked_logit_spec(LogitScoreSpec spec, size_t classes) {
 std::vector<double> score_logits(Backend& backend, const float* logits, size_t rows, size_t classes,
                                  const LogitScoreSpec& spec, const RunContext& context) {
   const LogitScoreSpec s = checked_logit_spec(spec, classes);
-  check_finite("logits", logits, rows, classes);
   std::vector<double> out(rows);
   for_each_row_range(rows, classes, context, 0.0, 1.0, [&](size_t start, size_t n) {
     backend.score_logits(logits + start * classes, n, classes, s, out.data() + start);
+    // A row with a non-finite logit scores NaN (see Backend::score_logits), so the logits, often gigabytes, are
+    // read once; the full check then names the first bad element (all chunks before this one were finite).
+    for (size_t i = start; i < start + n; ++i) {
+      if (std::isnan(out[i])) check_finite("logits", logits, start + n, classes);
+    }
   });
   return out;
 }

@@ -12,7 +12,7 @@
 #include <limits>
 #include <vector>
 
-#include "../core/logit_scores.h"
+#include "logit_row.h"
 
 namespace ncod::cpu {
 
@@ -38,7 +38,7 @@ void score_logits(const float* logits, size_t rows, size_t C, const LogitScoreSp
   const int threads = threads_for(rows * C, blocks);
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<double> scratch(C);
+    std::vector<float> scratch(C);
 #pragma omp for schedule(static)
     for (size_t i = 0; i < rows; ++i) out[i] = score_logit_row(logits + i * C, C, spec, scratch.data());
   }
@@ -53,8 +53,7 @@ void linear_scores(const float* x, size_t rows, size_t d, const LinearHead& head
   const bool clip = std::isfinite(head.clip);
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<float> clipped(clip ? block * d : 0), z(block * C);
-    std::vector<double> scratch(C);
+    std::vector<float> clipped(clip ? block * d : 0), z(block * C), scratch(C);
 #pragma omp for schedule(static)
     for (size_t b = 0; b < blocks; ++b) {
       const size_t start = b * block, n = std::min(block, rows - start);
