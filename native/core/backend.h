@@ -106,7 +106,9 @@ class Backend {
                                          double* out) = 0;
 
   // out[i] = the k-th largest dot product of query row i with the bank rows (both rows×dim float32; the caller
-  // L2-normalises both, so these are cosine similarities). Exact: tiles of the bank, a per-query top-k buffer.
+  // L2-normalises both, so these are cosine similarities). Exact up to float32 rounding: the CPU recomputes the
+  // few rows that can be among the k largest in float64 (cpu/knn.cpp), the CUDA plugin keeps a top-k buffer over
+  // float32 GEMM tiles.
   virtual void knn_kth_similarity(const float* queries, size_t rows, const float* bank, size_t bank_rows,
                                   size_t dim, size_t k, double* out) = 0;
 };

@@ -4,15 +4,14 @@
 #include "detector_kernels.h"
 
 #include <cblas.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <limits>
 #include <vector>
 
 #include "logit_row.h"
+#include "parallel.h"
 
 namespace ncod::cpu {
 
@@ -20,15 +19,8 @@ namespace {
 
 // Rows per block: a product block (rows × cols float32/float64) of about this many bytes stays in cache.
 constexpr size_t kBlockBytes = size_t(1) << 20;
-// Below this many elements a parallel region costs more than it saves.
-constexpr size_t kParallelMinElements = size_t(1) << 15;
 
 size_t block_rows(size_t cols, size_t elem) { return std::clamp<size_t>(kBlockBytes / (std::max<size_t>(cols, 1) * elem), 16, 4096); }
-
-int threads_for(size_t work_elements, size_t blocks) {
-  if (work_elements < kParallelMinElements) return 1;
-  return static_cast<int>(std::min<size_t>(static_cast<size_t>(omp_get_max_threads()), std::max<size_t>(blocks, 1)));
-}
 
 }  // namespace
 
@@ -104,48 +96,6 @@ void min_whitened_sq_distances(const float* x, size_t rows, size_t d, const Whit
         for (size_t c = 0; c < C; ++c) best = std::min(best, yy - 2 * g[i * C + c] + centre_sq[c]);
         out[start + i] = std::max(best, 0.0);  // rounding can push an exact zero slightly below
       }
-    }
-  }
-}
-
-void knn_kth_similarity(const float* q, size_t rows, const float* bank, size_t bank_rows, size_t d, size_t k,
-                        double* out) {
-  // Queries per block: 256 (a GEMM M large enough for full BLAS speed), fewer when k is so large that the heaps
-  // would pass 16 MiB per thread.
-  const size_t qblock = std::clamp<size_t>((size_t(16) << 20) / (k * sizeof(float)), 1, 256);
-  const size_t tile = block_rows(qblock, sizeof(float));  // bank rows per product tile
-  const size_t blocks = (rows + qblock - 1) / qblock;
-  const int threads = threads_for(rows * bank_rows * d / 16 + 1, blocks);
-#pragma omp parallel num_threads(threads)
-  {
-    std::vector<float> s(qblock * tile);
-    std::vector<float> heaps(qblock * k);  // per query, a min-heap of its k largest similarities so far
-    std::vector<size_t> sizes(qblock);
-#pragma omp for schedule(static)
-    for (size_t b = 0; b < blocks; ++b) {
-      const size_t start = b * qblock, n = std::min(qblock, rows - start);
-      std::fill(sizes.begin(), sizes.end(), 0);
-      for (size_t t0 = 0; t0 < bank_rows; t0 += tile) {
-        const size_t m = std::min(tile, bank_rows - t0);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(n), int(m), int(d), 1.0f, q + start * d, int(d),
-                    bank + t0 * d, int(d), 0.0f, s.data(), int(m));
-        for (size_t i = 0; i < n; ++i) {
-          float* h = heaps.data() + i * k;
-          size_t& size = sizes[i];
-          for (size_t j = 0; j < m; ++j) {
-            const float v = s[i * m + j];
-            if (size < k) {
-              h[size++] = v;
-              std::push_heap(h, h + size, std::greater<float>());
-            } else if (v > h[0]) {
-              std::pop_heap(h, h + k, std::greater<float>());
-              h[k - 1] = v;
-              std::push_heap(h, h + k, std::greater<float>());
-            }
-          }
-        }
-      }
-      for (size_t i = 0; i < n; ++i) out[start + i] = heaps[i * k];  // heap top: the k-th largest
     }
   }
 }

@@ -9,15 +9,7 @@
 #include <cstring>
 #include <limits>
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#define NCOD_EXP_SUM_AVX512 1
-// GCC 12's AVX-512 headers trip its own uninitialised-variable warnings (GCC bug 105593, fixed in 12.3).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#endif
+#include "x86_intrinsics.h"
 
 namespace ncod::cpu {
 
@@ -66,7 +58,7 @@ double exp_sum_portable(const float* z, size_t n, double m, double scale) {
   return s;
 }
 
-#ifdef NCOD_EXP_SUM_AVX512
+#ifdef NCOD_X86_INTRINSICS
 
 #define NCOD_AVX512 __attribute__((target("avx512f,avx512dq")))
 
@@ -154,7 +146,7 @@ struct Kernels {
 };
 
 Kernels pick_kernels() {
-#ifdef NCOD_EXP_SUM_AVX512
+#ifdef NCOD_X86_INTRINSICS
   __builtin_cpu_init();  // this may run in a static initialiser, before libgcc's own
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) return {row_max_avx512, exp_sum_avx512_any};
 #endif
