@@ -89,16 +89,21 @@ void knn_kth_similarity(const float* q, size_t rows, const float* bank, size_t b
     bank_norm = max_row_norm(bank, bank_rows, d);
   }
   // Queries per block: many, so that the bank is streamed rarely, but the filters' buffers (about 10 floats per
-  // unit of k and query) stay near 16 MiB per thread for a large k.
-  const size_t per_block = std::clamp<size_t>((size_t(16) << 20) / (k * 10 * sizeof(float)), 1, 32) * kBf16QueryRows;
-  const size_t blocks = (rows + per_block - 1) / per_block;
-  const int threads = threads_for(rows * bank_rows * d / 16 + 1, blocks);
+  // unit of k and query) stay near 16 MiB per thread for a large k. Then as many blocks as it takes, a multiple
+  // of the thread count, of equal size (in whole kernel groups).
+  const size_t most = std::clamp<size_t>((size_t(16) << 20) / (k * 10 * sizeof(float)), 1, 32) * kBf16QueryRows;
+  const size_t groups = (rows + kBf16QueryRows - 1) / kBf16QueryRows;
+  const int threads = threads_for(rows * bank_rows * d / 16 + 1, groups);
+  const size_t blocks = ((rows + most - 1) / most + threads - 1) / threads * threads;
+  const size_t per_block = (groups + blocks - 1) / blocks * kBf16QueryRows;
   std::vector<Scratch> scratch(static_cast<size_t>(threads));
   for (Scratch& s : scratch) s.filters.resize(std::min(per_block, rows));
 
   parallel_for(blocks, threads, [&](size_t b, int thread) {
     Scratch& s = scratch[static_cast<size_t>(thread)];
-    const size_t start = b * per_block, n = std::min(per_block, rows - start);
+    const size_t start = b * per_block;
+    if (start >= rows) return;  // whole groups per block can leave the last blocks empty
+    const size_t n = std::min(per_block, rows - start);
     const float* qb = q + start * d;
     if (packed) {
       bf16_offer_all(*packed, qb, n, k, s.filters.data(), s.packed);
