@@ -69,6 +69,7 @@ struct WhitenedCentres {
   size_t dims = 0;                    // p
   const double* centres = nullptr;    // C×p row-major (already whitened)
   size_t count = 0;                   // C
+  bool upper_triangular = false;      // p = d and L is upper triangular: y costs half a GEMM
 };
 
 class Backend {

@@ -17,10 +17,10 @@ namespace ncod::cpu {
 
 namespace {
 
-// Rows per block: a product block (rows × cols float32/float64) of about this many bytes stays in cache.
-constexpr size_t kBlockBytes = size_t(1) << 20;
-
-size_t block_rows(size_t cols, size_t elem) { return std::clamp<size_t>(kBlockBytes / (std::max<size_t>(cols, 1) * elem), 16, 4096); }
+// Rows per block such that a block of rows × cols elements of `elem` bytes takes about `bytes`.
+size_t block_rows(size_t cols, size_t elem, size_t bytes) {
+  return std::clamp<size_t>(bytes / (std::max<size_t>(cols, 1) * elem), 16, 4096);
+}
 
 }  // namespace
 
@@ -39,7 +39,7 @@ void score_logits(const float* logits, size_t rows, size_t C, const LogitScoreSp
 void linear_scores(const float* x, size_t rows, size_t d, const LinearHead& head, const LogitScoreSpec& spec,
                    double* out) {
   const size_t C = head.classes;
-  const size_t block = block_rows(std::max(C, d), sizeof(float));
+  const size_t block = block_rows(std::max(C, d), sizeof(float), size_t(1) << 20);  // the product block stays in cache
   const size_t blocks = (rows + block - 1) / block;
   const int threads = threads_for(rows * C * d / 16 + 1, blocks);
   const bool clip = std::isfinite(head.clip);
@@ -73,25 +73,32 @@ void min_whitened_sq_distances(const float* x, size_t rows, size_t d, const Whit
     for (size_t j = 0; j < p; ++j) s += w.centres[c * p + j] * w.centres[c * p + j];
     centre_sq[c] = s;
   }
-  const size_t block = block_rows(std::max({d, p, C}), sizeof(double));
+  // Large blocks: each GEMM call packs all of L (p×d) again, which costs as much as ~100 rows of product.
+  const size_t block = block_rows(std::max({d, p, C}), sizeof(double), size_t(4) << 20);
   const size_t blocks = (rows + block - 1) / block;
   const int threads = threads_for(rows * p * d / 16 + 1, blocks);
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<double> xs(block * d), y(block * p), g(block * C);
+    std::vector<double> xs(block * d), y(w.upper_triangular ? 0 : block * p), g(block * C);
 #pragma omp for schedule(static)
     for (size_t b = 0; b < blocks; ++b) {
       const size_t start = b * block, n = std::min(block, rows - start);
       for (size_t i = 0; i < n; ++i)
         for (size_t j = 0; j < d; ++j) xs[i * d + j] = double(x[(start + i) * d + j]) - w.shift[j];
       // Y = (X − shift) Lᵀ, then G = Y Mᵀ: ‖y − m_c‖² = ‖y‖² − 2 y·m_c + ‖m_c‖², all in float64.
-      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(n), int(p), int(d), 1.0, xs.data(), int(d),
-                  w.whitening, int(d), 0.0, y.data(), int(p));
-      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(n), int(C), int(p), 1.0, y.data(), int(p), w.centres,
-                  int(p), 0.0, g.data(), int(C));
+      if (w.upper_triangular) {  // in place, half the work of a GEMM
+        cblas_dtrmm(CblasRowMajor, CblasRight, CblasUpper, CblasTrans, CblasNonUnit, int(n), int(d), 1.0, w.whitening,
+                    int(d), xs.data(), int(d));
+      } else {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(n), int(p), int(d), 1.0, xs.data(), int(d),
+                    w.whitening, int(d), 0.0, y.data(), int(p));
+      }
+      const double* yb = w.upper_triangular ? xs.data() : y.data();
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(n), int(C), int(p), 1.0, yb, int(p), w.centres, int(p),
+                  0.0, g.data(), int(C));
       for (size_t i = 0; i < n; ++i) {
         double yy = 0;
-        for (size_t j = 0; j < p; ++j) yy += y[i * p + j] * y[i * p + j];
+        for (size_t j = 0; j < p; ++j) yy += yb[i * p + j] * yb[i * p + j];
         double best = std::numeric_limits<double>::infinity();
         for (size_t c = 0; c < C; ++c) best = std::min(best, yy - 2 * g[i * C + c] + centre_sq[c]);
         out[start + i] = std::max(best, 0.0);  // rounding can push an exact zero slightly below
