@@ -31,8 +31,12 @@ void score_logits(const float* logits, size_t rows, size_t C, const LogitScoreSp
 #pragma omp parallel num_threads(threads)
   {
     std::vector<float> scratch(C);
-#pragma omp for schedule(static)
-    for (size_t i = 0; i < rows; ++i) out[i] = score_logit_row(logits + i * C, C, spec, scratch.data());
+    // Blocks handed out as threads get free: a thread slowed by another process does not hold up the chunk.
+#pragma omp for schedule(dynamic, 1)
+    for (size_t b = 0; b < blocks; ++b) {
+      for (size_t i = b * block; i < std::min(rows, (b + 1) * block); ++i)
+        out[i] = score_logit_row(logits + i * C, C, spec, scratch.data());
+    }
   }
 }
 
