@@ -102,6 +102,7 @@ void min_whitened_sq_distances(const float* x, size_t rows, size_t d, const Whit
                   0.0, g.data(), int(C));
       for (size_t i = 0; i < n; ++i) {
         double yy = 0;
+#pragma omp simd reduction(+ : yy)
         for (size_t j = 0; j < p; ++j) yy += yb[i * p + j] * yb[i * p + j];
         double best = std::numeric_limits<double>::infinity();
         for (size_t c = 0; c < C; ++c) best = std::min(best, yy - 2 * g[i * C + c] + centre_sq[c]);
