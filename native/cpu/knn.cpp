@@ -64,7 +64,7 @@ void gemm_offer_all(const float* q, size_t n, const float* bank, size_t bank_row
       const float* row = s.data() + i * m;
       KthFilter& f = filters[i];
       for (size_t j = next_at_least(row, 0, m, f.threshold()); j < m; j = next_at_least(row, j + 1, m, f.threshold()))
-        f.offer(row[j], static_cast<uint32_t>(t0 + j));
+        f.offer(row[j], t0 + j);
     }
   }
 }

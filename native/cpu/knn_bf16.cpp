@@ -104,7 +104,7 @@ NCOD_BF16 void offer_panels(const Bf16Bank& bank, const uint32_t* q, size_t n, K
         _mm512_store_ps(v + 16, acc[i][1]);
         for (; hits != 0; hits &= hits - 1) {
           const unsigned lane = static_cast<unsigned>(__builtin_ctz(hits));
-          f.offer(v[lane], static_cast<uint32_t>(first + lane));
+          f.offer(v[lane], first + lane);
         }
       }
     }

@@ -16,7 +16,7 @@ void KthFilter::reset(size_t k, float eps) {
   candidates_.reserve(std::max<size_t>(4 * k, 256));
 }
 
-void KthFilter::offer(float v, uint32_t row) {
+void KthFilter::offer(float v, size_t row) {
   if (!(v >= threshold_)) return;
   if (candidates_.size() == candidates_.capacity()) compact();
   candidates_.push_back({v, row});
@@ -45,7 +45,7 @@ void KthFilter::compact() {
 double KthFilter::kth_exact(const float* query, const float* bank, size_t dim, std::vector<double>& scratch) const {
   scratch.clear();
   for (const Candidate& c : candidates_) {
-    if (c.approx >= threshold_) scratch.push_back(dot_float64(query, bank + size_t(c.row) * dim, dim));
+    if (c.approx >= threshold_) scratch.push_back(dot_float64(query, bank + c.row * dim, dim));
   }
   // At least k survive: the rows holding the k largest approximations are never below the threshold.
   std::nth_element(scratch.begin(), scratch.begin() + (k_ - 1), scratch.end(), std::greater<double>());

@@ -19,7 +19,7 @@ class KthFilter {
   float threshold() const { return threshold_; }
 
   // Offers bank row `row` with approximation v (rows below the threshold are ignored; callers test first).
-  void offer(float v, uint32_t row);
+  void offer(float v, size_t row);
 
   // The exact k-th largest similarity: the survivors' dot products with the query, in float64.
   double kth_exact(const float* query, const float* bank, size_t dim, std::vector<double>& scratch) const;
@@ -27,7 +27,7 @@ class KthFilter {
  private:
   struct Candidate {
     float approx;
-    uint32_t row;
+    size_t row;
   };
   void compact();
 
