@@ -1,6 +1,7 @@
 // bfloat16 similarities for the KNN filter. The error bound, for a query q and a bank row x with roundings q̃, x̃:
-//   |s̃ − q·x| <= ‖q̃‖·‖x̃ − x‖ + ‖q̃ − q‖·‖x‖ + (dim + 2)·2^-24·‖q̃‖·‖x̃‖
-// (Cauchy–Schwarz on q̃·x̃ − q·x = q̃·(x̃ − x) + (q̃ − q)·x, plus one float32 rounding per accumulated product).
+//   |s̃ − q·x| <= ‖q̃‖·‖x̃ − x‖ + ‖q̃ − q‖·‖x‖ + (dim + 2)·2^-23·‖q̃‖·‖x̃‖
+// (Cauchy–Schwarz on q̃·x̃ − q·x = q̃·(x̃ − x) + (q̃ − q)·x, plus at most one float32 ulp per accumulated product,
+// whatever rounding the instruction uses; products it flushes to zero lose < 2^-126 each, inside the margin).
 #include "knn_bf16.h"
 
 #include <algorithm>
@@ -151,7 +152,7 @@ void bf16_offer_all(const Bf16Bank& bank, const float* q, size_t n, size_t k, Kt
     const RoundingNorms r = pack_row(q + i * bank.dim, bank.dim, bank.pairs, out, kQueryRows);
     const double rounded = std::sqrt(r.rounded_sq);
     const double bound = rounded * bank.max_residual + std::sqrt(r.residual_sq) * bank.max_norm +
-                         double(bank.dim + 2) * 0x1p-24 * rounded * bank.max_norm;
+                         double(bank.dim + 2) * 0x1p-23 * rounded * bank.max_norm;
     // The margin covers the float rounding of the bound, the threshold and the float64 recomputation.
     filters[i].reset(k, static_cast<float>(bound * (1 + 0x1p-10) + 1e-6));
   }
