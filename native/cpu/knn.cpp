@@ -82,12 +82,8 @@ struct Scratch {
 void knn_kth_similarity(const float* q, size_t rows, const float* bank, size_t bank_rows, size_t d, size_t k,
                         double* out) {
   std::optional<Bf16Bank> packed;
-  double bank_norm = 0;
-  if (d >= kBf16MinDim && bf16_available()) {
-    packed.emplace(bank, bank_rows, d);
-  } else {
-    bank_norm = max_row_norm(bank, bank_rows, d);
-  }
+  if (d >= kBf16MinDim && bf16_available()) packed.emplace(bank, bank_rows, d);
+  const double bank_norm = packed ? packed->max_norm : max_row_norm(bank, bank_rows, d);
   // Queries per block: many, so that the bank is streamed rarely, but the filters' buffers (about 10 floats per
   // unit of k and query) stay near 16 MiB per thread for a large k. Then as many blocks as it takes, a multiple
   // of the thread count, of equal size (in whole kernel groups).
@@ -105,9 +101,11 @@ void knn_kth_similarity(const float* q, size_t rows, const float* bank, size_t b
     if (start >= rows) return;  // whole groups per block can leave the last blocks empty
     const size_t n = std::min(per_block, rows - start);
     const float* qb = q + start * d;
-    if (packed) {
-      bf16_offer_all(*packed, qb, n, k, s.filters.data(), s.packed);
-    } else {
+    // When the similarities lie closer together than the bfloat16 error (near-duplicate rows, nearly orthogonal
+    // data), most rows would survive, each a float64 product: past 1/16 of the bank per query, float32 GEMM tiles
+    // (a bound ~100 times tighter) redo the block.
+    const size_t max_candidates = n * (bank_rows / 16 + 4 * k);
+    if (!packed || !bf16_offer_all(*packed, qb, n, k, max_candidates, s.filters.data(), s.packed)) {
       gemm_offer_all(qb, n, bank, bank_rows, d, bank_norm, k, s.filters.data(), s.products);
     }
     for (size_t i = 0; i < n; ++i) out[start + i] = s.filters[i].kth_exact(qb + i * d, bank, d, s.exact);

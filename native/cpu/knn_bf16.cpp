@@ -83,9 +83,15 @@ NCOD_BF16 inline void panel_products(const uint32_t* q, const uint32_t* panel, s
 
 // Every panel against every group of kQueryRows queries; only values at or above a filter's threshold leave the
 // registers (after the first k rows, a small fraction).
-NCOD_BF16 void offer_panels(const Bf16Bank& bank, const uint32_t* q, size_t n, KthFilter* filters) {
+NCOD_BF16 bool offer_panels(const Bf16Bank& bank, const uint32_t* q, size_t n, size_t max_candidates,
+                            KthFilter* filters) {
   const size_t groups = (n + kQueryRows - 1) / kQueryRows;
   for (size_t b = 0; b < bank.panels; ++b) {
+    if (b % 16 == 15) {
+      size_t total = 0;
+      for (size_t i = 0; i < n; ++i) total += filters[i].candidates();
+      if (total > max_candidates) return false;
+    }
     const uint32_t* panel = bank.packed.data() + b * bank.pairs * kPanelRows;
     const size_t first = b * kPanelRows;
     const size_t valid = std::min(kPanelRows, bank.rows - first);
@@ -110,6 +116,7 @@ NCOD_BF16 void offer_panels(const Bf16Bank& bank, const uint32_t* q, size_t n, K
       }
     }
   }
+  return true;
 }
 
 bool detect_bf16() {
@@ -143,8 +150,8 @@ Bf16Bank::Bf16Bank(const float* bank, size_t rows_, size_t dim_)
   max_norm = std::sqrt(norm_sq);
 }
 
-void bf16_offer_all(const Bf16Bank& bank, const float* q, size_t n, size_t k, KthFilter* filters,
-                    std::vector<uint32_t>& scratch) {
+bool bf16_offer_all(const Bf16Bank& bank, const float* q, size_t n, size_t k, size_t max_candidates,
+                    KthFilter* filters, std::vector<uint32_t>& scratch) {
   const size_t groups = (n + kQueryRows - 1) / kQueryRows;
   scratch.assign(groups * bank.pairs * kQueryRows, 0u);
   for (size_t i = 0; i < n; ++i) {
@@ -157,7 +164,9 @@ void bf16_offer_all(const Bf16Bank& bank, const float* q, size_t n, size_t k, Kt
     filters[i].reset(k, static_cast<float>(bound * (1 + 0x1p-10) + 1e-6));
   }
 #ifdef NCOD_KNN_BF16
-  offer_panels(bank, scratch.data(), n, filters);
+  return offer_panels(bank, scratch.data(), n, max_candidates, filters);
+#else
+  return false;
 #endif
 }
 

@@ -28,8 +28,9 @@ struct Bf16Bank {
 constexpr size_t kBf16QueryRows = 12;
 
 // Resets filters[i] (eps from the rounding bound) and offers it every bank row, for queries q (n×dim float32).
-// scratch: reused between calls.
-void bf16_offer_all(const Bf16Bank& bank, const float* q, size_t n, size_t k, KthFilter* filters,
-                    std::vector<uint32_t>& scratch);
+// Gives up (returns false) once the filters hold more than max_candidates rows in all: then the bfloat16 error is
+// too coarse for these similarities. scratch: reused between calls.
+bool bf16_offer_all(const Bf16Bank& bank, const float* q, size_t n, size_t k, size_t max_candidates,
+                    KthFilter* filters, std::vector<uint32_t>& scratch);
 
 }  // namespace ncod::cpu

@@ -21,6 +21,9 @@ class KthFilter {
   // Offers bank row `row` with approximation v (rows below the threshold are ignored; callers test first).
   void offer(float v, size_t row);
 
+  // Rows kept so far (at least the survivors): each costs a float64 dot product in kth_exact.
+  size_t candidates() const { return candidates_.size(); }
+
   // The exact k-th largest similarity: the survivors' dot products with the query, in float64.
   double kth_exact(const float* query, const float* bank, size_t dim, std::vector<double>& scratch) const;
 

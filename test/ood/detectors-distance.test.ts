@@ -108,6 +108,17 @@ describe('KNN equals the float64 reference', () => {
     return dots.sort((a, b) => b - a)[k - 1];
   };
 
+  // Similarities packed far closer than the bfloat16 error (queries nearly orthogonal to every fit row): the
+  // bfloat16 filter gives up and float32 GEMM tiles redo the block.
+  it('nearly orthogonal queries: d=128 k=10', async () => {
+    const d = 128, n = 4001, m = 50, k = 10;
+    const features = Float32Array.from({ length: n * d }, (_, i) => Math.sin(0.37 * i));
+    const x = Float32Array.from({ length: m * d }, (_, i) => Math.cos(0.11 * i));
+    const got = await (await detectors.knn({ k }).fit({ features, dim: d })).score(x);
+    const [qn, bn] = [normalised32(x, d), normalised32(features, d)];
+    for (let i = 0; i < m; i++) expect(Math.abs(got[i] - kthDot(qn, bn, d, i, k)), `row ${i}`).toBeLessThanOrEqual(1e-12);
+  });
+
   // Near-ties: bank rows a shared direction plus noise of 1e-3, so thousands of similarities lie within the
   // bfloat16 error of the k-th one (the filter must keep them all), plus all-zero rows and queries (similarity 0).
   for (const d of [17, 300]) {
