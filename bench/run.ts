@@ -1,4 +1,5 @@
 // npm run bench [-- --quick] [-- --backend cpu|cuda] [-- --only classStats,detectors,nc,eval,train] : runs the suites and writes bench/results/.
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
 import { backends, blasInfo, version } from '../lib/index.js';
@@ -28,8 +29,11 @@ if (unknown.length) throw new Error(`--only: unknown suite ${unknown.join(', ')}
 const selected = only ?? Object.keys(suites);
 
 const rows: BenchRow[] = [];
-for (const suite of selected.map((name) => suites[name as keyof typeof suites])) {
-  const got = await suite(backend, values.quick ?? false);
+const loads: string[] = []; // other people's work on a small machine skews timings: say how busy it was
+for (const name of selected) {
+  const before = loadavg()[0];
+  const got = await suites[name as keyof typeof suites](backend, values.quick ?? false);
+  loads.push(`${name} ${before.toFixed(2)} → ${loadavg()[0].toFixed(2)}`);
   for (const row of got) console.error(`${row.suite}: ${row.case}: ${row.value.toPrecision(4)} ${row.unit} (ratio ${row.ratio.toFixed(2)})`);
   rows.push(...got);
 }
@@ -41,5 +45,6 @@ const md = writeResults(values.label ?? defaultLabel, rows, {
   ncod: version,
   node: process.version,
   blas: `${blas.library}, ${blas.threading}, ${blas.blasThreads} threads`,
+  'load average': `${loads.join(', ')} (1 min, at the start → end of each suite, ${cpus().length} cores)`,
 });
 console.log(md);

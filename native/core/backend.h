@@ -69,6 +69,7 @@ struct WhitenedCentres {
   size_t dims = 0;                    // p
   const double* centres = nullptr;    // C×p row-major (already whitened)
   size_t count = 0;                   // C
+  bool upper_triangular = false;      // p = d and L is upper triangular: y costs half a GEMM
 };
 
 class Backend {
@@ -92,7 +93,8 @@ class Backend {
 
   // ---- OOD detector kernels. Inputs are validated (finite, shapes) by core/detectors.cpp; out is written.
 
-  // out[i] = score of logits row i (rows×C float32).
+  // out[i] = score of logits row i (rows×C float32); NaN exactly when the row holds a NaN or ±inf. Unlike the other
+  // kernels' inputs, the logits are not checked beforehand: the scores say where to look.
   virtual void score_logits(const float* logits, size_t rows, size_t classes, const LogitScoreSpec& spec,
                             double* out) = 0;
 
@@ -105,7 +107,9 @@ class Backend {
                                          double* out) = 0;
 
   // out[i] = the k-th largest dot product of query row i with the bank rows (both rows×dim float32; the caller
-  // L2-normalises both, so these are cosine similarities). Exact: tiles of the bank, a per-query top-k buffer.
+  // L2-normalises both, so these are cosine similarities). Exact up to float32 rounding: the CPU recomputes the
+  // few rows that can be among the k largest in float64 (cpu/knn.cpp), the CUDA plugin keeps a top-k buffer over
+  // float32 GEMM tiles.
   virtual void knn_kth_similarity(const float* queries, size_t rows, const float* bank, size_t bank_rows,
                                   size_t dim, size_t k, double* out) = 0;
 };

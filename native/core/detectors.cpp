@@ -16,7 +16,8 @@ namespace ncod {
 
 namespace {
 
-// L = diag((max(λ, 0) + ridge·λ_max)^−½) Vᵀ for a symmetric covariance (d×d row-major), so ‖L v‖² = vᵀ Σ_r⁻¹ v.
+// L with ‖L v‖² = vᵀ Σ_r⁻¹ v for a symmetric covariance (d×d row-major): the R of a QR factorisation of
+// diag((max(λ, 0) + ridge·λ_max)^−½) Vᵀ, upper triangular (see WhitenedModel).
 std::vector<double> whitening_of(const std::vector<double>& cov, size_t d, double ridge, const char* what) {
   const SymmetricEigen eig = symmetric_eigen(cov, d);
   const double top = eig.w.empty() ? 0.0 : std::max(eig.w.back(), 0.0);
@@ -30,10 +31,18 @@ std::vector<double> whitening_of(const std::vector<double>& cov, size_t d, doubl
     const double s = 1.0 / std::sqrt(lambda);
     for (size_t j = 0; j < d; ++j) L[i * d + j] = eig.v[i * d + j] * s;  // row i: eigenvector i, scaled
   }
-  return L;
+  return qr_upper(L, d);
 }
 
 }  // namespace
+
+WhitenedCentres WhitenedModel::view() const {
+  bool upper = dims == dim;
+  for (size_t i = 1; upper && i < dims; ++i) {
+    for (size_t j = 0; j < i; ++j) upper = upper && whitening[i * dim + j] == 0.0;
+  }
+  return {shift.data(), whitening.data(), dims, centres.data(), count, upper};
+}
 
 LogitScoreSpec checked_logit_spec(LogitScoreSpec spec, size_t classes) {
   if (classes < 1) fail(ErrorCode::InvalidArgument, "classes", "at least 1", "0");
@@ -53,10 +62,14 @@ LogitScoreSpec checked_logit_spec(LogitScoreSpec spec, size_t classes) {
 std::vector<double> score_logits(Backend& backend, const float* logits, size_t rows, size_t classes,
                                  const LogitScoreSpec& spec, const RunContext& context) {
   const LogitScoreSpec s = checked_logit_spec(spec, classes);
-  check_finite("logits", logits, rows, classes);
   std::vector<double> out(rows);
   for_each_row_range(rows, classes, context, 0.0, 1.0, [&](size_t start, size_t n) {
     backend.score_logits(logits + start * classes, n, classes, s, out.data() + start);
+    // A row with a non-finite logit scores NaN (see Backend::score_logits), so the logits, often gigabytes, are
+    // read once; the full check then names the first bad element (all chunks before this one were finite).
+    for (size_t i = start; i < start + n; ++i) {
+      if (std::isnan(out[i])) check_finite("logits", logits, start + n, classes);
+    }
   });
   return out;
 }

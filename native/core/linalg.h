@@ -1,4 +1,4 @@
-// Small dense factorisations on the host (C×d and C×C matrices), whatever backend did the data passes.
+// Small dense factorisations on the host (C×d, C×C and d×d matrices), whatever backend did the data passes.
 // Implemented with LAPACK in native/cpu/lapack.cpp.
 #pragma once
 
@@ -22,5 +22,9 @@ struct SymmetricEigen {
   std::vector<double> v;
 };
 SymmetricEigen symmetric_eigen(std::vector<double> a, size_t n);
+
+// R of the QR factorisation A = Q R of a row-major n×n matrix (LAPACK dgeqrf), row-major upper triangular: since Q
+// is orthogonal, ‖R z‖ = ‖A z‖ for every z.
+std::vector<double> qr_upper(const std::vector<double>& a, size_t n);
 
 }  // namespace ncod

@@ -4,30 +4,22 @@
 #include "detector_kernels.h"
 
 #include <cblas.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <limits>
 #include <vector>
 
-#include "../core/logit_scores.h"
+#include "logit_row.h"
+#include "parallel.h"
 
 namespace ncod::cpu {
 
 namespace {
 
-// Rows per block: a product block (rows × cols float32/float64) of about this many bytes stays in cache.
-constexpr size_t kBlockBytes = size_t(1) << 20;
-// Below this many elements a parallel region costs more than it saves.
-constexpr size_t kParallelMinElements = size_t(1) << 15;
-
-size_t block_rows(size_t cols, size_t elem) { return std::clamp<size_t>(kBlockBytes / (std::max<size_t>(cols, 1) * elem), 16, 4096); }
-
-int threads_for(size_t work_elements, size_t blocks) {
-  if (work_elements < kParallelMinElements) return 1;
-  return static_cast<int>(std::min<size_t>(static_cast<size_t>(omp_get_max_threads()), std::max<size_t>(blocks, 1)));
+// Rows per block such that a block of rows × cols elements of `elem` bytes takes about `bytes`.
+size_t block_rows(size_t cols, size_t elem, size_t bytes) {
+  return std::clamp<size_t>(bytes / (std::max<size_t>(cols, 1) * elem), 16, 4096);
 }
 
 }  // namespace
@@ -38,23 +30,26 @@ void score_logits(const float* logits, size_t rows, size_t C, const LogitScoreSp
   const int threads = threads_for(rows * C, blocks);
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<double> scratch(C);
-#pragma omp for schedule(static)
-    for (size_t i = 0; i < rows; ++i) out[i] = score_logit_row(logits + i * C, C, spec, scratch.data());
+    std::vector<float> scratch(C);
+    // Blocks handed out as threads get free: a thread slowed by another process does not hold up the chunk.
+#pragma omp for schedule(dynamic, 1)
+    for (size_t b = 0; b < blocks; ++b) {
+      for (size_t i = b * block; i < std::min(rows, (b + 1) * block); ++i)
+        out[i] = score_logit_row(logits + i * C, C, spec, scratch.data());
+    }
   }
 }
 
 void linear_scores(const float* x, size_t rows, size_t d, const LinearHead& head, const LogitScoreSpec& spec,
                    double* out) {
   const size_t C = head.classes;
-  const size_t block = block_rows(std::max(C, d), sizeof(float));
+  const size_t block = block_rows(std::max(C, d), sizeof(float), size_t(1) << 20);  // the product block stays in cache
   const size_t blocks = (rows + block - 1) / block;
   const int threads = threads_for(rows * C * d / 16 + 1, blocks);
   const bool clip = std::isfinite(head.clip);
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<float> clipped(clip ? block * d : 0), z(block * C);
-    std::vector<double> scratch(C);
+    std::vector<float> clipped(clip ? block * d : 0), z(block * C), scratch(C);
 #pragma omp for schedule(static)
     for (size_t b = 0; b < blocks; ++b) {
       const size_t start = b * block, n = std::min(block, rows - start);
@@ -82,71 +77,37 @@ void min_whitened_sq_distances(const float* x, size_t rows, size_t d, const Whit
     for (size_t j = 0; j < p; ++j) s += w.centres[c * p + j] * w.centres[c * p + j];
     centre_sq[c] = s;
   }
-  const size_t block = block_rows(std::max({d, p, C}), sizeof(double));
+  // Large blocks: each GEMM call packs all of L (p×d) again, which costs as much as ~100 rows of product.
+  const size_t block = block_rows(std::max({d, p, C}), sizeof(double), size_t(4) << 20);
   const size_t blocks = (rows + block - 1) / block;
   const int threads = threads_for(rows * p * d / 16 + 1, blocks);
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<double> xs(block * d), y(block * p), g(block * C);
+    std::vector<double> xs(block * d), y(w.upper_triangular ? 0 : block * p), g(block * C);
 #pragma omp for schedule(static)
     for (size_t b = 0; b < blocks; ++b) {
       const size_t start = b * block, n = std::min(block, rows - start);
       for (size_t i = 0; i < n; ++i)
         for (size_t j = 0; j < d; ++j) xs[i * d + j] = double(x[(start + i) * d + j]) - w.shift[j];
       // Y = (X − shift) Lᵀ, then G = Y Mᵀ: ‖y − m_c‖² = ‖y‖² − 2 y·m_c + ‖m_c‖², all in float64.
-      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(n), int(p), int(d), 1.0, xs.data(), int(d),
-                  w.whitening, int(d), 0.0, y.data(), int(p));
-      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(n), int(C), int(p), 1.0, y.data(), int(p), w.centres,
-                  int(p), 0.0, g.data(), int(C));
+      if (w.upper_triangular) {  // in place, half the work of a GEMM
+        cblas_dtrmm(CblasRowMajor, CblasRight, CblasUpper, CblasTrans, CblasNonUnit, int(n), int(d), 1.0, w.whitening,
+                    int(d), xs.data(), int(d));
+      } else {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(n), int(p), int(d), 1.0, xs.data(), int(d),
+                    w.whitening, int(d), 0.0, y.data(), int(p));
+      }
+      const double* yb = w.upper_triangular ? xs.data() : y.data();
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(n), int(C), int(p), 1.0, yb, int(p), w.centres, int(p),
+                  0.0, g.data(), int(C));
       for (size_t i = 0; i < n; ++i) {
         double yy = 0;
-        for (size_t j = 0; j < p; ++j) yy += y[i * p + j] * y[i * p + j];
+#pragma omp simd reduction(+ : yy)
+        for (size_t j = 0; j < p; ++j) yy += yb[i * p + j] * yb[i * p + j];
         double best = std::numeric_limits<double>::infinity();
         for (size_t c = 0; c < C; ++c) best = std::min(best, yy - 2 * g[i * C + c] + centre_sq[c]);
         out[start + i] = std::max(best, 0.0);  // rounding can push an exact zero slightly below
       }
-    }
-  }
-}
-
-void knn_kth_similarity(const float* q, size_t rows, const float* bank, size_t bank_rows, size_t d, size_t k,
-                        double* out) {
-  // Queries per block: 256 (a GEMM M large enough for full BLAS speed), fewer when k is so large that the heaps
-  // would pass 16 MiB per thread.
-  const size_t qblock = std::clamp<size_t>((size_t(16) << 20) / (k * sizeof(float)), 1, 256);
-  const size_t tile = block_rows(qblock, sizeof(float));  // bank rows per product tile
-  const size_t blocks = (rows + qblock - 1) / qblock;
-  const int threads = threads_for(rows * bank_rows * d / 16 + 1, blocks);
-#pragma omp parallel num_threads(threads)
-  {
-    std::vector<float> s(qblock * tile);
-    std::vector<float> heaps(qblock * k);  // per query, a min-heap of its k largest similarities so far
-    std::vector<size_t> sizes(qblock);
-#pragma omp for schedule(static)
-    for (size_t b = 0; b < blocks; ++b) {
-      const size_t start = b * qblock, n = std::min(qblock, rows - start);
-      std::fill(sizes.begin(), sizes.end(), 0);
-      for (size_t t0 = 0; t0 < bank_rows; t0 += tile) {
-        const size_t m = std::min(tile, bank_rows - t0);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(n), int(m), int(d), 1.0f, q + start * d, int(d),
-                    bank + t0 * d, int(d), 0.0f, s.data(), int(m));
-        for (size_t i = 0; i < n; ++i) {
-          float* h = heaps.data() + i * k;
-          size_t& size = sizes[i];
-          for (size_t j = 0; j < m; ++j) {
-            const float v = s[i * m + j];
-            if (size < k) {
-              h[size++] = v;
-              std::push_heap(h, h + size, std::greater<float>());
-            } else if (v > h[0]) {
-              std::pop_heap(h, h + k, std::greater<float>());
-              h[k - 1] = v;
-              std::push_heap(h, h + k, std::greater<float>());
-            }
-          }
-        }
-      }
-      for (size_t i = 0; i < n; ++i) out[start + i] = heaps[i * k];  // heap top: the k-th largest
     }
   }
 }

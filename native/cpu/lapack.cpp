@@ -11,6 +11,9 @@ extern "C" void dgesdd_(const char* jobz, const int* m, const int* n, double* a,
 extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
                         double* work, const int* lwork, int* iwork, const int* liwork, int* info);
 
+extern "C" void dgeqrf_(const int* m, const int* n, double* a, const int* lda, double* tau, double* work,
+                        const int* lwork, int* info);
+
 namespace ncod {
 
 SymmetricEigen symmetric_eigen(std::vector<double> a, size_t n) {
@@ -32,6 +35,25 @@ SymmetricEigen symmetric_eigen(std::vector<double> a, size_t n) {
   }
   out.v = std::move(a);  // dsyevd overwrites A with the eigenvectors
   return out;
+}
+
+std::vector<double> qr_upper(const std::vector<double>& a, size_t n) {
+  const int N = static_cast<int>(n);
+  std::vector<double> col(n * n);  // column-major A
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < n; ++j) col[j * n + i] = a[i * n + j];
+  std::vector<double> tau(n);
+  int info = 0, lwork = -1;
+  double query = 0;
+  dgeqrf_(&N, &N, col.data(), &N, tau.data(), &query, &lwork, &info);
+  lwork = static_cast<int>(query);
+  std::vector<double> work(static_cast<size_t>(lwork > 1 ? lwork : 1));
+  dgeqrf_(&N, &N, col.data(), &N, tau.data(), work.data(), &lwork, &info);
+  if (info != 0) fail(ErrorCode::Backend, "QR factorisation (LAPACK dgeqrf)", "success", "info = " + std::to_string(info));
+  std::vector<double> r(n * n, 0.0);  // R: the upper triangle of the result
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = i; j < n; ++j) r[i * n + j] = col[j * n + i];
+  return r;
 }
 
 ThinSvd thin_svd(std::vector<double> a, size_t m, size_t n) {

@@ -1,8 +1,9 @@
 // OOD detector kernels: fused logit scores, ReAct clipping, whitened distances, exact top-k merging.
-// Mirrors the CPU row bodies in core/logit_scores.h and cpu/detector_kernels.cpp (float64 arithmetic).
+// Mirrors the CPU row bodies in cpu/logit_row.h and cpu/detector_kernels.cpp (float64 arithmetic).
 #include "detector_kernels.cuh"
 
 #include <cuda_runtime.h>
+#include <math_constants.h>
 
 #include <algorithm>
 #include <cfloat>
@@ -72,12 +73,18 @@ __global__ void __launch_bounds__(kRowThreads)
     const float* z = zs + row * C;
     double m = -DBL_MAX;
     size_t top1 = C;  // first index of the maximum; threads without elements hold (−DBL_MAX, C) and never win
+    bool finite = true;
     for (size_t c = threadIdx.x; c < C; c += blockDim.x) {
       const double v = logit_at(z, bias, c);
+      finite = finite && isfinite(v);
       if (v > m || top1 == C) {
         m = v;
         top1 = c;
       }
+    }
+    if (block_reduce(finite ? 0.0 : 1.0, 1) > 0) {  // a NaN or ±inf: the row scores NaN (the host then reports it)
+      if (threadIdx.x == 0) out[row] = CUDART_NAN;
+      continue;
     }
     block_argmax(m, top1);
     if (kind == 1 || kind == 5) {

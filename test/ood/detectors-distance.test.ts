@@ -2,8 +2,9 @@
 //
 // Tolerances: Mahalanobis runs in float64 after reading the float32 inputs (class statistics, eigendecomposition,
 // whitening, both GEMMs), so it matches to 1e-7 relative even with the ridge-limited condition number of 1e6
-// (N ≤ d cases). KNN's similarities come from a float32 GEMM of float32-rounded unit vectors: absolute error of a
-// few ε₃₂·√d, and the k-th order statistic moves by at most the largest similarity error, so 1e-5 absolute
+// (N ≤ d cases). KNN filters cheap similarities (bfloat16 or float32 products) with a bound on their error and
+// recomputes the survivors in float64, so only the float32 rounding of the unit vectors remains: at most
+// 2^-23·Σ|q_j x_j| <= 1.2e-7 per similarity, and the k-th order statistic moves by no more; 1e-6 absolute
 // (cosines lie in [−1, 1]; a relative bound means nothing near 0).
 import { describe, expect, it } from 'vitest';
 
@@ -57,12 +58,18 @@ describe('Mahalanobis and Relative Mahalanobis equal the float64 reference', () 
   });
 });
 
+// d < 64 takes the float32 GEMM path, d >= 64 the bfloat16 one where the CPU has AVX512-BF16.
 const knnCases = [
   { n: 1, d: 1, m: 1, k: 1 },
   { n: 13, d: 3, m: 7, k: 13 }, // k = fit size
-  { n: 5003, d: 17, m: 263, k: 1 }, // fit set over several 1024-row tiles, queries above the 256-row block
-  { n: 5003, d: 17, m: 263, k: 50 },
+  { n: 5003, d: 17, m: 401, k: 1 }, // fit set over several 1024-row tiles, queries above the 384-row block
+  { n: 5003, d: 17, m: 401, k: 50 },
   { n: 997, d: 256, m: 67, k: 997 },
+  { n: 1, d: 64, m: 3, k: 1 },
+  { n: 33, d: 65, m: 13, k: 7 }, // odd d (a padded pair), a partial 32-row panel, a partial 12-query group
+  { n: 2053, d: 129, m: 397, k: 50 }, // queries over two blocks
+  { n: 4099, d: 512, m: 25, k: 1 },
+  { n: 4099, d: 512, m: 25, k: 1000 },
 ];
 
 describe('KNN equals the float64 reference', () => {
@@ -77,8 +84,66 @@ describe('KNN equals the float64 reference', () => {
         { detector: 'knn', k },
         { features: { data: features, shape: [n, d] }, x: { data: x, shape: [m, d] } },
       );
-      expectClose(got, want, 0, 1e-5);
+      expectClose(got, want, 0, 1e-6);
     });
+  }
+
+  // Rows scaled to unit norm exactly as ncod does (float64 norm, float32 result), so the exact answer is known.
+  const normalised32 = (x: Float32Array, d: number) => {
+    const out = new Float32Array(x.length);
+    for (let i = 0; i < x.length / d; i++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += x[i * d + j] * x[i * d + j];
+      const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+      for (let j = 0; j < d; j++) out[i * d + j] = x[i * d + j] * inv;
+    }
+    return out;
+  };
+  const kthDot = (q: Float32Array, bank: Float32Array, d: number, i: number, k: number) => {
+    const dots = Array.from({ length: bank.length / d }, (_, r) => {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += q[i * d + j] * bank[r * d + j];
+      return s;
+    });
+    return dots.sort((a, b) => b - a)[k - 1];
+  };
+
+  // Similarities packed far closer than the bfloat16 error (queries nearly orthogonal to every fit row): the
+  // bfloat16 filter gives up and float32 GEMM tiles redo the block.
+  it('nearly orthogonal queries: d=128 k=10', async () => {
+    const d = 128, n = 4001, m = 50, k = 10;
+    const features = Float32Array.from({ length: n * d }, (_, i) => Math.sin(0.37 * i));
+    const x = Float32Array.from({ length: m * d }, (_, i) => Math.cos(0.11 * i));
+    const got = await (await detectors.knn({ k }).fit({ features, dim: d })).score(x);
+    const [qn, bn] = [normalised32(x, d), normalised32(features, d)];
+    for (let i = 0; i < m; i++) expect(Math.abs(got[i] - kthDot(qn, bn, d, i, k)), `row ${i}`).toBeLessThanOrEqual(1e-12);
+  });
+
+  // Near-ties: bank rows a shared direction plus noise of 1e-3, so thousands of similarities lie within the
+  // bfloat16 error of the k-th one (the filter must keep them all), plus all-zero rows and queries (similarity 0).
+  for (const d of [17, 300]) {
+    for (const k of [1, 10, 400]) {
+      it(`near-ties, zero rows: d=${d} k=${k}`, async () => {
+        const normal = gaussian(rng(d * k));
+        const base = Array.from({ length: d }, () => normal());
+        const n = 3001, m = 29;
+        const features = new Float32Array(n * d);
+        for (let i = 0; i < n; i++) {
+          if (i % 97 === 5) continue; // all-zero rows
+          for (let j = 0; j < d; j++) features[i * d + j] = base[j] + 1e-3 * normal();
+        }
+        const x = new Float32Array(m * d);
+        for (let i = 1; i < m; i++) for (let j = 0; j < d; j++) x[i * d + j] = (i % 2 ? base[j] : -base[j]) + 0.05 * normal();
+        const det = await detectors.knn({ k }).fit({ features, dim: d });
+        const got = await det.score(x);
+        expect(got[0]).toBe(0); // the all-zero query
+        const want = await oodReference({ detector: 'knn', k }, { features: { data: features, shape: [n, d] }, x: { data: x, shape: [m, d] } });
+        expectClose(got, want, 0, 1e-6);
+        // Exact: the k-th largest float64 dot product of the normalised float32 rows, up to summation order.
+        const [qn, bn] = [normalised32(x, d), normalised32(features, d)];
+        for (let i = 0; i < m; i++) expect(Math.abs(got[i] - kthDot(qn, bn, d, i, k)), `row ${i}`).toBeLessThanOrEqual(1e-12);
+      });
+    }
   }
 
   it('is exact with ties: duplicated fit rows and queries equal to fit rows', async () => {

@@ -106,6 +106,27 @@ describe('non-finite inputs name the element', () => {
   bad[13] = NaN; // row 3, column 1
   it('logits', () =>
     expectCode(() => detectors.energy().score({ logits: bad, numClasses: 4 }), 'ERR_NOT_FINITE', /logits\[3, 1\]/));
+  // The logits are checked through the scores (a bad row scores NaN): every kind, every kind of bad value, in the
+  // vector body and the tail of a row (C = 37 = 2·16 + 5), and in a later 32 MB chunk.
+  const logitKinds = [detectors.msp(), detectors.maxLogit(), detectors.energy(), detectors.energy({ temperature: 0.5 }), detectors.gen()];
+  for (const value of [NaN, Infinity, -Infinity]) {
+    for (const col of [3, 20, 35]) {
+      it(`logits holding ${value} at column ${col}, every logit detector`, async () => {
+        const logits = Float32Array.from({ length: 9 * 37 }, (_, i) => Math.sin(i));
+        logits[6 * 37 + col] = value;
+        logits[8 * 37 + 1] = value; // a later bad element is not the one reported
+        for (const det of logitKinds) {
+          await expectCode(() => det.score({ logits, numClasses: 37 }), 'ERR_NOT_FINITE', new RegExp(`logits\\[6, ${col}\\]`));
+        }
+      });
+    }
+  }
+  it('logits with a bad element in a later chunk', async () => {
+    const C = 1000;
+    const logits = new Float32Array(9000 * C); // 36 MB: more than one 32 MB chunk
+    logits[8500 * C + 999] = -Infinity;
+    await expectCode(() => detectors.maxLogit().score({ logits, numClasses: C }), 'ERR_NOT_FINITE', /logits\[8500, 999\]/);
+  });
   it('features through a head', () =>
     expectCode(() => detectors.gen().score({ features: bad, weights: new Float32Array(8), numClasses: 2 }), 'ERR_NOT_FINITE', /features\[3, 1\]/));
   it('head weights', () => {

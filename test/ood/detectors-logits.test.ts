@@ -68,6 +68,48 @@ const linearCases = [
   { n: 509, d: 257, C: 100 },
 ];
 
+// Rows that reach every path of the vectorised kernels: lengths around the vector widths (8 float64, 16 float32,
+// 32 per unrolled step) and their tails, and values where exp() underflows, is clamped, or ties.
+function awkwardLogits(n: number, C: number, seed: number): Float32Array {
+  const normal = gaussian(rng(seed));
+  const out = new Float32Array(n * C);
+  for (let i = 0; i < n; i++) {
+    const row = out.subarray(i * C, (i + 1) * C);
+    for (let c = 0; c < C; c++) {
+      const z = normal();
+      switch (i % 8) {
+        case 0: row[c] = 4 * z; break;
+        case 1: row[c] = 1e4 * z; break; // huge spread: almost every term underflows
+        case 2: row[c] = 1e4 + 0.01 * z; break; // large and close: cancellation in z − max
+        case 3: row[c] = c % 3 === 0 ? 4 * z : -3e38; break; // −inf-ish entries beside ordinary ones
+        case 4: row[c] = 2.5; break; // all tied
+        case 5: row[c] = 30 * z; break; // terms down to exp(−200) and below
+        case 6: row[c] = c === C - 1 ? 50 : -1e4 * Math.abs(z); break; // the maximum in the last (tail) element
+        default: row[c] = -1e4 + 0.5 * z; break; // all far below zero
+      }
+    }
+  }
+  return out;
+}
+
+describe('logit detectors on awkward row lengths and extreme values equal the float64 reference', () => {
+  const awkwardKinds = [
+    ...kinds,
+    { name: 'energy', make: () => detectors.energy({ temperature: 0.05 }), meta: { temperature: 0.05 } },
+  ] as const;
+  for (const C of [1, 2, 7, 15, 16, 17, 31, 33, 1000, 1001]) {
+    const n = 40;
+    const logits = awkwardLogits(n, C, 7 * C + 1);
+    for (const k of awkwardKinds) {
+      it(`${k.name} ${JSON.stringify(k.meta)} N=${n} C=${C}`, async () => {
+        const got = await k.make().score({ logits, numClasses: C });
+        const want = await oodReference({ detector: k.name, ...k.meta }, { logits: { data: logits, shape: [n, C] } });
+        expectClose(got, want, 1e-9, 1e-12);
+      });
+    }
+  }
+});
+
 describe('linear-head and ReAct scores equal the float64 reference', () => {
   for (const { n, d, C } of linearCases) {
     const features = randn(n * d, n + d, 1);

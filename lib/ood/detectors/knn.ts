@@ -1,6 +1,7 @@
 // KNN (Sun et al. 2022): score = the k-th largest cosine similarity between the L2-normalised query and the
 // L2-normalised fit set (1 − ½·d_k² for the k-th smallest Euclidean distance d_k of normalised vectors, so the
-// ranking equals the paper's −d_k). Exact: native code tiles the fit set and keeps a per-query top-k buffer.
+// ranking equals the paper's −d_k). Exact: native code compares every fit row (cheap products with a bound on
+// their error filter the candidates, which are then recomputed; see native/cpu/knn.cpp).
 import { withCancelFlag } from '../../abort.js';
 import { fail } from '../../errors.js';
 import { native } from '../../native.js';

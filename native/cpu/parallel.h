@@ -1,0 +1,37 @@
+// OpenMP helpers of the CPU detector kernels.
+#pragma once
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <exception>
+
+namespace ncod::cpu {
+
+// Below this many elements of work a parallel region costs more than it saves.
+constexpr size_t kParallelMinElements = size_t(1) << 15;
+
+inline int threads_for(size_t work_elements, size_t blocks) {
+  if (work_elements < kParallelMinElements) return 1;
+  return static_cast<int>(std::min<size_t>(static_cast<size_t>(omp_get_max_threads()), std::max<size_t>(blocks, 1)));
+}
+
+// body(i, thread) for i in [0, n), statically scheduled over `threads` threads. An exception (say, a failed
+// allocation) must not leave an OpenMP region, where it would end the process: the first one is rethrown after it.
+template <typename Body>
+void parallel_for(size_t n, int threads, Body&& body) {
+  std::exception_ptr error;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (size_t i = 0; i < n; ++i) {
+    try {
+      body(i, omp_get_thread_num());
+    } catch (...) {
+#pragma omp critical(ncod_parallel_for_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace ncod::cpu
