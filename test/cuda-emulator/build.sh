@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds the CUDA plugin against a CPU emulation of the CUDA runtime and cuBLAS, for developing the CUDA code on a
+# machine without a GPU:
+#   test/cuda-emulator/build.sh && NCOD_CUDA_PLUGIN=build/cuda-emulator/libncod_cuda.so npx vitest run test/gpu
+# Each CUDA thread of a block runs as a fiber on the launching thread (__syncthreads and warp operations are
+# cooperative barriers), device memory is host memory with bounds checks on every copy and BLAS call, and BLAS is a
+# plain triple loop. It checks indexing, reductions, the ABI and the error paths; it cannot show races, memory-model
+# or timing effects, or cuBLAS's own behaviour, so it does not replace a run on a GPU. Slow: test/gpu takes minutes.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+src="$repo/native/cuda"
+out="$repo/build/cuda-emulator"
+mkdir -p "$out"
+for f in kernels detector_kernels train_kernels; do
+  python3 "$here/convert.py" "$src/$f.cu" "$out/gen_$f.cpp"
+done
+flags=(-std=c++20 -O2 -fPIC -pthread -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=0 -I"$here/inc" -I"$src"
+  -Wno-unused-parameter -DNCOD_POISON=1)
+objects=()
+pids=()
+for f in "$out"/gen_kernels "$out"/gen_detector_kernels "$out"/gen_train_kernels; do
+  g++ "${flags[@]}" -include "$here/inc/cuda_runtime.h" -c "$f.cpp" -o "$f.o" &
+  pids+=($!)
+  objects+=("$f.o")
+done
+g++ "${flags[@]}" -include "$here/inc/cuda_runtime.h" -c "$here/fake_rt.cpp" -o "$out/fake_rt.o" &
+pids+=($!)
+g++ "${flags[@]}" -c "$src/plugin.cpp" -o "$out/plugin.o" &
+pids+=($!)
+g++ "${flags[@]}" -c "$src/train_ops.cpp" -o "$out/train_ops.o" &
+pids+=($!)
+for p in "${pids[@]}"; do wait "$p"; done  # set -e: a failed compile stops here
+g++ -shared -pthread -o "$out/libncod_cuda.so" "${objects[@]}" "$out/fake_rt.o" "$out/plugin.o" "$out/train_ops.o" \
+  -Wl,--version-script="$src/exports.map"
+echo "built $out/libncod_cuda.so"
