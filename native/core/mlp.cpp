@@ -202,6 +202,18 @@ BatchLoss batch_gradients(TrainKernels& k, const MlpConfig& cfg, const std::vect
   return loss;
 }
 
+// A read-only host array in kernel memory: used in place where kernel memory is host memory (the CPU: no second copy
+// of a large dataset), else uploaded into `copy`.
+namespace {
+template <class T>
+const T* readable(TrainKernels& k, const T* host, size_t n, KernelBuffer<T>& copy) {
+  if (k.kernel_memory_is_host()) return host;
+  copy = KernelBuffer<T>(k, n);
+  copy.upload(host, n);
+  return copy.data();
+}
+}  // namespace
+
 EpochResult train_epoch(TrainKernels& k, const MlpConfig& cfg, const MlpTensors& t, const EpochOptions& o,
                         const RunContext& context) {
   const size_t in = cfg.widths[0];
@@ -210,11 +222,11 @@ EpochResult train_epoch(TrainKernels& k, const MlpConfig& cfg, const MlpTensors&
   std::vector<FloatBuffer> params = tensors(k, sizes, t.params.data());
   std::vector<FloatBuffer> m = tensors(k, sizes, t.m.data()), v = tensors(k, sizes, t.v.data());
   std::vector<FloatBuffer> grads = tensors(k, sizes);
-  FloatBuffer x(k, o.rows * in);
-  IntBuffer y(k, o.rows), order(k, o.rows), yb(k, B);
-  x.upload(o.x, o.rows * in);
-  y.upload(o.y, o.rows);
-  order.upload(o.order, o.rows);
+  FloatBuffer x_copy;
+  IntBuffer y_copy, order_copy, yb(k, B);
+  const float* x = readable(k, o.x, o.rows * in, x_copy);
+  const int32_t* y = readable(k, o.y, o.rows, y_copy);
+  const int32_t* order = readable(k, o.order, o.rows, order_copy);
   BatchWorkspace w(k, cfg, B);
   const std::vector<const float*> p = pointers(params);
   std::vector<float*> g;
@@ -226,7 +238,7 @@ EpochResult train_epoch(TrainKernels& k, const MlpConfig& cfg, const MlpTensors&
   for (size_t start = 0; start < o.rows; start += B) {
     context.throw_if_cancelled();
     const size_t n = std::min(B, o.rows - start);
-    k.gather_rows(x.data(), y.data(), o.rows, in, order.data() + start, n, w.a.h[0].data(), yb.data());
+    k.gather_rows(x, y, o.rows, in, order + start, n, w.a.h[0].data(), yb.data());
     const BatchLoss loss = gradients(k, cfg, p, yb.data(), n, o.alpha, o.label_smoothing, g, w);
     r.ce += loss.ce * double(n);
     r.entropy += loss.entropy * double(n);

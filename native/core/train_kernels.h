@@ -23,6 +23,8 @@ class TrainKernels {
   // Copies bytes between host memory and kernel memory; returns when the host side may be reused or read.
   virtual void upload(void* dst, const void* host_src, size_t bytes) = 0;
   virtual void download(void* host_dst, const void* src, size_t bytes) = 0;
+  // True when kernel memory is host memory, so read-only host arrays (the dataset) can be used without a copy.
+  virtual bool kernel_memory_is_host() const { return false; }
 
   // ---- Kernels.
   // C (M×N) = op(A)·op(B) + beta·C, op(A) M×K, op(B) K×N.

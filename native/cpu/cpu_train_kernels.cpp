@@ -21,6 +21,7 @@ class CpuTrainKernels final : public TrainKernels {
  public:
   // Kernel memory is host memory: upload and download are copies.
   void* allocate(size_t bytes) override { return ::operator new(bytes); }
+  bool kernel_memory_is_host() const override { return true; }
   void release(void* p) noexcept override { ::operator delete(p); }
   void upload(void* dst, const void* host_src, size_t bytes) override { std::memcpy(dst, host_src, bytes); }
   void download(void* host_dst, const void* src, size_t bytes) override { std::memcpy(host_dst, src, bytes); }
