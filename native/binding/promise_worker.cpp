@@ -1,5 +1,6 @@
 #include "promise_worker.h"
 
+#include "../cpu/blas_info.h"
 #include "js_errors.h"
 
 namespace ncod::binding {
@@ -42,6 +43,7 @@ void PromiseWorker::Execute(const ExecutionProgress& progress) {
     last_progress_ = now;
     progress.Send(&fraction, 1);
   });
+  apply_cpu_threads();
   try {
     work_(context);
   } catch (const Error& e) {

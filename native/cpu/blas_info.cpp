@@ -3,6 +3,8 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include <atomic>
+
 namespace ncod {
 
 BlasInfo blas_info() {
@@ -20,7 +22,18 @@ BlasInfo blas_info() {
   return info;
 }
 
+namespace {
+std::atomic<int> requested_threads{0};  // 0: OpenMP's default (OMP_NUM_THREADS or the core count)
+}  // namespace
+
 // OpenBLAS stays single-threaded (see cpu_backend.cpp): the threads are ncod's own, over rows.
-void set_cpu_threads(int threads) { omp_set_num_threads(threads); }
+void set_cpu_threads(int threads) {
+  requested_threads = threads;
+  omp_set_num_threads(threads);
+}
+
+void apply_cpu_threads() {
+  if (const int threads = requested_threads.load()) omp_set_num_threads(threads);
+}
 
 }  // namespace ncod

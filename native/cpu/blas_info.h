@@ -15,5 +15,8 @@ struct BlasInfo {
 
 BlasInfo blas_info();
 void set_cpu_threads(int threads);
+// OpenMP keeps the thread count per calling thread, so work on a libuv worker would not see set_cpu_threads() from
+// the JS thread: workers call this before running.
+void apply_cpu_threads();
 
 }  // namespace ncod
