@@ -40,11 +40,9 @@ class CudaPluginBackend final : public Backend {
 
   void accumulate_class_sums(const LabelledRows& rows, size_t num_classes, double* counts,
                              double* sums) override {
-    char err[512] = {0};
-    if (api_->accumulate_class_sums(rows.x, rows.y, rows.rows, rows.dim, num_classes, counts, sums, err,
-                                    sizeof err) != 0) {
-      raise("accumulate_class_sums", err);
-    }
+    call_plugin("accumulate_class_sums", [&](char* err, size_t n) {
+      return api_->accumulate_class_sums(rows.x, rows.y, rows.rows, rows.dim, num_classes, counts, sums, err, n);
+    });
   }
 
   void accumulate_centred(const LabelledRows& rows, size_t num_classes, const CentredRequest& request) override {
@@ -65,56 +63,51 @@ class CudaPluginBackend final : public Backend {
       const ArgmaxBlock& b = request.argmax[k];
       c.argmax[k] = ncod_cuda_argmax{b.offset, b.classes, b.scale, b.table, b.out};
     }
-    char err[512] = {0};
-    if (api_->accumulate_centred(rows.x, rows.y, rows.rows, rows.dim, num_classes, &c, err, sizeof err) != 0) {
-      raise("accumulate_centred", err);
-    }
+    call_plugin("accumulate_centred", [&](char* err, size_t n) {
+      return api_->accumulate_centred(rows.x, rows.y, rows.rows, rows.dim, num_classes, &c, err, n);
+    });
   }
 
   TrainKernels* train_kernels() override { return train_kernels_.get(); }
 
   void gram(const double* a, size_t m, const double* b, size_t n, size_t k, double* out) override {
-    char err[512] = {0};
-    if (api_->gram(a, m, b, n, k, out, err, sizeof err) != 0) raise("gram", err);
+    call_plugin("gram", [&](char* err, size_t size) { return api_->gram(a, m, b, n, k, out, err, size); });
   }
 
   void score_logits(const float* logits, size_t rows, size_t classes, const LogitScoreSpec& spec,
                     double* out) override {
     const ncod_cuda_logit_spec c = abi_spec(spec);
-    char err[512] = {0};
-    if (api_->score_logits(logits, rows, classes, &c, out, err, sizeof err) != 0) raise("score_logits", err);
+    call_plugin("score_logits",
+                [&](char* err, size_t n) { return api_->score_logits(logits, rows, classes, &c, out, err, n); });
   }
 
   void linear_scores(const float* x, size_t rows, size_t dim, const LinearHead& head, const LogitScoreSpec& spec,
                      double* out) override {
     const ncod_cuda_logit_spec c = abi_spec(spec);
-    char err[512] = {0};
-    if (api_->linear_scores(x, rows, dim, head.weights, head.bias, head.classes, head.clip, &c, out, err,
-                            sizeof err) != 0)
-      raise("linear_scores", err);
+    call_plugin("linear_scores", [&](char* err, size_t n) {
+      return api_->linear_scores(x, rows, dim, head.weights, head.bias, head.classes, head.clip, &c, out, err, n);
+    });
   }
 
   void min_whitened_sq_distances(const float* x, size_t rows, size_t dim, const WhitenedCentres& w,
                                  double* out) override {
-    char err[512] = {0};
-    if (api_->min_whitened_sq_distances(x, rows, dim, w.shift, w.whitening, w.dims, w.centres, w.count, out, err,
-                                        sizeof err) != 0)
-      raise("min_whitened_sq_distances", err);
+    call_plugin("min_whitened_sq_distances", [&](char* err, size_t n) {
+      return api_->min_whitened_sq_distances(x, rows, dim, w.shift, w.whitening, w.dims, w.centres, w.count, out, err,
+                                             n);
+    });
   }
 
   void knn_kth_similarity(const float* queries, size_t rows, const float* bank, size_t bank_rows, size_t dim,
                           size_t k, double* out) override {
-    char err[512] = {0};
-    if (api_->knn_kth_similarity(queries, rows, bank, bank_rows, dim, k, out, err, sizeof err) != 0)
-      raise("knn_kth_similarity", err);
+    call_plugin("knn_kth_similarity", [&](char* err, size_t n) {
+      return api_->knn_kth_similarity(queries, rows, bank, bank_rows, dim, k, out, err, n);
+    });
   }
 
  private:
   static ncod_cuda_logit_spec abi_spec(const LogitScoreSpec& s) {
     return ncod_cuda_logit_spec{static_cast<int>(s.kind), s.temperature, s.gamma, s.top, s.table};
   }
-
-  [[noreturn]] static void raise(const char* what, const char* err) { raise_cuda_error(what, err); }
 
   const ncod_cuda_api* api_;
   std::unique_ptr<TrainKernels> train_kernels_ = make_cuda_train_kernels(api_);

@@ -27,6 +27,13 @@ std::unique_ptr<Backend> load_cuda_backend(std::string& reason, std::string& dev
 // Throws the Error for a failed plugin call: OutOfMemory when the plugin's message says "out of memory", else Backend.
 [[noreturn]] void raise_cuda_error(const char* what, const char* err);
 
+// Runs one plugin ABI call f(err, err_size) with an error buffer; a non-zero return becomes that Error.
+template <class F>
+void call_plugin(const char* what, F&& f) {
+  char err[512] = {0};
+  if (f(err, sizeof err) != 0) raise_cuda_error(what, err);
+}
+
 // The training kernels of a loaded plugin: each call forwards to the plugin's ABI (device memory as opaque pointers).
 std::unique_ptr<TrainKernels> make_cuda_train_kernels(const ncod_cuda_api* api);
 

@@ -14,6 +14,7 @@
 #include "../core/backend.h"
 #include "../core/train_kernels.h"
 #include "detector_kernels.h"
+#include "parallel.h"
 
 namespace ncod {
 
@@ -21,8 +22,8 @@ TrainKernels& cpu_train_kernels();  // cpu_train_kernels.cpp
 
 namespace {
 
-// Below this many elements a parallel region costs more than it saves.
-constexpr size_t kParallelMinElements = size_t(1) << 16;
+// Below this many elements a class-statistics pass runs on one thread.
+constexpr size_t kStatsMinElements = size_t(1) << 16;
 // Rows centred at a time per thread (float64): a BLAS-friendly block that stays in cache.
 constexpr size_t kCentredBlockBytes = size_t(2) << 20;
 
@@ -42,11 +43,9 @@ void add_rows_to_class_sums(const LabelledRows& rows, size_t begin, size_t end, 
   }
 }
 
-// Threads worth using for `rows` rows of `dim` columns.
-int threads_for(size_t rows, size_t dim, size_t min_rows_per_thread) {
-  if (rows * dim < kParallelMinElements) return 1;
-  const size_t by_rows = std::max<size_t>(1, rows / min_rows_per_thread);
-  return static_cast<int>(std::min<size_t>(static_cast<size_t>(omp_get_max_threads()), by_rows));
+// Threads worth using for `rows` rows of `dim` columns, each thread taking at least min_rows_per_thread rows.
+int threads_for_rows(size_t rows, size_t dim, size_t min_rows_per_thread) {
+  return cpu::threads_for(rows * dim, rows / min_rows_per_thread, kStatsMinElements);
 }
 
 // Per-thread scratch and partial results of one accumulate_centred call.
@@ -191,7 +190,7 @@ class CpuBackend final : public Backend {
 
   void accumulate_class_sums(const LabelledRows& rows, size_t num_classes, double* counts,
                              double* sums) override {
-    const int threads = threads_for(rows.rows, rows.dim, 64);
+    const int threads = threads_for_rows(rows.rows, rows.dim, 64);
     if (threads <= 1) {
       add_rows_to_class_sums(rows, 0, rows.rows, counts, sums);
       return;
@@ -218,7 +217,7 @@ class CpuBackend final : public Backend {
     const size_t d = rows.dim;
     const size_t block = std::max<size_t>(16, kCentredBlockBytes / (d * sizeof(double)));
     const size_t blocks = (rows.rows + block - 1) / block;
-    const int threads = std::min<int>(threads_for(rows.rows, d, block), static_cast<int>(blocks));
+    const int threads = std::min<int>(threads_for_rows(rows.rows, d, block), static_cast<int>(blocks));
     std::vector<CentredScratch> scratch;
     scratch.reserve(threads);
     for (int t = 0; t < threads; ++t) {

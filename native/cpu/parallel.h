@@ -1,4 +1,4 @@
-// OpenMP helpers of the CPU detector kernels.
+// OpenMP helpers of the CPU kernels.
 #pragma once
 
 #include <omp.h>
@@ -12,8 +12,9 @@ namespace ncod::cpu {
 // Below this many elements of work a parallel region costs more than it saves.
 constexpr size_t kParallelMinElements = size_t(1) << 15;
 
-inline int threads_for(size_t work_elements, size_t blocks) {
-  if (work_elements < kParallelMinElements) return 1;
+// Threads worth using for `work_elements` of work split into `blocks` independent pieces.
+inline int threads_for(size_t work_elements, size_t blocks, size_t min_elements = kParallelMinElements) {
+  if (work_elements < min_elements) return 1;
   return static_cast<int>(std::min<size_t>(static_cast<size_t>(omp_get_max_threads()), std::max<size_t>(blocks, 1)));
 }
 
