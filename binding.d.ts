@@ -23,6 +23,19 @@ export interface RawBlasInfo {
   openmpThreads: number;
 }
 
+export type SimdLevelName = 'portable' | 'avx2' | 'avx512';
+
+export interface RawSimdInfo {
+  /** The level the hand-written CPU kernels use: the best the CPU supports, capped by NCOD_SIMD. */
+  level: SimdLevelName;
+  /** Every level this CPU supports, lowest first. */
+  supported: SimdLevelName[];
+  /** Whether the KNN filter uses AVX512-BF16 products. */
+  bf16: boolean;
+  /** Why NCOD_SIMD was not understood, or null. */
+  error: string | null;
+}
+
 export interface RawClassStats {
   counts: Float64Array;
   sums: Float64Array;
@@ -36,6 +49,7 @@ export interface NativeBinding {
   version(): string;
   backends(): RawBackendStatus[];
   blasInfo(): RawBlasInfo;
+  simdInfo(): RawSimdInfo;
   setThreads(threads: number): void;
   classStats(
     features: Float32Array,

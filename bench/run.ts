@@ -1,13 +1,15 @@
-// npm run bench [-- --quick] [-- --backend cpu|cuda] [-- --only classStats,detectors,nc,eval,train] : runs the suites and writes bench/results/.
+// npm run bench [-- --quick] [-- --backend cpu|cuda] [-- --only classStats,detectors,nc,eval,train,simd] : runs the suites and writes bench/results/.
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
 import { backends, blasInfo, version } from '../lib/index.js';
+import { runEnvironment } from '../lib/run-environment.js';
 import { machineDescription, writeResults, type BenchRow } from './harness.js';
 import { benchClassStats } from './suites/class-stats.js';
 import { benchDetectors } from './suites/detectors.js';
 import { benchNcMetrics } from './suites/nc-metrics.js';
 import { benchEval } from './suites/ood-eval.js';
+import { benchSimdLevels } from './suites/simd-levels.js';
 import { benchTrain } from './suites/train.js';
 
 const { values } = parseArgs({
@@ -22,7 +24,7 @@ const backend = values.backend === 'cuda' ? 'cuda' : 'cpu';
 const cuda = backends().find((b) => b.name === 'cuda');
 const device = backend === 'cuda' ? `${cuda?.device ?? 'CUDA'}; host ${machineDescription()}` : machineDescription();
 
-const suites = { classStats: benchClassStats, detectors: benchDetectors, nc: benchNcMetrics, eval: benchEval, train: benchTrain };
+const suites = { classStats: benchClassStats, detectors: benchDetectors, nc: benchNcMetrics, eval: benchEval, train: benchTrain, simd: benchSimdLevels };
 const only = values.only?.split(',').map((s) => s.trim());
 const unknown = only?.filter((name) => !(name in suites)) ?? [];
 if (unknown.length) throw new Error(`--only: unknown suite ${unknown.join(', ')} (known: ${Object.keys(suites).join(', ')})`);
@@ -44,7 +46,8 @@ const md = writeResults(values.label ?? defaultLabel, rows, {
   device,
   ncod: version,
   node: process.version,
-  blas: `${blas.library}, ${blas.threading}, ${blas.blasThreads} threads`,
+  blas: `core ${blas.core}; ${blas.library}, ${blas.threading}, ${blas.blasThreads} threads`,
+  simd: runEnvironment().simd,
   'load average': `${loads.join(', ')} (1 min, at the start → end of each suite, ${cpus().length} cores)`,
 });
 console.log(md);

@@ -1,11 +1,12 @@
 // Backend names as users write them, and their status.
-import type { BackendId, RawBackendStatus, RawBlasInfo } from '../binding.js';
+import type { BackendId, RawBackendStatus, RawBlasInfo, RawSimdInfo } from '../binding.js';
 import { describe, fail } from './errors.js';
 import { native } from './native.js';
 
 export type BackendName = 'cpu' | 'cuda' | 'auto';
 export type BackendStatus = RawBackendStatus;
 export type BlasInfo = RawBlasInfo;
+export type SimdInfo = Omit<RawSimdInfo, 'error'>;
 
 /** Every backend with whether it can be used here and, if not, why. */
 export function backends(): BackendStatus[] {
@@ -15,6 +16,15 @@ export function backends(): BackendStatus[] {
 /** The BLAS library behind the CPU backend and the thread counts in use. */
 export function blasInfo(): BlasInfo {
   return native().blasInfo();
+}
+
+/**
+ * The SIMD level of ncod's own CPU kernels (chosen when the addon loads: the best the CPU supports, capped by the
+ * NCOD_SIMD environment variable, `portable`, `avx2` or `avx512`) and the levels this CPU supports.
+ */
+export function simdInfo(): SimdInfo {
+  const { level, supported, bf16 } = native().simdInfo();
+  return { level, supported, bf16 };
 }
 
 /** Sets the threads used by OpenBLAS and ncod's own OpenMP loops. */

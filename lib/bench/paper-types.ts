@@ -1,4 +1,5 @@
 // The result of `ncod bench paper` (issue: "The paper's protocol in one command"). Fractions in [0, 1].
+import type { RunEnvironment } from '../run-environment.js';
 
 export type ProtocolName = 'fashion' | 'mnist';
 export type ProtocolLabel = ProtocolName | 'custom';
@@ -52,6 +53,8 @@ export interface PaperResult {
     quick: boolean;
     backend: string;
     date: string;
+    /** SIMD level, BLAS kernel set, CPU and threads: what bitwise reproducibility depends on. */
+    environment?: RunEnvironment;
   };
   /** The first seed's runs (the format the issue specifies); `seeds` holds every seed. */
   runs: { baseline: RunResult; nc_control: RunResult };

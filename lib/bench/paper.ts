@@ -9,6 +9,7 @@ import { ncMetrics } from '../metrics/nc.js';
 import { evaluateOOD } from '../ood/evaluate.js';
 import { LinearProbe } from '../ood/probe.js';
 import { mulberry32 } from '../random.js';
+import { runEnvironment } from '../run-environment.js';
 import { Trainer, type LayerName } from '../train/trainer.js';
 import type { Claims, LayerResult, PaperResult, ProtocolName, RunResult, SeedResult } from './paper-types.js';
 
@@ -271,6 +272,7 @@ export async function runPaperBenchmark(options: PaperOptions = {}): Promise<Pap
       quick: s.quick,
       backend: s.backend,
       date: new Date().toISOString(),
+      environment: runEnvironment(),
     },
     seedRuns,
   );

@@ -102,6 +102,7 @@ function header(result: PaperResult): string {
     ['Epochs', `${c.epochs} (probes: ${c.probe_epochs})`],
     ['Encoder widths', c.layers.join(' → ')],
     ['Backend', c.backend + (c.quick ? ' (quick configuration)' : '')],
+    ...(c.environment ? [['CPU', c.environment.cpu], ['SIMD level', c.environment.simd], ['BLAS', c.environment.blas]] as [string, string][] : []),
     ['Date', c.date],
   ];
   return `<dl id="config">\n${items.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('\n')}\n</dl>`;

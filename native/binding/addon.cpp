@@ -7,6 +7,7 @@
 #include "../core/backend.h"
 #include "../core/cuda_plugin.h"
 #include "../cpu/blas_info.h"
+#include "../cpu/simd.h"
 #include "bindings.h"
 #include "convert.h"
 #include "js_errors.h"
@@ -76,6 +77,22 @@ Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// The SIMD level of the CPU kernels: in use, every level the CPU supports (lowest first), AVX512-BF16 in use, and
+// why NCOD_SIMD was not understood (the TypeScript loader refuses to go on with that error).
+Napi::Value SimdInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const cpu::SimdConfig& simd = cpu::simd_config();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("level", cpu::simd_level_name(simd.level));
+  Napi::Array supported = Napi::Array::New(env);
+  for (int l = 0; l <= static_cast<int>(simd.supported); ++l)
+    supported.Set(static_cast<uint32_t>(l), cpu::simd_level_name(static_cast<cpu::SimdLevel>(l)));
+  out.Set("supported", supported);
+  out.Set("bf16", simd.bf16);
+  out.Set("error", nullable_string(env, simd.error));
+  return out;
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -94,6 +111,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::Function::New(env, Version, "version"));
   exports.Set("backends", Napi::Function::New(env, Backends, "backends"));
   exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));
+  exports.Set("simdInfo", Napi::Function::New(env, SimdInfo, "simdInfo"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("classStats", Napi::Function::New(env, ClassStats, "classStats"));
   exports.Set("ncMetrics", Napi::Function::New(env, NcMetricsBinding, "ncMetrics"));

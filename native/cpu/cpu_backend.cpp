@@ -15,6 +15,7 @@
 #include "../core/train_kernels.h"
 #include "detector_kernels.h"
 #include "parallel.h"
+#include "simd.h"
 
 namespace ncod {
 
@@ -27,12 +28,10 @@ constexpr size_t kStatsMinElements = size_t(1) << 16;
 // Rows centred at a time per thread (float64): a BLAS-friendly block that stays in cache.
 constexpr size_t kCentredBlockBytes = size_t(2) << 20;
 
-// The loop is bandwidth-bound only when the float→double adds are wide: an AVX2 clone is picked at load
-// time on CPUs that have it (AVX-512 where present), while the default clone keeps prebuilt binaries portable.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-void add_rows_to_class_sums(const LabelledRows& rows, size_t begin, size_t end, double* counts, double* sums) {
+// The loop is bandwidth-bound only when the float→double adds are wide: the variant of the SIMD level in use
+// (simd.h) is picked at load time, while the portable one keeps prebuilt binaries running on any x86-64.
+NCOD_INLINE_BODY void add_rows_to_class_sums_body(const LabelledRows& rows, size_t begin, size_t end, double* counts,
+                                                  double* sums) {
   const size_t d = rows.dim;
   for (size_t i = begin; i < end; ++i) {
     const size_t c = static_cast<size_t>(rows.y[i]);
@@ -42,6 +41,8 @@ void add_rows_to_class_sums(const LabelledRows& rows, size_t begin, size_t end, 
     for (size_t j = 0; j < d; ++j) s[j] += x[j];
   }
 }
+NCOD_LEVEL_VARIANTS(void, add_rows_to_class_sums, (const LabelledRows& rows, size_t begin, size_t end, double* counts, double* sums), (rows, begin, end, counts, sums))
+void add_rows_to_class_sums(const LabelledRows& rows, size_t begin, size_t end, double* counts, double* sums) { return add_rows_to_class_sums_variant(rows, begin, end, counts, sums); }
 
 // Threads worth using for `rows` rows of `dim` columns, each thread taking at least min_rows_per_thread rows.
 int threads_for_rows(size_t rows, size_t dim, size_t min_rows_per_thread) {
@@ -106,12 +107,9 @@ void argmax_rows(const LabelledRows& rows, const ArgmaxBlock& blk, const float* 
 
 // Centres one row in float64 and stores it in float32 (the GEMM input); returns ‖x − μ‖². The square sum keeps
 // kLanes independent partial sums, added in a fixed order at the end, so the compiler can vectorise the
-// reduction (a single running sum would be a serial chain of adds) and the result does not depend on the clone.
+// reduction (a single running sum would be a serial chain of adds) and the result does not depend on the SIMD level.
 constexpr size_t kLanes = 32;
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-double centre_row_into_float32(const float* x, const double* mu, size_t d, float* z) {
+NCOD_INLINE_BODY double centre_row_into_float32_body(const float* x, const double* mu, size_t d, float* z) {
   double partial[kLanes] = {};
   size_t j = 0;
   for (; j + kLanes <= d; j += kLanes) {
@@ -130,6 +128,8 @@ double centre_row_into_float32(const float* x, const double* mu, size_t d, float
   for (double s : partial) sq += s;
   return sq;
 }
+NCOD_LEVEL_VARIANTS(double, centre_row_into_float32, (const float* x, const double* mu, size_t d, float* z), (x, mu, d, z))
+double centre_row_into_float32(const float* x, const double* mu, size_t d, float* z) { return centre_row_into_float32_variant(x, mu, d, z); }
 
 // Without a scatter the float64 rows are never needed whole: centre each element in float64, add its square to
 // the row's norm and store it straight into the float32 GEMM input (one pass instead of three).

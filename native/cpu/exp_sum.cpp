@@ -1,7 +1,7 @@
 // exp(x) for x <= 0 without libm: x = (k/16)·ln 2 + r with |r| <= ln2/32, so exp(x) = 2^(k div 16) · 2^((k mod 16)/16)
 // · e^r, with the middle factor from a 16-entry table and e^r from its degree-5 Taylor polynomial (relative error
-// r^6/720 < 1.5e-13). A libm exp per logit costs ~4 ns; the AVX-512 body does 8 per instruction, so one pass
-// over the logits runs near memory speed.
+// r^6/720 < 1.5e-13). A libm exp per logit costs ~4 ns; the AVX-512 body does 8 per instruction (the AVX2 body 4,
+// with a gathered table entry), so one pass over the logits runs near memory speed.
 #include "exp_sum.h"
 
 #include <algorithm>
@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 
+#include "simd.h"
 #include "x86_intrinsics.h"
 
 namespace ncod::cpu {
@@ -60,7 +61,7 @@ double exp_sum_portable(const float* z, size_t n, double m, double scale) {
 
 #ifdef NCOD_X86_INTRINSICS
 
-#define NCOD_AVX512 __attribute__((target("avx512f,avx512dq")))
+#define NCOD_AVX512 NCOD_TARGET_AVX512
 
 NCOD_AVX512 RowMax row_max_avx512(const float* z, size_t n) {
   __m512 m0 = _mm512_set1_ps(-std::numeric_limits<float>::infinity()), m1 = m0;
@@ -138,6 +139,87 @@ NCOD_AVX512 double exp_sum_avx512_any(const float* z, size_t n, double m, double
   return scale == 1.0 ? exp_sum_avx512<false>(z, n, m, scale) : exp_sum_avx512<true>(z, n, m, scale);
 }
 
+#define NCOD_AVX2 NCOD_TARGET_AVX2
+
+NCOD_AVX2 RowMax row_max_avx2(const float* z, size_t n) {
+  __m256 m0 = _mm256_set1_ps(-std::numeric_limits<float>::infinity()), m1 = m0;
+  __m256 bad = _mm256_setzero_ps();  // OR of the bits of x − x: +0 for every finite x, NaN for ±inf and NaN
+  size_t c = 0;
+  for (; c + 16 <= n; c += 16) {
+    const __m256 a = _mm256_loadu_ps(z + c), b = _mm256_loadu_ps(z + c + 8);
+    m0 = _mm256_max_ps(m0, a);
+    m1 = _mm256_max_ps(m1, b);
+    bad = _mm256_or_ps(bad, _mm256_or_ps(_mm256_sub_ps(a, a), _mm256_sub_ps(b, b)));
+  }
+  for (; c + 8 <= n; c += 8) {
+    const __m256 a = _mm256_loadu_ps(z + c);
+    m0 = _mm256_max_ps(m0, a);
+    bad = _mm256_or_ps(bad, _mm256_sub_ps(a, a));
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, _mm256_max_ps(m0, m1));
+  const RowMax tail = row_max_portable(z + c, n - c);
+  float m = tail.value;
+  for (float v : lanes) m = std::max(m, v);
+  const __m256i bits = _mm256_castps_si256(bad);
+  return {m, _mm256_testz_si256(bits, bits) != 0 && tail.finite};
+}
+
+// The AVX2 form of exp_nonpositive: as Exp8, with the table entry gathered (AVX2 has no two-register permute).
+struct Exp4 {
+  alignas(32) int64_t table[16];  // kTable's bits with j·2^48 subtracted from entry j (see Exp8)
+
+  Exp4() {
+    for (int64_t j = 0; j < 16; ++j) {
+      std::memcpy(&table[j], &kTable[j], sizeof table[j]);
+      table[j] -= j << 48;
+    }
+  }
+
+  NCOD_AVX2 __m256d add(__m256d acc, __m256d x) const {
+    x = _mm256_max_pd(x, _mm256_set1_pd(kMinArgument));
+    const __m256d shifter = _mm256_set1_pd(kShifter);
+    const __m256d kd = _mm256_fmadd_pd(x, _mm256_set1_pd(kSixteenOverLn2), shifter);
+    const __m256d r = _mm256_fnmadd_pd(_mm256_sub_pd(kd, shifter), _mm256_set1_pd(kLn2OverSixteen), x);
+    __m256d p = _mm256_fmadd_pd(_mm256_set1_pd(1.0 / 120), r, _mm256_set1_pd(1.0 / 24));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 6));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(0.5));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0));
+    const __m256i k = _mm256_castpd_si256(kd);  // k in the low bits
+    const __m256i j = _mm256_and_si256(k, _mm256_set1_epi64x(15));
+    const __m256i t = _mm256_i64gather_epi64(reinterpret_cast<const long long*>(table), j, 8);
+    const __m256d scale = _mm256_castsi256_pd(_mm256_add_epi64(t, _mm256_slli_epi64(k, 48)));
+    return _mm256_fmadd_pd(p, scale, acc);
+  }
+};
+
+template <bool kScaled>
+NCOD_AVX2 __m256d shifted4(__m128 z, __m256d m, __m256d scale) {
+  const __m256d x = _mm256_sub_pd(_mm256_cvtps_pd(z), m);
+  return kScaled ? _mm256_mul_pd(x, scale) : x;
+}
+
+template <bool kScaled>
+NCOD_AVX2 double exp_sum_avx2(const float* z, size_t n, double m, double scale) {
+  static const Exp4 exp4;
+  const __m256d vm = _mm256_set1_pd(m), vscale = _mm256_set1_pd(scale);
+  __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
+  size_t c = 0;
+  for (; c + 8 <= n; c += 8) {
+    const __m256 f = _mm256_loadu_ps(z + c);
+    acc0 = exp4.add(acc0, shifted4<kScaled>(_mm256_castps256_ps128(f), vm, vscale));
+    acc1 = exp4.add(acc1, shifted4<kScaled>(_mm256_extractf128_ps(f, 1), vm, vscale));
+  }
+  alignas(32) double lanes[4];
+  _mm256_store_pd(lanes, _mm256_add_pd(acc0, acc1));
+  return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + exp_sum_portable(z + c, n - c, m, scale);
+}
+
+NCOD_AVX2 double exp_sum_avx2_any(const float* z, size_t n, double m, double scale) {
+  return scale == 1.0 ? exp_sum_avx2<false>(z, n, m, scale) : exp_sum_avx2<true>(z, n, m, scale);
+}
+
 #endif
 
 struct Kernels {
@@ -147,10 +229,11 @@ struct Kernels {
 
 Kernels pick_kernels() {
 #ifdef NCOD_X86_INTRINSICS
-  __builtin_cpu_init();  // this may run in a static initialiser, before libgcc's own
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) return {row_max_avx512, exp_sum_avx512_any};
-#endif
+  return pick_by_level<Kernels>({row_max_portable, exp_sum_portable}, {row_max_avx2, exp_sum_avx2_any},
+                                {row_max_avx512, exp_sum_avx512_any});
+#else
   return {row_max_portable, exp_sum_portable};
+#endif
 }
 
 // Chosen once, when the addon loads.

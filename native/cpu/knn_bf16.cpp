@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "parallel.h"
+#include "simd.h"
 #include "x86_intrinsics.h"
 
 #if defined(NCOD_X86_INTRINSICS) && (defined(__clang__) || __GNUC__ >= 10)  // AVX512-BF16 intrinsics
@@ -119,11 +120,7 @@ NCOD_BF16 bool offer_panels(const Bf16Bank& bank, const uint32_t* q, size_t n, s
   return true;
 }
 
-bool detect_bf16() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16");
-}
-const bool kBf16 = detect_bf16();
+const bool kBf16 = simd_config().bf16;  // level avx512 in use and the CPU has BF16
 #else
 const bool kBf16 = false;
 #endif

@@ -1,5 +1,7 @@
 #include "knn_filter.h"
 
+#include "simd.h"
+
 #include <algorithm>
 #include <functional>
 #include <limits>
@@ -58,15 +60,14 @@ double KthFilter::kth_exact(const float* query, const float* bank, size_t dim, s
   return scratch[k_ - 1];
 }
 
-// Wide vectors where the CPU has them (chosen at load time): the survivors' products are a tenth of the KNN time.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-double dot_float64(const float* a, const float* b, size_t dim) {
+// Wide vectors at the SIMD level in use (simd.h): the survivors' products are a tenth of the KNN time.
+NCOD_INLINE_BODY double dot_float64_body(const float* a, const float* b, size_t dim) {
   double s = 0;
 #pragma omp simd reduction(+ : s)
   for (size_t j = 0; j < dim; ++j) s += double(a[j]) * double(b[j]);
   return s;
 }
+NCOD_LEVEL_VARIANTS(double, dot_float64, (const float* a, const float* b, size_t dim), (a, b, dim))
+double dot_float64(const float* a, const float* b, size_t dim) { return dot_float64_variant(a, b, dim); }
 
 }  // namespace ncod::cpu

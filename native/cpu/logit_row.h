@@ -34,16 +34,26 @@ inline double score_logit_row(const float* z, size_t C, const LogitScoreSpec& sp
   const double sum = exp_sum(z, C, m, 1.0 / t);
   if (spec.kind == LogitScore::Energy) return m + t * std::log(sum);
   if (spec.kind == LogitScore::Msp) return 1.0 / sum;  // exp(m − m) / Σ
-  // GEN (Liu et al. 2023): −Σ over the M largest probabilities of p^γ (1 − p)^γ. The sum needs the top-M set, not
-  // its order, so a selection of the M largest logits suffices; their few exponentials come from libm.
+  // GEN (Liu et al. 2023): −Σ over the M largest probabilities of p^γ (1 − p)^γ, each term as
+  // exp(γ·(log p + log(1 − p))) so that neither factor underflows or cancels. 1 − p is never formed by subtraction
+  // from 1: for the first maximum it is (Σ over the other logits)/Σ, summed from the second largest logit, and every
+  // other p is at most ½, where log1p(−p) is exact to a few ulps. The sum needs the top-M set, not its order.
+  const double log_sum = std::log(sum);
   const size_t M = spec.top;
   std::copy(z, z + C, scratch);
-  if (M < C) std::nth_element(scratch, scratch + (M - 1), scratch + C, std::greater<float>());
+  std::iter_swap(scratch, std::find(scratch, scratch + C, row.value));  // the first maximum to the front
   double g = 0;
-  for (size_t c = 0; c < M; ++c) {
-    const double p = std::exp(double(scratch[c]) - m) / sum;
-    g += std::pow(p, spec.gamma) * std::pow(1.0 - p, spec.gamma);
-  }
+  if (C > 1) {
+    const double m2 = row_max(scratch + 1, C - 1).value;
+    const double log_p_top = -log_sum;
+    const double log_rest_top = (m2 - m) + std::log(exp_sum(scratch + 1, C - 1, m2, 1.0)) - log_sum;  // log(1 − p)
+    g += std::exp(spec.gamma * (log_p_top + log_rest_top));
+    if (M > 1 && M < C) std::nth_element(scratch + 1, scratch + (M - 1), scratch + C, std::greater<float>());
+    for (size_t c = 1; c < M; ++c) {
+      const double log_p = (double(scratch[c]) - m) - log_sum;
+      g += std::exp(spec.gamma * (log_p + std::log1p(-std::exp(log_p))));
+    }
+  }  // with one class, 1 − p = 0 and the only term is 0
   return -g;
 }
 

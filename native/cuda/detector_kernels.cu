@@ -106,8 +106,19 @@ __global__ void __launch_bounds__(kRowThreads)
       if (threadIdx.x == 0) out[row] = kind == 2 ? m + temp * log(s) : 1.0 / s;
       continue;
     }
-    // GEN: element c is in the top M when fewer than M elements beat it (larger logit, or equal with a smaller
-    // index). Larger logits mean larger-or-equal probabilities, so this picks a valid top-M set of p.
+    // GEN as on the CPU (cpu/logit_row.h): each term is exp(γ·(log p + log(1 − p))); for the first maximum,
+    // 1 − p is the sum of the other exponentials (from the second largest logit) over Σ, never 1 − p.
+    // Element c is in the top M when fewer than M elements beat it (larger logit, or equal with a smaller index).
+    // Larger logits mean larger-or-equal probabilities, so this picks a valid top-M set of p.
+    const double log_sum = log(s);
+    double m2 = -DBL_MAX;
+    for (size_t c = threadIdx.x; c < C; c += blockDim.x)
+      if (c != top1) m2 = fmax(m2, logit_at(z, bias, c));
+    m2 = block_reduce(m2, 1);
+    double rest = 0;
+    for (size_t c = threadIdx.x; c < C; c += blockDim.x)
+      if (c != top1) rest += exp(logit_at(z, bias, c) - m2);
+    rest = block_reduce(rest, 0);
     double g = 0;
     for (size_t c = threadIdx.x; c < C; c += blockDim.x) {
       const double zc = logit_at(z, bias, c);
@@ -120,9 +131,10 @@ __global__ void __launch_bounds__(kRowThreads)
         }
         in = beaten < top;
       }
-      if (in) {
-        const double p = exp(zc - m) / s;
-        g += pow(p, gamma) * pow(1.0 - p, gamma);
+      if (in && C > 1) {  // with one class, 1 − p = 0 and the only term is 0
+        const double log_p = (zc - m) - log_sum;
+        const double log_rest = c == top1 ? (m2 - m) + log(rest) - log_sum : log1p(-exp(log_p));
+        g += exp(gamma * (log_p + log_rest));
       }
     }
     g = block_reduce(g, 0);

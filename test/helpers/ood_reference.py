@@ -32,11 +32,24 @@ def logit_score(kind, z, meta):
     if kind == "energy":
         t = meta.get("temperature", 1.0)
         return t * logsumexp(z / t)
-    if kind == "gen":  # Liu et al. 2023, reference code: -sum over top-M of p^g (1-p)^g
+    if kind == "gen":  # Liu et al. 2023: -sum over the top-M probabilities of p^g (1-p)^g
+        # In log space and without 1 - p: log(1 - p_c) = logsumexp(z_j, j != c) - logsumexp(z), so rows where
+        # 1 - p is below float64's resolution near 1 (or p underflows) are exact too.
         g = meta.get("gamma", 0.1)
         m = meta.get("topM") or min(100, z.shape[1])
-        p = np.sort(softmax(z), axis=1)[:, ::-1][:, :m]
-        return -(p**g * (1 - p) ** g).sum(axis=1)
+        C = z.shape[1]
+        out = np.zeros(len(z))
+        if C == 1:
+            return out  # p = 1, so 1 - p = 0
+        lse = logsumexp(z)
+        order = np.argsort(-z, axis=1, kind="stable")[:, :m]
+        for i in range(len(z)):
+            others = np.tile(z[i], (len(order[i]), 1))  # one row per selected class c, with z_c masked out
+            others[np.arange(len(order[i])), order[i]] = -np.inf
+            log_p = z[i, order[i]] - lse[i]
+            log_rest = logsumexp(others) - lse[i]
+            out[i] = -np.exp(g * (log_p + log_rest)).sum()
+        return out
     raise ValueError(kind)
 
 

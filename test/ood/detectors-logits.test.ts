@@ -110,6 +110,33 @@ describe('logit detectors on awkward row lengths and extreme values equal the fl
   }
 });
 
+// GEN's (1 − p)^γ for the most probable class: where 1 − p lies below float64's resolution near 1, forming it as
+// 1 − p returns rounding noise or 0 (the score then depends on the summation order of Σ). Compared with a purely
+// relative tolerance, so a term rounded to 0 fails.
+describe('GEN where 1 − p of the top class is below 1e-12 equals the float64 reference', () => {
+  function dominantLogits(n: number, C: number, seed: number): Float32Array {
+    const normal = gaussian(rng(seed));
+    const out = new Float32Array(n * C);
+    for (let i = 0; i < n; i++) {
+      const lead = [30, 40, 60, 200, 800, 1200][i % 6]; // 1 − p ≈ (C − 1)·e^−lead: 1e-13 down to far below 1e-308
+      for (let c = 0; c < C; c++) out[i * C + c] = c === i % C ? lead + normal() : normal();
+    }
+    return out;
+  }
+  for (const C of [2, 3, 16, 17, 101]) {
+    const n = 24;
+    const logits = dominantLogits(n, C, C);
+    for (const meta of [{}, { gamma: 0.5, topM: 1 }, { gamma: 0.1, topM: 2 }]) {
+      it(`gen ${JSON.stringify(meta)} N=${n} C=${C}`, async () => {
+        const got = await detectors.gen(meta).score({ logits, numClasses: C });
+        const want = await oodReference({ detector: 'gen', ...meta }, { logits: { data: logits, shape: [n, C] } });
+        for (let i = 0; i < n; i++) expect(want[i]).toBeLessThan(0); // the reference itself resolves every row
+        expectClose(got, want, 1e-9, 0);
+      });
+    }
+  }
+});
+
 describe('linear-head and ReAct scores equal the float64 reference', () => {
   for (const { n, d, C } of linearCases) {
     const features = randn(n * d, n + d, 1);

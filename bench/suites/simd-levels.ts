@@ -1,0 +1,67 @@
+// The kernels that have a body per SIMD level (the exp of Energy/MSP/GEN, the KNN filter: AVX512-BF16 products
+// or float32 GEMM tiles) at every level this CPU supports, each in its own process with NCOD_SIMD set, against the
+// best level. Scores must agree across levels (to 1e-12 relative for energy; exactly for KNN, which is exact).
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import { simdInfo } from '../../lib/index.js';
+import type { BenchRow } from '../harness.js';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+interface LevelRun {
+  simd: { level: string; bf16: boolean };
+  energy: { rows: number; classes: number; seconds: number; gbPerSecond: number; scores: number[] };
+  knn: { fit: number; queries: number; dim: number; k: number; seconds: number; scores: number[] };
+}
+
+function runLevel(level: string, quick: boolean): LevelRun {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/simd-child.ts', ...(quick ? ['--quick'] : [])], {
+    cwd: REPO,
+    encoding: 'utf8',
+    env: { ...process.env, NCOD_SIMD: level },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 28,
+  });
+  return JSON.parse(out) as LevelRun;
+}
+
+const maxRelDiff = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]) / Math.max(Math.abs(b[i]), 1e-300)), 0);
+
+export async function benchSimdLevels(backend: 'cpu' | 'cuda', quick: boolean): Promise<BenchRow[]> {
+  if (backend !== 'cpu') return [];
+  const levels = simdInfo().supported;
+  const runs = levels.map((level) => ({ level, run: runLevel(level, quick) }));
+  const best = runs[runs.length - 1];
+  const name = (r: LevelRun) => `${r.simd.level}${r.simd.bf16 ? ' + bf16' : ''}`;
+  const rows: BenchRow[] = [];
+  for (const { run } of runs.slice(0, -1)) {
+    const energyDiff = maxRelDiff(run.energy.scores, best.run.energy.scores);
+    const knnSame = run.knn.scores.every((v, i) => v === best.run.knn.scores[i]);
+    const e = run.energy;
+    rows.push({
+      suite: 'simd-levels',
+      case: `energy (T = 1), N=${e.rows} C=${e.classes}, ${name(run)} vs ${name(best.run)} (max rel diff ${energyDiff.toExponential(1)})`,
+      value: e.gbPerSecond,
+      unit: 'GB/s',
+      reference: best.run.energy.gbPerSecond,
+      referenceName: `the same at ${name(best.run)}`,
+      ratio: e.gbPerSecond / best.run.energy.gbPerSecond,
+      goal: run.simd.level === 'avx2' ? '≥ 0.5 of the best level (comparable speed)' : undefined,
+      met: run.simd.level === 'avx2' ? energyDiff < 1e-12 && e.gbPerSecond / best.run.energy.gbPerSecond >= 0.5 : undefined,
+    });
+    const k = run.knn;
+    rows.push({
+      suite: 'simd-levels',
+      case: `KNN exact k=${k.k}, ${k.queries} queries vs ${k.fit}×${k.dim}, ${name(run)} vs ${name(best.run)} (scores ${knnSame ? 'identical' : 'DIFFER'})`,
+      value: k.seconds,
+      unit: 's',
+      reference: best.run.knn.seconds,
+      referenceName: `the same at ${name(best.run)}`,
+      ratio: best.run.knn.seconds / k.seconds,
+      goal: run.simd.level === 'avx2' ? '≥ 0.5 of the best level (comparable speed)' : undefined,
+      met: run.simd.level === 'avx2' ? knnSame && best.run.knn.seconds / k.seconds >= 0.5 : undefined,
+    });
+  }
+  return rows;
+}
