@@ -1,10 +1,12 @@
-// npm run bench [-- --quick] [-- --backend cpu|cuda] [-- --only classStats,detectors,nc,eval,train] : runs the suites and writes bench/results/.
+// npm run bench [-- --quick] [-- --backend cpu|cuda] [-- --only classStats,detectors,nc,eval,train,cli-startup] : runs the suites and
+// writes bench/results/. cli-startup times the compiled CLI, so it needs `npm run build:ts` first.
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
 import { backends, blasInfo, version } from '../lib/index.js';
 import { machineDescription, writeResults, type BenchRow } from './harness.js';
 import { benchClassStats } from './suites/class-stats.js';
+import { benchCliStartup } from './suites/cli-startup.js';
 import { benchDetectors } from './suites/detectors.js';
 import { benchNcMetrics } from './suites/nc-metrics.js';
 import { benchEval } from './suites/ood-eval.js';
@@ -22,7 +24,14 @@ const backend = values.backend === 'cuda' ? 'cuda' : 'cpu';
 const cuda = backends().find((b) => b.name === 'cuda');
 const device = backend === 'cuda' ? `${cuda?.device ?? 'CUDA'}; host ${machineDescription()}` : machineDescription();
 
-const suites = { classStats: benchClassStats, detectors: benchDetectors, nc: benchNcMetrics, eval: benchEval, train: benchTrain };
+const suites = {
+  classStats: benchClassStats,
+  detectors: benchDetectors,
+  nc: benchNcMetrics,
+  eval: benchEval,
+  train: benchTrain,
+  'cli-startup': benchCliStartup,
+};
 const only = values.only?.split(',').map((s) => s.trim());
 const unknown = only?.filter((name) => !(name in suites)) ?? [];
 if (unknown.length) throw new Error(`--only: unknown suite ${unknown.join(', ')} (known: ${Object.keys(suites).join(', ')})`);

@@ -1,28 +1,20 @@
-// `ncod info`: the version, each backend with why it is (un)available, and the BLAS in use.
-import type { Command } from 'commander';
-
+// `ncod info`: the version, each backend with why it is (un)available, and the BLAS in use. Loads only the native
+// addon (through backend.ts), nothing else: it is the command people run first.
 import { backends, blasInfo } from '../backend.js';
 import { version } from '../version.js';
 import { printJson, table } from './output.js';
 
-export function registerInfo(program: Command): void {
-  program
-    .command('info')
-    .description('show the version, the compute backends and the BLAS library in use')
-    .option('--json', 'print one JSON object')
-    .addHelpText('after', '\nExample:\n  $ ncod info --json')
-    .action((options: { json?: boolean }) => {
-      const report = { version, backends: backends(), blas: blasInfo() };
-      if (options.json) return printJson(report);
-      console.log(`ncod ${report.version}\n`);
-      console.log(
-        table(
-          ['backend', 'available', 'device / reason'],
-          report.backends.map((b) => [b.name, b.available ? 'yes' : 'no', b.available ? (b.device ?? 'host CPU') : (b.reason ?? '')]),
-        ),
-      );
-      const blas = report.blas;
-      console.log(`\nBLAS: ${blas.library}`);
-      console.log(`      core ${blas.core}, ${blas.threading}, ${blas.blasThreads} BLAS threads, ${blas.openmpThreads} OpenMP threads`);
-    });
+export function runInfo(options: { json?: boolean }): void {
+  const report = { version, backends: backends(), blas: blasInfo() };
+  if (options.json) return printJson(report);
+  console.log(`ncod ${report.version}\n`);
+  console.log(
+    table(
+      ['backend', 'available', 'device / reason'],
+      report.backends.map((b) => [b.name, b.available ? 'yes' : 'no', b.available ? (b.device ?? 'host CPU') : (b.reason ?? '')]),
+    ),
+  );
+  const blas = report.blas;
+  console.log(`\nBLAS: ${blas.library}`);
+  console.log(`      core ${blas.core}, ${blas.threading}, ${blas.blasThreads} BLAS threads, ${blas.openmpThreads} OpenMP threads`);
 }
