@@ -6,7 +6,10 @@ import path from 'node:path';
 
 import type { BenchRow } from '../harness.js';
 
-const GOAL_SECONDS = 0.15;
+// The issue's goal: under 0.15 s for `ncod --version` and `ncod info`, on a machine where Node itself starts in 0.04 s.
+// Node's own start-up varies several-fold with the machine and its load (and spawning from this large process adds
+// to both), so the verdict is on the time ncod adds to Node's: at most 0.15 − 0.04 s.
+const GOAL_EXTRA_SECONDS = 0.11;
 
 /** Wall seconds of one run of `node ARGS`; a failed run would time nothing meaningful, so it throws. */
 function runOnce(args: string[]): number {
@@ -40,16 +43,17 @@ export async function benchCliStartup(_backend: 'cpu' | 'cuda', quick: boolean):
       node.push(runOnce(reference));
     }
     const [value, base] = [median(ours), median(node)];
+    const extra = value - base;
     rows.push({
       suite: 'cli-startup',
-      case: `ncod ${command}, whole process, median of ${runs} (ratio: node's start-up / ncod's)`,
+      case: `ncod ${command}, whole process, median of ${runs}: ${(1000 * extra).toFixed(0)} ms more than Node's start-up (ratio: node's / ncod's)`,
       value,
       unit: 's',
       reference: base,
       referenceName: 'node -e 0',
       ratio: base / value,
-      goal: `≤ ${GOAL_SECONDS} s`,
-      met: value <= GOAL_SECONDS,
+      goal: `≤ node + ${GOAL_EXTRA_SECONDS} s`,
+      met: extra <= GOAL_EXTRA_SECONDS,
     });
   }
   return rows;
