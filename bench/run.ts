@@ -1,4 +1,5 @@
-// npm run bench [-- --quick] [-- --backend cpu|cuda] [-- --only classStats,detectors,nc,eval,train,simd] : runs the suites and writes bench/results/.
+// npm run bench [-- --quick] [-- --backend cpu|cuda] [-- --only classStats,detectors,nc,eval,train,simd,cli-startup] : runs the suites and
+// writes bench/results/. cli-startup times the compiled CLI, so it needs `npm run build:ts` first.
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
@@ -6,6 +7,7 @@ import { backends, blasInfo, version } from '../lib/index.js';
 import { runEnvironment } from '../lib/run-environment.js';
 import { machineDescription, writeResults, type BenchRow } from './harness.js';
 import { benchClassStats } from './suites/class-stats.js';
+import { benchCliStartup } from './suites/cli-startup.js';
 import { benchDetectors } from './suites/detectors.js';
 import { benchNcMetrics } from './suites/nc-metrics.js';
 import { benchEval } from './suites/ood-eval.js';
@@ -24,7 +26,15 @@ const backend = values.backend === 'cuda' ? 'cuda' : 'cpu';
 const cuda = backends().find((b) => b.name === 'cuda');
 const device = backend === 'cuda' ? `${cuda?.device ?? 'CUDA'}; host ${machineDescription()}` : machineDescription();
 
-const suites = { classStats: benchClassStats, detectors: benchDetectors, nc: benchNcMetrics, eval: benchEval, train: benchTrain, simd: benchSimdLevels };
+const suites = {
+  classStats: benchClassStats,
+  detectors: benchDetectors,
+  nc: benchNcMetrics,
+  eval: benchEval,
+  train: benchTrain,
+  simd: benchSimdLevels,
+  'cli-startup': benchCliStartup,
+};
 const only = values.only?.split(',').map((s) => s.trim());
 const unknown = only?.filter((name) => !(name in suites)) ?? [];
 if (unknown.length) throw new Error(`--only: unknown suite ${unknown.join(', ')} (known: ${Object.keys(suites).join(', ')})`);

@@ -1,8 +1,7 @@
 // Shared helpers for CLI commands: reading arrays from .npy/.npz files with friendly shape and dtype
-// errors, parsing numeric options, and formatting numbers for tables.
+// errors, and formatting numbers for tables. (Option parsers are in parse.ts.)
 import { statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { InvalidArgumentError } from 'commander';
 
 import { fail } from '../errors.js';
 import { readNpy, readNpz, toFloat32, toInt32Labels, type Tensor } from '../data/index.js';
@@ -92,25 +91,6 @@ export function toScores(t: Tensor, what: string): Float32Array | Float64Array {
 export function toLabels(t: Tensor, what: string): Int32Array {
   if (t.shape.length !== 1) fail('ERR_SHAPE', what, 'a 1-D array of labels', shapeText(t));
   return toInt32Labels(t, what);
-}
-
-// ---- option parsers (commander reports their errors as usage errors) -------------------------------
-
-export function parseInteger(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected an integer.');
-  return n;
-}
-
-export function parseNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number.');
-  return n;
-}
-
-/** Collects a repeatable option's values; no default, so requiredOption still notices its absence. */
-export function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 // ---- formatting --------------------------------------------------------------------------------

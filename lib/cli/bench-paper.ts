@@ -1,37 +1,16 @@
 // `ncod bench paper`: the paper's protocol (baseline vs NC control, layer by layer) with a summary in the paper's
-// format, result.json and an HTML report in --out.
+// format, result.json and an HTML report in --out (options: commands/bench-paper.ts).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
 import cliProgress from 'cli-progress';
-import { Option, type Command } from 'commander';
 
 import type { BackendName } from '../backend.js';
 import type { PaperResult } from '../bench/paper-types.js';
 import { loadPaperData } from '../bench/paper-data.js';
 import { runPaperBenchmark } from '../bench/paper.js';
 import { writeReport } from '../bench/report.js';
-import { describe, fail } from '../errors.js';
-import { parseInteger } from './arrays.js';
-import { parseWidths } from './datasets.js';
 import { printJson, table } from './output.js';
-
-const EXAMPLE = `
-Examples:
-  $ ncod bench paper                                   # Fashion-MNIST 0–4 vs Fashion 5–9 and MNIST, one seed
-  $ ncod bench paper --protocol mnist --seeds 0,1,2 --out results/mnist
-  $ ncod bench paper --quick --json                    # a smoke test in seconds (numbers not meaningful)
-  $ ncod bench paper --data my-sets.json               # your own .npy sets, listed in a JSON file:
-      {"id": {"name": "cifar10", "train": {"features": "x.npy", "labels": "y.npy"}, "test": {...}},
-       "ood": [{"name": "svhn", "train": {...}, "test": {...}}]}   (paths relative to the JSON file)`;
-
-function integerList(value: string): number[] {
-  const items = value.split(',').map((v) => Number(v.trim()));
-  if (items.length === 0 || items.some((v) => !Number.isInteger(v) || v < 0)) {
-    fail('ERR_INVALID_ARGUMENT', 'list', 'comma-separated non-negative integers', describe(value));
-  }
-  return items;
-}
 
 const pct = (x: number) => (100 * x).toFixed(1);
 const pm = (r: PaperResult, key: string, scale = 100, digits = 1) => {
@@ -61,42 +40,38 @@ function claimLines(r: PaperResult): string {
   return lines.map(([ok, text]) => `${ok ? 'holds ' : 'FAILS '} ${text}`).join('\n');
 }
 
-export function registerBenchPaper(program: Command): void {
-  const bench = program.command('bench').description('reproduce published protocols');
-  bench
-    .command('paper')
-    .description("the paper's protocol at small scale: baseline vs NC control, NC1, OOD detection and transfer per layer")
-    .addOption(new Option('--protocol <name>', 'ID/OOD protocol').choices(['fashion', 'mnist']).default('fashion'))
-    .option('--data <spec.json>', 'your own ID and OOD sets instead of a protocol (see lib/bench/paper-data.ts)')
-    .option('--seeds <list>', 'seeds, e.g. 0,1,2 (mean ± std over seeds)', integerList, [0])
-    .option('--epochs <n>', 'training epochs per model (default 10; --quick: 2)', parseInteger)
-    .option('--probe-epochs <n>', 'linear-probe epochs (default 30; --quick: 3)', parseInteger)
-    .option('--layers <widths>', 'encoder widths (default 512,512,512)', parseWidths)
-    .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'cuda', 'auto']).default('cpu'))
-    .option('--out <dir>', 'folder for result.json and report.html', 'ncod-paper')
-    .option('--quick', 'a small configuration for smoke tests')
-    .option('--json', 'print the result as one JSON object')
-    .addHelpText('after', EXAMPLE)
-    .action(async (o: { protocol: 'fashion' | 'mnist'; data?: string; seeds: number[]; epochs?: number; probeEpochs?: number; layers?: number[]; backend: BackendName; out: string; quick?: boolean; json?: boolean }) => {
-      const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bar} {percentage}% {stage}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
-      bar?.start(100, 0, { stage: 'loading data' });
-      let lastStage = '';
-      const data = o.data ? await loadPaperData(o.data) : undefined;
-      const result = await runPaperBenchmark({
-        protocol: o.protocol, data, seeds: o.seeds, epochs: o.epochs, probeEpochs: o.probeEpochs, layers: o.layers,
-        quick: o.quick, backend: o.backend,
-        onProgress: (stage, fraction) => {
-          if (bar) bar.update(Math.round(100 * fraction), { stage });
-          else if (!o.json && stage !== lastStage) process.stderr.write(`${stage}\n`);
-          lastStage = stage;
-        },
-      }).finally(() => bar?.stop());
-      await fs.mkdir(o.out, { recursive: true });
-      await fs.writeFile(path.join(o.out, 'result.json'), JSON.stringify(result, null, 2) + '\n');
-      await writeReport(result, path.join(o.out, 'report.html'));
-      if (o.json) return printJson(result);
-      console.log(`\n${result.config.id} vs ${result.config.ood_sets.join(', ')}; seeds ${result.config.seeds.join(', ')}\n`);
-      console.log(summaryTable(result));
-      console.log(`\nThe paper's claims:\n${claimLines(result)}\n\nWrote ${path.join(o.out, 'result.json')} and ${path.join(o.out, 'report.html')}`);
-    });
+export interface BenchPaperCliOptions {
+  protocol: 'fashion' | 'mnist';
+  data?: string;
+  seeds: number[];
+  epochs?: number;
+  probeEpochs?: number;
+  layers?: number[];
+  backend: BackendName;
+  out: string;
+  quick?: boolean;
+  json?: boolean;
+}
+
+export async function runBenchPaper(o: BenchPaperCliOptions): Promise<void> {
+  const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bar} {percentage}% {stage}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  bar?.start(100, 0, { stage: 'loading data' });
+  let lastStage = '';
+  const data = o.data ? await loadPaperData(o.data) : undefined;
+  const result = await runPaperBenchmark({
+    protocol: o.protocol, data, seeds: o.seeds, epochs: o.epochs, probeEpochs: o.probeEpochs, layers: o.layers,
+    quick: o.quick, backend: o.backend,
+    onProgress: (stage, fraction) => {
+      if (bar) bar.update(Math.round(100 * fraction), { stage });
+      else if (!o.json && stage !== lastStage) process.stderr.write(`${stage}\n`);
+      lastStage = stage;
+    },
+  }).finally(() => bar?.stop());
+  await fs.mkdir(o.out, { recursive: true });
+  await fs.writeFile(path.join(o.out, 'result.json'), JSON.stringify(result, null, 2) + '\n');
+  await writeReport(result, path.join(o.out, 'report.html'));
+  if (o.json) return printJson(result);
+  console.log(`\n${result.config.id} vs ${result.config.ood_sets.join(', ')}; seeds ${result.config.seeds.join(', ')}\n`);
+  console.log(summaryTable(result));
+  console.log(`\nThe paper's claims:\n${claimLines(result)}\n\nWrote ${path.join(o.out, 'result.json')} and ${path.join(o.out, 'report.html')}`);
 }

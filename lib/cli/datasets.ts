@@ -40,15 +40,6 @@ export function parseClasses(text: string): number[] {
   return classes;
 }
 
-/** "512,512,512" → [512, 512, 512]: the hidden widths of the encoder. */
-export function parseWidths(text: string): number[] {
-  const widths = text.split(',').map((s) => (/^\s*\d+\s*$/.test(s) ? Number(s) : NaN));
-  if (widths.length === 0 || widths.some((w) => !Number.isSafeInteger(w) || w < 1)) {
-    fail('ERR_INVALID_ARGUMENT', '--layers', 'comma-separated positive widths like 512,512,512', describe(text));
-  }
-  return widths;
-}
-
 /** An IDX file in `dir`, plain or gzipped (the packaged MNIST is plain, Fashion-MNIST and most downloads are .gz). */
 function idxFile(dir: string, name: string): string {
   const file = path.join(dir, name);

@@ -1,12 +1,10 @@
-// `ncod eval`: OOD detection metrics from a detector's scores on ID and OOD data.
-import type { Command } from 'commander';
-
+// `ncod eval`: OOD detection metrics from a detector's scores on ID and OOD data (options: commands/eval.ts).
 import { fail } from '../errors.js';
 import { evaluateOOD, type EvaluateOptions, type OODMetricName, type OODReport } from '../ood/evaluate.js';
-import { formatValue, loadNpy, parseInteger, parseNumber, toScores } from './arrays.js';
+import { formatValue, loadNpy, toScores } from './arrays.js';
 import { printJson, table } from './output.js';
 
-interface EvalCliOptions {
+export interface EvalCliOptions {
   idScores: string;
   oodScores: string;
   tpr: number;
@@ -17,27 +15,7 @@ interface EvalCliOptions {
 
 const METRICS: OODMetricName[] = ['auroc', 'fpr95', 'fpr95_ood_positive', 'aupr_in', 'aupr_out', 'ap_in', 'ap_out', 'detection_error'];
 
-const EXAMPLE = `
-Example:
-  $ ncod eval --id-scores msp_cifar10.npy --ood-scores msp_svhn.npy --bootstrap 1000 --seed 0
-
-Scores are 1-D float32/float64 arrays, higher = more in-distribution.`;
-
-export function registerEval(program: Command): void {
-  program
-    .command('eval')
-    .description('OOD detection metrics (AUROC, FPR@95, AUPR, AP, detection error) from detector scores')
-    .requiredOption('--id-scores <file>', 'scores of in-distribution samples (.npy, 1-D)')
-    .requiredOption('--ood-scores <file>', 'scores of OOD samples (.npy, 1-D)')
-    .option('--tpr <x>', 'target TPR for fpr95 and fpr95_ood_positive', parseNumber, 0.95)
-    .option('--bootstrap <n>', 'bootstrap samples for 95% percentile confidence intervals', parseInteger)
-    .option('--seed <s>', 'bootstrap seed (default 0)', parseInteger)
-    .option('--json', 'print one JSON object')
-    .addHelpText('after', EXAMPLE)
-    .action(runEval);
-}
-
-async function runEval(options: EvalCliOptions): Promise<void> {
+export async function runEval(options: EvalCliOptions): Promise<void> {
   if (options.seed !== undefined && options.bootstrap === undefined) {
     fail('ERR_INVALID_ARGUMENT', '--seed', '--bootstrap to go with it', 'a seed without bootstrapping');
   }

@@ -1,5 +1,5 @@
-// `ncod features`: one layer's outputs of a trained checkpoint on a dataset, written as an N×width float32 .npy.
-import { Option, type Command } from 'commander';
+// `ncod features`: one layer's outputs of a trained checkpoint on a dataset, written as an N×width float32 .npy
+// (options: commands/features.ts).
 import cliProgress from 'cli-progress';
 
 import type { BackendName } from '../backend.js';
@@ -21,7 +21,7 @@ import {
 } from './datasets.js';
 import { printJson } from './output.js';
 
-interface FeaturesCliOptions {
+export interface FeaturesCliOptions {
   model: string;
   dataset: string;
   dataDir?: string;
@@ -36,35 +36,7 @@ interface FeaturesCliOptions {
   json?: boolean;
 }
 
-const EXAMPLE = `
-Examples:
-  $ ncod features --model mnist04.safetensors --dataset mnist --split train --classes 0-4 --layer projector --out z_train.npy --labels-out y_train.npy
-  $ ncod features --model mnist04.safetensors --dataset fashion --layer encoder --out e_fashion.npy
-
-Layers: enc1..encK (each encoder layer), encoder (= encK), proj1 and projector (the L2-normalised projector
-output; models with the ETF projector), logits.`;
-
-export function registerFeatures(program: Command): void {
-  program
-    .command('features')
-    .description("one layer's features of a trained model on a dataset, as an N×width float32 .npy")
-    .requiredOption('--model <file>', 'checkpoint written by ncod train (.safetensors)')
-    .requiredOption('--dataset <name>', 'mnist, fashion or npy')
-    .option('--data-dir <dir>', 'folder with the IDX files (mnist, fashion; default: the packaged ones)')
-    .option('--features <file>', 'input features, N×d float32/float64 (.npy; --dataset npy)')
-    .option('--labels <file>', 'labels of --features (.npy; needed for --classes and --labels-out)')
-    .addOption(new Option('--split <split>', 'official split of mnist/fashion (default test)').choices(['train', 'test']))
-    .option('--classes <list>', 'keep these classes, relabelled in order: 0-4 or 0,2,5')
-    .requiredOption('--layer <name>', 'enc1..encK, encoder, proj1, projector or logits')
-    .requiredOption('--out <file>', 'features to write (.npy, float32 N×width)')
-    .option('--labels-out <file>', 'also write the rows\' labels (.npy, int32)')
-    .addOption(new Option('--backend <name>', "compute backend (default: the checkpoint's)").choices(['cpu', 'cuda', 'auto']))
-    .option('--json', 'print one JSON object describing what was written')
-    .addHelpText('after', EXAMPLE)
-    .action(runFeatures);
-}
-
-async function runFeatures(o: FeaturesCliOptions): Promise<void> {
+export async function runFeatures(o: FeaturesCliOptions): Promise<void> {
   const dataset = parseDatasetName(o.dataset);
   const classes = o.classes === undefined ? undefined : parseClasses(o.classes);
   checkDatasetOptions(dataset, o);

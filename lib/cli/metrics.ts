@@ -1,5 +1,4 @@
-// `ncod metrics`: Neural Collapse metrics of saved features, one row per layer.
-import { Option, type Command } from 'commander';
+// `ncod metrics`: Neural Collapse metrics of saved features, one row per layer (options: commands/metrics.ts).
 import cliProgress from 'cli-progress';
 
 import type { BackendName } from '../backend.js';
@@ -7,21 +6,18 @@ import type { Tensor } from '../data/index.js';
 import { fail } from '../errors.js';
 import { NC_METRIC_KEYS, ncMetrics, type Layer, type NcMetrics } from '../metrics/nc.js';
 import {
-  collect,
   formatValue,
   isNpz,
   loadNamed,
   loadNpy,
   loadNpz,
-  parseInteger,
-  parseNumber,
   toFloatVector,
   toLabels,
   toMatrix,
 } from './arrays.js';
 import { printJson, table } from './output.js';
 
-interface MetricsCliOptions {
+export interface MetricsCliOptions {
   features: string[];
   labels: string;
   weights?: string;
@@ -39,33 +35,7 @@ type Row = NcMetrics & { layer: string };
 const COUNT_KEYS = ['n', 'dim', 'classes', 'rank'] as const;
 const METRIC_KEYS = NC_METRIC_KEYS;
 
-const EXAMPLE = `
-Examples:
-  $ ncod metrics --features penultimate.npy --labels y.npy --weights fc_w.npy --bias fc_b.npy --ood-features ood.npy
-  $ ncod metrics --features layers.npz --labels y.npy --ood-features ood_layers.npz --json
-
-Features are N×d float32/float64 arrays; labels are N int32/int64/uint8 class ids.
-A repeated --features (or one .npz with several arrays) gives one row per layer.`;
-
-export function registerMetrics(program: Command): void {
-  program
-    .command('metrics')
-    .description('Neural Collapse metrics (NC1–NC5) of saved features, one row per layer')
-    .requiredOption('--features <file>', 'N×d features (.npy, repeatable), or one .npz with one array per layer', collect)
-    .requiredOption('--labels <file>', 'N class labels (.npy)')
-    .option('--weights <file>', 'classifier weights, C×d (.npy); single layer only')
-    .option('--bias <file>', 'classifier bias, C (.npy); needs --weights')
-    .option('--ood-features <file>', 'M×d OOD features for NC5: .npy for one layer, .npz with the same array names for several')
-    .option('--num-classes <C>', 'number of classes (default: max label + 1)', parseInteger)
-    .option('--weighted-global-mean', 'global mean weighted by class size instead of the mean of class means')
-    .option('--rank-tolerance <x>', 'relative tolerance for the numerical rank (default max(d, C)·ε)', parseNumber)
-    .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'cuda', 'auto']).default('cpu'))
-    .option('--json', 'print JSON: one object for one layer, an array for several')
-    .addHelpText('after', EXAMPLE)
-    .action(runMetrics);
-}
-
-async function runMetrics(options: MetricsCliOptions): Promise<void> {
+export async function runMetrics(options: MetricsCliOptions): Promise<void> {
   const labels = toLabels(await loadNpy(options.labels, '--labels'), options.labels);
   const numClasses = options.numClasses ?? maxLabel(labels) + 1;
   const layers = await loadLayers(options, labels.length, numClasses);

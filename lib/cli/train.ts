@@ -1,13 +1,12 @@
 // `ncod train`: trains the NC-controlled MLP (METHOD.md §2–3) on MNIST, Fashion-MNIST or .npy arrays,
-// saves a checkpoint and reports the test accuracy.
-import { Option, type Command } from 'commander';
+// saves a checkpoint and reports the test accuracy (options: commands/train.ts).
 import cliProgress from 'cli-progress';
 
 import type { BackendName } from '../backend.js';
 import { fail } from '../errors.js';
 import { saveCheckpoint } from '../train/checkpoint.js';
 import { Trainer, type EpochStats, type TrainerOptions } from '../train/trainer.js';
-import { formatValue, parseInteger, parseNumber } from './arrays.js';
+import { formatValue } from './arrays.js';
 import {
   checkDatasetOptions,
   classCount,
@@ -16,14 +15,14 @@ import {
   loadNpyDataset,
   parseClasses,
   parseDatasetName,
-  parseWidths,
   requireWritable,
   type Dataset,
   type DatasetName,
 } from './datasets.js';
 import { printJson, table } from './output.js';
+import { parseWidths } from './parse.js';
 
-interface TrainCliOptions {
+export interface TrainCliOptions {
   dataset: string;
   dataDir?: string;
   features?: string;
@@ -50,47 +49,7 @@ interface TrainCliOptions {
 
 type Labelled = Dataset & { labels: Int32Array };
 
-const EXAMPLE = `
-Examples:
-  $ ncod train --dataset mnist --classes 0-4 --epochs 10 --out mnist04.safetensors
-  $ ncod train --dataset npy --features x.npy --labels y.npy --layers 256,128 --projector none --out base.safetensors --json
-  $ ncod train --dataset fashion --layers 512,512 --layer-norm --backend cuda --out fashion-ln.safetensors
-
-mnist and fashion use the official train split for training and the test split for the test accuracy
-(the packaged IDX files, or {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] in --data-dir).
---classes keeps those classes and relabels them 0..k−1 in the order given (5-9 → 0..4).`;
-
-export function registerTrain(program: Command): void {
-  program
-    .command('train')
-    .description('train the NC-controlled MLP (encoder → frozen ETF projector → classifier) and save a checkpoint')
-    .requiredOption('--dataset <name>', 'mnist, fashion or npy')
-    .option('--data-dir <dir>', 'folder with the IDX files (mnist, fashion; default: the packaged ones)')
-    .option('--features <file>', 'training features, N×d float32/float64 (.npy; --dataset npy)')
-    .option('--labels <file>', 'training labels, N int32/int64/uint8 (.npy; --dataset npy)')
-    .option('--test-features <file>', 'test features for the test accuracy (.npy; --dataset npy)')
-    .option('--test-labels <file>', 'test labels (.npy; --dataset npy)')
-    .option('--classes <list>', 'keep these classes, relabelled in order: 0-4 or 0,2,5')
-    .option('--layers <widths>', 'hidden widths of the encoder (the input width comes from the data)', '512,512,512')
-    .option('--layer-norm', 'LayerNorm in every encoder layer: Linear → LayerNorm → ReLU')
-    .addOption(new Option('--projector <kind>', 'frozen simplex-ETF projector, or none (the baseline)').choices(['etf', 'none']).default('etf'))
-    .option('--projector-hidden <n>', 'hidden width of the projector (default 4 × the encoder width)', parseInteger)
-    .option('--alpha <x>', 'weight of the entropy regulariser (default 0.05; 0 with --projector none)', parseNumber)
-    .option('--label-smoothing <x>', 'label smoothing of the cross-entropy', parseNumber, 0.1)
-    .option('--epochs <n>', 'epochs', parseInteger, 10)
-    .option('--warmup-epochs <n>', 'epochs of linear learning-rate warm-up before the cosine decay', parseInteger, 5)
-    .option('--batch <n>', 'batch size', parseInteger, 256)
-    .option('--lr <x>', 'peak learning rate (AdamW)', parseNumber, 1e-3)
-    .option('--weight-decay <x>', 'AdamW weight decay', parseNumber, 0.05)
-    .option('--seed <s>', 'seed of the initialisation and the batch order', parseInteger, 0)
-    .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'cuda', 'auto']).default('cpu'))
-    .requiredOption('--out <file>', 'checkpoint to write (.safetensors)')
-    .option('--json', 'print one JSON object')
-    .addHelpText('after', EXAMPLE)
-    .action(runTrain);
-}
-
-async function runTrain(o: TrainCliOptions): Promise<void> {
+export async function runTrain(o: TrainCliOptions): Promise<void> {
   const dataset = parseDatasetName(o.dataset);
   const classes = o.classes === undefined ? undefined : parseClasses(o.classes);
   const hidden = parseWidths(o.layers);

@@ -3,10 +3,9 @@
  * Layout: 0x00 0x00 <type> <ndim>, then ndim big-endian uint32 dims, then big-endian data in C order.
  * http://yann.lecun.com/exdb/mnist/ (section "THE IDX FILE FORMAT")
  */
-import { constants as bufferConstants } from 'node:buffer';
 import * as zlib from 'node:zlib';
-import { fail } from '../errors.js';
-import { elementCount, readFileBytes, typedView, type DType, type Tensor } from './tensor.js';
+import { fail, isAllocationFailure, toNcodError } from '../errors.js';
+import { allocateArray, checkArrayLength, elementCount, readFileBytes, typedView, type DType, type Tensor } from './tensor.js';
 
 interface IdxType {
   name: string;
@@ -30,7 +29,6 @@ const TYPES: Readonly<Record<number, IdxType>> = {
 const GZIP_PROBE_BYTES = 4096;
 // Deflate cannot expand more than ~1032:1; a header claiming more than that is lying.
 const MAX_DEFLATE_RATIO = 1032;
-const MAX_LENGTH = bufferConstants.MAX_LENGTH;
 
 interface IdxHeader {
   type: IdxType;
@@ -53,7 +51,7 @@ export function parseIdx(bytes: Uint8Array, what = 'idx'): Tensor {
     const why = raw.length < header.totalBytes ? 'truncated' : 'trailing data';
     fail('ERR_FILE_FORMAT', what, `${header.totalBytes} bytes for shape [${header.shape.join(', ')}] of ${header.type.name}`, `${raw.length} (${why})`);
   }
-  return { dtype: header.type.dtype, shape: header.shape, data: decode(raw, header) };
+  return { dtype: header.type.dtype, shape: header.shape, data: decode(raw, header, what) };
 }
 
 function isGzip(bytes: Uint8Array): boolean {
@@ -76,11 +74,11 @@ function parseHeader(bytes: Uint8Array, what: string): IdxHeader {
 }
 
 /** Big-endian file data to a native typed array. */
-function decode(raw: Uint8Array, h: IdxHeader): Tensor['data'] {
+function decode(raw: Uint8Array, h: IdxHeader, what: string): Tensor['data'] {
   const count = (h.totalBytes - h.dataOffset) / h.type.size;
   // A plain Uint8Array view, even when `raw` is a Buffer (gunzip output).
   if (h.type.dtype === 'uint8') return typedView('uint8', raw, h.dataOffset, count);
-  const out = h.type.dtype === 'float32' ? new Float32Array(count) : h.type.dtype === 'float64' ? new Float64Array(count) : new Int32Array(count);
+  const out = allocateArray(h.type.dtype, count, what) as Float32Array | Float64Array | Int32Array;
   const view = new DataView(raw.buffer, raw.byteOffset + h.dataOffset, count * h.type.size);
   for (let i = 0; i < count; i++) out[i] = h.type.read(view, i * h.type.size);
   return out;
@@ -93,10 +91,12 @@ function decode(raw: Uint8Array, h: IdxHeader): Tensor['data'] {
 function gunzip(bytes: Uint8Array, what: string): Uint8Array {
   const probe = gunzipOrFail(bytes.subarray(0, GZIP_PROBE_BYTES), what, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
   const header = parseHeader(probe, `${what} (gzip)`);
-  const bound = Math.min(bytes.length * MAX_DEFLATE_RATIO + 1024, MAX_LENGTH);
+  const bound = bytes.length * MAX_DEFLATE_RATIO + 1024;
   if (header.totalBytes > bound) {
     fail('ERR_FILE_FORMAT', what, `at most ${bound} bytes from ${bytes.length} gzip bytes`, `a header claiming ${header.totalBytes}`);
   }
+  // An honest claim past the typed-array limit: the decompressed file must fit in one Uint8Array.
+  checkArrayLength(header.totalBytes, `${what} (decompressed)`, 'bytes');
   // Output past the claim makes zlib throw a RangeError (reported as such); a short stream is caught by parseIdx.
   return gunzipOrFail(bytes, what, { maxOutputLength: header.totalBytes });
 }
@@ -105,6 +105,7 @@ function gunzipOrFail(bytes: Uint8Array, what: string, options: zlib.ZlibOptions
   try {
     return zlib.gunzipSync(bytes, options);
   } catch (err) {
+    if (isAllocationFailure(err)) throw toNcodError(err); // memory, not the file
     const message = err instanceof Error ? err.message : String(err);
     if (err instanceof RangeError) return fail('ERR_FILE_FORMAT', what, 'no more data than the IDX header claims', message);
     return fail('ERR_FILE_FORMAT', what, 'valid gzip data', message);

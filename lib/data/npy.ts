@@ -6,6 +6,7 @@ import { open } from 'node:fs/promises';
 import { fail } from '../errors.js';
 import {
   ITEM_SIZE,
+  allocateArray,
   checkTensor,
   concatBytes,
   elementCount,
@@ -67,7 +68,8 @@ export function parseNpy(bytes: Uint8Array, what = 'npy'): Tensor {
 
 /**
  * Reads a .npy file. The header is read and validated against the file size first, then the data is read once
- * into its own buffer (aligned, no second copy).
+ * straight into its typed array (aligned, no second copy; a float32 array may hold more bytes than one Uint8Array
+ * could). More elements than a typed array holds is ERR_TOO_LARGE, before anything is allocated.
  */
 export async function readNpy(path: string): Promise<Tensor> {
   const handle = await open(path, 'r');
@@ -84,9 +86,9 @@ export async function readNpy(path: string): Promise<Tensor> {
     await readExactly(handle, headerBytes, pre.headerStart, path);
     const header = parseHeader(headerBytes, pre.utf8, path);
     checkDataSize(header, size - dataOffset, path);
-    const data = new Uint8Array(header.dataBytes);
+    const data = allocateArray(header.dtype, header.count, path);
     await readExactly(handle, data, dataOffset, path);
-    return { dtype: header.dtype, shape: header.shape, data: typedView(header.dtype, data, 0, header.count) };
+    return { dtype: header.dtype, shape: header.shape, data };
   } finally {
     await handle.close();
   }

@@ -9,10 +9,10 @@ import * as zlib from 'node:zlib';
 import { inflateSync } from 'fflate';
 import { fail } from '../errors.js';
 import { parseNpy } from './npy.js';
-import { readFileBytes, type Tensor } from './tensor.js';
+import { allocateBytes, checkArrayLength, readFileBytes, type Tensor } from './tensor.js';
 
 export interface NpzOptions {
-  /** Upper bound on the total uncompressed size of all members, in bytes. Default 16 GiB. */
+  /** Upper bound on the total uncompressed size of all members, in bytes (ERR_TOO_LARGE past it). Default 16 GiB. */
   maxBytes?: number;
 }
 
@@ -51,7 +51,8 @@ export function parseNpz(bytes: Uint8Array, options: NpzOptions = {}, what = 'np
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const entries = readDirectory(new Zip(bytes, what));
   const total = entries.reduce((n, e) => n + e.size, 0);
-  if (total > maxBytes) fail('ERR_FILE_FORMAT', what, `at most ${maxBytes} uncompressed bytes`, `${total} declared`);
+  // An honest archive over the caller's limit is too large, not damaged.
+  if (total > maxBytes) fail('ERR_TOO_LARGE', what, `at most ${maxBytes} uncompressed bytes (NpzOptions.maxBytes)`, `${total} declared`);
 
   const out = new Map<string, Tensor>();
   for (const entry of entries) {
@@ -219,10 +220,13 @@ function inflate(compressed: Uint8Array, entry: Entry, what: string): Uint8Array
   if (entry.size > compressed.length * MAX_DEFLATE_RATIO + 1024) {
     fail('ERR_FILE_FORMAT', what, `at most ${MAX_DEFLATE_RATIO}x expansion of ${compressed.length} compressed bytes`, `${entry.size} declared`);
   }
+  // A member is inflated into one Uint8Array, so it cannot be larger than one typed array holds.
+  checkArrayLength(entry.size, what, 'bytes');
+  const target = new Uint8Array(allocateBytes(entry.size, what));
   let out: Uint8Array;
   try {
     // With a fixed output buffer fflate never grows it: output past the declared size is dropped (caught by the CRC).
-    out = inflateSync(compressed, { out: new Uint8Array(entry.size) });
+    out = inflateSync(compressed, { out: target });
   } catch (err) {
     return fail('ERR_FILE_FORMAT', what, 'valid deflate data', err instanceof Error ? err.message : String(err));
   }

@@ -1,8 +1,9 @@
 /** Shared tensor type for the file readers/writers, plus small file helpers they all use. */
+import { constants as bufferConstants } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { fail, type ErrorCode } from '../errors.js';
+import { NcodError, fail, isAllocationFailure, type ErrorCode } from '../errors.js';
 
 export type DType = 'float32' | 'float64' | 'int32' | 'int64' | 'uint8';
 
@@ -54,6 +55,36 @@ export function elementCount(shape: readonly number[], what = 'shape', code: Err
 }
 
 /**
+ * The most elements one typed array can hold. A Buffer is a Uint8Array, so Node's Buffer limit is V8's typed-array
+ * limit: 2^32 on Node 20, 2^53 − 1 from Node 22. Readers refuse larger inputs up front (ERR_TOO_LARGE) rather than
+ * failing in the allocation with a bare RangeError.
+ */
+export const MAX_ARRAY_LENGTH: number = bufferConstants.MAX_LENGTH;
+
+/** Refuses `count` elements (or bytes, for a byte array) that no typed array can hold: ERR_TOO_LARGE. */
+export function checkArrayLength(count: number, what: string, unit = 'elements'): void {
+  if (count > MAX_ARRAY_LENGTH) {
+    fail('ERR_TOO_LARGE', what, `at most ${MAX_ARRAY_LENGTH} ${unit} in one array (the typed-array limit; streaming large files is planned)`, `${count}`);
+  }
+}
+
+/** A zeroed buffer of `byteLength` bytes; a failed allocation is ERR_OUT_OF_MEMORY saying how much was asked for. */
+export function allocateBytes(byteLength: number, what: string): ArrayBuffer {
+  try {
+    return new ArrayBuffer(byteLength);
+  } catch (error) {
+    if (!isAllocationFailure(error)) throw error;
+    throw new NcodError('ERR_OUT_OF_MEMORY', `${what}: expected ${byteLength} bytes of free memory, got an allocation failure`, { cause: error });
+  }
+}
+
+/** A zeroed typed array of `count` elements: ERR_TOO_LARGE past the typed-array limit, ERR_OUT_OF_MEMORY if memory is short. */
+export function allocateArray(dtype: DType, count: number, what: string): TensorData {
+  checkArrayLength(count, what);
+  return new CTORS[dtype](allocateBytes(count * ITEM_SIZE[dtype], what));
+}
+
+/**
  * Typed array of `dtype` over `length` elements of `bytes` starting at `byteOffset` (relative to `bytes`).
  * A view (no copy) when the absolute offset is aligned to the element size, else a copy.
  * Assumes a little-endian host (x64, arm64), which is what every format here stores.
@@ -63,9 +94,9 @@ export function typedView(dtype: DType, bytes: Uint8Array, byteOffset: number, l
   const start = bytes.byteOffset + byteOffset;
   // The cast only narrows the TS type: SharedArrayBuffer-backed views work the same.
   if (start % ITEM_SIZE[dtype] === 0) return new Ctor(bytes.buffer as ArrayBuffer, start, length);
-  const copy = new Uint8Array(length * ITEM_SIZE[dtype]);
-  copy.set(bytes.subarray(byteOffset, byteOffset + copy.length));
-  return new Ctor(copy.buffer, 0, length);
+  const copy = allocateArray(dtype, length, 'an aligned copy of the data');
+  new Uint8Array(copy.buffer).set(bytes.subarray(byteOffset, byteOffset + copy.byteLength));
+  return copy;
 }
 
 /** The tensor's bytes, as a view on its data (no copy). */
@@ -86,7 +117,7 @@ export function checkTensor(t: Tensor, what = 'tensor'): void {
 export function toFloat32(t: Tensor): Float32Array {
   const d = t.data;
   if (d instanceof Float32Array) return d;
-  const out = new Float32Array(d.length);
+  const out = allocateArray('float32', d.length, 'a float32 copy of the data') as Float32Array;
   if (d instanceof BigInt64Array) {
     for (let i = 0; i < d.length; i++) out[i] = Number(d[i]);
   } else {
@@ -99,17 +130,18 @@ export function toFloat32(t: Tensor): Float32Array {
 export function toInt32Labels(t: Tensor, what = 'labels'): Int32Array {
   const d = t.data;
   if (d instanceof Int32Array) return d;
-  if (d instanceof Uint8Array) return Int32Array.from(d);
-  if (d instanceof BigInt64Array) {
-    const out = new Int32Array(d.length);
-    for (let i = 0; i < d.length; i++) {
-      const v = d[i];
-      if (v < -2147483648n || v > 2147483647n) fail('ERR_LABEL_RANGE', `${what}[${i}]`, 'a value within int32 range', String(v));
-      out[i] = Number(v);
-    }
+  if (!(d instanceof Uint8Array) && !(d instanceof BigInt64Array)) return fail('ERR_DTYPE', what, 'int32, int64 or uint8 labels', t.dtype);
+  const out = allocateArray('int32', d.length, `${what}: an int32 copy`) as Int32Array;
+  if (d instanceof Uint8Array) {
+    out.set(d);
     return out;
   }
-  return fail('ERR_DTYPE', what, 'int32, int64 or uint8 labels', t.dtype);
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i];
+    if (v < -2147483648n || v > 2147483647n) fail('ERR_LABEL_RANGE', `${what}[${i}]`, 'a value within int32 range', String(v));
+    out[i] = Number(v);
+  }
+  return out;
 }
 
 // ---- file helpers ------------------------------------------------------------------------------
@@ -117,18 +149,21 @@ export function toInt32Labels(t: Tensor, what = 'labels'): Int32Array {
 // fs reads and writes are capped near 2 GiB per call, so big files go in chunks.
 const IO_CHUNK = 1 << 30;
 
-/** Reads exactly `target.length` bytes at `position`; a short read (file shrank) is a format error. */
+/**
+ * Reads exactly `target.byteLength` bytes at `position` into any typed array, in chunks through byte views: a
+ * float32 array may hold more bytes than one Uint8Array can. A short read (the file shrank) is a format error.
+ */
 export async function readExactly(
   handle: FileHandle,
-  target: Uint8Array,
+  target: ArrayBufferView,
   position: number,
   what: string,
 ): Promise<void> {
   let done = 0;
-  while (done < target.length) {
-    const n = Math.min(IO_CHUNK, target.length - done);
-    const { bytesRead } = await handle.read(target, done, n, position + done);
-    if (bytesRead === 0) fail('ERR_FILE_FORMAT', what, `${target.length} bytes at offset ${position}`, `end of file after ${done}`);
+  while (done < target.byteLength) {
+    const n = Math.min(IO_CHUNK, target.byteLength - done);
+    const { bytesRead } = await handle.read(new Uint8Array(target.buffer, target.byteOffset + done, n), 0, n, position + done);
+    if (bytesRead === 0) fail('ERR_FILE_FORMAT', what, `${target.byteLength} bytes at offset ${position}`, `end of file after ${done}`);
     done += bytesRead;
   }
 }
@@ -138,7 +173,8 @@ export async function readFileBytes(path: string): Promise<Uint8Array> {
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
-    const bytes = new Uint8Array(size);
+    checkArrayLength(size, `${path} (read whole)`, 'bytes');
+    const bytes = new Uint8Array(allocateBytes(size, path));
     await readExactly(handle, bytes, 0, path);
     return bytes;
   } finally {
@@ -172,7 +208,9 @@ export async function writeFileAtomic(path: string, chunks: readonly Uint8Array[
 
 /** Concatenates chunks into one buffer. */
 export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  const total = chunks.reduce((n, c) => n + c.length, 0);
+  checkArrayLength(total, 'the encoded file (one buffer; write it to a file instead)', 'bytes');
+  const out = new Uint8Array(allocateBytes(total, 'the encoded file'));
   let off = 0;
   for (const c of chunks) {
     out.set(c, off);

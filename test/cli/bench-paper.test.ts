@@ -1,17 +1,17 @@
 // Smoke test of `ncod bench paper --quick`: the JSON the issue specifies, on real MNIST / Fashion-MNIST.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import type { PaperResult } from '../../lib/bench/paper-types.js';
 import { pearson } from '../../lib/bench/paper.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { cliJson, expectCliError } from './helpers.js';
 
 describe('ncod bench paper --quick', () => {
   for (const protocol of ['fashion', 'mnist'] as const) {
     it(`${protocol}: runs and reports every layer, OOD set, correlation and claim`, () => {
-      const out = mkdtempSync(path.join(tmpdir(), 'ncod-paper-'));
+      const out = tempDir('ncod-paper-');
       const r = cliJson(['bench', 'paper', '--quick', '--json', '--protocol', protocol, '--out', out]) as PaperResult;
       const sets = protocol === 'fashion' ? ['fashion_5_9', 'mnist'] : ['mnist_5_9', 'fashion'];
       expect(r.config.ood_sets).toEqual(sets);
@@ -49,7 +49,7 @@ describe('ncod bench paper --data (your own .npy sets)', () => {
     const { writeFileSync } = await import('node:fs');
     const { writeNpy } = await import('../../lib/data/index.js');
     const { clusters } = await import('../helpers/random.js');
-    const dir = mkdtempSync(path.join(tmpdir(), 'ncod-paper-data-'));
+    const dir = tempDir('ncod-paper-data-');
     const save = async (name: string, n: number, dim: number, C: number, seed: number) => {
       const d = clusters(n, dim, C, seed);
       await writeNpy(path.join(dir, `${name}_x.npy`), { dtype: 'float32', shape: [n, dim], data: d.features });

@@ -1,13 +1,12 @@
 // Helpers for CLI tests: run `ncod` from sources in a child process, and write its input files.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, expect } from 'vitest';
+import { expect } from 'vitest';
 
 import { writeNpy, type Tensor } from '../../lib/data/index.js';
 import { findPython } from '../helpers/python.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -40,16 +39,9 @@ export function expectCliError(args: string[], code: string): string {
   return r.stderr;
 }
 
-const created: string[] = [];
-// Each test file runs in its own process, so this removes every dir made by that file.
-afterAll(() => {
-  for (const dir of created) rmSync(dir, { recursive: true, force: true });
-});
-
+/** A fresh temp folder, removed after the test file. */
 export function tmpDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ncod-cli-'));
-  created.push(dir);
-  return dir;
+  return tempDir('ncod-cli-');
 }
 
 export function matrix(data: Float32Array | Float64Array, cols: number): Tensor {

@@ -1,26 +1,16 @@
 /** Test helpers: temp dirs, python3/numpy fixtures, deterministic sample tensors mirrored in TS and Python. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import type { DType, Tensor } from '../../lib/data/tensor.js';
 import { findPython } from '../helpers/python.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 export const ALL_DTYPES: DType[] = ['float32', 'float64', 'int32', 'int64', 'uint8'];
 export const SHAPES: number[][] = [[], [0], [1], [7, 13], [2, 3, 4]];
 
-const created: string[] = [];
-// Registered once per test file (each file runs in its own process), so dirs made inside tests are removed too.
-afterAll(() => {
-  for (const dir of created) rmSync(dir, { recursive: true, force: true });
-});
-
 /** A fresh temp dir, removed after the test file finishes. */
 export function tmpDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ncod-data-'));
-  created.push(dir);
-  return dir;
+  return tempDir('ncod-data-');
 }
 
 /**

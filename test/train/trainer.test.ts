@@ -5,6 +5,7 @@ import { readSafetensors, writeSafetensors } from '../../lib/data/index.js';
 import { native } from '../../lib/native.js';
 import { clusters, gaussian, rng } from '../helpers/random.js';
 import { mlpLossReference, parameterSizes, type MlpShape } from '../helpers/mlp-reference.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { finiteDifferences } from '../helpers/training-reference.js';
 
 describe('whole-model gradients match finite differences of a float64 reference', () => {
@@ -158,9 +159,7 @@ describe('checkpoints', () => {
   const options = { layers: [12, 16, 8], classes: 3, epochs: 4, batch: 32, lr: 3e-3, seed: 4 };
 
   it('resuming from a checkpoint is bit-identical to training straight through', async () => {
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const path = `${mkdtempSync(`${tmpdir()}/ncod-ckpt-`)}/model.safetensors`;
+    const path = `${tempDir('ncod-ckpt-')}/model.safetensors`;
     const straight = new Trainer(options);
     await straight.fit(data.features, data.labels);
     const first = new Trainer(options);
@@ -178,9 +177,7 @@ describe('checkpoints', () => {
   });
 
   it('with LayerNorm too; and a checkpoint written before the layerNorm option existed still loads', async () => {
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const dir = mkdtempSync(`${tmpdir()}/ncod-ckpt-`);
+    const dir = tempDir('ncod-ckpt-');
     const ln = { ...options, layerNorm: true };
     const straight = new Trainer(ln);
     await straight.fit(data.features, data.labels);
@@ -210,9 +207,8 @@ describe('checkpoints', () => {
   });
 
   it('a truncated or altered checkpoint is ERR_FILE_FORMAT', async () => {
-    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const dir = mkdtempSync(`${tmpdir()}/ncod-ckpt-`);
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const dir = tempDir('ncod-ckpt-');
     const path = `${dir}/model.safetensors`;
     await saveCheckpoint(new Trainer(options), path);
     const bytes = readFileSync(path);
