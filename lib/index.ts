@@ -1,4 +1,5 @@
-// The public API.
+// The public API: everything the README shows, plus the data readers and writers. A package test imports the
+// packed package and runs every README code block against it, so a name missing here fails there.
 export { NcodError, ErrorCodes, type ErrorCode } from './errors.js';
 export { backends, blasInfo, setThreads, simdInfo, type BackendName, type BackendStatus, type BlasInfo, type SimdInfo } from './backend.js';
 export { classStats, type ClassStats, type ClassStatsOptions } from './metrics/class-stats.js';
@@ -8,5 +9,48 @@ export { version } from './version.js';
 export { crossEntropyLs, etfProjector, nnEntropy, type LossWithGradient } from './train/kernels.js';
 export { Trainer, type EpochStats, type LayerName, type TrainerOptions, type TrainerState } from './train/trainer.js';
 export { loadCheckpoint, saveCheckpoint } from './train/checkpoint.js';
+export {
+  evaluateOOD,
+  rocCurve,
+  type BootstrapOptions,
+  type EvaluateOptions,
+  type OODMetricName,
+  type OODMetrics,
+  type OODReport,
+  type RocCurve,
+  type Scores,
+} from './ood/evaluate.js';
 export { LinearProbe, l2NormalizeRows, type ProbeOptions } from './ood/probe.js';
 export { detectors, type DetectorOptions, type RunOptions } from './ood/detectors.js';
+// Data I/O (.npy, .npz, .safetensors, IDX) and the MNIST / Fashion-MNIST loaders; lib/data/index.ts is the list.
+export {
+  DTYPES,
+  ITEM_SIZE,
+  elementCount,
+  toFloat32,
+  toInt32Labels,
+  encodeNpy,
+  parseNpy,
+  readNpy,
+  writeNpy,
+  parseNpz,
+  readNpz,
+  parseIdx,
+  readIdx,
+  encodeSafetensors,
+  parseSafetensors,
+  readSafetensors,
+  writeSafetensors,
+  fashionMnistDir,
+  loadFashionMnist,
+  loadMnist,
+  mnistDir,
+  readIdxPair,
+  selectClasses,
+  type DType,
+  type LabelledImages,
+  type NpzOptions,
+  type Safetensors,
+  type Tensor,
+  type TensorData,
+} from './data/index.js';

@@ -28,6 +28,9 @@ export function buildNative(extraArgs = []) {
   if (missing.length > 0) {
     throw new Error(`cannot build the ncod addon: missing ${missing.join(', ')}`);
   }
+  // CMake caches options: say NCOD_STATIC_DEPS every time, or a development build after `npm run prebuild`
+  // would silently stay the static prebuild variant.
+  if (!extraArgs.some((arg) => arg.startsWith('--CDNCOD_STATIC_DEPS='))) extraArgs = [...extraArgs, '--CDNCOD_STATIC_DEPS=OFF'];
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
   const jobs = String(Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
   const common = ['--directory', root, '--out', path.join(root, 'build')];

@@ -9,14 +9,17 @@ import { buildNative } from './build-native.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-function existingBuildLoads() {
+/** The addon node-gyp-build would load here (build/Release first, then prebuilds/), if it loads; else null. */
+function existingBuild() {
   // In a child process: a broken binary must not take this script down with it.
-  const probe = `require('node-gyp-build')(${JSON.stringify(root)})`;
-  return spawnSync(process.execPath, ['-e', probe], { cwd: root, stdio: 'ignore' }).status === 0;
+  const probe = `const b = require('node-gyp-build'); b(${JSON.stringify(root)}); console.log(b.resolve(${JSON.stringify(root)}))`;
+  const result = spawnSync(process.execPath, ['-e', probe], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return result.status === 0 ? result.stdout.trim() : null;
 }
 
-if (process.env.NCOD_BUILD_FROM_SOURCE !== '1' && existingBuildLoads()) {
-  console.log('ncod: using the prebuilt native addon');
+const found = process.env.NCOD_BUILD_FROM_SOURCE === '1' ? null : existingBuild();
+if (found) {
+  console.log(`ncod: using the native addon ${path.relative(root, found)} (it loads here; nothing to compile)`);
 } else {
   console.log('ncod: no prebuilt addon loads here; building from source with cmake-js');
   try {
