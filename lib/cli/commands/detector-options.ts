@@ -2,19 +2,12 @@
 // default them alike.
 import { Option, type Command } from '../commander.js';
 
+import type { Hyperparameters } from '../../ood/fit-method.js';
 import { METHODS } from '../../ood/method-names.js';
 import { parseInteger, parseNumber } from '../parse.js';
 
-export interface HyperparameterFlags {
-  temperature?: number;
-  gamma?: number;
-  topM?: number;
-  k?: number;
-  principalDim?: number;
-  percentile?: number;
-  alpha?: number;
-  ridge?: number;
-}
+/** The flags are the hyperparameters of lib/ood/fit-method.ts, camel-cased by commander (--top-m → topM). */
+export type HyperparameterFlags = Hyperparameters;
 
 export const HYPERPARAMETERS = ['temperature', 'gamma', 'topM', 'k', 'principalDim', 'percentile', 'alpha', 'ridge'] as const satisfies readonly (keyof HyperparameterFlags)[];
 
