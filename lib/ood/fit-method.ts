@@ -41,7 +41,7 @@ export interface InputNames {
 /** Which inputs a method needs: the bench uses it to pick the detectors a layer can run. */
 export function methodNeeds(method: Method): { features: boolean; labels: boolean; head: boolean } {
   if (LOGIT_METHODS.includes(method)) return { features: false, labels: false, head: false };
-  const labels = method === 'mahalanobis' || method === 'relative-mahalanobis';
+  const labels = method.includes('mahalanobis');
   return { features: true, labels, head: !labels && method !== 'knn' };
 }
 
@@ -79,9 +79,11 @@ export async function fitMethod(
     case 'react':
       return detectors.react({ ...backend, temperature: hyper.temperature, percentile: hyper.percentile }).fit(withHead());
     case 'mahalanobis':
-    case 'relative-mahalanobis': {
-      const options = { ...backend, ridge: hyper.ridge };
-      const detector = method === 'mahalanobis' ? detectors.mahalanobis(options) : detectors.relativeMahalanobis(options);
+    case 'relative-mahalanobis':
+    case 'mahalanobis++':
+    case 'relative-mahalanobis++': {
+      const options = { ...backend, ridge: hyper.ridge, l2Normalize: method.endsWith('++') };
+      const detector = method.startsWith('relative-') ? detectors.relativeMahalanobis(options) : detectors.mahalanobis(options);
       const labels = need(data.labels, names.labels, method);
       return detector.fit({ features: features(), labels, numClasses: need(data.numClasses, names.labels, method), dim: data.dim });
     }

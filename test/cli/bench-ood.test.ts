@@ -48,11 +48,11 @@ beforeAll(async () => {
 describe('ncod bench ood', () => {
   let result: Result;
 
-  it('runs all 13 detectors on a layer with a head, the 3 that need none on a layer without, on every OOD set it has', () => {
+  it('runs all 15 detectors on a layer with a head, the 5 that need none on a layer without, on every OOD set it has', () => {
     result = cliJson(['bench', 'ood', '--data', path.join(dir, 'spec.json'), '--bootstrap', '20']) as Result;
-    expect(result.layers.map((l) => [l.name, l.dim, l.detectors.length])).toEqual([['enc', dEnc, 13], ['raw', dRaw, 3]]);
-    expect(result.layers.find((l) => l.name === 'raw')!.detectors).toEqual(['mahalanobis', 'relative-mahalanobis', 'knn']);
-    expect(result.cells).toHaveLength(13 * 2 + 3);
+    expect(result.layers.map((l) => [l.name, l.dim, l.detectors.length])).toEqual([['enc', dEnc, 15], ['raw', dRaw, 5]]);
+    expect(result.layers.find((l) => l.name === 'raw')!.detectors).toEqual(['mahalanobis', 'relative-mahalanobis', 'mahalanobis++', 'relative-mahalanobis++', 'knn']);
+    expect(result.cells).toHaveLength(15 * 2 + 5);
     for (const cell of result.cells) {
       expect(METHODS).toContain(cell.detector);
       for (const key of ['auroc', 'fpr95', 'fpr95_ood_positive', 'aupr_in', 'aupr_out'] as const) {
@@ -64,9 +64,9 @@ describe('ncod bench ood', () => {
     // Far noise is easy for the distance detectors.
     expect(result.cells.find((c) => c.detector === 'mahalanobis' && c.ood === 'noise')!.auroc).toBeGreaterThan(0.95);
     for (const layer of result.layers) expect(layer.nc1).toBeGreaterThan(0);
-    expect(result.ranking.perLayer.enc.methods).toHaveLength(13);
+    expect(result.ranking.perLayer.enc.methods).toHaveLength(15);
     expect(result.ranking.perLayer.enc.blocks).toBe(2);
-    expect(result.ranking.overall).toMatchObject({ methods: ['mahalanobis', 'relative-mahalanobis', 'knn'], blocks: 3 });
+    expect(result.ranking.overall).toMatchObject({ methods: ['mahalanobis', 'relative-mahalanobis', 'mahalanobis++', 'relative-mahalanobis++', 'knn'], blocks: 3 });
     expect(result.averages.find((a) => a.detector === 'knn' && a.layer === 'enc' && a.group === 'all')!.sets).toBe(2);
     expect(result.hyperparameters['enc/vim']).toEqual({ principalDim: 8 });
   });
@@ -75,6 +75,7 @@ describe('ncod bench ood', () => {
     ['knn', 'enc', 'noise', ['--k', '50', '--fit-features', file('enc_train'), '--features']],
     ['vim', 'enc', 'shifted', ['--principal-dim', '8', '--fit-features', file('enc_train'), '--weights', file('W'), '--bias', file('b'), '--features']],
     ['energy', 'enc', 'noise', ['--weights', file('W'), '--bias', file('b'), '--features']],
+    ['mahalanobis++', 'raw', 'shifted', ['--fit-features', file('raw_train'), '--fit-labels', file('y_train'), '--features']],
     ['relative-mahalanobis', 'raw', 'shifted', ['--fit-features', file('raw_train'), '--fit-labels', file('y_train'), '--features']],
   ])('the %s cell of layer %s on %s equals ncod score + ncod eval', (detector, layer, ood, args) => {
     const scores = (name: string, features: string) => {
