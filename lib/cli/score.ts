@@ -4,7 +4,7 @@ import type { BackendName } from '../backend.js';
 import { writeNpy } from '../data/index.js';
 import { describe, fail } from '../errors.js';
 import { detectors } from '../ood/detectors.js';
-import { loadNpy, toFloatVector, toLabels, toMatrix, type Matrix } from './arrays.js';
+import { loadFloatVector, loadMatrix, readLabels, type Matrix } from './arrays.js';
 import { METHODS, type Method } from './commands/score.js';
 import { printJson } from './output.js';
 
@@ -32,11 +32,11 @@ function need<T>(value: T | undefined, option: string, method: string): T {
 }
 
 async function matrix(path: string | undefined, option: string, method: string): Promise<Matrix> {
-  return toMatrix(await loadNpy(need(path, option, method), option), option);
+  return loadMatrix(need(path, option, method), option);
 }
 
 function sameDim(a: Matrix, b: Matrix, what: string): void {
-  if (a.cols !== b.cols) fail('ERR_SHAPE', what, `${a.cols} columns (as the fit features)`, `${b.cols}`);
+  if (a.dim !== b.dim) fail('ERR_SHAPE', what, `${a.dim} columns (as the fit features)`, `${b.dim}`);
 }
 
 async function computeScores(o: ScoreOptions): Promise<Float64Array> {
@@ -44,14 +44,14 @@ async function computeScores(o: ScoreOptions): Promise<Float64Array> {
   const run = { backend: o.backend };
   const head = async () => {
     const w = await matrix(o.weights, '--weights', m);
-    const bias = o.bias ? toFloatVector(await loadNpy(o.bias, '--bias'), '--bias') : undefined;
-    return { weights: w.data, bias, numClasses: w.rows, dim: w.cols };
+    const bias = o.bias ? await loadFloatVector(o.bias, '--bias') : undefined;
+    return { weights: w.data, bias, numClasses: w.rows, dim: w.dim };
   };
   if (m === 'msp' || m === 'maxlogit' || m === 'energy' || m === 'gen') {
     const detector = m === 'msp' ? detectors.msp(run) : m === 'maxlogit' ? detectors.maxLogit(run) : m === 'energy' ? detectors.energy({ ...run, temperature: o.temperature }) : detectors.gen(run);
     if (o.logits) {
       const z = await matrix(o.logits, '--logits', m);
-      return detector.score({ logits: z.data, numClasses: z.cols });
+      return detector.score({ logits: z.data, numClasses: z.dim });
     }
     const [x, h] = [await matrix(o.features, '--features (or --logits)', m), await head()];
     return detector.score({ features: x.data, ...h });
@@ -66,14 +66,14 @@ async function computeScores(o: ScoreOptions): Promise<Float64Array> {
     }
     case 'mahalanobis':
     case 'relative-mahalanobis': {
-      const labels = toLabels(await loadNpy(need(o.fitLabels, '--fit-labels', m), '--fit-labels'), '--fit-labels');
+      const labels = await readLabels(need(o.fitLabels, '--fit-labels', m), '--fit-labels');
       const numClasses = labels.reduce((a, b) => Math.max(a, b), -1) + 1;
       const detector = m === 'mahalanobis' ? detectors.mahalanobis(run) : detectors.relativeMahalanobis(run);
-      await detector.fit({ features: fit.data, labels, numClasses, dim: fit.cols });
+      await detector.fit({ features: fit.data, labels, numClasses, dim: fit.dim });
       return detector.score(x.data);
     }
     case 'knn': {
-      const detector = await detectors.knn({ ...run, k: o.k }).fit({ features: fit.data, dim: fit.cols });
+      const detector = await detectors.knn({ ...run, k: o.k }).fit({ features: fit.data, dim: fit.dim });
       return detector.score(x.data);
     }
     case 'vim':

@@ -1,5 +1,6 @@
 // `ncod score` as commander parses it; the work is in ../score.ts, loaded only when the command runs.
 import { Option, type Command } from '../commander.js';
+import { FORMATS_HELP } from './formats.js';
 
 import { parseInteger, parseNumber } from '../parse.js';
 import type { ScoreOptions } from '../score.js';
@@ -16,19 +17,21 @@ Examples:
 Inputs needed: msp, maxlogit, energy, gen: --logits, or --features with --weights [--bias];
 react: --fit-features, --features, --weights [--bias]; mahalanobis, relative-mahalanobis: --fit-features,
 --fit-labels, --features; knn: --fit-features, --features [--k]; vim, residual, neco: --fit-features,
---weights [--bias], --principal-dim, --features; fdbd, nci: --fit-features, --weights [--bias], --features.`;
+--weights [--bias], --principal-dim, --features; fdbd, nci: --fit-features, --weights [--bias], --features.
+
+${FORMATS_HELP}`;
 
 export function registerScore(program: Command): void {
   program
     .command('score')
     .description('OOD scores of a detector (higher = more in-distribution) as a float64 .npy')
     .addOption(new Option('--method <name>', 'detector').choices(METHODS).makeOptionMandatory())
-    .option('--features <file>', 'N×d features to score (.npy)')
+    .option('--features <file>', 'N×d features to score')
     .option('--logits <file>', 'N×C logits to score (.npy), for msp, maxlogit, energy, gen')
-    .option('--fit-features <file>', 'ID (training) features to fit the detector (.npy)')
-    .option('--fit-labels <file>', 'labels of the fit features (.npy)')
-    .option('--weights <file>', 'classifier weights, C×d (.npy)')
-    .option('--bias <file>', 'classifier bias, C (.npy)')
+    .option('--fit-features <file>', 'ID (training) features to fit the detector')
+    .option('--fit-labels <file>', 'labels of the fit features')
+    .option('--weights <file>', 'classifier weights, C×d')
+    .option('--bias <file>', 'classifier bias, C')
     .option('--temperature <T>', 'energy / react temperature (default 1)', parseNumber)
     .option('--k <k>', 'knn: the neighbour whose similarity is the score (default 50)', parseInteger)
     .option('--principal-dim <D>', 'vim, residual, neco: principal subspace dimension', parseInteger)
