@@ -6,6 +6,7 @@ export { classStats, type ClassStats, type ClassStatsOptions } from './metrics/c
 export { NcAccumulator, type NcAccumulatorState } from './metrics/nc-accumulator.js';
 export { NC_METRIC_KEYS, ncMetrics, ncMetricsByLayer, type Layer, type NcMetrics, type NcMetricsOptions } from './metrics/nc.js';
 export { version } from './version.js';
+export type { FloatArray, IntegerArray } from './validate.js';
 export { crossEntropyLs, etfProjector, nnEntropy, type LossWithGradient } from './train/kernels.js';
 export { Trainer, type EpochStats, type LayerName, type TrainerOptions, type TrainerState } from './train/trainer.js';
 export { loadCheckpoint, saveCheckpoint } from './train/checkpoint.js';

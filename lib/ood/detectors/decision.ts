@@ -7,6 +7,7 @@ import { describe, fail } from '../../errors.js';
 import { native } from '../../native.js';
 import { backendId, notFitted, rowsOf, type DetectorOptions, type RunOptions } from './common.js';
 import { checkHead, type HeadFitInput } from './subspace.js';
+import type { FloatArray } from '../../validate.js';
 
 export interface NciOptions extends DetectorOptions {
   /** Weight of the L1 feature norm; default 0. */
@@ -44,7 +45,7 @@ export class DecisionDetector {
     return this;
   }
 
-  score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
+  score(features: FloatArray, run: RunOptions = {}): Promise<Float64Array> {
     const f = this.#fitted;
     if (!f) notFitted(this.#kind === 0 ? 'fdbd' : 'nci');
     const { array, rows } = rowsOf('features', features, f.dim);

@@ -5,7 +5,7 @@
 import { withCancelFlag } from '../../abort.js';
 import { fail } from '../../errors.js';
 import { native } from '../../native.js';
-import { checkFloat32, checkInteger } from '../../validate.js';
+import { checkFloat32, checkInteger, type FloatArray } from '../../validate.js';
 import { backendId, notFitted, rowsOf, type DetectorOptions, type RunOptions } from './common.js';
 
 export interface KnnOptions extends DetectorOptions {
@@ -24,7 +24,7 @@ export class Knn {
   }
 
   /** Stores the L2-normalised fit features (N×dim). k must not exceed N. */
-  async fit(input: { features: Float32Array; dim: number }): Promise<this> {
+  async fit(input: { features: FloatArray; dim: number }): Promise<this> {
     const features = checkFloat32('features', input?.features);
     const dim = checkInteger('dim', input.dim, 1);
     const { rows } = rowsOf('features', features, dim);
@@ -33,7 +33,7 @@ export class Knn {
     return this;
   }
 
-  score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
+  score(features: FloatArray, run: RunOptions = {}): Promise<Float64Array> {
     const bank = this.#bank;
     if (!bank) notFitted('knn');
     const { array, rows } = rowsOf('features', features, bank.dim);

@@ -5,21 +5,21 @@ import type { LogitScoreId } from '../../../binding.js';
 import { withCancelFlag } from '../../abort.js';
 import { describe, fail } from '../../errors.js';
 import { native } from '../../native.js';
-import { checkFloat32, checkInteger } from '../../validate.js';
+import { checkFloat32, checkInteger, type FloatArray } from '../../validate.js';
 import { backendId, notFitted, rowsOf, type DetectorOptions, type RunOptions } from './common.js';
 
 export interface LogitsInput {
-  /** N×C float32, row-major. */
-  logits: Float32Array;
+  /** N×C, row-major (Float64Array is converted to float32). */
+  logits: FloatArray;
   numClasses: number;
 }
 
 export interface LinearInput {
-  /** N×d float32, row-major. */
-  features: Float32Array;
-  /** The head: C×d float32 row-major; logits = features Wᵀ + bias. */
-  weights: Float32Array;
-  bias?: Float32Array;
+  /** N×d, row-major. */
+  features: FloatArray;
+  /** The head: C×d row-major; logits = features Wᵀ + bias. */
+  weights: FloatArray;
+  bias?: FloatArray;
   numClasses: number;
 }
 
@@ -142,7 +142,7 @@ export class React {
   }
 
   /** Sets the threshold from ID features (any shape: all activations count). */
-  async fit(input: { features: Float32Array }): Promise<this> {
+  async fit(input: { features: FloatArray }): Promise<this> {
     const features = checkFloat32('features', input?.features);
     if (features.length === 0) fail('ERR_SHAPE', 'features', 'at least one element', '0 elements');
     const bad = features.findIndex((v) => !Number.isFinite(v));

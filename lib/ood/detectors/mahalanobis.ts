@@ -4,7 +4,7 @@ import type { RawWhitenedModel } from '../../../binding.js';
 import { withCancelFlag } from '../../abort.js';
 import { describe, fail } from '../../errors.js';
 import { native } from '../../native.js';
-import { checkFloat32, checkInt32, checkInteger, matrixShape } from '../../validate.js';
+import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, type IntegerArray } from '../../validate.js';
 import { backendId, notFitted, rowsOf, type DetectorOptions, type RunOptions } from './common.js';
 
 export interface MahalanobisOptions extends DetectorOptions {
@@ -13,9 +13,10 @@ export interface MahalanobisOptions extends DetectorOptions {
 }
 
 export interface FitInput {
-  /** N×d float32, row-major. */
-  features: Float32Array;
-  labels: Int32Array;
+  /** N×d, row-major (Float64Array is converted to float32). */
+  features: FloatArray;
+  /** Any integer typed array. */
+  labels: IntegerArray;
   numClasses: number;
   dim?: number;
 }
@@ -53,7 +54,7 @@ export class Mahalanobis {
   }
 
   /** Higher = more in-distribution: −min_c MD_c(x) (minus the background MD_0(x) when relative). */
-  score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
+  score(features: FloatArray, run: RunOptions = {}): Promise<Float64Array> {
     const model = this.#model;
     if (!model) notFitted(this.#relative ? 'relativeMahalanobis' : 'mahalanobis');
     const { array, rows } = rowsOf('features', features, model.classes.dim);

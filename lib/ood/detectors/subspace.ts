@@ -9,7 +9,7 @@ import type { RawWhitenedModel } from '../../../binding.js';
 import { withCancelFlag } from '../../abort.js';
 import { fail } from '../../errors.js';
 import { native } from '../../native.js';
-import { checkFloat32, checkInteger } from '../../validate.js';
+import { checkFloat32, checkInteger, type FloatArray } from '../../validate.js';
 import { backendId, notFitted, rowsOf, type DetectorOptions, type RunOptions } from './common.js';
 
 export interface SubspaceOptions extends DetectorOptions {
@@ -23,11 +23,11 @@ export interface NecoOptions extends SubspaceOptions {
 }
 
 export interface HeadFitInput {
-  /** N×d float32 ID (training) features, row-major. */
-  features: Float32Array;
+  /** N×d ID (training) features, row-major (Float64Array is converted to float32). */
+  features: FloatArray;
   /** The classifier head, C×d row-major; logits = x Wᵀ + b. */
-  weights: Float32Array;
-  bias?: Float32Array;
+  weights: FloatArray;
+  bias?: FloatArray;
   numClasses: number;
 }
 
@@ -109,7 +109,7 @@ export class Vim {
     return this;
   }
 
-  async score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
+  async score(features: FloatArray, run: RunOptions = {}): Promise<Float64Array> {
     const f = this.#fitted;
     if (!f) notFitted(this.#withEnergy ? 'vim' : 'residual');
     const { array, rows } = rowsOf('features', features, f.head.dim);
@@ -148,7 +148,7 @@ export class Neco {
     return this;
   }
 
-  async score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
+  async score(features: FloatArray, run: RunOptions = {}): Promise<Float64Array> {
     const f = this.#fitted;
     if (!f) notFitted('neco');
     const { array, rows } = rowsOf('features', features, f.head.dim);
