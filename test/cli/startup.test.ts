@@ -48,7 +48,8 @@ describe('start-up', () => {
     for (const definition of definitions) {
       const { files, packages } = staticImports(`cli/commands/${definition}`);
       expect(packages.filter((p) => !p.startsWith('node:')), definition).toEqual([]);
-      const allowed = [`cli/commands/${definition}`, 'cli/commander.ts', 'cli/parse.ts', 'errors.ts'];
+      // formats-help.ts: the shared sentence about accepted files, a constant that imports nothing.
+      const allowed = [`cli/commands/${definition}`, 'cli/commander.ts', 'cli/formats-help.ts', 'cli/parse.ts', 'errors.ts'];
       expect(files.filter((f) => !allowed.includes(f)), definition).toEqual([]);
     }
   });

@@ -1,6 +1,6 @@
 // `ncod eval` as commander parses it; the work is in ../eval.ts, loaded only when the command runs.
 import type { Command } from '../commander.js';
-import { FORMATS_HELP } from './formats.js';
+import { FORMATS_HELP } from '../formats-help.js';
 
 import type { EvalCliOptions } from '../eval.js';
 import { parseInteger, parseNumber } from '../parse.js';

@@ -1,6 +1,6 @@
 // `ncod features` as commander parses it; the work is in ../features.ts, loaded only when the command runs.
 import { Option, type Command } from '../commander.js';
-import { FORMATS_HELP } from './formats.js';
+import { FORMATS_HELP } from '../formats-help.js';
 
 import type { FeaturesCliOptions } from '../features.js';
 

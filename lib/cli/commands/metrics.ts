@@ -1,6 +1,6 @@
 // `ncod metrics` as commander parses it; the work is in ../metrics.ts, loaded only when the command runs.
 import { Option, type Command } from '../commander.js';
-import { FORMATS_HELP } from './formats.js';
+import { FORMATS_HELP } from '../formats-help.js';
 
 import type { MetricsCliOptions } from '../metrics.js';
 import { collect, parseInteger, parseNumber } from '../parse.js';

@@ -1,6 +1,6 @@
 // `ncod score` as commander parses it; the work is in ../score.ts, loaded only when the command runs.
 import { Option, type Command } from '../commander.js';
-import { FORMATS_HELP } from './formats.js';
+import { FORMATS_HELP } from '../formats-help.js';
 
 import { parseInteger, parseNumber } from '../parse.js';
 import type { ScoreOptions } from '../score.js';

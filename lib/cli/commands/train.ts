@@ -1,6 +1,6 @@
 // `ncod train` as commander parses it; the work is in ../train.ts, loaded only when the command runs.
 import { Option, type Command } from '../commander.js';
-import { FORMATS_HELP } from './formats.js';
+import { FORMATS_HELP } from '../formats-help.js';
 
 import { parseInteger, parseNumber } from '../parse.js';
 import type { TrainCliOptions } from '../train.js';
