@@ -1,5 +1,6 @@
 // Dataset selection shared by `ncod train` and `ncod features`: MNIST and Fashion-MNIST with their official
-// splits (from the packaged IDX files or a --data-dir), or any N×d array from .npy files; --classes keeps some
+// splits (from the packaged IDX files or a --data-dir), or any N×d array from array files (.npy, .npz, .safetensors,
+// .pt: see lib/data/read-array.ts; the dataset is still called npy); --classes keeps some
 // classes and relabels them 0..k−1 in the order given.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -96,9 +97,9 @@ export function requireWritable(file: string, what: string): void {
 
 /** `--features/--labels` belong to --dataset npy, `--data-dir` to the image datasets. */
 export function checkDatasetOptions(dataset: DatasetName, o: { dataDir?: string; features?: string; labels?: string }): void {
-  if (dataset === 'npy' && !o.features) fail('ERR_INVALID_ARGUMENT', '--features', 'an .npy file with --dataset npy', 'none');
+  if (dataset === 'npy' && !o.features) fail('ERR_INVALID_ARGUMENT', '--features', 'an array file with --dataset npy', 'none');
   for (const [flag, file] of [['--features', o.features], ['--labels', o.labels]]) {
-    if (dataset !== 'npy' && file) fail('ERR_INVALID_ARGUMENT', flag!, `no .npy files with --dataset ${dataset}`, file);
+    if (dataset !== 'npy' && file) fail('ERR_INVALID_ARGUMENT', flag!, `no array files with --dataset ${dataset}`, file);
   }
   if (dataset === 'npy' && o.dataDir) fail('ERR_INVALID_ARGUMENT', '--data-dir', 'mnist or fashion', '--dataset npy');
 }
