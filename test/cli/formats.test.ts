@@ -115,8 +115,8 @@ describe('errors and help', () => {
   });
 
   it('every array-reading command documents the formats in --help', () => {
-    for (const command of ['metrics', 'score', 'eval', 'train', 'features']) {
-      const r = runCli([command, '--help']);
+    for (const command of ['metrics', 'score', 'eval', 'train', 'features', 'bench paper']) {
+      const r = runCli([...command.split(' '), '--help']);
       expect(r.status, command).toBe(0);
       expect(r.stdout, command).toContain('Arrays: .npy (C or Fortran order, either byte order), .npz, .safetensors, or torch.save .pt/.pth files;');
       expect(r.stdout, command).toContain('file:name');
