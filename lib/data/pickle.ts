@@ -24,6 +24,9 @@ export interface PicklePolicy {
 
 const MARK = Symbol('mark');
 const MAX_MEMO = 1 << 24;
+// torch pickles sizes, strides and offsets: at most 8 bytes. Longer ints are refused, which also keeps a hostile
+// LONG4 from costing quadratic time in the BigInt decoding.
+const MAX_LONG_BYTES = 16;
 
 /** The pickle opcodes refused by name, so an error says what was found rather than just a byte. */
 const REFUSED: Readonly<Record<number, string>> = {
@@ -136,6 +139,7 @@ class Unpickler {
   }
 
   private long(n: number): number | bigint {
+    if (n > MAX_LONG_BYTES) this.error(`an integer of at most ${MAX_LONG_BYTES} bytes`, `${n} bytes`);
     const b = this.take(n);
     let v = 0n;
     for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);

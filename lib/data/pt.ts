@@ -30,6 +30,7 @@ const STORAGE_DTYPES: Readonly<Record<string, DType>> = {
 };
 
 const ALLOWED = 'only tensor rebuilds and plain containers';
+const MAX_OBJECTS = 1 << 22;
 
 // Markers for what the allowed globals stand for: the pickle only ever sees these, never anything callable.
 class StorageType {
@@ -203,8 +204,12 @@ function intTuple(value: unknown, name: string, where: string): number[] {
  */
 export function flattenTensors(root: unknown, what = 'pt'): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
+  // The pickle memo lets a small file reference one container many times ([a, a] nested 60 deep is 2^60 paths):
+  // the walk is bounded in steps as well as in depth (which also stops cycles).
+  let steps = 0;
   const visit = (value: unknown, name: string, depth: number): void => {
-    if (depth > 64) fail('ERR_FILE_FORMAT', what, 'containers nested at most 64 deep', 'deeper');
+    if (depth > 64) fail('ERR_FILE_FORMAT', what, 'containers nested at most 64 deep', 'deeper (or a cycle)');
+    if (++steps > MAX_OBJECTS) fail('ERR_FILE_FORMAT', what, `at most ${MAX_OBJECTS} objects reachable from the saved one`, 'more');
     if (value instanceof PtTensor) {
       if (out.has(name)) fail('ERR_FILE_FORMAT', what, 'distinct tensor names', `'${name}' twice`);
       out.set(name, value.tensor);

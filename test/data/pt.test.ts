@@ -4,7 +4,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parsePt, readPt } from '../../lib/data/pt.js';
+import { flattenTensors, parsePt, readPt } from '../../lib/data/pt.js';
+import { unpickle, type PicklePolicy } from '../../lib/data/pickle.js';
 import { toFloat32 } from '../../lib/data/tensor.js';
 import { expectFormatError, python, tmpDir } from './fixtures.js';
 
@@ -193,5 +194,21 @@ ts.save_pickle(open(os.path.join(sys.argv[2], 'trunc.pkl'), 'rb').read(), os.pat
 print('ok')`, HELPERS, dir);
     expect(out.trim()).toBe('ok');
     expect(expectFormatError(() => parsePt(readFileSync(file('trunc'))))).toContain('truncated');
+  });
+
+  it('bounds the walk over shared containers and cycles, and long integers', () => {
+    // [a, a] nested 40 deep: 2^40 paths to walk from a few hundred pickle bytes.
+    let node: unknown = [];
+    for (let i = 0; i < 40; i++) node = [node, node];
+    expect(expectFormatError(() => flattenTensors(node))).toContain('objects reachable');
+    const cycle: unknown[] = [];
+    cycle.push(cycle);
+    expect(expectFormatError(() => flattenTensors(cycle))).toContain('nested at most 64 deep');
+    const none: PicklePolicy = { global: () => null, call: () => null, persistentLoad: () => null, build: (t) => t };
+    const long4 = Uint8Array.from([0x80, 0x02, 0x8b, 0x00, 0x10, 0x00, 0x00, ...new Uint8Array(4096), 0x2e]);
+    expect(expectFormatError(() => unpickle(long4, none))).toContain('an integer of at most 16 bytes');
+    // LONG1 round trip of a negative 8-byte value (two's complement) and of one past 2^53 (a bigint).
+    expect(unpickle(Uint8Array.from([0x80, 0x02, 0x8a, 0x02, 0x00, 0xff, 0x2e]), none)).toBe(-256);
+    expect(unpickle(Uint8Array.from([0x80, 0x02, 0x8a, 0x08, 0, 0, 0, 0, 0, 0, 0x40, 0, 0x2e]), none)).toBe(2n ** 54n);
   });
 });
