@@ -36,7 +36,13 @@ export function isContainer(spec: string): boolean {
  * base name for a .npy, in the order given).
  */
 export async function loadNamed(specs: string[], what: string): Promise<Map<string, Tensor>> {
-  if (specs.length === 1 && parseArraySpec(specs[0], what).format !== 'npy') return readArrays(specs[0], what);
+  const first = parseArraySpec(specs[0], what);
+  if (specs.length === 1 && first.format !== 'npy') {
+    const arrays = await readArrays(specs[0], what);
+    // A .pt of one bare tensor names it '': the file's base name reads better as a layer name.
+    const bare = arrays.get('');
+    return bare && arrays.size === 1 ? new Map([[basename(first.path, extname(first.path)), bare]]) : arrays;
+  }
   const containers = specs.filter(isContainer);
   if (containers.length > 0) fail('ERR_INVALID_ARGUMENT', what, 'one file with several arrays, or one array per --features (file or file:name)', specs.join(', '));
   const named = new Map<string, Tensor>();

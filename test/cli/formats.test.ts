@@ -41,6 +41,7 @@ sys.path.insert(0, sys.argv[1]); import torch_save as ts
 d = sys.argv[2]
 x, deep, y, t = (np.load(os.path.join(d, n + '.npy')) for n in ('x', 'deep', 'y', 'test'))
 ts.save(ts.tensor(y.astype(np.int64).reshape(-1, 1)), os.path.join(d, 'labels.pt'))
+ts.save(ts.tensor(x), os.path.join(d, 'bare.pt'))
 ts.save({'train': ts.tensor(x), 'y': ts.tensor(y.astype(np.uint8)), 'layers': {'early': ts.tensor(x), 'late': ts.tensor(deep)},
          'note': 'not a tensor', 'step': 3}, os.path.join(d, 'run.pt'))
 # A transposed view, as torch saves t.T of a (DIM, M) tensor: sizes (M, DIM), strides (1, M).
@@ -57,6 +58,10 @@ describe('the same numbers from every format', () => {
     const want = cliJson(['metrics', '--features', p('x.npy'), '--labels', p('y.npy')]);
     expect(cliJson(['metrics', '--features', `${p('feats.safetensors')}:feats`, '--labels', p('labels.pt')])).toEqual(want);
     expect(cliJson(['metrics', '--features', p('xF_be.npy'), '--labels', `${p('run.pt')}:y`])).toEqual(want);
+    // A .pt of one bare tensor: the layer is named after the file.
+    const table = runCli(['metrics', '--features', p('bare.pt'), '--labels', p('y.npy')]);
+    expect(table.status, table.stderr).toBe(0);
+    expect(table.stdout.split('\n')[2]).toMatch(/^\s*bare\s/);
   });
 
   it('metrics: a .pt group gives one row per layer, named by its keys', () => {
