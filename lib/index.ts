@@ -6,6 +6,7 @@ export { classStats, type ClassStats, type ClassStatsOptions } from './metrics/c
 export { NcAccumulator, type NcAccumulatorState } from './metrics/nc-accumulator.js';
 export { NC_METRIC_KEYS, ncMetrics, ncMetricsByLayer, type Layer, type NcMetrics, type NcMetricsOptions } from './metrics/nc.js';
 export { version } from './version.js';
+export type { FloatArray, IntegerArray } from './validate.js';
 export { crossEntropyLs, etfProjector, nnEntropy, type LossWithGradient } from './train/kernels.js';
 export { Trainer, type EpochStats, type LayerName, type TrainerOptions, type TrainerState } from './train/trainer.js';
 export { loadCheckpoint, saveCheckpoint } from './train/checkpoint.js';
@@ -35,11 +36,12 @@ export {
   type RunOptions,
   type ScoresInput,
 } from './ood/detectors.js';
-// Data I/O (.npy, .npz, .safetensors, IDX) and the MNIST / Fashion-MNIST loaders; lib/data/index.ts is the list.
+// Data I/O (.npy, .npz, .safetensors, torch.save .pt, IDX, the file:name array syntax) and the MNIST / Fashion-MNIST loaders; lib/data/index.ts is the list.
 export {
   DTYPES,
   ITEM_SIZE,
   elementCount,
+  isFloatDType,
   toFloat32,
   toInt32Labels,
   encodeNpy,
@@ -48,6 +50,25 @@ export {
   writeNpy,
   parseNpz,
   readNpz,
+  flattenTensors,
+  loadPt,
+  parsePt,
+  readPt,
+  PtTensor,
+  unpickle,
+  bfloat16ToFloat32,
+  halfToFloat,
+  halfToFloat32,
+  parseArraySpec,
+  readArray,
+  readArrays,
+  readFeatures,
+  readFileArrays,
+  readLabels,
+  toFeatures,
+  toFloatVector,
+  toLabels,
+  toScores,
   parseIdx,
   readIdx,
   encodeSafetensors,
@@ -60,7 +81,11 @@ export {
   mnistDir,
   readIdxPair,
   selectClasses,
+  type ArrayFormat,
+  type ArraySpec,
   type DType,
+  type Features,
+  type PicklePolicy,
   type LabelledImages,
   type NpzOptions,
   type Safetensors,

@@ -3,12 +3,13 @@
 // { "labels": { "train": "y_train.npy", "test": "y_test.npy" },
 //   "layers": { "enc3": { "train": "a.npy", "test": "b.npy", "weights": "W.npy", "bias": "b.npy" } },
 //   "ood": { "fashion": { "group": "far", "layers": { "enc3": "c.npy" } } } }
-// An OOD set may leave a layer out (its cells are then absent). Features: N×d float32/float64 .npy; labels: any
-// integer .npy, 0..C−1; weights C×d, bias C.
+// An OOD set may leave a layer out (its cells are then absent). Any array file and file:name ncod reads (see
+// lib/data/read-array.ts); labels any integer dtype, 0..C−1; weights C×d, bias C.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-import { readNpy, toFloat32, toInt32Labels, type Tensor } from '../data/index.js';
+import { parseArraySpec, readArray, toFeatures, toFloatVector, toLabels, type Features } from '../data/read-array.js';
+import type { Tensor } from '../data/tensor.js';
 import { describe, fail } from '../errors.js';
 import type { HeadInput } from '../ood/detectors/state.js';
 
@@ -37,35 +38,31 @@ export interface OodBenchData {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The array a spec entry names (`file` or `file:name`, relative to the spec), read through lib/data/read-array.ts. */
 async function tensor(dir: string, file: unknown, what: string): Promise<Tensor> {
   if (typeof file !== 'string' || file === '') fail('ERR_INVALID_ARGUMENT', what, 'a file name (relative to the spec)', describe(file));
-  const full = path.resolve(dir, file);
-  const stat = await fs.stat(full).catch(() => undefined);
+  const spec = path.resolve(dir, file);
+  const stat = await fs.stat(parseArraySpec(spec, what).path).catch(() => undefined);
   // A FIFO or device would block the read forever: regular files only.
-  if (!stat?.isFile()) fail('ERR_INVALID_ARGUMENT', what, 'an existing regular file', full);
-  return readNpy(full);
+  if (!stat?.isFile()) fail('ERR_INVALID_ARGUMENT', what, 'an existing regular file', spec);
+  return readArray(spec, what);
 }
 
-async function matrix(dir: string, file: unknown, what: string, rows?: number, cols?: number): Promise<{ data: Float32Array; rows: number; cols: number }> {
-  const t = await tensor(dir, file, what);
-  if (t.shape.length !== 2) fail('ERR_SHAPE', what, 'a 2-D array', `shape [${t.shape.join(', ')}]`);
-  if (t.dtype !== 'float32' && t.dtype !== 'float64') fail('ERR_DTYPE', what, 'float32 or float64', t.dtype);
-  if (rows !== undefined && t.shape[0] !== rows) fail('ERR_SHAPE', what, `${rows} rows`, `${t.shape[0]}`);
-  if (cols !== undefined && t.shape[1] !== cols) fail('ERR_SHAPE', what, `${cols} columns`, `${t.shape[1]}`);
-  return { data: toFloat32(t), rows: t.shape[0], cols: t.shape[1] };
+async function matrix(dir: string, file: unknown, what: string, rows?: number, cols?: number): Promise<Features> {
+  const m = toFeatures(await tensor(dir, file, what), what);
+  if (rows !== undefined && m.rows !== rows) fail('ERR_SHAPE', what, `${rows} rows`, `${m.rows}`);
+  if (cols !== undefined && m.dim !== cols) fail('ERR_SHAPE', what, `${cols} columns`, `${m.dim}`);
+  return m;
 }
 
 async function vector(dir: string, file: unknown, what: string, length: number): Promise<Float32Array> {
-  const t = await tensor(dir, file, what);
-  if (t.shape.length !== 1 || t.shape[0] !== length) fail('ERR_SHAPE', what, `a 1-D array of ${length} values`, `shape [${t.shape.join(', ')}]`);
-  if (t.dtype !== 'float32' && t.dtype !== 'float64') fail('ERR_DTYPE', what, 'float32 or float64', t.dtype);
-  return toFloat32(t);
+  const v = toFloatVector(await tensor(dir, file, what), what);
+  if (v.length !== length) fail('ERR_SHAPE', what, `${length} values`, `${v.length}`);
+  return v;
 }
 
 async function labelsOf(dir: string, file: unknown, what: string): Promise<Int32Array> {
-  const t = await tensor(dir, file, what);
-  if (t.shape.length !== 1 && !(t.shape.length === 2 && t.shape[1] === 1)) fail('ERR_SHAPE', what, 'a 1-D array (or N×1)', `shape [${t.shape.join(', ')}]`);
-  return toInt32Labels(t, what);
+  return toLabels(await tensor(dir, file, what), what);
 }
 
 export async function loadOodSpec(specPath: string): Promise<OodBenchData> {
@@ -90,14 +87,14 @@ export async function loadOodSpec(specPath: string): Promise<OodBenchData> {
   for (const [name, entry] of Object.entries(spec.layers)) {
     if (!isObject(entry)) fail('ERR_INVALID_ARGUMENT', `layers.${name}`, '{ "train", "test" [, "weights", "bias"] }', describe(entry));
     const train = await matrix(dir, entry.train, `layers.${name}.train`, trainLabels.length);
-    const test = await matrix(dir, entry.test, `layers.${name}.test`, testLabels.length, train.cols);
+    const test = await matrix(dir, entry.test, `layers.${name}.test`, testLabels.length, train.dim);
     let head: HeadInput | undefined;
     if (entry.weights !== undefined) {
-      const w = await matrix(dir, entry.weights, `layers.${name}.weights`, undefined, train.cols);
+      const w = await matrix(dir, entry.weights, `layers.${name}.weights`, undefined, train.dim);
       const bias = entry.bias === undefined ? undefined : await vector(dir, entry.bias, `layers.${name}.bias`, w.rows);
       head = { weights: w.data, bias, numClasses: w.rows };
     }
-    layers.push({ name, dim: train.cols, train: train.data, test: test.data, head });
+    layers.push({ name, dim: train.dim, train: train.data, test: test.data, head });
   }
   if (layers.length === 0) fail('ERR_INVALID_ARGUMENT', 'layers', 'at least one layer', '{}');
 

@@ -1,11 +1,12 @@
 // Your own ID and OOD sets for `ncod bench paper --data spec.json`:
 // { "id": { "name": "...", "train": { "features": "x.npy", "labels": "y.npy" }, "test": { ... } },
 //   "ood": [ { "name": "...", "train": { ... }, "test": { ... } }, ... ] }
-// Paths are relative to the spec file. Features: N×d float32/float64; labels: int32/int64/uint8, 0..C−1.
+// Paths are relative to the spec file and may name an array ("run.pt:feats"): the formats and conversions of
+// lib/data/read-array.ts. Features: N×d; labels: integers 0..C−1.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-import { readNpy, toFloat32, toInt32Labels, type LabelledImages } from '../data/index.js';
+import { readFeatures, readLabels, type LabelledImages } from '../data/index.js';
 import { describe, fail } from '../errors.js';
 import type { PaperData, Split } from './paper.js';
 
@@ -23,12 +24,12 @@ async function loadPart(dir: string, spec: SplitSpec, what: string): Promise<Lab
   if (typeof spec?.features !== 'string' || typeof spec.labels !== 'string') {
     fail('ERR_INVALID_ARGUMENT', what, '{ "features": "file.npy", "labels": "file.npy" }', describe(spec));
   }
-  const [x, y] = await Promise.all([readNpy(path.resolve(dir, spec.features)), readNpy(path.resolve(dir, spec.labels))]);
-  if (x.shape.length !== 2) fail('ERR_SHAPE', `${what}.features`, 'a 2-D array', `shape [${x.shape.join(', ')}]`);
-  if (x.dtype !== 'float32' && x.dtype !== 'float64') fail('ERR_DTYPE', `${what}.features`, 'float32 or float64', x.dtype);
-  const labels = toInt32Labels(y, `${what}.labels`);
-  if (labels.length !== x.shape[0]) fail('ERR_SHAPE', `${what}.labels`, `${x.shape[0]} labels`, `${labels.length}`);
-  return { features: toFloat32(x), labels, rows: x.shape[0], dim: x.shape[1] };
+  const [x, labels] = await Promise.all([
+    readFeatures(path.resolve(dir, spec.features), `${what}.features`),
+    readLabels(path.resolve(dir, spec.labels), `${what}.labels`),
+  ]);
+  if (labels.length !== x.rows) fail('ERR_SHAPE', `${what}.labels`, `${x.rows} labels`, `${labels.length}`);
+  return { features: x.data, labels, rows: x.rows, dim: x.dim };
 }
 
 async function loadSet(dir: string, spec: SetSpec, what: string): Promise<{ name: string; classes: number; split: Split }> {

@@ -1,17 +1,15 @@
-// Shared helpers for CLI commands: reading arrays from .npy/.npz files with friendly shape and dtype
-// errors, and formatting numbers for tables. (Option parsers are in parse.ts.)
+// Shared helpers for CLI commands: reading arrays through lib/data/read-array.ts (one file:name syntax and the
+// same conversions for every command), and formatting numbers for tables. (Option parsers are in parse.ts.)
 import { statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 
 import { fail } from '../errors.js';
-import { readNpy, readNpz, toFloat32, toInt32Labels, type Tensor } from '../data/index.js';
+import { parseArraySpec, readArray, readArrays, readFeatures, readLabels, toFeatures, toFloatVector, toScores, type Features } from '../data/read-array.js';
+import type { Tensor } from '../data/tensor.js';
 
+export { readArray, readArrays, readFeatures, readLabels, toFeatures };
 /** A row-major float32 matrix with its shape. */
-export interface Matrix {
-  data: Float32Array;
-  rows: number;
-  cols: number;
-}
+export type Matrix = Features;
 
 // ---- files -------------------------------------------------------------------------------------
 
@@ -26,71 +24,50 @@ export function requireFile(path: string, what: string): void {
   if (!isFile) fail('ERR_INVALID_ARGUMENT', what, 'an existing file', path);
 }
 
-export function isNpz(path: string): boolean {
-  return extname(path).toLowerCase() === '.npz';
-}
-
-export async function loadNpy(path: string, what: string): Promise<Tensor> {
-  requireFile(path, what);
-  return readNpy(path);
-}
-
-export async function loadNpz(path: string, what: string): Promise<Map<string, Tensor>> {
-  requireFile(path, what);
-  return readNpz(path);
+/** True when `spec` names a whole file that can hold several arrays (.npz, .safetensors, .pt) rather than one. */
+export function isContainer(spec: string): boolean {
+  const s = parseArraySpec(spec);
+  return s.format !== 'npy' && s.name === undefined;
 }
 
 /**
- * Named arrays from either one .npz (names = array names, in archive order) or one or more .npy files
- * (names = file basenames without extension, in the order given).
+ * Named arrays from either one file that holds several (names = the file's array names, in file order; with
+ * file:name, that array or that group) or one or more single-array specs (names = the array's name, or the file's
+ * base name for a .npy, in the order given).
  */
-export async function loadNamed(paths: string[], what: string): Promise<Map<string, Tensor>> {
-  if (paths.length === 1 && isNpz(paths[0])) return loadNpz(paths[0], what);
-  if (paths.some(isNpz)) fail('ERR_INVALID_ARGUMENT', what, 'one .npz file or one or more .npy files', paths.join(', '));
+export async function loadNamed(specs: string[], what: string): Promise<Map<string, Tensor>> {
+  const first = parseArraySpec(specs[0], what);
+  if (specs.length === 1 && first.format !== 'npy') {
+    const arrays = await readArrays(specs[0], what);
+    // A .pt of one bare tensor names it '': the file's base name reads better as a layer name.
+    const bare = arrays.get('');
+    return bare && arrays.size === 1 ? new Map([[basename(first.path, extname(first.path)), bare]]) : arrays;
+  }
+  const containers = specs.filter(isContainer);
+  if (containers.length > 0) fail('ERR_INVALID_ARGUMENT', what, 'one file with several arrays, or one array per --features (file or file:name)', specs.join(', '));
   const named = new Map<string, Tensor>();
-  for (const path of paths) {
-    const name = basename(path, extname(path));
-    if (named.has(name)) fail('ERR_INVALID_ARGUMENT', what, 'files with distinct base names (they name the layers)', `'${name}' twice`);
-    named.set(name, await loadNpy(path, what));
+  for (const spec of specs) {
+    const s = parseArraySpec(spec, what);
+    const name = s.name ?? basename(s.path, extname(s.path));
+    if (named.has(name)) fail('ERR_INVALID_ARGUMENT', what, 'arrays with distinct names (they name the layers)', `'${name}' twice`);
+    named.set(name, await readArray(spec, what));
   }
   return named;
 }
 
-// ---- shapes and dtypes -------------------------------------------------------------------------
-
-function shapeText(t: Tensor): string {
-  return `shape [${t.shape.join(', ')}]`;
+/** N×d features as float32 (any numeric dtype). */
+export async function loadMatrix(spec: string, what: string): Promise<Matrix> {
+  return readFeatures(spec, what);
 }
 
-function requireFloat(t: Tensor, what: string): void {
-  if (t.dtype !== 'float32' && t.dtype !== 'float64') fail('ERR_DTYPE', what, 'float32 or float64', t.dtype);
+/** A 1-D float vector (a bias) as float32. */
+export async function loadFloatVector(spec: string, what: string): Promise<Float32Array> {
+  return toFloatVector(await readArray(spec, what), what);
 }
 
-/** A 2-D float32/float64 array as a float32 matrix. */
-export function toMatrix(t: Tensor, what: string): Matrix {
-  if (t.shape.length !== 2) fail('ERR_SHAPE', what, 'a 2-D array (rows × columns)', shapeText(t));
-  requireFloat(t, what);
-  return { data: toFloat32(t), rows: t.shape[0], cols: t.shape[1] };
-}
-
-/** A 1-D float32/float64 array, as float32 (the native code's input type). */
-export function toFloatVector(t: Tensor, what: string): Float32Array {
-  if (t.shape.length !== 1) fail('ERR_SHAPE', what, 'a 1-D array', shapeText(t));
-  requireFloat(t, what);
-  return toFloat32(t);
-}
-
-/** A 1-D float32/float64 array as it is: scores keep their float64 precision. */
-export function toScores(t: Tensor, what: string): Float32Array | Float64Array {
-  if (t.shape.length !== 1) fail('ERR_SHAPE', what, 'a 1-D array of scores', shapeText(t));
-  requireFloat(t, what);
-  return t.data as Float32Array | Float64Array;
-}
-
-/** 1-D int32/int64/uint8 class labels as int32. */
-export function toLabels(t: Tensor, what: string): Int32Array {
-  if (t.shape.length !== 1) fail('ERR_SHAPE', what, 'a 1-D array of labels', shapeText(t));
-  return toInt32Labels(t, what);
+/** 1-D scores; float64 keeps its precision. */
+export async function loadScores(spec: string, what: string): Promise<Float32Array | Float64Array> {
+  return toScores(await readArray(spec, what), what);
 }
 
 // ---- formatting --------------------------------------------------------------------------------

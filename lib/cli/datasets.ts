@@ -1,12 +1,13 @@
 // Dataset selection shared by `ncod train` and `ncod features`: MNIST and Fashion-MNIST with their official
-// splits (from the packaged IDX files or a --data-dir), or any N×d array from .npy files; --classes keeps some
+// splits (from the packaged IDX files or a --data-dir), or any N×d array from array files (.npy, .npz, .safetensors,
+// .pt: see lib/data/read-array.ts; the dataset is still called npy); --classes keeps some
 // classes and relabels them 0..k−1 in the order given.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 import { loadFashionMnist, loadMnist, readIdxPair, selectClasses, type LabelledImages } from '../data/index.js';
 import { describe, fail } from '../errors.js';
-import { loadNpy, requireFile, toLabels, toMatrix } from './arrays.js';
+import { readFeatures, readLabels, requireFile } from './arrays.js';
 
 export const DATASETS = ['mnist', 'fashion', 'npy'] as const;
 export type DatasetName = (typeof DATASETS)[number];
@@ -57,13 +58,13 @@ export function loadImages(dataset: 'mnist' | 'fashion', split: Split, dataDir?:
   return dataset === 'mnist' ? loadMnist(split) : loadFashionMnist(split);
 }
 
-/** N×d features (float32/float64) and, if given, N labels from .npy files; `what` names the options. */
+/** N×d features and, if given, N labels from array files (any format read-array.ts reads); `what` names the options. */
 export async function loadNpyDataset(featuresPath: string, labelsPath: string | undefined, what: [string, string]): Promise<Dataset> {
-  const x = toMatrix(await loadNpy(featuresPath, what[0]), what[0]);
-  if (!labelsPath) return { features: x.data, rows: x.rows, dim: x.cols };
-  const labels = toLabels(await loadNpy(labelsPath, what[1]), what[1]);
+  const x = await readFeatures(featuresPath, what[0]);
+  if (!labelsPath) return { features: x.data, rows: x.rows, dim: x.dim };
+  const labels = await readLabels(labelsPath, what[1]);
   if (labels.length !== x.rows) fail('ERR_SHAPE', what[1], `${x.rows} labels (one per row of ${what[0]})`, `${labels.length}`);
-  return { features: x.data, labels, rows: x.rows, dim: x.cols };
+  return { features: x.data, labels, rows: x.rows, dim: x.dim };
 }
 
 /** The rows of `classes`, relabelled 0..k−1; every class must have at least one row. */
@@ -96,9 +97,9 @@ export function requireWritable(file: string, what: string): void {
 
 /** `--features/--labels` belong to --dataset npy, `--data-dir` to the image datasets. */
 export function checkDatasetOptions(dataset: DatasetName, o: { dataDir?: string; features?: string; labels?: string }): void {
-  if (dataset === 'npy' && !o.features) fail('ERR_INVALID_ARGUMENT', '--features', 'an .npy file with --dataset npy', 'none');
+  if (dataset === 'npy' && !o.features) fail('ERR_INVALID_ARGUMENT', '--features', 'an array file with --dataset npy', 'none');
   for (const [flag, file] of [['--features', o.features], ['--labels', o.labels]]) {
-    if (dataset !== 'npy' && file) fail('ERR_INVALID_ARGUMENT', flag!, `no .npy files with --dataset ${dataset}`, file);
+    if (dataset !== 'npy' && file) fail('ERR_INVALID_ARGUMENT', flag!, `no array files with --dataset ${dataset}`, file);
   }
   if (dataset === 'npy' && o.dataDir) fail('ERR_INVALID_ARGUMENT', '--data-dir', 'mnist or fashion', '--dataset npy');
 }

@@ -6,7 +6,7 @@ import { fail } from '../errors.js';
 import type { Detector } from '../ood/detectors/common.js';
 import { fitMethod, methodNeeds } from '../ood/fit-method.js';
 import { LOGIT_METHODS, type Method } from '../ood/method-names.js';
-import { loadNpy, toFloatVector, toLabels, toMatrix, type Matrix } from './arrays.js';
+import { loadFloatVector, loadMatrix, readLabels, type Matrix } from './arrays.js';
 import type { HyperparameterFlags } from './commands/detector-options.js';
 
 export interface FitFiles {
@@ -29,7 +29,7 @@ export interface FlagNames {
 
 export async function readMatrix(path: string | undefined, option: string, method: string): Promise<Matrix> {
   if (path === undefined) fail('ERR_INVALID_ARGUMENT', option, `a value (method ${method} needs it)`, 'none');
-  return toMatrix(await loadNpy(path, option), option);
+  return loadMatrix(path, option);
 }
 
 /** A fitted (or, for logit methods, bound) detector of `method` from the files. */
@@ -44,7 +44,7 @@ export async function fitDetector(
   let labels: Int32Array | undefined;
   let numClasses: number | undefined;
   if (needs.labels && files.labels !== undefined) {
-    labels = toLabels(await loadNpy(files.labels, names.labels), names.labels);
+    labels = await readLabels(files.labels, names.labels);
     numClasses = labels.reduce((max, v) => (v > max ? v : max), -1) + 1;
   }
   // Logit methods take a head only when one is given; the others that need one read --weights (or say so).
@@ -52,11 +52,11 @@ export async function fitDetector(
   let head;
   if (wantsHead && files.weights !== undefined) {
     const w = await readMatrix(files.weights, '--weights', method);
-    const bias = files.bias ? toFloatVector(await loadNpy(files.bias, '--bias'), '--bias') : undefined;
-    if (x && x.cols !== w.cols) fail('ERR_SHAPE', names.features, `${w.cols} columns (as --weights)`, `${x.cols}`);
+    const bias = files.bias ? await loadFloatVector(files.bias, '--bias') : undefined;
+    if (x && x.dim !== w.dim) fail('ERR_SHAPE', names.features, `${w.dim} columns (as --weights)`, `${x.dim}`);
     head = { weights: w.data, bias, numClasses: w.rows };
   }
-  const data = { features: x?.data, dim: x?.cols, labels, numClasses, head, logitWidth: files.numClasses };
+  const data = { features: x?.data, dim: x?.dim, labels, numClasses, head, logitWidth: files.numClasses };
   const inputNames = { features: names.features, labels: names.labels, head: '--weights', principalDim: '--principal-dim', logitWidth: names.logitWidth };
   return fitMethod(method, data, flags, inputNames);
 }

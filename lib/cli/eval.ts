@@ -1,7 +1,7 @@
 // `ncod eval`: OOD detection metrics from a detector's scores on ID and OOD data (options: commands/eval.ts).
 import { fail } from '../errors.js';
 import { evaluateOOD, type EvaluateOptions, type OODMetricName, type OODReport } from '../ood/evaluate.js';
-import { formatValue, loadNpy, toScores } from './arrays.js';
+import { formatValue, loadScores } from './arrays.js';
 import { printJson, table } from './output.js';
 
 export interface EvalCliOptions {
@@ -19,8 +19,8 @@ export async function runEval(options: EvalCliOptions): Promise<void> {
   if (options.seed !== undefined && options.bootstrap === undefined) {
     fail('ERR_INVALID_ARGUMENT', '--seed', '--bootstrap to go with it', 'a seed without bootstrapping');
   }
-  const id = toScores(await loadNpy(options.idScores, '--id-scores'), '--id-scores');
-  const ood = toScores(await loadNpy(options.oodScores, '--ood-scores'), '--ood-scores');
+  const id = await loadScores(options.idScores, '--id-scores');
+  const ood = await loadScores(options.oodScores, '--ood-scores');
   const evaluateOptions: EvaluateOptions = { tpr: options.tpr };
   if (options.bootstrap !== undefined) evaluateOptions.bootstrap = { samples: options.bootstrap, seed: options.seed ?? 0 };
   const report = evaluateOOD(id, ood, evaluateOptions);

@@ -32,7 +32,7 @@ export async function runFit(o: FitCliOptions): Promise<void> {
   const input = detector.input!;
   const heldOut = async (path: string, option: string) => {
     const x = await readMatrix(path, option, o.method);
-    if (x.cols !== input.dim) fail('ERR_SHAPE', option, `${input.dim} columns (the detector's ${input.name} width)`, `${x.cols}`);
+    if (x.dim !== input.dim) fail('ERR_SHAPE', option, `${input.dim} columns (the detector's ${input.name} width)`, `${x.dim}`);
     return x.data;
   };
   const calibration = o.calibrate === undefined ? undefined : await detector.calibrate(await heldOut(o.calibrate, '--calibrate'), { tpr: o.tpr });

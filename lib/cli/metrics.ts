@@ -5,16 +5,8 @@ import type { BackendName } from '../backend.js';
 import type { Tensor } from '../data/index.js';
 import { fail } from '../errors.js';
 import { NC_METRIC_KEYS, ncMetrics, type Layer, type NcMetrics } from '../metrics/nc.js';
-import {
-  formatValue,
-  isNpz,
-  loadNamed,
-  loadNpy,
-  loadNpz,
-  toFloatVector,
-  toLabels,
-  toMatrix,
-} from './arrays.js';
+import { parseArraySpec } from '../data/read-array.js';
+import { formatValue, isContainer, loadFloatVector, loadNamed, readArray, readArrays, readLabels, toFeatures } from './arrays.js';
 import { printJson, table } from './output.js';
 
 export interface MetricsCliOptions {
@@ -36,7 +28,7 @@ const COUNT_KEYS = ['n', 'dim', 'classes', 'rank'] as const;
 const METRIC_KEYS = NC_METRIC_KEYS;
 
 export async function runMetrics(options: MetricsCliOptions): Promise<void> {
-  const labels = toLabels(await loadNpy(options.labels, '--labels'), options.labels);
+  const labels = await readLabels(options.labels, '--labels');
   const numClasses = options.numClasses ?? maxLabel(labels) + 1;
   const layers = await loadLayers(options, labels.length, numClasses);
   const rows = await computeRows(layers, labels, numClasses, options);
@@ -57,7 +49,7 @@ type LoadedLayer = Layer & { dim: number };
 /** Every layer's features, with the classifier (single layer only) and OOD features attached. */
 async function loadLayers(options: MetricsCliOptions, numRows: number, numClasses: number): Promise<LoadedLayer[]> {
   const features = await loadNamed(options.features, '--features');
-  if (features.size === 0) fail('ERR_INVALID_ARGUMENT', '--features', 'at least one array', 'an empty .npz');
+  if (features.size === 0) fail('ERR_INVALID_ARGUMENT', '--features', 'at least one array', 'a file with none');
   if (features.size > 1 && (options.weights || options.bias)) {
     fail('ERR_INVALID_ARGUMENT', '--weights/--bias', 'a single layer (they would apply to every layer)', `${features.size} layers`);
   }
@@ -65,22 +57,24 @@ async function loadLayers(options: MetricsCliOptions, numRows: number, numClasse
   const ood = options.oodFeatures ? await loadOod(options.oodFeatures, [...features.keys()]) : undefined;
   const layers: LoadedLayer[] = [];
   for (const [name, tensor] of features) {
-    const what = features.size > 1 || isNpz(options.features[0]) ? `--features ${name}` : '--features';
-    const x = toMatrix(tensor, what);
+    const what = features.size > 1 || isContainer(options.features[0]) ? `--features ${name}` : '--features';
+    const x = toFeatures(tensor, what);
     if (x.rows !== numRows) fail('ERR_SHAPE', what, `${numRows} rows (one per label)`, `${x.rows}`);
-    const layer: LoadedLayer = { name, features: x.data, dim: x.cols };
-    if (ood) layer.oodFeatures = oodMatrix(ood.get(name)!, name, x.cols);
+    const layer: LoadedLayer = { name, features: x.data, dim: x.dim };
+    if (ood) layer.oodFeatures = oodMatrix(ood.get(name)!, name, x.dim);
     layers.push(layer);
   }
   if (options.weights) Object.assign(layers[0], await loadClassifier(options.weights, options.bias, numClasses, layers[0].dim));
   return layers;
 }
 
-/** One layer: the .npy itself. Several: a .npz holding an array for every layer name. */
-async function loadOod(path: string, names: string[]): Promise<Map<string, Tensor>> {
-  if (names.length === 1) return new Map([[names[0], await loadNpy(path, '--ood-features')]]);
-  if (!isNpz(path)) fail('ERR_INVALID_ARGUMENT', '--ood-features', `a .npz with one array per layer (${names.join(', ')})`, path);
-  const arrays = await loadNpz(path, '--ood-features');
+/** One layer: the one array (file or file:name). Several: a file holding an array for every layer name. */
+async function loadOod(spec: string, names: string[]): Promise<Map<string, Tensor>> {
+  if (names.length === 1) return new Map([[names[0], await readArray(spec, '--ood-features')]]);
+  if (parseArraySpec(spec, '--ood-features').format === 'npy') {
+    fail('ERR_INVALID_ARGUMENT', '--ood-features', `a file with one array per layer (${names.join(', ')})`, spec);
+  }
+  const arrays = await readArrays(spec, '--ood-features');
   const missing = names.filter((name) => !arrays.has(name));
   if (missing.length > 0) {
     fail('ERR_INVALID_ARGUMENT', '--ood-features', `arrays named like the layers (${names.join(', ')})`, `none for ${missing.join(', ')}`);
@@ -90,20 +84,20 @@ async function loadOod(path: string, names: string[]): Promise<Map<string, Tenso
 
 function oodMatrix(tensor: Tensor, name: string, dim: number): Float32Array {
   const what = `--ood-features ${name}`;
-  const x = toMatrix(tensor, what);
-  if (x.cols !== dim) fail('ERR_SHAPE', what, `${dim} columns like the layer's features`, `${x.cols}`);
+  const x = toFeatures(tensor, what);
+  if (x.dim !== dim) fail('ERR_SHAPE', what, `${dim} columns like the layer's features`, `${x.dim}`);
   return x.data;
 }
 
 /** Weights must be exactly C×d: a transposed d×C matrix has the same length and would pass unnoticed. */
 async function loadClassifier(weightsPath: string, biasPath: string | undefined, numClasses: number, dim: number) {
-  const tensor = await loadNpy(weightsPath, '--weights');
-  const w = toMatrix(tensor, '--weights');
-  if (w.rows !== numClasses || w.cols !== dim) {
+  const tensor = await readArray(weightsPath, '--weights');
+  const w = toFeatures(tensor, '--weights');
+  if (w.rows !== numClasses || w.dim !== dim) {
     fail('ERR_SHAPE', '--weights', `shape [${numClasses}, ${dim}] (classes × feature dim)`, `shape [${tensor.shape.join(', ')}]`);
   }
   if (!biasPath) return { weights: w.data };
-  const bias = toFloatVector(await loadNpy(biasPath, '--bias'), '--bias');
+  const bias = await loadFloatVector(biasPath, '--bias');
   if (bias.length !== numClasses) fail('ERR_SHAPE', '--bias', `${numClasses} elements (one per class)`, `${bias.length}`);
   return { weights: w.data, bias };
 }

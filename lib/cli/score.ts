@@ -33,7 +33,7 @@ async function queryRows(o: ScoreOptions, input: { name: 'features' | 'logits'; 
   const other = input.name === 'logits' ? o.features : o.logits;
   if (other !== undefined) fail('ERR_INVALID_ARGUMENT', input.name === 'logits' ? '--features' : '--logits', `none: this ${method} detector scores ${input.name}`, other);
   const x = await readMatrix(input.name === 'logits' ? o.logits : o.features, option, method);
-  if (x.cols !== input.dim) fail('ERR_SHAPE', option, `${input.dim} columns (the detector's ${input.name} width)`, `${x.cols}`);
+  if (x.dim !== input.dim) fail('ERR_SHAPE', option, `${input.dim} columns (the detector's ${input.name} width)`, `${x.dim}`);
   return x.data;
 }
 
@@ -46,7 +46,7 @@ async function detectorFor(o: ScoreOptions): Promise<Detector<Float32Array>> {
   }
   const method = o.method ?? fail('ERR_INVALID_ARGUMENT', '--method', 'a detector name, or --detector det.ncod', 'neither');
   // Logit methods without a head score logits: their width is the class count.
-  const numClasses = o.logits !== undefined && o.weights === undefined ? (await readMatrix(o.logits, '--logits', method)).cols : undefined;
+  const numClasses = o.logits !== undefined && o.weights === undefined ? (await readMatrix(o.logits, '--logits', method)).dim : undefined;
   const files = { features: o.fitFeatures, labels: o.fitLabels, weights: o.logits === undefined ? o.weights : undefined, bias: o.bias, numClasses };
   return fitDetector(method, o, files, { features: '--fit-features', labels: '--fit-labels', logitWidth: '--logits (or --weights)' });
 }

@@ -122,7 +122,7 @@ export async function runTrain(o: TrainCliOptions): Promise<void> {
   );
 }
 
-/** The official train and test splits, or the .npy files; with --classes, only those classes, relabelled. */
+/** The official train and test splits, or the array files; with --classes, only those classes, relabelled. */
 async function loadTrainTest(dataset: DatasetName, o: TrainCliOptions, classes?: number[]): Promise<{ train: Labelled; test?: Labelled }> {
   let train: Dataset;
   let test: Dataset | undefined;

@@ -2,6 +2,7 @@ export {
   DTYPES,
   ITEM_SIZE,
   elementCount,
+  isFloatDType,
   toFloat32,
   toInt32Labels,
   type DType,
@@ -10,6 +11,24 @@ export {
 } from './tensor.js';
 export { encodeNpy, parseNpy, readNpy, writeNpy } from './npy.js';
 export { parseNpz, readNpz, type NpzOptions } from './npz.js';
+export { flattenTensors, loadPt, parsePt, readPt, PtTensor } from './pt.js';
+export { unpickle, type PicklePolicy } from './pickle.js';
+export { bfloat16ToFloat32, halfToFloat, halfToFloat32 } from './half.js';
+export {
+  parseArraySpec,
+  readArray,
+  readArrays,
+  readFeatures,
+  readFileArrays,
+  readLabels,
+  toFeatures,
+  toFloatVector,
+  toLabels,
+  toScores,
+  type ArrayFormat,
+  type ArraySpec,
+  type Features,
+} from './read-array.js';
 export { parseIdx, readIdx } from './idx.js';
 export {
   encodeSafetensors,

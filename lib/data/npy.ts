@@ -1,9 +1,12 @@
 /**
- * NumPy .npy files (format versions 1.0, 2.0 and 3.0), C order, little-endian float32/float64/int32/int64/uint8.
+ * NumPy .npy files (format versions 1.0, 2.0 and 3.0): float16/32/64, int8..int64, uint8..uint64 and bool (read as
+ * uint8), either byte order, C or Fortran order. Reading always gives little-endian, C-order data: big-endian data is
+ * byte-swapped and Fortran-order data (what `np.save` writes for a transposed array, e.g. `t.T.numpy()`) transposed.
  * Spec: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
  */
 import { open } from 'node:fs/promises';
 import { fail } from '../errors.js';
+import { byteswap, fortranStrides, gatherStrided } from './layout.js';
 import {
   ITEM_SIZE,
   allocateArray,
@@ -16,27 +19,42 @@ import {
   writeFileAtomic,
   type DType,
   type Tensor,
+  type TensorData,
 } from './tensor.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 const MAX_HEADER_BYTES = 1 << 20;
 const ALIGN = 64; // numpy pads magic + header to a multiple of 64 so the data is aligned
 
-const DESCR_TO_DTYPE: Readonly<Record<string, DType>> = {
-  '<f4': 'float32',
-  '<f8': 'float64',
-  '<i4': 'int32',
-  '<i8': 'int64',
-  '|u1': 'uint8',
-  '<u1': 'uint8',
+// Kind letter and item size of a descr ('<f4' → f, 4) → dtype. 'b1' is numpy's bool: 0/1 bytes, read as uint8.
+const KIND_SIZE_TO_DTYPE: Readonly<Record<string, DType>> = {
+  f2: 'float16',
+  f4: 'float32',
+  f8: 'float64',
+  i1: 'int8',
+  i2: 'int16',
+  i4: 'int32',
+  i8: 'int64',
+  u1: 'uint8',
+  u2: 'uint16',
+  u4: 'uint32',
+  u8: 'uint64',
+  b1: 'uint8',
 };
 
-const DTYPE_TO_DESCR: Readonly<Record<DType, string>> = {
+// What ncod writes; bfloat16 has no numpy dtype, so it cannot be written as .npy.
+const DTYPE_TO_DESCR: Readonly<Partial<Record<DType, string>>> = {
+  float16: '<f2',
   float32: '<f4',
   float64: '<f8',
+  int8: '|i1',
+  int16: '<i2',
   int32: '<i4',
   int64: '<i8',
   uint8: '|u1',
+  uint16: '<u2',
+  uint32: '<u4',
+  uint64: '<u8',
 };
 
 interface Preamble {
@@ -50,6 +68,8 @@ interface NpyHeader {
   shape: number[];
   count: number;
   dataBytes: number;
+  bigEndian: boolean;
+  fortranOrder: boolean;
 }
 
 // ---- reading -----------------------------------------------------------------------------------
@@ -63,7 +83,20 @@ export function parseNpy(bytes: Uint8Array, what = 'npy'): Tensor {
   }
   const header = parseHeader(bytes.subarray(pre.headerStart, dataOffset), pre.utf8, what);
   checkDataSize(header, bytes.length - dataOffset, what);
-  return { dtype: header.dtype, shape: header.shape, data: typedView(header.dtype, bytes, dataOffset, header.count) };
+  let data = typedView(header.dtype, bytes, dataOffset, header.count);
+  // Swapping happens in place, so it must not touch the caller's buffer.
+  if (header.bigEndian && ITEM_SIZE[header.dtype] > 1 && data.buffer === bytes.buffer) data = data.slice();
+  return toHostLayout(header, data);
+}
+
+/** Big-endian data swapped in place to little-endian; Fortran-order data gathered into C order. */
+function toHostLayout(header: NpyHeader, data: TensorData): Tensor {
+  if (header.bigEndian) byteswap(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), ITEM_SIZE[header.dtype]);
+  // With at most one dimension longer than 1, Fortran and C order are the same bytes.
+  if (header.fortranOrder && header.shape.filter((d) => d > 1).length > 1) {
+    data = gatherStrided(header.dtype, data, header.shape, fortranStrides(header.shape), 0);
+  }
+  return { dtype: header.dtype, shape: header.shape, data };
 }
 
 /**
@@ -88,7 +121,7 @@ export async function readNpy(path: string): Promise<Tensor> {
     checkDataSize(header, size - dataOffset, path);
     const data = allocateArray(header.dtype, header.count, path);
     await readExactly(handle, data, dataOffset, path);
-    return { dtype: header.dtype, shape: header.shape, data };
+    return toHostLayout(header, data);
   } finally {
     await handle.close();
   }
@@ -129,24 +162,27 @@ function parseHeader(headerBytes: Uint8Array, utf8: boolean, what: string): NpyH
   if (keys !== 'descr, fortran_order, shape') {
     fail('ERR_FILE_FORMAT', `${what}: header`, "exactly the keys 'descr', 'fortran_order', 'shape'", keys || 'no keys');
   }
-  checkFortranOrder(dict.get('fortran_order'), what);
-  const dtype = headerDtype(dict.get('descr'), what);
+  const fortranOrder = checkFortranOrder(dict.get('fortran_order'), what);
+  const { dtype, bigEndian } = headerDtype(dict.get('descr'), what);
   const shape = headerShape(dict.get('shape'), what);
   const count = elementCount(shape, `${what}: shape`, 'ERR_FILE_FORMAT');
-  return { dtype, shape, count, dataBytes: count * ITEM_SIZE[dtype] };
+  return { dtype, shape, count, dataBytes: count * ITEM_SIZE[dtype], bigEndian, fortranOrder };
 }
 
-function headerDtype(descr: PyValue | undefined, what: string): DType {
+const SUPPORTED_DESCRS = "a numeric dtype: '<f2', '<f4', '<f8', '|i1', '<i2', '<i4', '<i8', '|u1', '<u2', '<u4', '<u8' or '|b1' (either byte order)";
+
+function headerDtype(descr: PyValue | undefined, what: string): { dtype: DType; bigEndian: boolean } {
   if (typeof descr !== 'string') {
     const got = descr instanceof PyList ? `a structured dtype ${describePy(descr)}` : describePy(descr);
     return fail('ERR_FILE_FORMAT', `${what}: descr`, 'a dtype string', got);
   }
-  const dtype = DESCR_TO_DTYPE[descr];
-  if (dtype === undefined) {
-    const expected = `one of ${Object.keys(DESCR_TO_DTYPE).map((d) => `'${d}'`).join(', ')}`;
-    return fail('ERR_FILE_FORMAT', `${what}: descr`, `${expected} (little-endian)`, `'${descr}'`);
+  // '<' little, '>' big, '|' not applicable (1-byte types), '=' native (little on every host ncod runs on).
+  const m = /^([<>|=])([fiub]\d+)$/.exec(descr);
+  const dtype = m ? KIND_SIZE_TO_DTYPE[m[2]] : undefined;
+  if (m === null || dtype === undefined || (m[1] === '|' && ITEM_SIZE[dtype] > 1)) {
+    return fail('ERR_FILE_FORMAT', `${what}: descr`, SUPPORTED_DESCRS, `'${descr}'`);
   }
-  return dtype;
+  return { dtype, bigEndian: m[1] === '>' };
 }
 
 function headerShape(shape: PyValue | undefined, what: string): number[] {
@@ -159,9 +195,9 @@ function headerShape(shape: PyValue | undefined, what: string): number[] {
   return shape as number[];
 }
 
-function checkFortranOrder(order: PyValue | undefined, what: string): void {
-  if (order === true) fail('ERR_FILE_FORMAT', `${what}: fortran_order`, 'False (C order)', 'True');
-  if (order !== false) fail('ERR_FILE_FORMAT', `${what}: fortran_order`, 'False', describePy(order));
+function checkFortranOrder(order: PyValue | undefined, what: string): boolean {
+  if (order !== true && order !== false) fail('ERR_FILE_FORMAT', `${what}: fortran_order`, 'True or False', describePy(order));
+  return order;
 }
 
 /** The header's claimed data size must match the bytes actually present; checked before anything is allocated. */
@@ -322,7 +358,9 @@ function describePy(v: PyValue | undefined): string {
 
 /** The .npy preamble + header for `t`: version 1.0, or 2.0 when the header does not fit in 64 KiB. */
 function npyHeader(t: Tensor): Uint8Array {
-  const dict = `{'descr': '${DTYPE_TO_DESCR[t.dtype]}', 'fortran_order': False, 'shape': ${pyTuple(t.shape)}, }`;
+  const descr = DTYPE_TO_DESCR[t.dtype];
+  if (descr === undefined) fail('ERR_DTYPE', 'npy writing', 'a dtype numpy has (bfloat16 has none: convert with toFloat32)', t.dtype);
+  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${pyTuple(t.shape)}, }`;
   for (const [major, preamble] of [[1, 10], [2, 12]] as const) {
     const unpadded = preamble + dict.length + 1; // +1 for the final '\n'
     const headerLength = dict.length + 1 + ((ALIGN - (unpadded % ALIGN)) % ALIGN);

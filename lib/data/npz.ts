@@ -29,7 +29,7 @@ const EOCD_SIZE = 22;
 const CENTRAL_SIZE = 46;
 const LOCAL_SIZE = 30;
 
-interface Entry {
+export interface Entry {
   name: string;
   method: number;
   flags: number;
@@ -66,7 +66,7 @@ export function parseNpz(bytes: Uint8Array, options: NpzOptions = {}, what = 'np
 }
 
 /** Bounds-checked little-endian reads: any read past the end is a format error. */
-class Zip {
+export class Zip {
   private readonly view: DataView;
 
   constructor(
@@ -119,7 +119,7 @@ function findEocd(zip: Zip): number {
   return fail('ERR_FILE_FORMAT', zip.what, 'a zip end-of-central-directory record', len < EOCD_SIZE ? `${len} bytes` : 'none (not a zip, or truncated)');
 }
 
-function readDirectory(zip: Zip): Entry[] {
+export function readDirectory(zip: Zip): Entry[] {
   const eocd = findEocd(zip);
   let count = zip.u16(eocd + 10);
   let cdSize = zip.u32(eocd + 12);
@@ -198,7 +198,7 @@ function applyZip64Extra(zip: Zip, entry: Entry, start: number, length: number):
 }
 
 /** Uncompressed member bytes; sizes, ratio and CRC are all checked. */
-function extract(bytes: Uint8Array, entry: Entry, what: string): Uint8Array {
+export function extract(bytes: Uint8Array, entry: Entry, what: string): Uint8Array {
   if (entry.flags & 1) fail('ERR_FILE_FORMAT', what, 'an unencrypted member', 'an encrypted one');
   const compressed = new Zip(bytes, what).slice(entry.dataStart, entry.compressedSize);
 

@@ -25,8 +25,25 @@ export interface Safetensors {
 const MAX_HEADER_BYTES = 100 * 2 ** 20;
 const METADATA_KEY = '__metadata__';
 
-const CODE_TO_DTYPE: Readonly<Record<string, DType>> = { F32: 'float32', F64: 'float64', I32: 'int32', I64: 'int64', U8: 'uint8' };
-const DTYPE_TO_CODE: Readonly<Record<DType, string>> = { float32: 'F32', float64: 'F64', int32: 'I32', int64: 'I64', uint8: 'U8' };
+const DTYPE_TO_CODE: Readonly<Record<DType, string>> = {
+  float16: 'F16',
+  bfloat16: 'BF16',
+  float32: 'F32',
+  float64: 'F64',
+  int8: 'I8',
+  int16: 'I16',
+  int32: 'I32',
+  int64: 'I64',
+  uint8: 'U8',
+  uint16: 'U16',
+  uint32: 'U32',
+  uint64: 'U64',
+};
+// Every code ncod writes, plus BOOL (one 0/1 byte per element), read as uint8. The 8-bit floats (F8_*) are refused.
+const CODE_TO_DTYPE: Readonly<Record<string, DType>> = {
+  ...Object.fromEntries(Object.entries(DTYPE_TO_CODE).map(([dtype, code]) => [code, dtype as DType])),
+  BOOL: 'uint8',
+};
 
 interface HeaderEntry {
   name: string;

@@ -4,10 +4,37 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { NcodError, fail, isAllocationFailure, type ErrorCode } from '../errors.js';
+import { bfloat16ToFloat32, halfToFloat32 } from './half.js';
 
-export type DType = 'float32' | 'float64' | 'int32' | 'int64' | 'uint8';
+/**
+ * Element types the readers produce. float16 and bfloat16 are held as their raw 16-bit patterns in a Uint16Array
+ * (no Float16Array on the supported Node versions); toFloat32 converts them exactly. bool arrays read as uint8.
+ */
+export type DType =
+  | 'float16'
+  | 'bfloat16'
+  | 'float32'
+  | 'float64'
+  | 'int8'
+  | 'int16'
+  | 'int32'
+  | 'int64'
+  | 'uint8'
+  | 'uint16'
+  | 'uint32'
+  | 'uint64';
 
-export type TensorData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
+export type TensorData =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigUint64Array;
 
 /** A dense, C-ordered (row-major) array. `data.length` equals the product of `shape` ([] is a scalar). */
 export interface Tensor {
@@ -16,31 +43,55 @@ export interface Tensor {
   data: TensorData;
 }
 
-export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'int64', 'uint8'];
+export const DTYPES: readonly DType[] = ['float16', 'bfloat16', 'float32', 'float64', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64'];
 
 /** Bytes per element. */
 export const ITEM_SIZE: Readonly<Record<DType, number>> = {
+  float16: 2,
+  bfloat16: 2,
   float32: 4,
   float64: 8,
+  int8: 1,
+  int16: 2,
   int32: 4,
   int64: 8,
   uint8: 1,
+  uint16: 2,
+  uint32: 4,
+  uint64: 8,
 };
 
 type TypedArrayCtor =
   | Float32ArrayConstructor
   | Float64ArrayConstructor
+  | Int8ArrayConstructor
+  | Int16ArrayConstructor
   | Int32ArrayConstructor
   | BigInt64ArrayConstructor
-  | Uint8ArrayConstructor;
+  | Uint8ArrayConstructor
+  | Uint16ArrayConstructor
+  | Uint32ArrayConstructor
+  | BigUint64ArrayConstructor;
 
 const CTORS: Readonly<Record<DType, TypedArrayCtor>> = {
+  float16: Uint16Array,
+  bfloat16: Uint16Array,
   float32: Float32Array,
   float64: Float64Array,
+  int8: Int8Array,
+  int16: Int16Array,
   int32: Int32Array,
   int64: BigInt64Array,
   uint8: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+  uint64: BigUint64Array,
 };
+
+/** Floating-point dtypes (features, scores); the others are integers (labels). */
+export function isFloatDType(dtype: DType): boolean {
+  return dtype === 'float16' || dtype === 'bfloat16' || dtype === 'float32' || dtype === 'float64';
+}
 
 /** Product of the dims; every dim must be a non-negative safe integer and the product must stay exact. */
 export function elementCount(shape: readonly number[], what = 'shape', code: ErrorCode = 'ERR_SHAPE'): number {
@@ -113,12 +164,17 @@ export function checkTensor(t: Tensor, what = 'tensor'): void {
   if (t.data.length !== count) fail('ERR_SHAPE', `${what}.data`, `${count} elements for shape [${t.shape.join(', ')}]`, `${t.data.length}`);
 }
 
-/** The data as float32: the same array (no copy) when already float32, else a converted copy. */
+/**
+ * The data as float32: the same array (no copy) when already float32, else a converted copy. float16 and bfloat16
+ * convert exactly; float64 and 64-bit integers round to the nearest float32.
+ */
 export function toFloat32(t: Tensor): Float32Array {
   const d = t.data;
   if (d instanceof Float32Array) return d;
   const out = allocateArray('float32', d.length, 'a float32 copy of the data') as Float32Array;
-  if (d instanceof BigInt64Array) {
+  if (t.dtype === 'float16') return halfToFloat32(d as Uint16Array, out);
+  if (t.dtype === 'bfloat16') return bfloat16ToFloat32(d as Uint16Array, out);
+  if (d instanceof BigInt64Array || d instanceof BigUint64Array) {
     for (let i = 0; i < d.length; i++) out[i] = Number(d[i]);
   } else {
     out.set(d);
@@ -126,18 +182,31 @@ export function toFloat32(t: Tensor): Float32Array {
   return out;
 }
 
-/** Class labels as int32: int32 as-is (no copy); int64 and uint8 converted. int64 values outside int32 throw ERR_LABEL_RANGE. */
+const INT32_MAX = 2147483647;
+
+/**
+ * Class labels as int32: int32 as-is (no copy); every other integer dtype converted. Values outside int32 throw
+ * ERR_LABEL_RANGE naming the first one; float dtypes throw ERR_DTYPE (a float label is a mistake, not a class).
+ */
 export function toInt32Labels(t: Tensor, what = 'labels'): Int32Array {
   const d = t.data;
+  if (isFloatDType(t.dtype)) return fail('ERR_DTYPE', what, 'integer labels (int8/16/32/64 or uint8/16/32/64)', t.dtype);
   if (d instanceof Int32Array) return d;
-  if (!(d instanceof Uint8Array) && !(d instanceof BigInt64Array)) return fail('ERR_DTYPE', what, 'int32, int64 or uint8 labels', t.dtype);
   const out = allocateArray('int32', d.length, `${what}: an int32 copy`) as Int32Array;
-  if (d instanceof Uint8Array) {
-    out.set(d);
+  if (d instanceof Int8Array || d instanceof Int16Array || d instanceof Uint8Array || d instanceof Uint16Array) {
+    out.set(d); // always in range
     return out;
   }
-  for (let i = 0; i < d.length; i++) {
-    const v = d[i];
+  if (d instanceof Uint32Array) {
+    for (let i = 0; i < d.length; i++) {
+      if (d[i] > INT32_MAX) fail('ERR_LABEL_RANGE', `${what}[${i}]`, 'a value within int32 range', String(d[i]));
+      out[i] = d[i];
+    }
+    return out;
+  }
+  const big = d as BigInt64Array | BigUint64Array;
+  for (let i = 0; i < big.length; i++) {
+    const v = big[i];
     if (v < -2147483648n || v > 2147483647n) fail('ERR_LABEL_RANGE', `${what}[${i}]`, 'a value within int32 range', String(v));
     out[i] = Number(v);
   }

@@ -3,7 +3,7 @@
 import { withCancelFlag } from '../abort.js';
 import { resolveBackend, type BackendName } from '../backend.js';
 import { native } from '../native.js';
-import { checkFloat32, checkInt32, checkInteger, matrixShape } from '../validate.js';
+import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, type IntegerArray } from '../validate.js';
 
 export interface ClassStatsOptions {
   numClasses: number;
@@ -34,12 +34,12 @@ export interface ClassStats {
 }
 
 export async function classStats(
-  features: Float32Array,
-  labels: Int32Array,
+  featuresIn: FloatArray,
+  labelsIn: IntegerArray,
   options: ClassStatsOptions,
 ): Promise<ClassStats> {
-  checkFloat32('features', features);
-  checkInt32('labels', labels);
+  const features = checkFloat32('features', featuresIn);
+  const labels = checkInt32('labels', labelsIn);
   const numClasses = checkInteger('numClasses', options?.numClasses, 1, 1 << 24);
   const { rows, dim } = matrixShape('features', features.length, labels.length, options.dim);
   const backend = resolveBackend(options.backend);

@@ -7,7 +7,7 @@ import { resolveBackend, type BackendName } from '../backend.js';
 import { encodeSafetensors, parseSafetensors, type Tensor } from '../data/index.js';
 import { describe, fail } from '../errors.js';
 import { native } from '../native.js';
-import { checkFloat32, checkInt32, checkInteger, matrixShape } from '../validate.js';
+import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, type IntegerArray } from '../validate.js';
 import type { NcMetrics } from './nc.js';
 
 export type NcAccumulatorState = RawNcAccumulatorState;
@@ -49,16 +49,16 @@ export class NcAccumulator {
   }
 
   /** Adds one batch (N×dim features, N labels). Classes may be missing from a batch. */
-  async add(features: Float32Array, labels: Int32Array, options: RunOptions = {}): Promise<void> {
-    checkFloat32('features', features);
-    checkInt32('labels', labels);
+  async add(featuresIn: FloatArray, labelsIn: IntegerArray, options: RunOptions = {}): Promise<void> {
+    const features = checkFloat32('features', featuresIn);
+    const labels = checkInt32('labels', labelsIn);
     const { rows } = matrixShape('features', features.length, labels.length, this.dim);
     await withCancelFlag(options.signal, (flag) => this.#native.add(features, labels, rows, flag, options.onProgress));
   }
 
   /** Adds OOD features (for nc5_ood_orthogonality). */
-  async addOod(features: Float32Array, options: RunOptions = {}): Promise<void> {
-    checkFloat32('oodFeatures', features);
+  async addOod(featuresIn: FloatArray, options: RunOptions = {}): Promise<void> {
+    const features = checkFloat32('oodFeatures', featuresIn);
     if (features.length === 0 || features.length % this.dim !== 0) {
       fail('ERR_SHAPE', 'oodFeatures', `a non-empty multiple of dim = ${this.dim} elements`, `${features.length} elements`);
     }

@@ -4,7 +4,7 @@ import { withCancelFlag } from '../abort.js';
 import { resolveBackend, type BackendName } from '../backend.js';
 import { describe, fail } from '../errors.js';
 import { native } from '../native.js';
-import { checkFloat32, checkInt32, checkInteger, matrixShape } from '../validate.js';
+import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, type IntegerArray } from '../validate.js';
 
 export type NcMetrics = RawNcMetrics;
 
@@ -26,19 +26,19 @@ export const NC_METRIC_KEYS = [
 ] as const satisfies readonly (keyof NcMetrics)[];
 
 export interface NcMetricsOptions {
-  /** N×d float32, row-major. */
-  features: Float32Array;
-  /** N labels in [0, numClasses). */
-  labels: Int32Array;
+  /** N×d, row-major (Float64Array is converted to float32). */
+  features: FloatArray;
+  /** N labels in [0, numClasses): any integer typed array. */
+  labels: IntegerArray;
   numClasses: number;
   /** Inferred from features.length / labels.length when omitted. */
   dim?: number;
   /** Classifier weights, C×d row-major (e.g. a linear probe's): enables NC2 (weights), NC3, NC4. */
-  weights?: Float32Array;
+  weights?: FloatArray;
   /** Classifier bias (C); zero when omitted. */
-  bias?: Float32Array;
+  bias?: FloatArray;
   /** OOD features (M×d): enables NC5. */
-  oodFeatures?: Float32Array;
+  oodFeatures?: FloatArray;
   /** μ_G as the sample-weighted mean instead of the mean of the class means (default false). */
   weightedGlobalMean?: boolean;
   /** Singular values of M̃ below rankTolerance·s_max count as zero; default max(d, C)·ε. */
@@ -91,10 +91,10 @@ export async function ncMetrics(options: NcMetricsOptions): Promise<NcMetrics> {
 
 export interface Layer {
   name: string;
-  features: Float32Array;
-  weights?: Float32Array;
-  bias?: Float32Array;
-  oodFeatures?: Float32Array;
+  features: FloatArray;
+  weights?: FloatArray;
+  bias?: FloatArray;
+  oodFeatures?: FloatArray;
 }
 
 /** The same metrics for each layer of one network (shared labels), one row per layer. */

@@ -22,6 +22,7 @@ import { LogitDetector, React } from './detectors/logits.js';
 import { Mahalanobis } from './detectors/mahalanobis.js';
 import { Neco, Vim } from './detectors/subspace.js';
 import { METHODS, type Method } from './method-names.js';
+import type { FloatArray } from '../validate.js';
 
 const FORMAT = 'ncod.detector';
 const VERSION = 1;
@@ -46,7 +47,7 @@ const RESTORE: Readonly<Record<Method, (state: FittedState, options: DetectorOpt
 };
 
 /** Any loaded detector: it scores Float32Array rows of its `input` (features, or logits for unbound-head logit detectors). */
-export type LoadedDetector = Detector<Float32Array> & { readonly input: InputSpec };
+export type LoadedDetector = Detector<FloatArray> & { readonly input: InputSpec };
 
 function integrity(metadata: Record<string, string>, tensors: ReadonlyMap<string, Tensor>): string {
   const hash = createHash('sha256');

@@ -3,13 +3,15 @@
 // optionally on L2-normalised features. Its energy logsumexp_c f_c(x) is the OOD score (higher = more ID);
 // its test accuracy on another dataset's labels measures OOD generalisation.
 import type { BackendName } from '../backend.js';
-import { checkFloat32, checkInt32, checkInteger, matrixShape } from '../validate.js';
+import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, type IntegerArray } from '../validate.js';
 import { Trainer, type EpochStats, type RunOptions } from '../train/trainer.js';
 import { l2NormalizeRows } from './normalize.js';
 
 export interface ProbeOptions {
-  features: Float32Array;
-  labels: Int32Array;
+  /** N×d, row-major (Float64Array is converted to float32). */
+  features: FloatArray;
+  /** Any integer typed array. */
+  labels: IntegerArray;
   numClasses: number;
   dim?: number;
   /** L2-normalise each row before the probe (the paper does so for projector features). */
@@ -39,10 +41,10 @@ export class LinearProbe {
   }
 
   static async fit(o: ProbeOptions): Promise<LinearProbe> {
-    checkFloat32('features', o?.features);
-    checkInt32('labels', o.labels);
+    const features = checkFloat32('features', o?.features);
+    const labels = checkInt32('labels', o.labels);
     const numClasses = checkInteger('numClasses', o.numClasses, 2, 1 << 20);
-    const { dim } = matrixShape('features', o.features.length, o.labels.length, o.dim);
+    const { dim } = matrixShape('features', features.length, labels.length, o.dim);
     const normalize = o.normalize ?? false;
     const trainer = new Trainer({
       layers: [dim],
@@ -59,18 +61,18 @@ export class LinearProbe {
       seed: o.seed ?? 0,
       backend: o.backend,
     });
-    const x = normalize ? l2NormalizeRows(o.features, dim) : o.features;
-    await trainer.fit(x, o.labels, { signal: o.signal, onEpoch: o.onEpoch });
+    const x = normalize ? l2NormalizeRows(features, dim) : features;
+    await trainer.fit(x, labels, { signal: o.signal, onEpoch: o.onEpoch });
     return new LinearProbe(trainer, dim, normalize);
   }
 
-  async logits(features: Float32Array, run: RunOptions = {}): Promise<Float32Array> {
-    checkFloat32('features', features);
-    return this.#trainer.features(this.normalize ? l2NormalizeRows(features, this.dim) : features, 'logits', run);
+  async logits(features: FloatArray, run: RunOptions = {}): Promise<Float32Array> {
+    const x = checkFloat32('features', features);
+    return this.#trainer.features(this.normalize ? l2NormalizeRows(x, this.dim) : x, 'logits', run);
   }
 
   /** Energy scores T·logsumexp(logits/T) per row (T = 1 by default); higher = more in-distribution. */
-  async energy(features: Float32Array, temperature = 1): Promise<Float64Array> {
+  async energy(features: FloatArray, temperature = 1): Promise<Float64Array> {
     const logits = await this.logits(features);
     const C = this.#trainer.options.classes;
     const scores = new Float64Array(logits.length / C);
@@ -85,9 +87,10 @@ export class LinearProbe {
   }
 
   /** Top-1 accuracy on labelled features. */
-  async accuracy(features: Float32Array, labels: Int32Array): Promise<number> {
-    const x = this.normalize ? l2NormalizeRows(checkFloat32('features', features), this.dim) : features;
-    return (await this.#trainer.evaluate(x, labels)).accuracy!;
+  async accuracy(features: FloatArray, labels: IntegerArray): Promise<number> {
+    const f = checkFloat32('features', features);
+    const x = this.normalize ? l2NormalizeRows(f, this.dim) : f;
+    return (await this.#trainer.evaluate(x, checkInt32('labels', labels))).accuracy!;
   }
 
   /** The probe's weights (C×d) and bias (C), e.g. for the NC2–NC4 metrics. */

@@ -2,7 +2,7 @@
 // The trainer uses the same native kernels; these wrappers are for users who train elsewhere and for tests.
 import { fail } from '../errors.js';
 import { native } from '../native.js';
-import { checkFloat32, checkInt32, checkInteger, matrixShape } from '../validate.js';
+import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, type IntegerArray } from '../validate.js';
 
 export interface LossWithGradient {
   loss: number;
@@ -11,9 +11,9 @@ export interface LossWithGradient {
 }
 
 /** Mean cross-entropy against the label-smoothed target (1−ε)·onehot + ε/K, and dL/dlogits. */
-export async function crossEntropyLs(logits: Float32Array, labels: Int32Array, options: { classes: number; smoothing?: number }): Promise<LossWithGradient> {
-  checkFloat32('logits', logits);
-  checkInt32('labels', labels);
+export async function crossEntropyLs(logitsIn: FloatArray, labelsIn: IntegerArray, options: { classes: number; smoothing?: number }): Promise<LossWithGradient> {
+  const logits = checkFloat32('logits', logitsIn);
+  const labels = checkInt32('labels', labelsIn);
   const classes = checkInteger('classes', options?.classes, 1, 1 << 24);
   matrixShape('logits', logits.length, labels.length, classes);
   return native().crossEntropyLs(logits, labels, labels.length, classes, options.smoothing ?? 0.1);
@@ -23,8 +23,8 @@ export async function crossEntropyLs(logits: Float32Array, labels: Int32Array, o
  * The nearest-neighbour entropy regulariser L_ent over the rows of `features` (≥ 2 rows), and
  * scale·dL_ent/dfeatures. Minimising L_ent spreads the batch out, which weakens Neural Collapse.
  */
-export async function nnEntropy(features: Float32Array, options: { dim: number; scale?: number }): Promise<LossWithGradient> {
-  checkFloat32('features', features);
+export async function nnEntropy(featuresIn: FloatArray, options: { dim: number; scale?: number }): Promise<LossWithGradient> {
+  const features = checkFloat32('features', featuresIn);
   const dim = checkInteger('dim', options?.dim, 1);
   if (features.length % dim !== 0) fail('ERR_SHAPE', 'features', `a multiple of dim = ${dim} elements`, `${features.length}`);
   return native().nnEntropy(features, features.length / dim, dim, options.scale ?? 1);
@@ -32,10 +32,10 @@ export async function nnEntropy(features: Float32Array, options: { dim: number; 
 
 /** The frozen simplex-ETF projector z = normalize(A₂ relu(A₁ e)), d → hiddenWidth → d; with dz, also dL/de. */
 export async function etfProjector(
-  features: Float32Array,
-  options: { dim: number; hiddenWidth: number; dz?: Float32Array },
+  featuresIn: FloatArray,
+  options: { dim: number; hiddenWidth: number; dz?: FloatArray },
 ): Promise<{ hidden: Float32Array; z: Float32Array; de: Float32Array | null }> {
-  checkFloat32('features', features);
+  const features = checkFloat32('features', featuresIn);
   const dim = checkInteger('dim', options?.dim, 2);
   const hidden = checkInteger('hiddenWidth', options.hiddenWidth, dim);
   if (features.length % dim !== 0) fail('ERR_SHAPE', 'features', `a multiple of dim = ${dim} elements`, `${features.length}`);

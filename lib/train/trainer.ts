@@ -8,7 +8,7 @@ import { resolveBackend, type BackendName } from '../backend.js';
 import { describe, fail } from '../errors.js';
 import { native } from '../native.js';
 import { mulberry32 } from '../random.js';
-import { checkFloat32, checkInt32, checkInteger, matrixShape } from '../validate.js';
+import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, type IntegerArray } from '../validate.js';
 import { learningRate } from './schedule.js';
 
 export interface TrainerOptions {
@@ -180,9 +180,9 @@ export class Trainer {
    * One epoch over (features, labels) with this epoch's learning rate. An aborted (ERR_ABORTED) or failed epoch
    * leaves the trainer exactly as it was (parameters, moments, step, epoch): run it again to continue.
    */
-  async trainEpoch(features: Float32Array, labels: Int32Array, run: RunOptions = {}): Promise<EpochStats> {
-    checkFloat32('features', features);
-    checkInt32('labels', labels);
+  async trainEpoch(featuresIn: FloatArray, labelsIn: IntegerArray, run: RunOptions = {}): Promise<EpochStats> {
+    const features = checkFloat32('features', featuresIn);
+    const labels = checkInt32('labels', labelsIn);
     const { rows } = matrixShape('features', features.length, labels.length, this.options.layers[0]);
     if (this.#busy) fail('ERR_INVALID_ARGUMENT', 'trainEpoch', 'one epoch at a time', 'a call while another runs');
     const o = this.options;
@@ -208,10 +208,13 @@ export class Trainer {
 
   /** Trains until options.epochs epochs are done, calling onEpoch after each. */
   async fit(
-    features: Float32Array,
-    labels: Int32Array,
+    featuresIn: FloatArray,
+    labelsIn: IntegerArray,
     run: RunOptions & { onEpoch?: (stats: EpochStats) => void } = {},
   ): Promise<EpochStats[]> {
+    // Converted once here, not once per epoch in trainEpoch.
+    const features = checkFloat32('features', featuresIn);
+    const labels = checkInt32('labels', labelsIn);
     const history: EpochStats[] = [];
     while (this.#epoch < this.options.epochs) {
       const stats = await this.trainEpoch(features, labels, run);
@@ -222,8 +225,8 @@ export class Trainer {
   }
 
   /** The outputs of one layer: enc1..encK, encoder (= encK), proj1 and projector (with the ETF projector), logits. */
-  async features(features: Float32Array, layer: LayerName, run: RunOptions = {}): Promise<Float32Array> {
-    checkFloat32('features', features);
+  async features(featuresIn: FloatArray, layer: LayerName, run: RunOptions = {}): Promise<Float32Array> {
+    const features = checkFloat32('features', featuresIn);
     const inputs = this.options.layers[0];
     const { rows } = matrixShape('features', features.length, features.length / inputs, inputs);
     const index = this.#layerIndex(layer);
@@ -233,7 +236,7 @@ export class Trainer {
   }
 
   /** Predicted classes and test accuracy when labels are given. */
-  async evaluate(features: Float32Array, labels?: Int32Array): Promise<{ predictions: Int32Array; accuracy: number | null }> {
+  async evaluate(features: FloatArray, labelsIn?: IntegerArray): Promise<{ predictions: Int32Array; accuracy: number | null }> {
     const logits = await this.features(features, 'logits');
     const C = this.options.classes;
     const predictions = new Int32Array(logits.length / C);
@@ -242,8 +245,8 @@ export class Trainer {
       for (let c = 1; c < C; c++) if (logits[i * C + c] > logits[i * C + best]) best = c;
       predictions[i] = best;
     }
-    if (!labels) return { predictions, accuracy: null };
-    checkInt32('labels', labels);
+    if (!labelsIn) return { predictions, accuracy: null };
+    const labels = checkInt32('labels', labelsIn);
     if (labels.length !== predictions.length) fail('ERR_SHAPE', 'labels', `${predictions.length} labels`, `${labels.length}`);
     let correct = 0;
     for (let i = 0; i < labels.length; i++) correct += Number(labels[i] === predictions[i]);

@@ -1,5 +1,6 @@
 // `ncod bench ood` on a small spec: every applicable detector × layer × OOD set, each cell what `ncod score` +
 // `ncod eval` give on the same arrays, the rankings and NC1 per layer; bad specs refused with codes.
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -89,7 +90,7 @@ describe('ncod bench ood', () => {
     for (const key of ['auroc', 'fpr95', 'fpr95_ood_positive', 'aupr_in', 'aupr_out'] as const) expect(cell[key], key).toBe(report[key]);
   });
 
-  it('refuses a spec with a layer the OOD set does not know, rows that do not match the labels, or a FIFO-like path', () => {
+  it('refuses a spec with a layer the OOD set does not know, rows that do not match the labels, or a FIFO', () => {
     const write = (name: string, spec: unknown) => {
       writeFileSync(path.join(dir, name), JSON.stringify(spec));
       return path.join(dir, name);
@@ -97,7 +98,10 @@ describe('ncod bench ood', () => {
     const base = { labels: { train: 'y_train.npy', test: 'y_test.npy' }, layers: { enc: { train: 'enc_train.npy', test: 'enc_test.npy' } } };
     expectCliError(['bench', 'ood', '--data', write('a.json', { ...base, ood: { x: { layers: { nope: 'enc_far.npy' } } } })], 'ERR_INVALID_ARGUMENT');
     expectCliError(['bench', 'ood', '--data', write('b.json', { ...base, layers: { enc: { train: 'enc_test.npy', test: 'enc_test.npy' } }, ood: { x: { layers: { enc: 'enc_far.npy' } } } })], 'ERR_SHAPE');
-    expectCliError(['bench', 'ood', '--data', write('c.json', { ...base, ood: { x: { layers: { enc: '/dev/null' } } } })], 'ERR_INVALID_ARGUMENT');
+    const fifo = path.join(dir, 'pipe.npy');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const stderr = expectCliError(['bench', 'ood', '--data', write('c.json', { ...base, ood: { x: { layers: { enc: 'pipe.npy' } } } })], 'ERR_INVALID_ARGUMENT');
+    expect(stderr).toContain('an existing regular file');
     expectCliError(['bench', 'ood', '--data', write('d.json', { ...base, ood: {} })], 'ERR_INVALID_ARGUMENT');
     expectCliError(['bench', 'ood', '--data', path.join(dir, 'spec.json'), '--detectors', 'knn,bogus'], 'ERR_INVALID_ARGUMENT');
   });

@@ -85,7 +85,7 @@ describe('public API errors', () => {
     });
   });
   it('wrong dtypes are caught in TS first', async () => {
-    await expect(classStats(new Float64Array(6) as never, labels, { numClasses: 2 })).rejects.toMatchObject({ code: 'ERR_DTYPE' });
+    await expect(classStats(new Int16Array(6) as never, labels, { numClasses: 2 })).rejects.toMatchObject({ code: 'ERR_DTYPE' });
     await expect(classStats(features, [0, 1, 1] as never, { numClasses: 2 })).rejects.toMatchObject({ code: 'ERR_DTYPE' });
   });
   it('a dim that does not divide the features', async () => {

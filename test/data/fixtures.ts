@@ -48,6 +48,8 @@ export function sample(dtype: DType, shape: number[]): Tensor {
     }
     case 'uint8':
       return { dtype, shape, data: Uint8Array.from(idx, (i) => (i * 31) % 256) };
+    default:
+      throw new Error(`sample: no values defined for ${dtype}`);
   }
 }
 

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeNpy, parseNpy, readNpy, writeNpy } from '../../lib/data/npy.js';
-import type { Tensor } from '../../lib/data/tensor.js';
+import { toFloat32, type Tensor } from '../../lib/data/tensor.js';
 import { ALL_DTYPES, SHAPES, expectFormatError, python, sample, shapeName, tmpDir } from './fixtures.js';
 
 const dir = tmpDir();
@@ -151,27 +151,117 @@ print('ok', n)
     python(
       `
 out = sys.argv[1]
-np.save(os.path.join(out, 'fortran.npy'), np.asfortranarray(np.ones((3, 4), np.float32)))
 np.save(os.path.join(out, 'object.npy'), np.array([1, 'a', None], dtype=object), allow_pickle=True)
-np.save(os.path.join(out, 'bigendian.npy'), np.ones(5, dtype='>f4'))
 np.save(os.path.join(out, 'structured.npy'), np.zeros(3, dtype=[('a', '<f4'), ('b', '<i4')]))
-np.save(os.path.join(out, 'float16.npy'), np.ones(3, dtype=np.float16))
-np.save(os.path.join(out, 'bool.npy'), np.ones(3, dtype=bool))
+np.save(os.path.join(out, 'complex.npy'), np.ones(3, dtype=np.complex64))
+np.save(os.path.join(out, 'longdouble.npy'), np.ones(3, dtype=np.longdouble))
+np.save(os.path.join(out, 'string.npy'), np.array(['ab', 'c']))
+np.save(os.path.join(out, 'datetime.npy'), np.array(['2020-01-01'], dtype='datetime64[D]'))
 `,
       out,
     );
     const expected: Record<string, string> = {
-      fortran: 'fortran_order: expected False (C order), got True',
       object: "got '|O'",
-      bigendian: "got '>f4'",
       structured: 'structured dtype',
-      float16: "got '<f2'",
-      bool: "got '|b1'",
+      complex: "got '<c8'",
+      longdouble: "got '<f16'",
+      string: "got '<U2'",
+      datetime: "got '<M8[D]'",
     };
     for (const [name, text] of Object.entries(expected)) {
       const message = await expectBadNpy(readFileSync(join(out, `${name}.npy`)), name);
       expect(message).toContain(text);
+      if (name !== 'structured') expect(message).toContain("'<f2'"); // the message lists what is accepted
     }
+  });
+});
+
+describe('npy dtypes, byte orders and Fortran order', () => {
+  const CODES = ['f2', 'f4', 'f8', 'i1', 'i2', 'i4', 'i8', 'u1', 'u2', 'u4', 'u8', 'b1'];
+  const DTYPE_OF: Record<string, string> = { f2: 'float16', f4: 'float32', f8: 'float64', i1: 'int8', i2: 'int16', i4: 'int32', i8: 'int64', u1: 'uint8', u2: 'uint16', u4: 'uint32', u8: 'uint64', b1: 'uint8' };
+  const out = tmpDir();
+  let reference: Record<string, string[]>;
+
+  it('numpy writes every dtype in both byte orders and both memory orders', () => {
+    // Values in C order as strings (exact for 64-bit ints); the first and last elements are the type's extremes.
+    reference = JSON.parse(
+      python(
+        `
+out, ref = sys.argv[1], {}
+for code in ${JSON.stringify(CODES)}:
+    i = np.arange(60)
+    if code == 'b1':
+        a = (i % 3 == 0)
+    elif code[0] == 'f':
+        a = ((i - 30) * 0.25).astype('<' + code)
+        a[0], a[-1] = np.finfo(a.dtype).min, np.finfo(a.dtype).max
+    else:
+        info = np.iinfo(np.dtype('<' + code))
+        a = ((i * 37) % 251 - (120 if code[0] == 'i' else 0)).astype('<' + code)
+        a[0], a[-1] = info.min, info.max
+    a = a.reshape(3, 4, 5)
+    ref[code] = [str(int(v)) if code[0] != 'f' else repr(float(v)) for v in a.ravel()]
+    for order in '<>':
+        typed = a if code in ('b1', 'i1', 'u1') else a.astype(a.dtype.newbyteorder(order))
+        np.save(os.path.join(out, f'{code}{"be" if order == ">" else "le"}-c.npy'), np.ascontiguousarray(typed))
+        np.save(os.path.join(out, f'{code}{"be" if order == ">" else "le"}-f.npy'), np.asfortranarray(typed))
+print(json.dumps(ref))
+`,
+        out,
+      ),
+    ) as Record<string, string[]>;
+    expect(Object.keys(reference)).toEqual(CODES);
+  });
+
+  for (const code of CODES) {
+    it(`${code}: little/big endian × C/Fortran order all read as the same C-order values`, async () => {
+      const want = reference[code];
+      for (const variant of ['le-c', 'le-f', 'be-c', 'be-f']) {
+        const path = join(out, `${code}${variant}.npy`);
+        const bytes = readFileSync(path);
+        if (variant.endsWith('-f')) expect(bytes.toString('latin1', 0, 128)).toContain("'fortran_order': True");
+        if (variant.startsWith('be') && !['b1', 'i1', 'u1'].includes(code)) expect(bytes.toString('latin1', 0, 128)).toContain(`'>${code}'`);
+        const before = Buffer.from(bytes);
+        for (const t of [await readNpy(path), parseNpy(bytes)]) {
+          expect(t.dtype, variant).toBe(DTYPE_OF[code]);
+          expect(t.shape, variant).toEqual([3, 4, 5]);
+          const values = code[0] === 'f' ? Array.from(toFloat32(t), (v) => v) : Array.from(t.data as ArrayLike<number | bigint>, (v) => String(v));
+          const expected = code[0] === 'f' ? want.map((v) => Math.fround(Number(v.replace('inf', 'Infinity')))) : want;
+          expect(values, `${code} ${variant}`).toEqual(expected);
+        }
+        // Swapping a big-endian file parsed from memory must not touch the caller's bytes.
+        expect(Buffer.compare(bytes, before)).toBe(0);
+      }
+    });
+  }
+
+  it('writes float16, int8/16, uint16/32/64 that numpy reads back; bfloat16 has no numpy dtype', async () => {
+    const tensors: Record<string, Tensor> = {
+      f2: { dtype: 'float16', shape: [2, 2], data: Uint16Array.from([0x3c00, 0xc000, 0x7bff, 0x0001]) },
+      i1: { dtype: 'int8', shape: [2], data: Int8Array.from([-128, 127]) },
+      i2: { dtype: 'int16', shape: [2], data: Int16Array.from([-32768, 32767]) },
+      u2: { dtype: 'uint16', shape: [1], data: Uint16Array.from([65535]) },
+      u4: { dtype: 'uint32', shape: [1], data: Uint32Array.from([4294967295]) },
+      u8: { dtype: 'uint64', shape: [1], data: BigUint64Array.from([2n ** 64n - 1n]) },
+    };
+    for (const [name, t] of Object.entries(tensors)) {
+      await writeNpy(join(out, `w-${name}.npy`), t);
+      expect(parseNpy(encodeNpy(t))).toEqual(t);
+    }
+    const got = python(
+      `print(json.dumps({n: [str(np.load(os.path.join(sys.argv[1], f'w-{n}.npy')).dtype)] + [repr(x) for x in np.load(os.path.join(sys.argv[1], f'w-{n}.npy')).ravel().tolist()] for n in ['f2', 'i1', 'i2', 'u2', 'u4', 'u8']}))`,
+      out,
+    );
+    expect(JSON.parse(got)).toEqual({
+      f2: ['float16', '1.0', '-2.0', '65504.0', '5.960464477539063e-08'],
+      i1: ['int8', '-128', '127'],
+      i2: ['int16', '-32768', '32767'],
+      u2: ['uint16', '65535'],
+      u4: ['uint32', '4294967295'],
+      u8: ['uint64', '18446744073709551615'],
+    });
+    const bf16: Tensor = { dtype: 'bfloat16', shape: [1], data: Uint16Array.from([0x3f80]) };
+    expect(() => encodeNpy(bf16)).toThrow(expect.objectContaining({ code: 'ERR_DTYPE', message: expect.stringContaining('bfloat16') }));
   });
 });
 

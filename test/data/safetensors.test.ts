@@ -2,7 +2,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeSafetensors, parseSafetensors, readSafetensors, writeSafetensors } from '../../lib/data/safetensors.js';
-import type { Tensor } from '../../lib/data/tensor.js';
+import { toFloat32, type Tensor } from '../../lib/data/tensor.js';
 import { ALL_DTYPES, SHAPES, expectFormatError, python, sample, shapeName, tmpDir } from './fixtures.js';
 
 const dir = tmpDir();
@@ -193,11 +193,71 @@ describe('safetensors hostile files', () => {
       missingKey: rawFile({ x: { dtype: 'U8', shape: [8] } }, data8),
       hugeShape: rawFile({ x: { ...ok, shape: [1e15, 1e15] } }, data8),
       negativeShape: rawFile({ x: { ...ok, shape: [-8] } }, data8),
-      bf16: rawFile({ x: { ...ok, dtype: 'BF16', shape: [4] } }, data8),
+      fp8: rawFile({ x: { ...ok, dtype: 'F8_E4M3', shape: [8] } }, data8),
+      complex: rawFile({ x: { ...ok, dtype: 'C64', shape: [1] } }, data8),
       oneOffset: rawFile({ x: { ...ok, data_offsets: [0] } }, data8),
       notJson: rawFile(null, data8, "{'x': 1}"),
       tooShort: new Uint8Array(5),
     };
     for (const [name, bytes] of Object.entries(cases)) await expectBadSafetensors(bytes, name);
+  });
+});
+
+describe('safetensors dtypes', () => {
+  it('reads F16, BF16, F32, F64, I8..I64, U8..U64 and BOOL as the reference layout writes them', () => {
+    // The layout of the safetensors library (8-byte length, JSON header, little-endian data), written by hand.
+    const path = join(dir, 'dtypes.safetensors');
+    python(
+      `
+arrays = {
+    'F16': np.array([1, -2, 65504, 2**-24], '<f2'), 'F32': np.array([0.1, -3], '<f4'), 'F64': np.array([1e300, -0.1], '<f8'),
+    'BF16': np.array([0x3f80, 0xc000, 0x7f80], '<u2'), 'I8': np.array([-128, 127], 'i1'), 'I16': np.array([-32768, 32767], '<i2'),
+    'I32': np.array([-2**31, 2**31 - 1], '<i4'), 'I64': np.array([-2**63, 2**63 - 1], '<i8'), 'U8': np.array([0, 255], 'u1'),
+    'U16': np.array([65535], '<u2'), 'U32': np.array([2**32 - 1], '<u4'), 'U64': np.array([2**64 - 1], '<u8'), 'BOOL': np.array([True, False]),
+}
+header, blobs, offset = {}, [], 0
+for code, a in arrays.items():
+    b = a.tobytes()
+    header['t_' + code] = {'dtype': code, 'shape': [len(a)], 'data_offsets': [offset, offset + len(b)]}
+    blobs.append(b)
+    offset += len(b)
+h = json.dumps(header).encode()
+h += b' ' * (-len(h) % 8)
+with open(sys.argv[1], 'wb') as f:
+    f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
+`,
+      path,
+    );
+    return readSafetensors(path).then(({ tensors }) => {
+      const get = (code: string) => tensors.get(`t_${code}`)!;
+      expect(get('F16').dtype).toBe('float16');
+      expect(Array.from(toFloat32(get('F16')))).toEqual([1, -2, 65504, 2 ** -24]);
+      expect(get('BF16').dtype).toBe('bfloat16');
+      expect(Array.from(toFloat32(get('BF16')))).toEqual([1, -2, Infinity]);
+      expect(get('F32').data).toEqual(Float32Array.from([0.1, -3]));
+      expect(get('F64').data).toEqual(Float64Array.from([1e300, -0.1]));
+      expect(get('I8').data).toEqual(Int8Array.from([-128, 127]));
+      expect(get('I16').data).toEqual(Int16Array.from([-32768, 32767]));
+      expect(get('I32').data).toEqual(Int32Array.from([-(2 ** 31), 2 ** 31 - 1]));
+      expect(get('I64').data).toEqual(BigInt64Array.from([-(2n ** 63n), 2n ** 63n - 1n]));
+      expect(get('U8').data).toEqual(Uint8Array.from([0, 255]));
+      expect(get('U16').data).toEqual(Uint16Array.from([65535]));
+      expect(get('U32').data).toEqual(Uint32Array.from([2 ** 32 - 1]));
+      expect(get('U64').data).toEqual(BigUint64Array.from([2n ** 64n - 1n]));
+      expect(get('BOOL')).toEqual({ dtype: 'uint8', shape: [2], data: Uint8Array.from([1, 0]) });
+    });
+  });
+
+  it('writes every dtype with its code and reads it back equal', () => {
+    const tensors = new Map<string, Tensor>([
+      ['h', { dtype: 'float16', shape: [2], data: Uint16Array.from([0x3c00, 0x8001]) }],
+      ['b', { dtype: 'bfloat16', shape: [1], data: Uint16Array.from([0x3f80]) }],
+      ['i8', { dtype: 'int8', shape: [1], data: Int8Array.from([-5]) }],
+      ['u64', { dtype: 'uint64', shape: [1], data: BigUint64Array.from([7n]) }],
+    ]);
+    const bytes = encodeSafetensors(tensors);
+    const header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true)))).toString());
+    expect([header.h.dtype, header.b.dtype, header.i8.dtype, header.u64.dtype]).toEqual(['F16', 'BF16', 'I8', 'U64']);
+    expect(parseSafetensors(bytes).tensors).toEqual(tensors);
   });
 });

@@ -40,8 +40,28 @@ describe('tensor helpers', () => {
     expect(() => toInt32Labels(sample('float32', [2]))).toThrow(expect.objectContaining({ code: 'ERR_DTYPE' }));
   });
 
+  it('toFloat32 converts float16 and bfloat16 exactly and 64-bit unsigned ints', () => {
+    expect(toFloat32({ dtype: 'float16', shape: [3], data: Uint16Array.from([0x3c00, 0x0001, 0xfc00]) })).toEqual(Float32Array.from([1, 2 ** -24, -Infinity]));
+    expect(toFloat32({ dtype: 'bfloat16', shape: [2], data: Uint16Array.from([0x4049, 0x8000]) })).toEqual(Float32Array.from([3.140625, -0]));
+    expect(toFloat32({ dtype: 'uint64', shape: [1], data: BigUint64Array.from([2n ** 64n - 1n]) })).toEqual(Float32Array.from([2 ** 64]));
+  });
+
+  it('toInt32Labels takes every integer dtype and refuses uint32/uint64 past int32 and float16', () => {
+    const cases: Tensor[] = [
+      { dtype: 'int8', shape: [2], data: Int8Array.from([-1, 5]) },
+      { dtype: 'int16', shape: [2], data: Int16Array.from([-1, 5]) },
+      { dtype: 'uint16', shape: [2], data: Uint16Array.from([65535, 5]) },
+      { dtype: 'uint32', shape: [2], data: Uint32Array.from([2147483647, 5]) },
+      { dtype: 'uint64', shape: [2], data: BigUint64Array.from([2147483647n, 5n]) },
+    ];
+    expect(cases.map((t) => Array.from(toInt32Labels(t)))).toEqual([[-1, 5], [-1, 5], [65535, 5], [2147483647, 5], [2147483647, 5]]);
+    expect(() => toInt32Labels({ dtype: 'uint32', shape: [1], data: Uint32Array.from([2 ** 31]) })).toThrow(expect.objectContaining({ code: 'ERR_LABEL_RANGE' }));
+    expect(() => toInt32Labels({ dtype: 'uint64', shape: [1], data: BigUint64Array.from([2n ** 31n]) })).toThrow(expect.objectContaining({ code: 'ERR_LABEL_RANGE' }));
+    expect(() => toInt32Labels({ dtype: 'float16', shape: [1], data: Uint16Array.from([0]) })).toThrow(expect.objectContaining({ code: 'ERR_DTYPE' }));
+  });
+
   it('index re-exports the public API', () => {
-    for (const name of ['parseNpy', 'readNpy', 'encodeNpy', 'writeNpy', 'parseNpz', 'readNpz', 'parseIdx', 'readIdx', 'parseSafetensors', 'readSafetensors', 'encodeSafetensors', 'writeSafetensors', 'toFloat32', 'toInt32Labels', 'elementCount']) {
+    for (const name of ['readPt', 'parsePt', 'loadPt', 'flattenTensors', 'unpickle', 'readFeatures', 'readLabels', 'readArray', 'readArrays', 'parseArraySpec', 'halfToFloat32', 'bfloat16ToFloat32', 'parseNpy', 'readNpy', 'encodeNpy', 'writeNpy', 'parseNpz', 'readNpz', 'parseIdx', 'readIdx', 'parseSafetensors', 'readSafetensors', 'encodeSafetensors', 'writeSafetensors', 'toFloat32', 'toInt32Labels', 'elementCount']) {
       expect(typeof (data as Record<string, unknown>)[name], name).toBe('function');
     }
   });

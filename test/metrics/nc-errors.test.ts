@@ -39,9 +39,10 @@ describe('ncMetrics rejects bad input', () => {
     await expect(ncMetrics({ ...base, oodFeatures: new Float32Array(7) })).rejects.toMatchObject({ code: 'ERR_SHAPE' });
   });
   it('wrong dtypes', async () => {
-    await expect(ncMetrics({ ...base, features: new Float64Array(300) as never })).rejects.toMatchObject({ code: 'ERR_DTYPE' });
-    await expect(ncMetrics({ ...base, labels: new BigInt64Array(60) as never })).rejects.toMatchObject({ code: 'ERR_DTYPE' });
-    await expect(ncMetrics({ ...base, weights: new Float64Array(15) as never })).rejects.toMatchObject({ code: 'ERR_DTYPE' });
+    // Float64Array features and any integer labels are accepted (converted); other array types are not.
+    await expect(ncMetrics({ ...base, features: new Int32Array(300) as never })).rejects.toMatchObject({ code: 'ERR_DTYPE' });
+    await expect(ncMetrics({ ...base, labels: new Float32Array(60) as never })).rejects.toMatchObject({ code: 'ERR_DTYPE' });
+    await expect(ncMetrics({ ...base, weights: [0, 1] as never })).rejects.toMatchObject({ code: 'ERR_DTYPE' });
   });
   it('bias without weights, bad rank tolerance', async () => {
     await expect(ncMetrics({ ...base, bias: new Float32Array(3) })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });

@@ -98,7 +98,7 @@ describe('shape errors', () => {
     expectCode(() => detectors.energy().score({ features, weights: new Float32Array(8), bias: new Float32Array(3), numClasses: 2 }), 'ERR_SHAPE'));
   it('labels of the wrong length', () =>
     expectCode(() => detectors.mahalanobis().fit({ features, labels: new Int32Array(3), numClasses: 2 }), 'ERR_SHAPE'));
-  it('wrong dtype', () => expectCode(() => detectors.maxLogit().score({ logits: new Float64Array(4) as never, numClasses: 2 }), 'ERR_DTYPE'));
+  it('wrong dtype', () => expectCode(() => detectors.maxLogit().score({ logits: new Int32Array(4) as never, numClasses: 2 }), 'ERR_DTYPE'));
 });
 
 describe('non-finite inputs name the element', () => {

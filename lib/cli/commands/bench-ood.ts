@@ -1,5 +1,6 @@
 // `ncod bench ood` as commander parses it (a subcommand of `ncod bench`); the work is in ../bench-ood.ts.
 import { Option, type Command } from '../commander.js';
+import { FORMATS_HELP } from '../formats-help.js';
 
 import type { BenchOodCliOptions } from '../bench-ood.js';
 import { parseInteger } from '../parse.js';
@@ -21,7 +22,9 @@ auroc, fpr95, fpr95_ood_positive, aupr_in, aupr_out, ci?}], averages: [{detector
 auroc, fpr95, sets}], ranking: {perLayer: {layer: friedman}, overall: friedman}, nc1Correlation: [{detector, layers,
 pearson, spearman}], seconds}; friedman = {methods, blocks, meanRanks, statistic, pValue, pairwise: [{a, b,
 rankDifference, z, p, pHolm}]}, ranking by AUROC with blocks = OOD sets (× layers for overall). fpr95 is the
-paper's convention (ID positive), fpr95_ood_positive OpenOOD's. Detector names are spelled as ncod score --method.`;
+paper's convention (ID positive), fpr95_ood_positive OpenOOD's. Detector names are spelled as ncod score --method.
+
+${FORMATS_HELP}`;
 
 export function registerBenchOod(bench: Command): void {
   bench

@@ -1,6 +1,7 @@
 // `ncod bench paper` as commander parses it; the work is in ../bench-paper.ts (training, plotting with Vega),
 // loaded only when the command runs.
 import { Option, type Command } from '../commander.js';
+import { FORMATS_HELP } from '../formats-help.js';
 
 import type { BenchPaperCliOptions } from '../bench-paper.js';
 import { parseInteger, parseIntegerList, parseWidths } from '../parse.js';
@@ -11,9 +12,11 @@ Examples:
   $ ncod bench paper                                   # Fashion-MNIST 0–4 vs Fashion 5–9 and MNIST, one seed
   $ ncod bench paper --protocol mnist --seeds 0,1,2 --out results/mnist
   $ ncod bench paper --quick --json                    # a smoke test in seconds (numbers not meaningful)
-  $ ncod bench paper --data my-sets.json               # your own .npy sets, listed in a JSON file:
+  $ ncod bench paper --data my-sets.json               # your own feature sets, listed in a JSON file:
       {"id": {"name": "cifar10", "train": {"features": "x.npy", "labels": "y.npy"}, "test": {...}},
-       "ood": [{"name": "svhn", "train": {...}, "test": {...}}]}   (paths relative to the JSON file)`;
+       "ood": [{"name": "svhn", "train": {...}, "test": {...}}]}   (paths relative to the JSON file)
+
+${FORMATS_HELP}`;
 
 export function registerBenchPaper(program: Command): void {
   const bench = program.command('bench').description('reproduce published protocols, and rank detectors on your features');

@@ -1,5 +1,6 @@
 // `ncod features` as commander parses it; the work is in ../features.ts, loaded only when the command runs.
 import { Option, type Command } from '../commander.js';
+import { FORMATS_HELP } from '../formats-help.js';
 
 import type { FeaturesCliOptions } from '../features.js';
 
@@ -9,7 +10,9 @@ Examples:
   $ ncod features --model mnist04.safetensors --dataset fashion --layer encoder --out e_fashion.npy
 
 Layers: enc1..encK (each encoder layer), encoder (= encK), proj1 and projector (the L2-normalised projector
-output; models with the ETF projector), logits.`;
+output; models with the ETF projector), logits.
+
+${FORMATS_HELP}`;
 
 export function registerFeatures(program: Command): void {
   program
@@ -18,8 +21,8 @@ export function registerFeatures(program: Command): void {
     .requiredOption('--model <file>', 'checkpoint written by ncod train (.safetensors)')
     .requiredOption('--dataset <name>', 'mnist, fashion or npy')
     .option('--data-dir <dir>', 'folder with the IDX files (mnist, fashion; default: the packaged ones)')
-    .option('--features <file>', 'input features, N×d float32/float64 (.npy; --dataset npy)')
-    .option('--labels <file>', 'labels of --features (.npy; needed for --classes and --labels-out)')
+    .option('--features <file>', 'input features, N×d (--dataset npy)')
+    .option('--labels <file>', 'labels of --features (needed for --classes and --labels-out)')
     .addOption(new Option('--split <split>', 'official split of mnist/fashion (default test)').choices(['train', 'test']))
     .option('--classes <list>', 'keep these classes, relabelled in order: 0-4 or 0,2,5')
     .requiredOption('--layer <name>', 'enc1..encK, encoder, proj1, projector or logits')

@@ -1,5 +1,6 @@
 // `ncod fit` as commander parses it; the work is in ../fit.ts, loaded only when the command runs.
 import type { Command } from '../commander.js';
+import { FORMATS_HELP } from '../formats-help.js';
 
 import type { FitCliOptions } from '../fit.js';
 import { parseInteger, parseNumber } from '../parse.js';
@@ -17,22 +18,24 @@ SHA-256 of the fit data and, with --calibrate, the calibration: the conformal th
 data (a new ID sample is kept with probability ≥ tpr), whose p-values ncod score and ncod serve report. --check
 reports the TPR achieved on a second held-out ID set with a 95 % bootstrap interval. Inputs needed:
 ${INPUTS_NEEDED}
-Logit methods without --weights score logits; give their width with --num-classes.`;
+Logit methods without --weights score logits; give their width with --num-classes.
+
+${FORMATS_HELP}`;
 
 export function registerFit(program: Command): void {
   const command = program
     .command('fit')
     .description('fit a detector (and calibrate its threshold) and save it to one file for ncod score and ncod serve')
     .addOption(methodOption().makeOptionMandatory())
-    .option('--features <file>', 'ID (training) features to fit on (.npy)')
-    .option('--labels <file>', 'labels of the fit features (.npy)')
-    .option('--weights <file>', 'classifier weights, C×d (.npy)')
-    .option('--bias <file>', 'classifier bias, C (.npy)')
+    .option('--features <file>', 'ID (training) features to fit on')
+    .option('--labels <file>', 'labels of the fit features')
+    .option('--weights <file>', 'classifier weights, C×d')
+    .option('--bias <file>', 'classifier bias, C')
     .option('--num-classes <C>', 'logit methods without --weights: the number of logits per row', parseInteger);
   addHyperparameterOptions(command)
-    .option('--calibrate <file>', 'held-out ID features (or logits) to set the threshold on (.npy)')
+    .option('--calibrate <file>', 'held-out ID features (or logits) to set the threshold on')
     .option('--tpr <rate>', 'the true-positive rate the threshold keeps (default 0.95)', parseNumber)
-    .option('--check <file>', 'a second held-out ID set: report the achieved TPR with a bootstrap interval (.npy)')
+    .option('--check <file>', 'a second held-out ID set: report the achieved TPR with a bootstrap interval')
     .option('--layer <name>', 'the layer the features come from, recorded in the file')
     .requiredOption('--out <file>', 'the detector file to write (e.g. det.ncod)')
     .option('--json', 'print a JSON summary')

@@ -1,5 +1,6 @@
 // `ncod metrics` as commander parses it; the work is in ../metrics.ts, loaded only when the command runs.
 import { Option, type Command } from '../commander.js';
+import { FORMATS_HELP } from '../formats-help.js';
 
 import type { MetricsCliOptions } from '../metrics.js';
 import { collect, parseInteger, parseNumber } from '../parse.js';
@@ -9,18 +10,22 @@ Examples:
   $ ncod metrics --features penultimate.npy --labels y.npy --weights fc_w.npy --bias fc_b.npy --ood-features ood.npy
   $ ncod metrics --features layers.npz --labels y.npy --ood-features ood_layers.npz --json
 
-Features are N×d float32/float64 arrays; labels are N int32/int64/uint8 class ids.
-A repeated --features (or one .npz with several arrays) gives one row per layer.`;
+  $ ncod metrics --features feats.safetensors:layer4 --labels y.pt
+
+Features are N×d float arrays; labels are N integer class ids.
+A repeated --features (or one file with several arrays, e.g. a .npz or file.pt:layers) gives one row per layer.
+
+${FORMATS_HELP}`;
 
 export function registerMetrics(program: Command): void {
   program
     .command('metrics')
     .description('Neural Collapse metrics (NC1–NC5) of saved features, one row per layer')
-    .requiredOption('--features <file>', 'N×d features (.npy, repeatable), or one .npz with one array per layer', collect)
-    .requiredOption('--labels <file>', 'N class labels (.npy)')
-    .option('--weights <file>', 'classifier weights, C×d (.npy); single layer only')
-    .option('--bias <file>', 'classifier bias, C (.npy); needs --weights')
-    .option('--ood-features <file>', 'M×d OOD features for NC5: .npy for one layer, .npz with the same array names for several')
+    .requiredOption('--features <file>', 'N×d features (repeatable), or one file with one array per layer', collect)
+    .requiredOption('--labels <file>', 'N class labels')
+    .option('--weights <file>', 'classifier weights, C×d; single layer only')
+    .option('--bias <file>', 'classifier bias, C; needs --weights')
+    .option('--ood-features <file>', 'M×d OOD features for NC5: one array for one layer, a file with the same array names for several')
     .option('--num-classes <C>', 'number of classes (default: max label + 1)', parseInteger)
     .option('--weighted-global-mean', 'global mean weighted by class size instead of the mean of class means')
     .option('--rank-tolerance <x>', 'relative tolerance for the numerical rank (default max(d, C)·ε)', parseNumber)

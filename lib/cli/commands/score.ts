@@ -1,5 +1,6 @@
 // `ncod score` as commander parses it; the work is in ../score.ts, loaded only when the command runs.
 import type { Command } from '../commander.js';
+import { FORMATS_HELP } from '../formats-help.js';
 
 import type { ScoreOptions } from '../score.js';
 import { addHyperparameterOptions, INPUTS_NEEDED, methodOption } from './detector-options.js';
@@ -14,7 +15,9 @@ Examples:
 A saved detector (ncod fit) is given with --detector and scores --features (or --logits, for a logit detector saved
 without a head); with a calibration, --p-values and --is-ood write the conformal p-values and the OOD flags.
 With --method the detector is fitted here from the --fit-* files, exactly as ncod fit does. Inputs needed:
-${INPUTS_NEEDED}`;
+${INPUTS_NEEDED}
+
+${FORMATS_HELP}`;
 
 export function registerScore(program: Command): void {
   const command = program
@@ -22,12 +25,12 @@ export function registerScore(program: Command): void {
     .description('OOD scores of a detector (higher = more in-distribution) as a float64 .npy')
     .option('--detector <file>', 'a saved detector (ncod fit), instead of --method and the --fit-* files')
     .addOption(methodOption())
-    .option('--features <file>', 'N×d features to score (.npy)')
-    .option('--logits <file>', 'N×C logits to score (.npy), for msp, maxlogit, energy, gen')
-    .option('--fit-features <file>', 'ID (training) features to fit the detector (.npy)')
-    .option('--fit-labels <file>', 'labels of the fit features (.npy)')
-    .option('--weights <file>', 'classifier weights, C×d (.npy)')
-    .option('--bias <file>', 'classifier bias, C (.npy)');
+    .option('--features <file>', 'N×d features to score')
+    .option('--logits <file>', 'N×C logits to score, for msp, maxlogit, energy, gen')
+    .option('--fit-features <file>', 'ID (training) features to fit the detector')
+    .option('--fit-labels <file>', 'labels of the fit features')
+    .option('--weights <file>', 'classifier weights, C×d')
+    .option('--bias <file>', 'classifier bias, C');
   addHyperparameterOptions(command)
     .requiredOption('--out <file>', 'where to write the scores (.npy, float64)')
     .option('--p-values <file>', 'calibrated detectors: the conformal p-values (.npy, float64)')

@@ -1,5 +1,6 @@
 // `ncod train` as commander parses it; the work is in ../train.ts, loaded only when the command runs.
 import { Option, type Command } from '../commander.js';
+import { FORMATS_HELP } from '../formats-help.js';
 
 import { parseInteger, parseNumber } from '../parse.js';
 import type { TrainCliOptions } from '../train.js';
@@ -12,7 +13,9 @@ Examples:
 
 mnist and fashion use the official train split for training and the test split for the test accuracy
 (the packaged IDX files, or {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] in --data-dir).
---classes keeps those classes and relabels them 0..k−1 in the order given (5-9 → 0..4).`;
+--classes keeps those classes and relabels them 0..k−1 in the order given (5-9 → 0..4).
+
+${FORMATS_HELP}`;
 
 export function registerTrain(program: Command): void {
   program
@@ -20,10 +23,10 @@ export function registerTrain(program: Command): void {
     .description('train the NC-controlled MLP (encoder → frozen ETF projector → classifier) and save a checkpoint')
     .requiredOption('--dataset <name>', 'mnist, fashion or npy')
     .option('--data-dir <dir>', 'folder with the IDX files (mnist, fashion; default: the packaged ones)')
-    .option('--features <file>', 'training features, N×d float32/float64 (.npy; --dataset npy)')
-    .option('--labels <file>', 'training labels, N int32/int64/uint8 (.npy; --dataset npy)')
-    .option('--test-features <file>', 'test features for the test accuracy (.npy; --dataset npy)')
-    .option('--test-labels <file>', 'test labels (.npy; --dataset npy)')
+    .option('--features <file>', 'training features, N×d (--dataset npy)')
+    .option('--labels <file>', 'training labels, N integers (--dataset npy)')
+    .option('--test-features <file>', 'test features for the test accuracy (--dataset npy)')
+    .option('--test-labels <file>', 'test labels (--dataset npy)')
     .option('--classes <list>', 'keep these classes, relabelled in order: 0-4 or 0,2,5')
     .option('--layers <widths>', 'hidden widths of the encoder (the input width comes from the data)', '512,512,512')
     .option('--layer-norm', 'LayerNorm in every encoder layer: Linear → LayerNorm → ReLU')

@@ -7,6 +7,7 @@ import { describe, fail } from '../../errors.js';
 import { native } from '../../native.js';
 import { backendId, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
 import { headFromState, headTensors, stateTensor } from './state.js';
+import type { FloatArray } from '../../validate.js';
 import { checkHead, type HeadFitInput } from './subspace.js';
 
 export interface NciOptions extends DetectorOptions {
@@ -14,7 +15,7 @@ export interface NciOptions extends DetectorOptions {
   alpha?: number;
 }
 
-export class DecisionDetector extends Detector<Float32Array> {
+export class DecisionDetector extends Detector<FloatArray> {
   readonly method: 'fdbd' | 'nci';
   readonly #kind: 0 | 1;
   readonly #alpha: number;
@@ -78,7 +79,7 @@ export class DecisionDetector extends Detector<Float32Array> {
     this.#fitted = undefined;
   }
 
-  async score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
+  async score(features: FloatArray, run: RunOptions = {}): Promise<Float64Array> {
     const f = this.#fitted;
     if (!f) notFitted(this.#kind === 0 ? 'fdbd' : 'nci');
     const { array, rows } = rowsOf('features', features, f.dim);

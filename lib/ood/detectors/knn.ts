@@ -5,7 +5,7 @@
 import { withCancelFlag } from '../../abort.js';
 import { fail } from '../../errors.js';
 import { native } from '../../native.js';
-import { checkFloat32, checkInteger } from '../../validate.js';
+import { checkFloat32, checkInteger, type FloatArray } from '../../validate.js';
 import { backendId, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
 import { stateTensor, stateValue } from './state.js';
 
@@ -14,7 +14,7 @@ export interface KnnOptions extends DetectorOptions {
   k?: number;
 }
 
-export class Knn extends Detector<Float32Array> {
+export class Knn extends Detector<FloatArray> {
   readonly method = 'knn' as const;
   readonly #k: number;
   readonly #options: DetectorOptions;
@@ -27,7 +27,7 @@ export class Knn extends Detector<Float32Array> {
   }
 
   /** Stores the L2-normalised fit features (N×dim). k must not exceed N. */
-  async fit(input: { features: Float32Array; dim: number }): Promise<this> {
+  async fit(input: { features: FloatArray; dim: number }): Promise<this> {
     const features = checkFloat32('features', input?.features);
     const dim = checkInteger('dim', input.dim, 1);
     const { rows } = rowsOf('features', features, dim);
@@ -68,7 +68,7 @@ export class Knn extends Detector<Float32Array> {
     this.#bank = undefined;
   }
 
-  async score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
+  async score(features: FloatArray, run: RunOptions = {}): Promise<Float64Array> {
     const bank = this.#bank;
     if (!bank) notFitted('knn');
     const { array, rows } = rowsOf('features', features, bank.dim);

@@ -5,7 +5,7 @@ import type { LogitScoreId } from '../../../binding.js';
 import { withCancelFlag } from '../../abort.js';
 import { describe, fail } from '../../errors.js';
 import { native } from '../../native.js';
-import { checkFloat32, checkInteger } from '../../validate.js';
+import { checkFloat32, checkInteger, type FloatArray } from '../../validate.js';
 import { backendId, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
 import type { Method } from '../method-names.js';
 import { checkHead, headFromState, headTensors, stateValue, type HeadInput, type HeadState } from './state.js';
@@ -13,17 +13,17 @@ import { checkHead, headFromState, headTensors, stateValue, type HeadInput, type
 export type { HeadInput };
 
 export interface LogitsInput {
-  /** N×C float32, row-major. */
-  logits: Float32Array;
+  /** N×C, row-major (Float64Array is converted to float32). */
+  logits: FloatArray;
   numClasses: number;
 }
 
 export interface LinearInput {
-  /** N×d float32, row-major. */
-  features: Float32Array;
-  /** The head: C×d float32 row-major; logits = features Wᵀ + bias. */
-  weights: Float32Array;
-  bias?: Float32Array;
+  /** N×d, row-major. */
+  features: FloatArray;
+  /** The head: C×d row-major; logits = features Wᵀ + bias. */
+  weights: FloatArray;
+  bias?: FloatArray;
   numClasses: number;
 }
 
@@ -58,6 +58,9 @@ async function scoreWith(spec: Spec, clip: number, input: ScoreInput, options: D
   );
 }
 
+/** Bare rows (for a bound detector) rather than an input object. */
+const isRows = (input: unknown): input is FloatArray => input instanceof Float32Array || input instanceof Float64Array;
+
 /** What a logit detector is bound to: a head (it scores features) or a class count (it scores logits). */
 type Binding = { head: HeadState } | { numClasses: number };
 
@@ -67,7 +70,7 @@ function bindingInput(binding: Binding | undefined): InputSpec | undefined {
 }
 
 /** Rows for a bound detector: Float32Array rows become logits or features through the bound head. */
-function boundInput(name: string, binding: Binding | undefined, rows: Float32Array): ScoreInput {
+function boundInput(name: string, binding: Binding | undefined, rows: FloatArray): ScoreInput {
   if (!binding) {
     fail('ERR_INVALID_ARGUMENT', `${name}.score`, 'a detector bound with fit({ weights, bias, numClasses }) or fit({ numClasses }) to score bare rows', 'an unbound one');
   }
@@ -98,7 +101,7 @@ const LOGIT_METHOD: readonly Method[] = ['msp', 'maxlogit', 'energy', 'gen'];
  * A detector that needs no statistics: scores logits, or features through a linear head — given per call, or bound
  * once with fit(), after which score() also takes bare Float32Array rows (and the detector can be saved).
  */
-export class LogitDetector extends Detector<ScoreInput | Float32Array> {
+export class LogitDetector extends Detector<ScoreInput | FloatArray> {
   readonly method: Method;
   readonly #spec: Spec;
   readonly #options: DetectorOptions;
@@ -129,8 +132,8 @@ export class LogitDetector extends Detector<ScoreInput | Float32Array> {
   }
 
   /** Higher = more in-distribution. */
-  async score(input: ScoreInput | Float32Array, run?: RunOptions): Promise<Float64Array> {
-    const resolved = input instanceof Float32Array ? boundInput(this.method, this.#binding, input) : input;
+  async score(input: ScoreInput | FloatArray, run?: RunOptions): Promise<Float64Array> {
+    const resolved = isRows(input) ? boundInput(this.method, this.#binding, input) : input;
     return scoreWith(this.#spec, Infinity, resolved, this.#options, run);
   }
 
@@ -201,7 +204,7 @@ function percentile(values: Float32Array, q: number): number {
 }
 
 /** ReAct + Energy: features clipped at a threshold before the linear head, then the energy score. */
-export class React extends Detector<LinearInput | Float32Array> {
+export class React extends Detector<LinearInput | FloatArray> {
   readonly method = 'react' as const;
   readonly #spec: Spec;
   readonly #options: ReactOptions;
@@ -229,7 +232,7 @@ export class React extends Detector<LinearInput | Float32Array> {
    * Sets the threshold from ID features (any shape: all activations count). With the head (weights, bias,
    * numClasses) it is also bound, so score() takes bare feature rows and the detector can be saved.
    */
-  async fit(input: { features: Float32Array } & Partial<HeadInput>): Promise<this> {
+  async fit(input: { features: FloatArray } & Partial<HeadInput>): Promise<this> {
     const features = checkFloat32('features', input?.features);
     if (features.length === 0) fail('ERR_SHAPE', 'features', 'at least one element', '0 elements');
     const bad = features.findIndex((v) => !Number.isFinite(v));
@@ -246,9 +249,9 @@ export class React extends Detector<LinearInput | Float32Array> {
     return this.#clip === undefined || !this.#head ? undefined : { name: 'features', dim: this.#head.dim };
   }
 
-  async score(input: LinearInput | Float32Array, run?: RunOptions): Promise<Float64Array> {
+  async score(input: LinearInput | FloatArray, run?: RunOptions): Promise<Float64Array> {
     if (this.#clip === undefined) notFitted('react');
-    const resolved = input instanceof Float32Array ? boundInput('react', this.#head && { head: this.#head }, input) : input;
+    const resolved = isRows(input) ? boundInput('react', this.#head && { head: this.#head }, input) : input;
     if (!resolved || !('features' in resolved)) fail('ERR_INVALID_ARGUMENT', 'input', '{ features, weights, numClasses }', describe(resolved));
     return scoreWith(this.#spec, this.#clip, resolved, this.#options, run);
   }

@@ -4,7 +4,7 @@ import type { RawWhitenedModel } from '../../../binding.js';
 import { withCancelFlag } from '../../abort.js';
 import { describe, fail } from '../../errors.js';
 import { native } from '../../native.js';
-import { checkFloat32, checkInt32, checkInteger, matrixShape } from '../../validate.js';
+import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, type IntegerArray } from '../../validate.js';
 import { l2NormalizeRows } from '../normalize.js';
 import { backendId, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
 import { modelFromState, modelTensors } from './state.js';
@@ -17,14 +17,15 @@ export interface MahalanobisOptions extends DetectorOptions {
 }
 
 export interface FitInput {
-  /** N×d float32, row-major. */
-  features: Float32Array;
-  labels: Int32Array;
+  /** N×d, row-major (Float64Array is converted to float32). */
+  features: FloatArray;
+  /** Any integer typed array. */
+  labels: IntegerArray;
   numClasses: number;
   dim?: number;
 }
 
-export class Mahalanobis extends Detector<Float32Array> {
+export class Mahalanobis extends Detector<FloatArray> {
   readonly method: 'mahalanobis' | 'relative-mahalanobis' | 'mahalanobis++' | 'relative-mahalanobis++';
   readonly #relative: boolean;
   readonly #normalize: boolean;
@@ -100,7 +101,7 @@ export class Mahalanobis extends Detector<Float32Array> {
   }
 
   /** Higher = more in-distribution: −min_c MD_c(x) (minus the background MD_0(x) when relative). */
-  async score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
+  async score(features: FloatArray, run: RunOptions = {}): Promise<Float64Array> {
     const model = this.#model;
     if (!model) notFitted(this.method);
     const { array, rows } = rowsOf('features', features, model.classes.dim);

@@ -3,7 +3,7 @@
 // ERR_FILE_FORMAT instead of reaching native code with inconsistent sizes.
 import type { RawWhitenedModel } from '../../../binding.js';
 import { fail } from '../../errors.js';
-import { checkFloat32, checkInteger } from '../../validate.js';
+import { checkFloat32, checkInteger, type FloatArray } from '../../validate.js';
 import type { FittedState } from './common.js';
 
 type FloatArrayCtor = Float32ArrayConstructor | Float64ArrayConstructor;
@@ -34,9 +34,9 @@ export interface HeadState {
 
 /** A classifier head as the API takes it: logits = features Wᵀ + bias. */
 export interface HeadInput {
-  /** C×d float32, row-major. */
-  weights: Float32Array;
-  bias?: Float32Array;
+  /** C×d, row-major. */
+  weights: FloatArray;
+  bias?: FloatArray;
   numClasses: number;
 }
 

@@ -9,7 +9,7 @@ import type { RawWhitenedModel } from '../../../binding.js';
 import { withCancelFlag } from '../../abort.js';
 import { fail } from '../../errors.js';
 import { native } from '../../native.js';
-import { checkFloat32, checkInteger } from '../../validate.js';
+import { checkFloat32, checkInteger, type FloatArray } from '../../validate.js';
 import { backendId, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
 import { checkHead, headFromState, headTensors, modelFromState, modelTensors, stateTensor, stateValue, type HeadState as Head } from './state.js';
 
@@ -26,11 +26,11 @@ export interface NecoOptions extends SubspaceOptions {
 }
 
 export interface HeadFitInput {
-  /** N×d float32 ID (training) features, row-major. */
-  features: Float32Array;
+  /** N×d ID (training) features, row-major (Float64Array is converted to float32). */
+  features: FloatArray;
   /** The classifier head, C×d row-major; logits = x Wᵀ + b. */
-  weights: Float32Array;
-  bias?: Float32Array;
+  weights: FloatArray;
+  bias?: FloatArray;
   numClasses: number;
 }
 
@@ -56,7 +56,7 @@ function head(h: Head, features: Float32Array, rows: number, kind: 1 | 2, backen
 const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / a.length;
 
 /** ViM (withEnergy) or Residual (without). */
-export class Vim extends Detector<Float32Array> {
+export class Vim extends Detector<FloatArray> {
   readonly method: 'vim' | 'residual';
   readonly #principalDim: number;
   readonly #withEnergy: boolean;
@@ -127,7 +127,7 @@ export class Vim extends Detector<Float32Array> {
     this.#fitted = undefined;
   }
 
-  async score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
+  async score(features: FloatArray, run: RunOptions = {}): Promise<Float64Array> {
     const f = this.#fitted;
     if (!f) notFitted(this.#withEnergy ? 'vim' : 'residual');
     const { array, rows } = rowsOf('features', features, f.head.dim);
@@ -139,7 +139,7 @@ export class Vim extends Detector<Float32Array> {
   }
 }
 
-export class Neco extends Detector<Float32Array> {
+export class Neco extends Detector<FloatArray> {
   readonly method = 'neco' as const;
   readonly #principalDim: number;
   readonly #multiply: boolean;
@@ -205,7 +205,7 @@ export class Neco extends Detector<Float32Array> {
     this.#fitted = undefined;
   }
 
-  async score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
+  async score(features: FloatArray, run: RunOptions = {}): Promise<Float64Array> {
     const f = this.#fitted;
     if (!f) notFitted('neco');
     const { array, rows } = rowsOf('features', features, f.head.dim);
