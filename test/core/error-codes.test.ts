@@ -13,6 +13,12 @@ describe('ErrorCodes', () => {
     expect(nativeNames.filter((name) => !(ErrorCodes as readonly string[]).includes(name))).toEqual([]);
   });
 
+  it('documents every code, and only those, in the README table', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const documented = [...readme.matchAll(/^\| `(ERR_[A-Z_]+)` \|/gm)].map((m) => m[1]);
+    expect(documented).toEqual([...ErrorCodes]);
+  });
+
   it('declares the codes that arise only in TypeScript', () => {
     expect(ErrorCodes).toEqual(expect.arrayContaining(['ERR_TOO_LARGE', 'ERR_IO', 'ERR_INTERNAL', 'ERR_OUT_OF_MEMORY']));
   });
