@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   train: async () => (await import('./commands/train.js')).registerTrain,
   features: async () => (await import('./commands/features.js')).registerFeatures,
   bench: async () => (await import('./commands/bench-paper.js')).registerBenchPaper,
+  serve: async () => (await import('./commands/serve.js')).registerServe,
 };
 
 /**
