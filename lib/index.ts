@@ -21,7 +21,20 @@ export {
   type Scores,
 } from './ood/evaluate.js';
 export { LinearProbe, l2NormalizeRows, type ProbeOptions } from './ood/probe.js';
-export { detectors, type DetectorOptions, type RunOptions } from './ood/detectors.js';
+export {
+  detectors,
+  Detector,
+  METHODS,
+  type AchievedTpr,
+  type Calibration,
+  type Decisions,
+  type DetectorOptions,
+  type InputSpec,
+  type LoadedDetector,
+  type Method,
+  type RunOptions,
+  type ScoresInput,
+} from './ood/detectors.js';
 // Data I/O (.npy, .npz, .safetensors, IDX) and the MNIST / Fashion-MNIST loaders; lib/data/index.ts is the list.
 export {
   DTYPES,

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   info: async () => (await import('./commands/info.js')).registerInfo,
   metrics: async () => (await import('./commands/metrics.js')).registerMetrics,
   score: async () => (await import('./commands/score.js')).registerScore,
+  fit: async () => (await import('./commands/fit.js')).registerFit,
   eval: async () => (await import('./commands/eval.js')).registerEval,
   train: async () => (await import('./commands/train.js')).registerTrain,
   features: async () => (await import('./commands/features.js')).registerFeatures,

@@ -1,106 +1,78 @@
-// `ncod score`: OOD scores (higher = more in-distribution) of one detector, written as a float64 .npy
-// (options: commands/score.ts).
+// `ncod score`: OOD scores (higher = more in-distribution) of one detector, written as a float64 .npy — from a saved
+// detector (--detector) or fitted here from files (--method; the same fit as `ncod fit`). Options: commands/score.ts.
 import type { BackendName } from '../backend.js';
 import { writeNpy } from '../data/index.js';
-import { describe, fail } from '../errors.js';
+import { fail } from '../errors.js';
 import { detectors } from '../ood/detectors.js';
-import { loadNpy, toFloatVector, toLabels, toMatrix, type Matrix } from './arrays.js';
-import { METHODS, type Method } from './commands/score.js';
+import type { Detector } from '../ood/detectors/common.js';
+import type { Method } from '../ood/method-names.js';
+import { HYPERPARAMETERS, type HyperparameterFlags } from './commands/detector-options.js';
+import { fitDetector, readMatrix } from './detector-fit.js';
 import { printJson } from './output.js';
+import { checkOutputFolder } from './output-path.js';
 
-export interface ScoreOptions {
-  method: Method;
+export interface ScoreOptions extends HyperparameterFlags {
+  method?: Method;
+  detector?: string;
   features?: string;
   logits?: string;
   fitFeatures?: string;
   fitLabels?: string;
   weights?: string;
   bias?: string;
-  temperature?: number;
-  k?: number;
-  principalDim?: number;
-  percentile?: number;
-  alpha?: number;
   backend: BackendName;
   out: string;
+  pValues?: string;
+  isOod?: string;
   json?: boolean;
 }
 
-function need<T>(value: T | undefined, option: string, method: string): T {
-  if (value === undefined) fail('ERR_INVALID_ARGUMENT', option, `a value (method ${method} needs it)`, 'none');
-  return value;
+/** The rows to score: --logits or --features, as the detector's input says. */
+async function queryRows(o: ScoreOptions, input: { name: 'features' | 'logits'; dim: number }, method: string): Promise<Float32Array> {
+  const option = input.name === 'logits' ? '--logits' : '--features';
+  const other = input.name === 'logits' ? o.features : o.logits;
+  if (other !== undefined) fail('ERR_INVALID_ARGUMENT', input.name === 'logits' ? '--features' : '--logits', `none: this ${method} detector scores ${input.name}`, other);
+  const x = await readMatrix(input.name === 'logits' ? o.logits : o.features, option, method);
+  if (x.cols !== input.dim) fail('ERR_SHAPE', option, `${input.dim} columns (the detector's ${input.name} width)`, `${x.cols}`);
+  return x.data;
 }
 
-async function matrix(path: string | undefined, option: string, method: string): Promise<Matrix> {
-  return toMatrix(await loadNpy(need(path, option, method), option), option);
-}
-
-function sameDim(a: Matrix, b: Matrix, what: string): void {
-  if (a.cols !== b.cols) fail('ERR_SHAPE', what, `${a.cols} columns (as the fit features)`, `${b.cols}`);
-}
-
-async function computeScores(o: ScoreOptions): Promise<Float64Array> {
-  const m = o.method;
-  const run = { backend: o.backend };
-  const head = async () => {
-    const w = await matrix(o.weights, '--weights', m);
-    const bias = o.bias ? toFloatVector(await loadNpy(o.bias, '--bias'), '--bias') : undefined;
-    return { weights: w.data, bias, numClasses: w.rows, dim: w.cols };
-  };
-  if (m === 'msp' || m === 'maxlogit' || m === 'energy' || m === 'gen') {
-    const detector = m === 'msp' ? detectors.msp(run) : m === 'maxlogit' ? detectors.maxLogit(run) : m === 'energy' ? detectors.energy({ ...run, temperature: o.temperature }) : detectors.gen(run);
-    if (o.logits) {
-      const z = await matrix(o.logits, '--logits', m);
-      return detector.score({ logits: z.data, numClasses: z.cols });
-    }
-    const [x, h] = [await matrix(o.features, '--features (or --logits)', m), await head()];
-    return detector.score({ features: x.data, ...h });
+async function detectorFor(o: ScoreOptions): Promise<Detector<Float32Array>> {
+  if (o.detector !== undefined) {
+    // The file fixes the method, its hyperparameters and its fit: a flag that would change them must not be ignored.
+    const ignored = (['method', 'fitFeatures', 'fitLabels', 'weights', 'bias', ...HYPERPARAMETERS] as const).find((key) => o[key] !== undefined);
+    if (ignored) fail('ERR_INVALID_ARGUMENT', `--${ignored.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, 'none with --detector (the file fixes the method and its fit)', String(o[ignored]));
+    return detectors.load(o.detector, { backend: o.backend });
   }
-  const x = await matrix(o.features, '--features', m);
-  const fit = await matrix(o.fitFeatures, '--fit-features', m);
-  sameDim(fit, x, '--features');
-  switch (m) {
-    case 'react': {
-      const detector = await detectors.react({ ...run, temperature: o.temperature, percentile: o.percentile }).fit({ features: fit.data });
-      return detector.score({ features: x.data, ...(await head()) });
-    }
-    case 'mahalanobis':
-    case 'relative-mahalanobis': {
-      const labels = toLabels(await loadNpy(need(o.fitLabels, '--fit-labels', m), '--fit-labels'), '--fit-labels');
-      const numClasses = labels.reduce((a, b) => Math.max(a, b), -1) + 1;
-      const detector = m === 'mahalanobis' ? detectors.mahalanobis(run) : detectors.relativeMahalanobis(run);
-      await detector.fit({ features: fit.data, labels, numClasses, dim: fit.cols });
-      return detector.score(x.data);
-    }
-    case 'knn': {
-      const detector = await detectors.knn({ ...run, k: o.k }).fit({ features: fit.data, dim: fit.cols });
-      return detector.score(x.data);
-    }
-    case 'vim':
-    case 'residual':
-    case 'neco': {
-      const principalDim = need(o.principalDim, '--principal-dim', m);
-      const options = { ...run, principalDim };
-      const detector = m === 'vim' ? detectors.vim(options) : m === 'residual' ? detectors.residual(options) : detectors.neco(options);
-      await detector.fit({ features: fit.data, ...(await head()) });
-      return detector.score(x.data);
-    }
-    case 'fdbd':
-    case 'nci': {
-      const detector = m === 'fdbd' ? detectors.fdbd(run) : detectors.nci({ ...run, alpha: o.alpha });
-      await detector.fit({ features: fit.data, ...(await head()) });
-      return detector.score(x.data);
-    }
-  }
-  return fail('ERR_INVALID_ARGUMENT', '--method', METHODS.join(', '), describe(m));
+  const method = o.method ?? fail('ERR_INVALID_ARGUMENT', '--method', 'a detector name, or --detector det.ncod', 'neither');
+  // Logit methods without a head score logits: their width is the class count.
+  const numClasses = o.logits !== undefined && o.weights === undefined ? (await readMatrix(o.logits, '--logits', method)).cols : undefined;
+  const files = { features: o.fitFeatures, labels: o.fitLabels, weights: o.logits === undefined ? o.weights : undefined, bias: o.bias, numClasses };
+  return fitDetector(method, o, files, { features: '--fit-features', labels: '--fit-labels' });
 }
 
 export async function runScore(o: ScoreOptions): Promise<void> {
-  const scores = await computeScores(o);
+  for (const [path, option] of [[o.out, '--out'], [o.pValues, '--p-values'], [o.isOod, '--is-ood']] as const) {
+    if (path !== undefined) checkOutputFolder(path, option);
+  }
+  const detector = await detectorFor(o);
+  const input = detector.input!;
+  const rows = await queryRows(o, input, detector.method);
+  const wantDecisions = o.pValues !== undefined || o.isOod !== undefined;
+  if (wantDecisions && !detector.calibration) {
+    fail('ERR_INVALID_ARGUMENT', o.pValues !== undefined ? '--p-values' : '--is-ood', 'a calibrated detector (ncod fit --calibrate)', 'one without a calibration');
+  }
+  const decisions = detector.calibration ? await detector.decide(rows) : undefined;
+  const scores = decisions?.score ?? (await detector.score(rows));
   await writeNpy(o.out, { dtype: 'float64', shape: [scores.length], data: scores });
+  if (decisions && o.pValues) await writeNpy(o.pValues, { dtype: 'float64', shape: [scores.length], data: decisions.pValue });
+  if (decisions && o.isOod) await writeNpy(o.isOod, { dtype: 'uint8', shape: [scores.length], data: decisions.isOOD });
+
   let [min, max] = [Infinity, -Infinity];
   for (const v of scores) [min, max] = [Math.min(min, v), Math.max(max, v)];
-  const summary = { method: o.method, n: scores.length, min, max, out: o.out };
-  if (o.json) printJson(summary);
-  else console.log(`${o.method}: ${summary.n} scores in [${summary.min.toPrecision(4)}, ${summary.max.toPrecision(4)}] → ${o.out}`);
+  const oodRate = decisions ? decisions.isOOD.reduce((a, b) => a + b, 0) / scores.length : null;
+  const summary = { method: detector.method, n: scores.length, min, max, out: o.out, ...(decisions ? { oodRate, threshold: detector.calibration!.threshold } : {}) };
+  if (o.json) return printJson(summary);
+  const flagged = oodRate === null ? '' : `; ${(100 * oodRate).toFixed(1)} % below the calibrated threshold (OOD)`;
+  console.log(`${detector.method}: ${summary.n} scores in [${summary.min.toPrecision(4)}, ${summary.max.toPrecision(4)}]${flagged} → ${o.out}`);
 }

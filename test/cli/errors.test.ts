@@ -47,9 +47,17 @@ describe('errors from outside the commands\' own checks', () => {
     expect(stderr).toContain(`expected at most ${MAX_ARRAY_LENGTH} elements in one array (the typed-array limit; streaming large files is planned), got ${MAX_ARRAY_LENGTH + 1}`);
   });
 
-  it('an output path the file system refuses (a file used as a folder): ERR_IO', async () => {
+  it('an output path into a missing folder, or a file used as a folder, is refused before the work: ERR_IO', async () => {
     const logits = await saveNpy(dir, 'logits', matrix(Float32Array.from([1, 2, 3, 4, 5, 6]), 3));
-    const stderr = expectCliError(['score', '--method', 'energy', '--logits', logits, '--out', join(logits, 'scores.npy')], 'ERR_IO');
-    expect(stderr).toMatch(/expected open to succeed, got ENOTDIR/);
+    for (const out of [join(logits, 'scores.npy'), join(dir, 'no-such-folder', 'scores.npy')]) {
+      const stderr = expectCliError(['score', '--method', 'energy', '--logits', logits, '--out', out], 'ERR_IO');
+      expect(stderr).toMatch(/--out: expected a file in an existing folder, got .*\(no folder /);
+    }
+  });
+
+  it('an output path the file system refuses while writing (a folder as the file): ERR_IO from the system call', async () => {
+    const logits = await saveNpy(dir, 'logits2', matrix(Float32Array.from([1, 2, 3, 4, 5, 6]), 3));
+    const stderr = expectCliError(['score', '--method', 'energy', '--logits', logits, '--out', dir], 'ERR_IO');
+    expect(stderr).toMatch(/expected rename to succeed, got EISDIR/);
   });
 });

@@ -5,7 +5,8 @@
 import { withCancelFlag } from '../../abort.js';
 import { describe, fail } from '../../errors.js';
 import { native } from '../../native.js';
-import { backendId, notFitted, rowsOf, type DetectorOptions, type RunOptions } from './common.js';
+import { backendId, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
+import { headFromState, headTensors, stateTensor } from './state.js';
 import { checkHead, type HeadFitInput } from './subspace.js';
 
 export interface NciOptions extends DetectorOptions {
@@ -13,13 +14,16 @@ export interface NciOptions extends DetectorOptions {
   alpha?: number;
 }
 
-export class DecisionDetector {
+export class DecisionDetector extends Detector<Float32Array> {
+  readonly method: 'fdbd' | 'nci';
   readonly #kind: 0 | 1;
   readonly #alpha: number;
   readonly #options: DetectorOptions;
   #fitted: { weights: Float32Array; bias: Float32Array | null; classes: number; dim: number; mean: Float64Array } | undefined;
 
   constructor(kind: 0 | 1, options: NciOptions = {}) {
+    super();
+    this.method = kind === 0 ? 'fdbd' : 'nci';
     this.#kind = kind;
     this.#options = options;
     const alpha = options.alpha ?? 0;
@@ -41,10 +45,40 @@ export class DecisionDetector {
     }
     for (let j = 0; j < dim; j++) mean[j] /= rows;
     this.#fitted = { weights, bias, classes, dim, mean };
+    this.recordFit(array, weights, bias);
     return this;
   }
 
-  score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
+  get input(): InputSpec | undefined {
+    return this.#fitted && { name: 'features', dim: this.#fitted.dim };
+  }
+
+  fittedState(): FittedState {
+    const f = this.#fitted;
+    if (!f) notFitted(this.method);
+    return {
+      method: this.method,
+      hyperparameters: this.#kind === 1 ? { alpha: this.#alpha } : {},
+      input: { name: 'features', dim: f.dim },
+      numClasses: f.classes,
+      values: {},
+      tensors: { ...headTensors(f), mean: f.mean },
+    };
+  }
+
+  static fromState(state: FittedState, options: DetectorOptions = {}): DecisionDetector {
+    const kind = state.method === 'fdbd' ? 0 : 1;
+    const detector = new DecisionDetector(kind, { ...options, alpha: kind === 1 ? (state.hyperparameters.alpha as number) : 0 });
+    const dim = state.input.dim;
+    detector.#fitted = { ...headFromState(state, dim), mean: stateTensor(state, 'mean', Float64Array, dim) };
+    return detector;
+  }
+
+  protected release(): void {
+    this.#fitted = undefined;
+  }
+
+  async score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
     const f = this.#fitted;
     if (!f) notFitted(this.#kind === 0 ? 'fdbd' : 'nci');
     const { array, rows } = rowsOf('features', features, f.dim);

@@ -6,19 +6,22 @@ import { withCancelFlag } from '../../abort.js';
 import { fail } from '../../errors.js';
 import { native } from '../../native.js';
 import { checkFloat32, checkInteger } from '../../validate.js';
-import { backendId, notFitted, rowsOf, type DetectorOptions, type RunOptions } from './common.js';
+import { backendId, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
+import { stateTensor, stateValue } from './state.js';
 
 export interface KnnOptions extends DetectorOptions {
   /** The neighbour whose similarity is the score; default 50 (the paper's ImageNet setting uses 1000). */
   k?: number;
 }
 
-export class Knn {
+export class Knn extends Detector<Float32Array> {
+  readonly method = 'knn' as const;
   readonly #k: number;
   readonly #options: DetectorOptions;
   #bank: { data: Float32Array; rows: number; dim: number } | undefined;
 
   constructor(options: KnnOptions = {}) {
+    super();
     this.#k = checkInteger('k', options.k ?? 50, 1);
     this.#options = options;
   }
@@ -30,10 +33,42 @@ export class Knn {
     const { rows } = rowsOf('features', features, dim);
     if (this.#k > rows) fail('ERR_INVALID_ARGUMENT', 'k', `an integer in [1, ${rows}] (the fit set size)`, String(this.#k));
     this.#bank = { data: await native().knnFit(features, rows, dim), rows, dim };
+    this.recordFit(features);
     return this;
   }
 
-  score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
+  get input(): InputSpec | undefined {
+    return this.#bank && { name: 'features', dim: this.#bank.dim };
+  }
+
+  fittedState(): FittedState {
+    const bank = this.#bank;
+    if (!bank) notFitted('knn');
+    return {
+      method: this.method,
+      hyperparameters: { k: this.#k },
+      input: { name: 'features', dim: bank.dim },
+      numClasses: null,
+      values: { rows: bank.rows },
+      tensors: { bank: bank.data },
+    };
+  }
+
+  /** A detector from its saved state: the normalised bank as it was fitted. */
+  static fromState(state: FittedState, options: DetectorOptions = {}): Knn {
+    const detector = new Knn({ ...options, k: state.hyperparameters.k as number });
+    const dim = state.input.dim;
+    const rows = stateValue(state, 'rows', 1);
+    if (detector.#k > rows) fail('ERR_FILE_FORMAT', 'knn state', `k ≤ the bank rows (${rows})`, String(detector.#k));
+    detector.#bank = { data: stateTensor(state, 'bank', Float32Array, rows * dim), rows, dim };
+    return detector;
+  }
+
+  protected release(): void {
+    this.#bank = undefined;
+  }
+
+  async score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
     const bank = this.#bank;
     if (!bank) notFitted('knn');
     const { array, rows } = rowsOf('features', features, bank.dim);

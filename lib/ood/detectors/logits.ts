@@ -6,7 +6,11 @@ import { withCancelFlag } from '../../abort.js';
 import { describe, fail } from '../../errors.js';
 import { native } from '../../native.js';
 import { checkFloat32, checkInteger } from '../../validate.js';
-import { backendId, notFitted, rowsOf, type DetectorOptions, type RunOptions } from './common.js';
+import { backendId, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
+import type { Method } from '../method-names.js';
+import { checkHead, headFromState, headTensors, stateValue, type HeadInput, type HeadState } from './state.js';
+
+export type { HeadInput };
 
 export interface LogitsInput {
   /** N×C float32, row-major. */
@@ -47,30 +51,107 @@ async function scoreWith(spec: Spec, clip: number, input: ScoreInput, options: D
       native().scoreLogits(array, rows, C, spec.kind, spec.temperature, spec.gamma, spec.topM, backend, flag, run.onProgress),
     );
   }
-  const weights = checkFloat32('weights', input.weights);
-  const dim = weights.length / C;
-  if (!Number.isInteger(dim) || dim < 1) fail('ERR_SHAPE', 'weights', `numClasses (${C}) × dim elements`, `${weights.length} elements`);
-  const bias = input.bias === undefined ? null : checkFloat32('bias', input.bias);
-  if (bias && bias.length !== C) fail('ERR_SHAPE', 'bias', `${C} elements (numClasses)`, `${bias.length} elements`);
+  const { weights, bias, dim } = checkHead(input);
   const { array, rows } = rowsOf('features', input.features, dim);
   return withCancelFlag(run.signal, (flag) =>
     native().linearScores(array, rows, dim, weights, bias, C, clip, spec.kind, spec.temperature, spec.gamma, spec.topM, backend, flag, run.onProgress),
   );
 }
 
-/** A detector that needs no statistics: scores logits, or features through a linear head. */
-export class LogitDetector {
+/** What a logit detector is bound to: a head (it scores features) or a class count (it scores logits). */
+type Binding = { head: HeadState } | { numClasses: number };
+
+function bindingInput(binding: Binding | undefined): InputSpec | undefined {
+  if (!binding) return undefined;
+  return 'head' in binding ? { name: 'features', dim: binding.head.dim } : { name: 'logits', dim: binding.numClasses };
+}
+
+/** Rows for a bound detector: Float32Array rows become logits or features through the bound head. */
+function boundInput(name: string, binding: Binding | undefined, rows: Float32Array): ScoreInput {
+  if (!binding) {
+    fail('ERR_INVALID_ARGUMENT', `${name}.score`, 'a detector bound with fit({ weights, bias, numClasses }) or fit({ numClasses }) to score bare rows', 'an unbound one');
+  }
+  if ('numClasses' in binding) return { logits: rows, numClasses: binding.numClasses };
+  const { weights, bias, classes } = binding.head;
+  return { features: rows, weights, bias: bias ?? undefined, numClasses: classes };
+}
+
+function bindingState(binding: Binding | undefined, name: string): { input: InputSpec; numClasses: number; tensors: Record<string, Float32Array> } {
+  if (!binding) {
+    fail('ERR_INVALID_ARGUMENT', `${name}.save`, 'a bound detector: fit({ weights, bias, numClasses }) or fit({ numClasses }) first', 'an unbound one');
+  }
+  if ('numClasses' in binding) return { input: { name: 'logits', dim: binding.numClasses }, numClasses: binding.numClasses, tensors: {} };
+  return { input: { name: 'features', dim: binding.head.dim }, numClasses: binding.head.classes, tensors: headTensors(binding.head) };
+}
+
+function bindingFromState(state: FittedState): Binding {
+  if (state.input.name === 'logits') {
+    if (state.numClasses !== state.input.dim) fail('ERR_FILE_FORMAT', `${state.method} state`, `numClasses = the logit width ${state.input.dim}`, String(state.numClasses));
+    return { numClasses: state.input.dim };
+  }
+  return { head: headFromState(state, state.input.dim) };
+}
+
+const LOGIT_METHOD: readonly Method[] = ['msp', 'maxlogit', 'energy', 'gen'];
+
+/**
+ * A detector that needs no statistics: scores logits, or features through a linear head — given per call, or bound
+ * once with fit(), after which score() also takes bare Float32Array rows (and the detector can be saved).
+ */
+export class LogitDetector extends Detector<ScoreInput | Float32Array> {
+  readonly method: Method;
   readonly #spec: Spec;
   readonly #options: DetectorOptions;
+  #binding: Binding | undefined;
 
   constructor(spec: Spec, options: DetectorOptions = {}) {
+    super();
+    this.method = LOGIT_METHOD[spec.kind];
     this.#spec = spec;
     this.#options = options;
   }
 
+  /** Binds a head (then score() takes feature rows) or a class count (then it takes logit rows). */
+  async fit(input: HeadInput | { numClasses: number }): Promise<this> {
+    if (input && 'weights' in input) {
+      const head = checkHead(input);
+      this.#binding = { head };
+      this.recordFit(head.weights, head.bias);
+    } else {
+      this.#binding = { numClasses: checkInteger('numClasses', input?.numClasses, 1, 1 << 24) };
+      this.recordFit();
+    }
+    return this;
+  }
+
+  get input(): InputSpec | undefined {
+    return bindingInput(this.#binding);
+  }
+
   /** Higher = more in-distribution. */
-  score(input: ScoreInput, run?: RunOptions): Promise<Float64Array> {
-    return scoreWith(this.#spec, Infinity, input, this.#options, run);
+  async score(input: ScoreInput | Float32Array, run?: RunOptions): Promise<Float64Array> {
+    const resolved = input instanceof Float32Array ? boundInput(this.method, this.#binding, input) : input;
+    return scoreWith(this.#spec, Infinity, resolved, this.#options, run);
+  }
+
+  fittedState(): FittedState {
+    const { input, numClasses, tensors } = bindingState(this.#binding, this.method);
+    const { temperature, gamma, topM } = this.#spec;
+    const hyperparameters: Record<string, number> = this.method === 'energy' ? { temperature } : this.method === 'gen' ? { gamma, topM } : {};
+    return { method: this.method, hyperparameters, input, numClasses, values: {}, tensors };
+  }
+
+  static fromState(state: FittedState, options: DetectorOptions = {}): LogitDetector {
+    const h = state.hyperparameters as { temperature?: number; gamma?: number; topM?: number };
+    const make = { msp, maxlogit: maxLogit, energy, gen }[state.method as 'msp' | 'maxlogit' | 'energy' | 'gen'];
+    // topM 0 is "min(100, C)", the default, which the options spell as undefined.
+    const detector = make({ ...options, temperature: h.temperature, gamma: h.gamma, topM: h.topM === 0 ? undefined : h.topM });
+    detector.#binding = bindingFromState(state);
+    return detector;
+  }
+
+  protected release(): void {
+    this.#binding = undefined;
   }
 }
 
@@ -120,12 +201,15 @@ function percentile(values: Float32Array, q: number): number {
 }
 
 /** ReAct + Energy: features clipped at a threshold before the linear head, then the energy score. */
-export class React {
+export class React extends Detector<LinearInput | Float32Array> {
+  readonly method = 'react' as const;
   readonly #spec: Spec;
   readonly #options: ReactOptions;
   #clip: number | undefined;
+  #head: HeadState | undefined;
 
   constructor(options: ReactOptions = {}) {
+    super();
     this.#options = options;
     this.#spec = { ...defaults, kind: 2, temperature: positive('temperature', options.temperature, 1) };
     if (options.clip !== undefined) {
@@ -141,20 +225,58 @@ export class React {
     return this.#clip;
   }
 
-  /** Sets the threshold from ID features (any shape: all activations count). */
-  async fit(input: { features: Float32Array }): Promise<this> {
+  /**
+   * Sets the threshold from ID features (any shape: all activations count). With the head (weights, bias,
+   * numClasses) it is also bound, so score() takes bare feature rows and the detector can be saved.
+   */
+  async fit(input: { features: Float32Array } & Partial<HeadInput>): Promise<this> {
     const features = checkFloat32('features', input?.features);
     if (features.length === 0) fail('ERR_SHAPE', 'features', 'at least one element', '0 elements');
     const bad = features.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) fail('ERR_NOT_FINITE', `features[${bad}]`, 'a finite number', String(features[bad]));
+    const head = input.weights === undefined ? undefined : checkHead(input as HeadInput);
+    if (head && features.length % head.dim !== 0) fail('ERR_SHAPE', 'features', `rows of the head's dim ${head.dim}`, `${features.length} elements`);
     this.#clip = percentile(features, this.#options.percentile ?? 90);
+    this.#head = head;
+    this.recordFit(features, head?.weights, head?.bias);
     return this;
   }
 
-  score(input: LinearInput, run?: RunOptions): Promise<Float64Array> {
+  get input(): InputSpec | undefined {
+    return this.#clip === undefined || !this.#head ? undefined : { name: 'features', dim: this.#head.dim };
+  }
+
+  async score(input: LinearInput | Float32Array, run?: RunOptions): Promise<Float64Array> {
     if (this.#clip === undefined) notFitted('react');
-    if (!input || !('features' in input)) fail('ERR_INVALID_ARGUMENT', 'input', '{ features, weights, numClasses }', describe(input));
-    return scoreWith(this.#spec, this.#clip, input, this.#options, run);
+    const resolved = input instanceof Float32Array ? boundInput('react', this.#head && { head: this.#head }, input) : input;
+    if (!resolved || !('features' in resolved)) fail('ERR_INVALID_ARGUMENT', 'input', '{ features, weights, numClasses }', describe(resolved));
+    return scoreWith(this.#spec, this.#clip, resolved, this.#options, run);
+  }
+
+  fittedState(): FittedState {
+    if (this.#clip === undefined) notFitted('react');
+    const { input, numClasses, tensors } = bindingState(this.#head && { head: this.#head }, 'react');
+    return {
+      method: this.method,
+      hyperparameters: { temperature: this.#spec.temperature, percentile: this.#options.percentile ?? 90 },
+      input,
+      numClasses,
+      values: { clip: this.#clip },
+      tensors,
+    };
+  }
+
+  static fromState(state: FittedState, options: DetectorOptions = {}): React {
+    const { temperature, percentile } = state.hyperparameters as { temperature: number; percentile: number };
+    const detector = new React({ ...options, temperature, percentile, clip: stateValue(state, 'clip') });
+    if (state.input.name !== 'features') fail('ERR_FILE_FORMAT', 'react state input', 'features', state.input.name);
+    detector.#head = headFromState(state, state.input.dim);
+    return detector;
+  }
+
+  protected release(): void {
+    this.#clip = undefined;
+    this.#head = undefined;
   }
 }
 

@@ -5,7 +5,8 @@ import { withCancelFlag } from '../../abort.js';
 import { describe, fail } from '../../errors.js';
 import { native } from '../../native.js';
 import { checkFloat32, checkInt32, checkInteger, matrixShape } from '../../validate.js';
-import { backendId, notFitted, rowsOf, type DetectorOptions, type RunOptions } from './common.js';
+import { backendId, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
+import { modelFromState, modelTensors } from './state.js';
 
 export interface MahalanobisOptions extends DetectorOptions {
   /** Relative ridge: every covariance eigenvalue gets ridge·λ_max added; default 1e-6. */
@@ -20,13 +21,17 @@ export interface FitInput {
   dim?: number;
 }
 
-export class Mahalanobis {
+export class Mahalanobis extends Detector<Float32Array> {
+  readonly method: 'mahalanobis' | 'relative-mahalanobis';
   readonly #relative: boolean;
   readonly #ridge: number;
   readonly #options: DetectorOptions;
   #model: { classes: RawWhitenedModel; background: RawWhitenedModel | null } | undefined;
+  #numClasses: number | null = null;
 
   constructor(relative: boolean, options: MahalanobisOptions = {}) {
+    super();
+    this.method = relative ? 'relative-mahalanobis' : 'mahalanobis';
     this.#relative = relative;
     this.#options = options;
     const ridge = options.ridge ?? 1e-6;
@@ -49,11 +54,45 @@ export class Mahalanobis {
     this.#model = await withCancelFlag(run.signal, (flag) =>
       native().mahalanobisFit(features, labels, rows, dim, C, this.#relative, this.#ridge, backend, flag, run.onProgress),
     );
+    this.#numClasses = C;
+    this.recordFit(features, labels);
     return this;
   }
 
+  get input(): InputSpec | undefined {
+    return this.#model && { name: 'features', dim: this.#model.classes.dim };
+  }
+
+  fittedState(): FittedState {
+    const model = this.#model;
+    if (!model) notFitted(this.method);
+    const classes = modelTensors('classes', model.classes);
+    const background = model.background ? modelTensors('background', model.background) : { tensors: {}, values: {} };
+    return {
+      method: this.method,
+      hyperparameters: { ridge: this.#ridge },
+      input: { name: 'features', dim: model.classes.dim },
+      numClasses: this.#numClasses,
+      values: { ...classes.values, ...background.values },
+      tensors: { ...classes.tensors, ...background.tensors },
+    };
+  }
+
+  static fromState(state: FittedState, options: DetectorOptions = {}): Mahalanobis {
+    const relative = state.method === 'relative-mahalanobis';
+    const detector = new Mahalanobis(relative, { ...options, ridge: state.hyperparameters.ridge as number });
+    const dim = state.input.dim;
+    detector.#numClasses = state.numClasses;
+    detector.#model = { classes: modelFromState(state, 'classes', dim), background: relative ? modelFromState(state, 'background', dim) : null };
+    return detector;
+  }
+
+  protected release(): void {
+    this.#model = undefined;
+  }
+
   /** Higher = more in-distribution: −min_c MD_c(x) (minus the background MD_0(x) when relative). */
-  score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
+  async score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
     const model = this.#model;
     if (!model) notFitted(this.#relative ? 'relativeMahalanobis' : 'mahalanobis');
     const { array, rows } = rowsOf('features', features, model.classes.dim);

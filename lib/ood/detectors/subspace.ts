@@ -10,7 +10,10 @@ import { withCancelFlag } from '../../abort.js';
 import { fail } from '../../errors.js';
 import { native } from '../../native.js';
 import { checkFloat32, checkInteger } from '../../validate.js';
-import { backendId, notFitted, rowsOf, type DetectorOptions, type RunOptions } from './common.js';
+import { backendId, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
+import { checkHead, headFromState, headTensors, modelFromState, modelTensors, stateTensor, stateValue, type HeadState as Head } from './state.js';
+
+export { checkHead };
 
 export interface SubspaceOptions extends DetectorOptions {
   /** The number of principal directions: ViM/Residual drop them (keep the rest), NECO keeps them. */
@@ -29,24 +32,6 @@ export interface HeadFitInput {
   weights: Float32Array;
   bias?: Float32Array;
   numClasses: number;
-}
-
-export interface Head {
-  weights: Float32Array;
-  bias: Float32Array | null;
-  classes: number;
-  dim: number;
-}
-
-/** Checks a classifier head (C×d weights, optional C bias) and returns it with its shape. */
-export function checkHead(input: HeadFitInput): Head {
-  const weights = checkFloat32('weights', input?.weights);
-  const classes = checkInteger('numClasses', input.numClasses, 1, 1 << 24);
-  const dim = weights.length / classes;
-  if (!Number.isInteger(dim) || dim < 1) fail('ERR_SHAPE', 'weights', `numClasses (${classes}) × dim elements`, `${weights.length} elements`);
-  const bias = input.bias === undefined ? null : checkFloat32('bias', input.bias);
-  if (bias && bias.length !== classes) fail('ERR_SHAPE', 'bias', `${classes} elements (numClasses)`, `${bias.length} elements`);
-  return { weights, bias, classes, dim };
 }
 
 /** A one-centre model whose distance is ‖rows·(x − shift)‖², rows = eigenvector rows [from, to) scaled per column. */
@@ -71,13 +56,16 @@ function head(h: Head, features: Float32Array, rows: number, kind: 1 | 2, backen
 const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / a.length;
 
 /** ViM (withEnergy) or Residual (without). */
-export class Vim {
+export class Vim extends Detector<Float32Array> {
+  readonly method: 'vim' | 'residual';
   readonly #principalDim: number;
   readonly #withEnergy: boolean;
   readonly #options: DetectorOptions;
   #fitted: { head: Head; residual: RawWhitenedModel; alpha: number } | undefined;
 
   constructor(withEnergy: boolean, options: SubspaceOptions) {
+    super();
+    this.method = withEnergy ? 'vim' : 'residual';
     this.#withEnergy = withEnergy;
     this.#principalDim = checkInteger('principalDim', options?.principalDim, 0);
     this.#options = options;
@@ -106,7 +94,37 @@ export class Vim {
       if (!Number.isFinite(alpha)) fail('ERR_INVALID_ARGUMENT', 'features', 'a non-zero residual outside the principal subspace', 'zero residuals');
     }
     this.#fitted = { head: h, residual, alpha };
+    this.recordFit(array, h.weights, h.bias);
     return this;
+  }
+
+  get input(): InputSpec | undefined {
+    return this.#fitted && { name: 'features', dim: this.#fitted.head.dim };
+  }
+
+  fittedState(): FittedState {
+    const f = this.#fitted;
+    if (!f) notFitted(this.method);
+    const residual = modelTensors('residual', f.residual);
+    return {
+      method: this.method,
+      hyperparameters: { principalDim: this.#principalDim },
+      input: { name: 'features', dim: f.head.dim },
+      numClasses: f.head.classes,
+      values: { ...residual.values, alpha: f.alpha },
+      tensors: { ...headTensors(f.head), ...residual.tensors },
+    };
+  }
+
+  static fromState(state: FittedState, options: DetectorOptions = {}): Vim {
+    const detector = new Vim(state.method === 'vim', { ...options, principalDim: state.hyperparameters.principalDim as number });
+    const dim = state.input.dim;
+    detector.#fitted = { head: headFromState(state, dim), residual: modelFromState(state, 'residual', dim), alpha: stateValue(state, 'alpha') };
+    return detector;
+  }
+
+  protected release(): void {
+    this.#fitted = undefined;
   }
 
   async score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
@@ -121,15 +139,18 @@ export class Vim {
   }
 }
 
-export class Neco {
+export class Neco extends Detector<Float32Array> {
+  readonly method = 'neco' as const;
   readonly #principalDim: number;
   readonly #multiply: boolean;
   readonly #options: DetectorOptions;
   #fitted: { head: Head; kept: RawWhitenedModel; shift: Float64Array; scale: Float64Array } | undefined;
 
   constructor(options: NecoOptions) {
+    super();
     this.#principalDim = checkInteger('principalDim', options?.principalDim, 1);
     this.#multiply = options.multiplyMaxLogit ?? true;
+    if (typeof this.#multiply !== 'boolean') fail('ERR_INVALID_ARGUMENT', 'multiplyMaxLogit', 'a boolean', String(this.#multiply));
     this.#options = options;
   }
 
@@ -145,7 +166,43 @@ export class Neco {
     );
     const kept = projectionModel(sub.shift, sub.eigenvectors, h.dim, 0, this.#principalDim, sub.scale);
     this.#fitted = { head: h, kept, shift: sub.shift, scale: sub.scale };
+    this.recordFit(array, h.weights, h.bias);
     return this;
+  }
+
+  get input(): InputSpec | undefined {
+    return this.#fitted && { name: 'features', dim: this.#fitted.head.dim };
+  }
+
+  fittedState(): FittedState {
+    const f = this.#fitted;
+    if (!f) notFitted(this.method);
+    const kept = modelTensors('kept', f.kept);
+    return {
+      method: this.method,
+      hyperparameters: { principalDim: this.#principalDim, multiplyMaxLogit: this.#multiply },
+      input: { name: 'features', dim: f.head.dim },
+      numClasses: f.head.classes,
+      values: kept.values,
+      tensors: { ...headTensors(f.head), ...kept.tensors, 'standardise.shift': f.shift, 'standardise.scale': f.scale },
+    };
+  }
+
+  static fromState(state: FittedState, options: DetectorOptions = {}): Neco {
+    const { principalDim, multiplyMaxLogit } = state.hyperparameters;
+    const detector = new Neco({ ...options, principalDim: principalDim as number, multiplyMaxLogit: multiplyMaxLogit as boolean });
+    const dim = state.input.dim;
+    detector.#fitted = {
+      head: headFromState(state, dim),
+      kept: modelFromState(state, 'kept', dim),
+      shift: stateTensor(state, 'standardise.shift', Float64Array, dim),
+      scale: stateTensor(state, 'standardise.scale', Float64Array, dim),
+    };
+    return detector;
+  }
+
+  protected release(): void {
+    this.#fitted = undefined;
   }
 
   async score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {

@@ -1,0 +1,42 @@
+// The detector hyperparameter flags, shared by `ncod score --method` and `ncod fit`, so that both spell and
+// default them alike.
+import { Option, type Command } from '../commander.js';
+
+import { METHODS } from '../../ood/method-names.js';
+import { parseInteger, parseNumber } from '../parse.js';
+
+export interface HyperparameterFlags {
+  temperature?: number;
+  gamma?: number;
+  topM?: number;
+  k?: number;
+  principalDim?: number;
+  percentile?: number;
+  alpha?: number;
+  ridge?: number;
+}
+
+export const HYPERPARAMETERS = ['temperature', 'gamma', 'topM', 'k', 'principalDim', 'percentile', 'alpha', 'ridge'] as const satisfies readonly (keyof HyperparameterFlags)[];
+
+/** What each method needs, for the help text. */
+export const INPUTS_NEEDED = `msp, maxlogit, energy, gen: logits, or features with --weights [--bias];
+react: fit features, --weights [--bias]; mahalanobis, relative-mahalanobis: fit features and labels;
+knn: fit features [--k]; vim, residual, neco: fit features, --weights [--bias], --principal-dim;
+fdbd, nci: fit features, --weights [--bias].`;
+
+export function methodOption(): Option {
+  return new Option('--method <name>', 'detector').choices(METHODS);
+}
+
+export function addHyperparameterOptions(command: Command): Command {
+  return command
+    .option('--temperature <T>', 'energy / react temperature (default 1)', parseNumber)
+    .option('--gamma <g>', 'gen: γ (default 0.1)', parseNumber)
+    .option('--top-m <M>', 'gen: the number of largest probabilities summed (default min(100, C))', parseInteger)
+    .option('--k <k>', 'knn: the neighbour whose similarity is the score (default 50)', parseInteger)
+    .option('--principal-dim <D>', 'vim, residual, neco: principal subspace dimension', parseInteger)
+    .option('--percentile <p>', 'react: clipping percentile of ID activations (default 90)', parseNumber)
+    .option('--alpha <a>', 'nci: weight of the L1 norm (default 0)', parseNumber)
+    .option('--ridge <r>', 'mahalanobis, relative-mahalanobis: relative ridge (default 1e-6)', parseNumber)
+    .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'cuda', 'auto']).default('cpu'));
+}
