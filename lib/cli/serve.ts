@@ -37,10 +37,7 @@ export function modelSpecs(specs: string[]): { name: string; file: string }[] {
 }
 
 async function loadDetector(file: string): Promise<ServableDetector> {
-  // TODO(merge): detectors.load arrives with the saved-detectors commit on main; until then this says so.
-  const load = (detectors as unknown as { load?: (file: string) => Promise<ServableDetector> }).load;
-  if (!load) fail('ERR_BACKEND_UNAVAILABLE', 'detectors.load', 'saved-detector support', 'a build without it');
-  return load(file);
+  return detectors.load(file); // ERR_FILE_FORMAT (with the reason) for a damaged or foreign file
 }
 
 export async function runServe(o: ServeCliOptions): Promise<void> {

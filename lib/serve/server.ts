@@ -142,7 +142,7 @@ export function createServer(options: ServerOptions): NcodServer {
       parameters: {
         method: detector.method,
         accepted_input_datatypes: Object.keys(INPUT_TYPES),
-        ...(calibrated && { calibration: detector.calibration }),
+        ...(detector.calibration && { calibration: { tpr: detector.calibration.tpr, threshold: detector.calibration.threshold, n: detector.calibration.n } }),
       },
     };
   };
