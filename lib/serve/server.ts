@@ -1,6 +1,8 @@
 // The fastify app of `ncod serve`: Open Inference Protocol v2 REST over the served detectors, one micro-batcher per
 // model, Prometheus metrics, readiness tied to the models and to draining. A factory without a port, so tests can use
 // `app.inject`; listening and signals belong to the CLI (lib/cli/serve.ts) and shutdown.ts.
+import net from 'node:net';
+
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 import { describe, fail, NcodError } from '../errors.js';
@@ -15,14 +17,17 @@ import type { BatchResult, ServableDetector, ServerOptions } from './types.js';
 export interface NcodServer {
   readonly app: FastifyInstance;
   readonly metrics: ServeMetrics;
-  /** True once drain() was called: readiness answers 503 and new inference requests 503 ERR_UNAVAILABLE. */
+  /** True once drain() was called: readiness answers 503; requests are still served, with Connection: close. */
   readonly draining: boolean;
   /** Listens and returns the address, e.g. http://127.0.0.1:8000. */
   listen(options: { host?: string; port?: number }): Promise<string>;
-  /** Fails readiness first, so load balancers stop sending; requests already received still get their answers. */
+  /** Fails readiness first, so load balancers stop sending; requests keep being served meanwhile. */
   drain(): void;
-  /** drain(), then stops listening and waits for the requests in flight (and their batches) to finish. */
-  close(): Promise<void>;
+  /**
+   * drain(), stops accepting connections, lets requests already on the wire arrive (`settleMs`, default 100), answers
+   * any later ones 503 ERR_UNAVAILABLE, and resolves once every request received and every batch has finished.
+   */
+  close(options?: { settleMs?: number }): Promise<void>;
 }
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -39,6 +44,8 @@ function runBatch(detector: ServableDetector): (rows: Float32Array) => Promise<B
   if (detector.calibration) return (rows) => detector.decide(rows);
   return async (rows) => ({ score: await detector.score(rows) });
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function option(what: string, value: number | undefined, fallback: number, min: number): number {
   return checkInteger(what, value ?? fallback, min);
@@ -67,14 +74,17 @@ export function createServer(options: ServerOptions): NcodServer {
     served.set(name, { detector, batcher });
   }
   let draining = false;
+  let closing = false;
+  let inflight = 0;
 
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit,
     // Node's own limit on receiving a whole request (slow clients); the answer's deadline is enforced below.
     requestTimeout: requestTimeoutMs,
-    return503OnClosing: true,
-    forceCloseConnections: 'idle',
+    // Closing is handled below (close()), so that late requests get the protocol's error body and none is cut off.
+    return503OnClosing: false,
+    forceCloseConnections: false,
   });
 
   // One parser for every content type: the body is JSON, or JSON followed by binary tensors, which only the
@@ -92,6 +102,12 @@ export function createServer(options: ServerOptions): NcodServer {
   app.setNotFoundHandler((request, reply) => {
     const e = new NcodError('ERR_NOT_FOUND', `${request.method} ${request.url}: expected an Open Inference Protocol v2 endpoint, got none there`);
     return reply.code(404).type('application/json').send(JSON.stringify(errorBody(e)));
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    inflight++;
+    reply.raw.once('close', () => inflight--);
+    if (closing) throw new NcodError('ERR_UNAVAILABLE', 'server: expected to accept requests, got one shutting down');
   });
 
   // Inference requests counted once each: answered (onResponse) or abandoned by the client (onRequestAbort).
@@ -152,7 +168,6 @@ export function createServer(options: ServerOptions): NcodServer {
   };
   const infer = async (request: FastifyRequest, reply: FastifyReply) => {
     const { name, detector, batcher } = model(request);
-    if (draining) throw new NcodError('ERR_UNAVAILABLE', 'server: expected to accept requests, got one shutting down');
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const headerLength = request.headers['inference-header-content-length'];
     const decoded = decodeInferRequest(body, Array.isArray(headerLength) ? headerLength[0] : headerLength, {
@@ -198,8 +213,17 @@ export function createServer(options: ServerOptions): NcodServer {
     },
     listen: async ({ host = '127.0.0.1', port = 8000 }) => app.listen({ host, port }),
     drain,
-    close: async () => {
+    close: async ({ settleMs = 100 } = {}) => {
       drain();
+      await app.ready();
+      // Node's http close() also drops connections it sees as idle, including ones just accepted whose request is
+      // still unread: stop accepting at the socket level first and give those requests time to arrive.
+      if (app.server.listening) net.Server.prototype.close.call(app.server);
+      await sleep(settleMs);
+      closing = true;
+      app.server.closeIdleConnections();
+      const busy = () => inflight > 0 || [...served.values()].some((s) => s.batcher.busy);
+      while (busy()) await sleep(5);
       await app.close();
     },
   };
