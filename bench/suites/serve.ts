@@ -4,7 +4,7 @@
 // Ratios, all measured in the same run:
 //   served rows/s ÷ in-process det.score() rows/s at the same batch (goal ≥ 0.5 at batch ≥ 64 with binary bodies);
 //   requests/s at batch 1 ÷ a bare fastify route returning a constant for the same body (goal ≥ 0.5).
-// Each point runs a fixed time (2 s with --quick, 4 s otherwise) after a short warm-up.
+// Each point runs 2 s (--quick) or 4 s after a short warm-up, longer (at most 15 s) where one request takes seconds.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,7 +82,14 @@ async function inProcess(score: (rows: Float32Array) => Promise<Float64Array>, r
 }
 
 /** Connections per batch size: enough to keep the batcher fed, not so many that big requests only queue. */
-const connectionsFor = (n: number) => (n === 1 ? 64 : n === 64 ? 16 : 4);
+const connectionsFor = (n: number) => (n === 1 ? 64 : n === 64 ? 16 : 2);
+
+/**
+ * Seconds for one point: the base time, or long enough for each connection to complete about three requests when one
+ * request takes long (KNN over 60k rows at batch 1024), capped at 15 s so the suite stays bounded.
+ */
+const durationFor = (base: number, n: number, inProcessRowsPerSecond: number) =>
+  Math.min(15, Math.max(base, Math.ceil((3 * n * connectionsFor(n)) / inProcessRowsPerSecond)));
 
 export async function benchServe(_backend: 'cpu' | 'cuda', quick: boolean): Promise<BenchRow[]> {
   const seconds = quick ? 2 : 4;
@@ -132,7 +139,7 @@ export async function benchServe(_backend: 'cpu' | 'cuda', quick: boolean): Prom
         for (const n of BATCHES) {
           const request = bodies(query.subarray(0, n * DIM), n);
           for (const encoding of ['json', 'binary'] as const) {
-            const got = await load(url, request[encoding], n, connectionsFor(n), seconds);
+            const got = await load(url, request[encoding], n, connectionsFor(n), durationFor(seconds, n, reference[model][n]));
             const latency = `p50 ${got.p50.toFixed(1)} ms, p99 ${got.p99.toFixed(1)} ms`;
             const where = `${model === 'maha' ? 'Mahalanobis (decide)' : `KNN k=50, ${bank / 1000}k bank`}, d=${DIM}, batch ${n}, ${encoding}, ${connectionsFor(n)} connections`;
             const ratio = got.rowsPerSecond / reference[model][n];
