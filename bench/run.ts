@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --backend cpu|cuda] [-- --only classStats,detectors,nc,eval,train,simd,cli-startup,serve] : runs the suites and
+// npm run bench [-- --quick] [-- --backend cpu|cuda] [-- --only classStats,detectors,nc,eval,train,simd,cli-startup,bench-ood,serve] : runs the suites and
 // writes bench/results/. cli-startup times the compiled CLI, so it needs `npm run build:ts` first.
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { backends, blasInfo, version } from '../lib/index.js';
 import { runEnvironment } from '../lib/run-environment.js';
 import { machineDescription, writeResults, type BenchRow } from './harness.js';
+import { benchBenchOod } from './suites/bench-ood.js';
 import { benchClassStats } from './suites/class-stats.js';
 import { benchCliStartup } from './suites/cli-startup.js';
 import { benchDetectors } from './suites/detectors.js';
@@ -35,6 +36,7 @@ const suites = {
   train: benchTrain,
   simd: benchSimdLevels,
   'cli-startup': benchCliStartup,
+  'bench-ood': benchBenchOod,
   serve: benchServe,
 };
 const only = values.only?.split(',').map((s) => s.trim());

@@ -28,7 +28,7 @@ export async function runFit(o: FitCliOptions): Promise<void> {
   checkOutputFolder(o.out, '--out'); // before the work, not after it
   if (o.check !== undefined && o.calibrate === undefined) fail('ERR_INVALID_ARGUMENT', '--check', 'a calibration to check (--calibrate)', o.check);
   if (o.tpr !== undefined && o.calibrate === undefined) fail('ERR_INVALID_ARGUMENT', '--tpr', 'a calibration set (--calibrate)', String(o.tpr));
-  const detector = await fitDetector(o.method, o, o, { features: '--features', labels: '--labels' });
+  const detector = await fitDetector(o.method, o, o, { features: '--features', labels: '--labels', logitWidth: '--num-classes (or --weights)' });
   const input = detector.input!;
   const heldOut = async (path: string, option: string) => {
     const x = await readMatrix(path, option, o.method);

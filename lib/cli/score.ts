@@ -48,7 +48,7 @@ async function detectorFor(o: ScoreOptions): Promise<Detector<Float32Array>> {
   // Logit methods without a head score logits: their width is the class count.
   const numClasses = o.logits !== undefined && o.weights === undefined ? (await readMatrix(o.logits, '--logits', method)).cols : undefined;
   const files = { features: o.fitFeatures, labels: o.fitLabels, weights: o.logits === undefined ? o.weights : undefined, bias: o.bias, numClasses };
-  return fitDetector(method, o, files, { features: '--fit-features', labels: '--fit-labels' });
+  return fitDetector(method, o, files, { features: '--fit-features', labels: '--fit-labels', logitWidth: '--logits (or --weights)' });
 }
 
 export async function runScore(o: ScoreOptions): Promise<void> {

@@ -35,6 +35,8 @@ const RESTORE: Readonly<Record<Method, (state: FittedState, options: DetectorOpt
   react: React.fromState,
   mahalanobis: Mahalanobis.fromState,
   'relative-mahalanobis': Mahalanobis.fromState,
+  'mahalanobis++': Mahalanobis.fromState,
+  'relative-mahalanobis++': Mahalanobis.fromState,
   knn: Knn.fromState,
   vim: Vim.fromState,
   residual: Vim.fromState,

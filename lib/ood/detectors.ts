@@ -4,7 +4,7 @@
 import { fdbd, nci } from './detectors/decision.js';
 import { energy, gen, maxLogit, msp, react } from './detectors/logits.js';
 import { knn } from './detectors/knn.js';
-import { mahalanobis, relativeMahalanobis } from './detectors/mahalanobis.js';
+import { mahalanobis, mahalanobisPlusPlus, relativeMahalanobis, relativeMahalanobisPlusPlus } from './detectors/mahalanobis.js';
 import { neco, residual, vim } from './detectors/subspace.js';
 import { readDetectorFile } from './detector-file.js';
 
@@ -19,4 +19,4 @@ export { METHODS, type Method } from './method-names.js';
 export type { AchievedTpr, Calibration, Decisions } from './calibration.js';
 
 /** Every detector's factory, and `load(path)` for a saved one (`await det.save(path)`). */
-export const detectors = { msp, maxLogit, energy, gen, react, mahalanobis, relativeMahalanobis, knn, vim, residual, neco, fdbd, nci, load: readDetectorFile };
+export const detectors = { msp, maxLogit, energy, gen, react, mahalanobis, relativeMahalanobis, mahalanobisPlusPlus, relativeMahalanobisPlusPlus, knn, vim, residual, neco, fdbd, nci, load: readDetectorFile };

@@ -5,6 +5,7 @@
 import type { BackendName } from '../backend.js';
 import { checkFloat32, checkInt32, checkInteger, matrixShape } from '../validate.js';
 import { Trainer, type EpochStats, type RunOptions } from '../train/trainer.js';
+import { l2NormalizeRows } from './normalize.js';
 
 export interface ProbeOptions {
   features: Float32Array;
@@ -24,17 +25,7 @@ export interface ProbeOptions {
   onEpoch?: (stats: EpochStats) => void;
 }
 
-/** Rows scaled to unit L2 norm (rows of zeros stay zero), as a new array. */
-export function l2NormalizeRows(x: Float32Array, dim: number): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let r = 0; r < x.length / dim; r++) {
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += x[r * dim + j] ** 2;
-    const scale = 1 / Math.max(Math.sqrt(s), 1e-12);
-    for (let j = 0; j < dim; j++) out[r * dim + j] = x[r * dim + j] * scale;
-  }
-  return out;
-}
+export { l2NormalizeRows };
 
 export class LinearProbe {
   readonly dim: number;

@@ -8,7 +8,7 @@
 // (cosines lie in [−1, 1]; a relative bound means nothing near 0).
 import { describe, expect, it } from 'vitest';
 
-import { detectors } from '../../lib/index.js';
+import { detectors, l2NormalizeRows } from '../../lib/index.js';
 import { oodReference } from '../helpers/ood-reference.js';
 import { clusters, gaussian, rng } from '../helpers/random.js';
 
@@ -165,5 +165,30 @@ describe('KNN equals the float64 reference', () => {
         expect(Math.abs(got[i] - sims[k - 1]), `k=${k} row ${i}`).toBeLessThanOrEqual(1e-6);
       }
     }
+  });
+});
+
+describe('Mahalanobis++ (L2-normalised features)', () => {
+  it.each([false, true])('relative = %s: equals the plain detector fitted and scored on L2-normalised rows, bit for bit', async (relative) => {
+    const [n, d, c] = [257, 9, 4];
+    const fit = clusters(n, d, c, 21, { shift: 2 });
+    const queries = clusters(61, d, c, 22, { shift: 3 });
+    const plusPlus = relative ? detectors.relativeMahalanobisPlusPlus() : detectors.mahalanobisPlusPlus();
+    const plain = relative ? detectors.relativeMahalanobis() : detectors.mahalanobis();
+    await plusPlus.fit({ features: fit.features, labels: fit.labels, numClasses: c });
+    await plain.fit({ features: l2NormalizeRows(fit.features, d), labels: fit.labels, numClasses: c });
+    expect(plusPlus.method).toBe(relative ? 'relative-mahalanobis++' : 'mahalanobis++');
+    const a = await plusPlus.score(queries.features);
+    const b = await plain.score(l2NormalizeRows(queries.features, d));
+    expect(Array.from(a)).toEqual(Array.from(b));
+    // Normalisation matters: the raw-feature detector ranks these rows differently.
+    const raw = await (relative ? detectors.relativeMahalanobis() : detectors.mahalanobis()).fit({ features: fit.features, labels: fit.labels, numClasses: c });
+    expect(Array.from(await raw.score(queries.features))).not.toEqual(Array.from(a));
+  });
+
+  it('l2NormalizeRows refuses a zero, fractional or non-dividing dim instead of looping', () => {
+    expect(() => l2NormalizeRows(new Float32Array(6), 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => l2NormalizeRows(new Float32Array(6), 0.5)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => l2NormalizeRows(new Float32Array(7), 2)).toThrow(expect.objectContaining({ code: 'ERR_SHAPE' }));
   });
 });

@@ -1,4 +1,4 @@
-// Saved detectors: every one of the 13 fits, calibrates, saves, loads and scores bit-identically; damaged, newer
+// Saved detectors: every one of the 15 fits, calibrates, saves, loads and scores bit-identically; damaged, newer
 // or inconsistent files are refused with ERR_FILE_FORMAT.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,6 +37,10 @@ async function fitted(method: Method): Promise<Detector<Float32Array>> {
       return detectors.mahalanobis().fit({ features, labels: train.labels, numClasses: C });
     case 'relative-mahalanobis':
       return detectors.relativeMahalanobis({ ridge: 1e-4 }).fit({ features, labels: train.labels, numClasses: C });
+    case 'mahalanobis++':
+      return detectors.mahalanobisPlusPlus().fit({ features, labels: train.labels, numClasses: C });
+    case 'relative-mahalanobis++':
+      return detectors.relativeMahalanobisPlusPlus().fit({ features, labels: train.labels, numClasses: C });
     case 'knn':
       return detectors.knn({ k: 7 }).fit({ features, dim: D });
     case 'vim':

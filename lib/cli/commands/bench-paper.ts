@@ -4,6 +4,7 @@ import { Option, type Command } from '../commander.js';
 
 import type { BenchPaperCliOptions } from '../bench-paper.js';
 import { parseInteger, parseIntegerList, parseWidths } from '../parse.js';
+import { registerBenchOod } from './bench-ood.js';
 
 const EXAMPLE = `
 Examples:
@@ -15,7 +16,8 @@ Examples:
        "ood": [{"name": "svhn", "train": {...}, "test": {...}}]}   (paths relative to the JSON file)`;
 
 export function registerBenchPaper(program: Command): void {
-  const bench = program.command('bench').description('reproduce published protocols');
+  const bench = program.command('bench').description('reproduce published protocols, and rank detectors on your features');
+  registerBenchOod(bench);
   bench
     .command('paper')
     .description("the paper's protocol at small scale: baseline vs NC control, NC1, OOD detection and transfer per layer")

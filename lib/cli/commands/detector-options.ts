@@ -2,25 +2,19 @@
 // default them alike.
 import { Option, type Command } from '../commander.js';
 
+import type { Hyperparameters } from '../../ood/fit-method.js';
 import { METHODS } from '../../ood/method-names.js';
 import { parseInteger, parseNumber } from '../parse.js';
 
-export interface HyperparameterFlags {
-  temperature?: number;
-  gamma?: number;
-  topM?: number;
-  k?: number;
-  principalDim?: number;
-  percentile?: number;
-  alpha?: number;
-  ridge?: number;
-}
+/** The flags are the hyperparameters of lib/ood/fit-method.ts, camel-cased by commander (--top-m → topM). */
+export type HyperparameterFlags = Hyperparameters;
 
 export const HYPERPARAMETERS = ['temperature', 'gamma', 'topM', 'k', 'principalDim', 'percentile', 'alpha', 'ridge'] as const satisfies readonly (keyof HyperparameterFlags)[];
 
 /** What each method needs, for the help text. */
 export const INPUTS_NEEDED = `msp, maxlogit, energy, gen: logits, or features with --weights [--bias];
-react: fit features, --weights [--bias]; mahalanobis, relative-mahalanobis: fit features and labels;
+react: fit features, --weights [--bias]; mahalanobis, relative-mahalanobis and their ++ (L2-normalised) variants:
+fit features and labels;
 knn: fit features [--k]; vim, residual, neco: fit features, --weights [--bias], --principal-dim;
 fdbd, nci: fit features, --weights [--bias].`;
 
@@ -37,6 +31,6 @@ export function addHyperparameterOptions(command: Command): Command {
     .option('--principal-dim <D>', 'vim, residual, neco: principal subspace dimension', parseInteger)
     .option('--percentile <p>', 'react: clipping percentile of ID activations (default 90)', parseNumber)
     .option('--alpha <a>', 'nci: weight of the L1 norm (default 0)', parseNumber)
-    .option('--ridge <r>', 'mahalanobis, relative-mahalanobis: relative ridge (default 1e-6)', parseNumber)
+    .option('--ridge <r>', 'the Mahalanobis variants: relative ridge (default 1e-6)', parseNumber)
     .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'cuda', 'auto']).default('cpu'));
 }

@@ -5,12 +5,15 @@ import { withCancelFlag } from '../../abort.js';
 import { describe, fail } from '../../errors.js';
 import { native } from '../../native.js';
 import { checkFloat32, checkInt32, checkInteger, matrixShape } from '../../validate.js';
+import { l2NormalizeRows } from '../normalize.js';
 import { backendId, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
 import { modelFromState, modelTensors } from './state.js';
 
 export interface MahalanobisOptions extends DetectorOptions {
   /** Relative ridge: every covariance eigenvalue gets ridge·λ_max added; default 1e-6. */
   ridge?: number;
+  /** Mahalanobis++ (Müller & Hein 2025): L2-normalise the features before fitting and scoring; default false. */
+  l2Normalize?: boolean;
 }
 
 export interface FitInput {
@@ -22,8 +25,9 @@ export interface FitInput {
 }
 
 export class Mahalanobis extends Detector<Float32Array> {
-  readonly method: 'mahalanobis' | 'relative-mahalanobis';
+  readonly method: 'mahalanobis' | 'relative-mahalanobis' | 'mahalanobis++' | 'relative-mahalanobis++';
   readonly #relative: boolean;
+  readonly #normalize: boolean;
   readonly #ridge: number;
   readonly #options: DetectorOptions;
   #model: { classes: RawWhitenedModel; background: RawWhitenedModel | null } | undefined;
@@ -31,7 +35,9 @@ export class Mahalanobis extends Detector<Float32Array> {
 
   constructor(relative: boolean, options: MahalanobisOptions = {}) {
     super();
-    this.method = relative ? 'relative-mahalanobis' : 'mahalanobis';
+    this.#normalize = options.l2Normalize ?? false;
+    if (typeof this.#normalize !== 'boolean') fail('ERR_INVALID_ARGUMENT', 'l2Normalize', 'a boolean', describe(this.#normalize));
+    this.method = `${relative ? 'relative-mahalanobis' : 'mahalanobis'}${this.#normalize ? '++' : ''}` as Mahalanobis['method'];
     this.#relative = relative;
     this.#options = options;
     const ridge = options.ridge ?? 1e-6;
@@ -51,8 +57,9 @@ export class Mahalanobis extends Detector<Float32Array> {
     const C = checkInteger('numClasses', input.numClasses, 1, 1 << 20);
     const { rows, dim } = matrixShape('features', features.length, labels.length, input.dim);
     const backend = backendId(this.#options);
+    const x = this.#normalize ? l2NormalizeRows(features, dim) : features;
     this.#model = await withCancelFlag(run.signal, (flag) =>
-      native().mahalanobisFit(features, labels, rows, dim, C, this.#relative, this.#ridge, backend, flag, run.onProgress),
+      native().mahalanobisFit(x, labels, rows, dim, C, this.#relative, this.#ridge, backend, flag, run.onProgress),
     );
     this.#numClasses = C;
     this.recordFit(features, labels);
@@ -79,8 +86,9 @@ export class Mahalanobis extends Detector<Float32Array> {
   }
 
   static fromState(state: FittedState, options: DetectorOptions = {}): Mahalanobis {
-    const relative = state.method === 'relative-mahalanobis';
-    const detector = new Mahalanobis(relative, { ...options, ridge: state.hyperparameters.ridge as number });
+    const relative = state.method.startsWith('relative-');
+    const l2Normalize = state.method.endsWith('++');
+    const detector = new Mahalanobis(relative, { ...options, ridge: state.hyperparameters.ridge as number, l2Normalize });
     const dim = state.input.dim;
     detector.#numClasses = state.numClasses;
     detector.#model = { classes: modelFromState(state, 'classes', dim), background: relative ? modelFromState(state, 'background', dim) : null };
@@ -94,14 +102,18 @@ export class Mahalanobis extends Detector<Float32Array> {
   /** Higher = more in-distribution: −min_c MD_c(x) (minus the background MD_0(x) when relative). */
   async score(features: Float32Array, run: RunOptions = {}): Promise<Float64Array> {
     const model = this.#model;
-    if (!model) notFitted(this.#relative ? 'relativeMahalanobis' : 'mahalanobis');
+    if (!model) notFitted(this.method);
     const { array, rows } = rowsOf('features', features, model.classes.dim);
     const backend = backendId(this.#options);
+    const x = this.#normalize ? l2NormalizeRows(array, model.classes.dim) : array;
     return withCancelFlag(run.signal, (flag) =>
-      native().mahalanobisScore(array, rows, model.classes, model.background, backend, flag, run.onProgress),
+      native().mahalanobisScore(x, rows, model.classes, model.background, backend, flag, run.onProgress),
     );
   }
 }
 
 export const mahalanobis = (options?: MahalanobisOptions) => new Mahalanobis(false, options);
 export const relativeMahalanobis = (options?: MahalanobisOptions) => new Mahalanobis(true, options);
+/** Mahalanobis++ (Müller & Hein, ICML 2025): the same on L2-normalised features. */
+export const mahalanobisPlusPlus = (options?: Omit<MahalanobisOptions, 'l2Normalize'>) => new Mahalanobis(false, { ...options, l2Normalize: true });
+export const relativeMahalanobisPlusPlus = (options?: Omit<MahalanobisOptions, 'l2Normalize'>) => new Mahalanobis(true, { ...options, l2Normalize: true });

@@ -1,0 +1,119 @@
+// The input of `ncod bench ood --data spec.json`: per layer the ID train and test features (and optionally the
+// classifier head), the ID labels, and the OOD test sets, each tagged near or far. Paths are relative to the spec:
+// { "labels": { "train": "y_train.npy", "test": "y_test.npy" },
+//   "layers": { "enc3": { "train": "a.npy", "test": "b.npy", "weights": "W.npy", "bias": "b.npy" } },
+//   "ood": { "fashion": { "group": "far", "layers": { "enc3": "c.npy" } } } }
+// An OOD set may leave a layer out (its cells are then absent). Features: N×d float32/float64 .npy; labels: any
+// integer .npy, 0..C−1; weights C×d, bias C.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+import { readNpy, toFloat32, toInt32Labels, type Tensor } from '../data/index.js';
+import { describe, fail } from '../errors.js';
+import type { HeadInput } from '../ood/detectors/state.js';
+
+export interface OodLayer {
+  name: string;
+  dim: number;
+  train: Float32Array;
+  test: Float32Array;
+  head: HeadInput | undefined;
+}
+
+export interface OodSet {
+  name: string;
+  group: 'near' | 'far';
+  /** Features per layer name (a subset of the layers). */
+  layers: Map<string, Float32Array>;
+}
+
+export interface OodBenchData {
+  trainLabels: Int32Array;
+  testLabels: Int32Array;
+  numClasses: number;
+  layers: OodLayer[];
+  ood: OodSet[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+async function tensor(dir: string, file: unknown, what: string): Promise<Tensor> {
+  if (typeof file !== 'string' || file === '') fail('ERR_INVALID_ARGUMENT', what, 'a file name (relative to the spec)', describe(file));
+  const full = path.resolve(dir, file);
+  const stat = await fs.stat(full).catch(() => undefined);
+  // A FIFO or device would block the read forever: regular files only.
+  if (!stat?.isFile()) fail('ERR_INVALID_ARGUMENT', what, 'an existing regular file', full);
+  return readNpy(full);
+}
+
+async function matrix(dir: string, file: unknown, what: string, rows?: number, cols?: number): Promise<{ data: Float32Array; rows: number; cols: number }> {
+  const t = await tensor(dir, file, what);
+  if (t.shape.length !== 2) fail('ERR_SHAPE', what, 'a 2-D array', `shape [${t.shape.join(', ')}]`);
+  if (t.dtype !== 'float32' && t.dtype !== 'float64') fail('ERR_DTYPE', what, 'float32 or float64', t.dtype);
+  if (rows !== undefined && t.shape[0] !== rows) fail('ERR_SHAPE', what, `${rows} rows`, `${t.shape[0]}`);
+  if (cols !== undefined && t.shape[1] !== cols) fail('ERR_SHAPE', what, `${cols} columns`, `${t.shape[1]}`);
+  return { data: toFloat32(t), rows: t.shape[0], cols: t.shape[1] };
+}
+
+async function vector(dir: string, file: unknown, what: string, length: number): Promise<Float32Array> {
+  const t = await tensor(dir, file, what);
+  if (t.shape.length !== 1 || t.shape[0] !== length) fail('ERR_SHAPE', what, `a 1-D array of ${length} values`, `shape [${t.shape.join(', ')}]`);
+  if (t.dtype !== 'float32' && t.dtype !== 'float64') fail('ERR_DTYPE', what, 'float32 or float64', t.dtype);
+  return toFloat32(t);
+}
+
+async function labelsOf(dir: string, file: unknown, what: string): Promise<Int32Array> {
+  const t = await tensor(dir, file, what);
+  if (t.shape.length !== 1 && !(t.shape.length === 2 && t.shape[1] === 1)) fail('ERR_SHAPE', what, 'a 1-D array (or N×1)', `shape [${t.shape.join(', ')}]`);
+  return toInt32Labels(t, what);
+}
+
+export async function loadOodSpec(specPath: string): Promise<OodBenchData> {
+  let spec: unknown;
+  try {
+    spec = JSON.parse(await fs.readFile(specPath, 'utf8'));
+  } catch (error) {
+    return fail('ERR_INVALID_ARGUMENT', '--data', 'a readable JSON file', `${specPath} (${(error as Error).message})`);
+  }
+  if (!isObject(spec) || !isObject(spec.labels) || !isObject(spec.layers) || !isObject(spec.ood)) {
+    fail('ERR_INVALID_ARGUMENT', '--data', 'an object with "labels" {train, test}, "layers" {...} and "ood" {...}', describe(spec));
+  }
+  const dir = path.dirname(specPath);
+  const trainLabels = await labelsOf(dir, spec.labels.train, 'labels.train');
+  const testLabels = await labelsOf(dir, spec.labels.test, 'labels.test');
+  let max = -1;
+  for (const labels of [trainLabels, testLabels]) for (const v of labels) max = v > max ? v : max; // no spread: N may be large
+  const numClasses = max + 1;
+  if (numClasses < 2) fail('ERR_INVALID_ARGUMENT', 'labels', 'at least 2 classes', String(numClasses));
+
+  const layers: OodLayer[] = [];
+  for (const [name, entry] of Object.entries(spec.layers)) {
+    if (!isObject(entry)) fail('ERR_INVALID_ARGUMENT', `layers.${name}`, '{ "train", "test" [, "weights", "bias"] }', describe(entry));
+    const train = await matrix(dir, entry.train, `layers.${name}.train`, trainLabels.length);
+    const test = await matrix(dir, entry.test, `layers.${name}.test`, testLabels.length, train.cols);
+    let head: HeadInput | undefined;
+    if (entry.weights !== undefined) {
+      const w = await matrix(dir, entry.weights, `layers.${name}.weights`, undefined, train.cols);
+      const bias = entry.bias === undefined ? undefined : await vector(dir, entry.bias, `layers.${name}.bias`, w.rows);
+      head = { weights: w.data, bias, numClasses: w.rows };
+    }
+    layers.push({ name, dim: train.cols, train: train.data, test: test.data, head });
+  }
+  if (layers.length === 0) fail('ERR_INVALID_ARGUMENT', 'layers', 'at least one layer', '{}');
+
+  const ood: OodSet[] = [];
+  for (const [name, entry] of Object.entries(spec.ood)) {
+    if (!isObject(entry) || !isObject(entry.layers)) fail('ERR_INVALID_ARGUMENT', `ood.${name}`, '{ "group": "near"|"far", "layers": {...} }', describe(entry));
+    const group = entry.group ?? 'far';
+    if (group !== 'near' && group !== 'far') fail('ERR_INVALID_ARGUMENT', `ood.${name}.group`, '"near" or "far"', describe(group));
+    const features = new Map<string, Float32Array>();
+    for (const [layer, file] of Object.entries(entry.layers)) {
+      const known = layers.find((l) => l.name === layer);
+      if (!known) fail('ERR_INVALID_ARGUMENT', `ood.${name}.layers.${layer}`, `one of the layers ${layers.map((l) => l.name).join(', ')}`, layer);
+      features.set(layer, (await matrix(dir, file, `ood.${name}.layers.${layer}`, undefined, known.dim)).data);
+    }
+    ood.push({ name, group, layers: features });
+  }
+  if (ood.length === 0) fail('ERR_INVALID_ARGUMENT', 'ood', 'at least one OOD set', '{}');
+  return { trainLabels, testLabels, numClasses, layers, ood };
+}

@@ -1,0 +1,84 @@
+// `ncod bench ood`: loads the spec, runs the detector × layer × OOD table (lib/bench/ood-table.ts), prints it per
+// layer (AUROC / FPR95 per OOD set, mean rank) with the ranking and NC1, or as JSON. Options: commands/bench-ood.ts.
+import cliProgress from 'cli-progress';
+
+import type { BackendName } from '../backend.js';
+import { loadOodSpec } from '../bench/ood-spec.js';
+import { writeFileAtomic } from '../data/tensor.js';
+import { runOodTable, type OodTableResult } from '../bench/ood-table.js';
+import { describe, fail } from '../errors.js';
+import { METHODS, type Method } from '../ood/method-names.js';
+import { printJson, table } from './output.js';
+import { checkOutputFolder } from './output-path.js';
+
+export interface BenchOodCliOptions {
+  data: string;
+  detectors?: string;
+  bootstrap?: number;
+  seed?: number;
+  backend: BackendName;
+  out?: string;
+  json?: boolean;
+}
+
+function parseDetectors(text: string | undefined): Method[] | undefined {
+  if (text === undefined) return undefined;
+  const names = text.split(',').map((s) => s.trim());
+  const unknown = names.filter((n) => !(METHODS as readonly string[]).includes(n));
+  if (unknown.length || names.length === 0) fail('ERR_INVALID_ARGUMENT', '--detectors', `names among ${METHODS.join(', ')}`, describe(text));
+  return names as Method[];
+}
+
+function printTable(result: OodTableResult): void {
+  const sets = [...new Set(result.cells.map((c) => c.ood))];
+  for (const layer of result.layers) {
+    const ranking = result.ranking.perLayer[layer.name];
+    console.log(`\nlayer ${layer.name} (d = ${layer.dim}, NC1 = ${layer.nc1?.toPrecision(4) ?? '—'}): AUROC / FPR95 per OOD set`);
+    const rows = layer.detectors.map((detector) => {
+      const cells = sets.map((ood) => {
+        const c = result.cells.find((x) => x.detector === detector && x.layer === layer.name && x.ood === ood);
+        return c ? `${c.auroc.toFixed(3)} / ${c.fpr95.toFixed(3)}` : '—';
+      });
+      const r = ranking ? ranking.meanRanks[ranking.methods.indexOf(detector)] : undefined;
+      return [detector, ...cells, r === undefined ? '—' : r.toFixed(2)];
+    });
+    rows.sort((a, b) => Number(a[a.length - 1]) - Number(b[b.length - 1]));
+    console.log(table(['detector', ...sets, 'mean rank'], rows));
+    if (ranking?.pValue !== null && ranking?.pValue !== undefined) console.log(`Friedman over ${ranking.blocks} OOD sets: χ² = ${ranking.statistic!.toFixed(2)}, p = ${ranking.pValue.toPrecision(3)}`);
+  }
+  const correlated = result.nc1Correlation.filter((c) => c.pearson !== null);
+  if (correlated.length) {
+    console.log('\nNC1 vs FPR95 across layers (Pearson / Spearman):');
+    console.log(table(['detector', 'pearson', 'spearman'], correlated.map((c) => [c.detector, c.pearson!.toFixed(3), c.spearman?.toFixed(3) ?? '—'])));
+  }
+  const s = result.seconds;
+  console.log(`\n${s.total.toFixed(1)} s: fits ${s.fit.toFixed(1)} s, scoring ${s.score.toFixed(1)} s, evaluation ${s.evaluate.toFixed(1)} s, NC1 ${s.nc1.toFixed(1)} s`);
+}
+
+export async function runBenchOod(o: BenchOodCliOptions): Promise<void> {
+  if (o.out !== undefined) checkOutputFolder(o.out, '--out');
+  const detectors = parseDetectors(o.detectors);
+  const data = await loadOodSpec(o.data);
+  const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} fits {stage}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  let started = false;
+  let result: OodTableResult;
+  try {
+    result = await runOodTable(data, {
+      backend: o.backend,
+      bootstrap: o.bootstrap,
+      seed: o.seed,
+      detectors,
+      onProgress: (done, total, stage) => {
+        if (!bar) return;
+        if (!started) bar.start(total, 0, { stage });
+        started = true;
+        bar.update(done, { stage });
+      },
+    });
+  } finally {
+    bar?.stop();
+  }
+  if (o.out !== undefined) await writeFileAtomic(o.out, [new TextEncoder().encode(JSON.stringify(result, null, 2) + '\n')]);
+  if (o.json) printJson(result);
+  else printTable(result);
+}

@@ -1,0 +1,39 @@
+// `ncod bench ood` as commander parses it (a subcommand of `ncod bench`); the work is in ../bench-ood.ts.
+import { Option, type Command } from '../commander.js';
+
+import type { BenchOodCliOptions } from '../bench-ood.js';
+import { parseInteger } from '../parse.js';
+
+const EXAMPLE = `
+Examples:
+  $ ncod bench ood --data spec.json
+  $ ncod bench ood --data spec.json --bootstrap 200 --json > table.json
+
+spec.json (paths relative to it; an OOD set may leave out layers; group defaults to far):
+  {"labels": {"train": "y_train.npy", "test": "y_test.npy"},
+   "layers": {"enc3": {"train": "a.npy", "test": "b.npy", "weights": "W.npy", "bias": "b.npy"}},
+   "ood": {"fashion": {"group": "far", "layers": {"enc3": "c.npy"}}}}
+Every detector a layer allows runs on it (with weights: all 15; without: the four Mahalanobis variants and knn),
+fitted once on the layer's train features with the defaults shown in the output (knn k = min(50, N), vim,
+residual, neco principalDim = ⌊d/2⌋, react percentile 90), and scores the ID test set and every OOD set.
+--json prints {layers: [{name, dim, nc1, head, detectors}], hyperparameters, cells: [{detector, layer, ood, group,
+auroc, fpr95, fpr95_ood_positive, aupr_in, aupr_out, ci?}], averages: [{detector, layer, group (near|far|all),
+auroc, fpr95, sets}], ranking: {perLayer: {layer: friedman}, overall: friedman}, nc1Correlation: [{detector, layers,
+pearson, spearman}], seconds}; friedman = {methods, blocks, meanRanks, statistic, pValue, pairwise: [{a, b,
+rankDifference, z, p, pHolm}]}, ranking by AUROC with blocks = OOD sets (× layers for overall). fpr95 is the
+paper's convention (ID positive), fpr95_ood_positive OpenOOD's. Detector names are spelled as ncod score --method.`;
+
+export function registerBenchOod(bench: Command): void {
+  bench
+    .command('ood')
+    .description('every detector × every layer × every OOD set of your features, ranked, with NC1 per layer')
+    .requiredOption('--data <spec.json>', 'the layers, labels and OOD sets (format below)')
+    .option('--detectors <list>', 'only these detectors (comma-separated, as ncod score --method spells them)')
+    .option('--bootstrap <n>', 'bootstrap replicates per cell for 95 % intervals (default 0: none)', parseInteger)
+    .option('--seed <n>', 'bootstrap seed (default 0)', parseInteger)
+    .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'cuda', 'auto']).default('cpu'))
+    .option('--out <file>', 'also write the JSON result to this file')
+    .option('--json', 'print the result as one JSON object')
+    .addHelpText('after', EXAMPLE)
+    .action(async (options: BenchOodCliOptions) => (await import('../bench-ood.js')).runBenchOod(options));
+}

@@ -1,0 +1,104 @@
+// `ncod bench ood` on a small spec: every applicable detector × layer × OOD set, each cell what `ncod score` +
+// `ncod eval` give on the same arrays, the rankings and NC1 per layer; bad specs refused with codes.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { METHODS } from '../../lib/index.js';
+import { clusters, gaussian, rng } from '../helpers/random.js';
+import { cliJson, expectCliError, matrix, saveNpy, tmpDir, vector } from './helpers.js';
+
+const dir = tmpDir();
+const [C, dEnc, dRaw] = [3, 16, 10];
+const file = (name: string) => path.join(dir, `${name}.npy`);
+
+interface Result {
+  layers: { name: string; dim: number; nc1: number; detectors: string[] }[];
+  cells: { detector: string; layer: string; ood: string; group: string; auroc: number; fpr95: number; fpr95_ood_positive: number; aupr_in: number; aupr_out: number; ci?: Record<string, [number, number]> }[];
+  hyperparameters: Record<string, Record<string, number>>;
+  ranking: { perLayer: Record<string, { methods: string[]; blocks: number; meanRanks: number[] }>; overall: { methods: string[]; blocks: number } | null };
+  averages: { detector: string; layer: string; group: string; sets: number }[];
+}
+
+beforeAll(async () => {
+  const normal = gaussian(rng(9));
+  const train = clusters(300, dEnc, C, 1);
+  const test = clusters(150, dEnc, C, 2);
+  await saveNpy(dir, 'y_train', vector(train.labels));
+  await saveNpy(dir, 'y_test', vector(test.labels));
+  await saveNpy(dir, 'enc_train', matrix(train.features, dEnc));
+  await saveNpy(dir, 'enc_test', matrix(test.features, dEnc));
+  await saveNpy(dir, 'W', matrix(Float32Array.from({ length: C * dEnc }, () => normal()), dEnc));
+  await saveNpy(dir, 'b', vector(Float32Array.from({ length: C }, () => normal())));
+  await saveNpy(dir, 'enc_near', matrix(clusters(120, dEnc, C, 3, { shift: 0.8 }).features, dEnc));
+  await saveNpy(dir, 'enc_far', matrix(Float32Array.from({ length: 90 * dEnc }, () => 4 * normal()), dEnc));
+  // A second layer without a head: the first 10 features.
+  const slice = (x: Float32Array, rows: number) => Float32Array.from({ length: rows * dRaw }, (_, i) => x[Math.floor(i / dRaw) * dEnc + (i % dRaw)]);
+  await saveNpy(dir, 'raw_train', matrix(slice(train.features, 300), dRaw));
+  await saveNpy(dir, 'raw_test', matrix(slice(test.features, 150), dRaw));
+  await saveNpy(dir, 'raw_near', matrix(slice(clusters(120, dEnc, C, 3, { shift: 0.8 }).features, 120), dRaw));
+  const spec = {
+    labels: { train: 'y_train.npy', test: 'y_test.npy' },
+    layers: { enc: { train: 'enc_train.npy', test: 'enc_test.npy', weights: 'W.npy', bias: 'b.npy' }, raw: { train: 'raw_train.npy', test: 'raw_test.npy' } },
+    ood: { shifted: { group: 'near', layers: { enc: 'enc_near.npy', raw: 'raw_near.npy' } }, noise: { group: 'far', layers: { enc: 'enc_far.npy' } } },
+  };
+  writeFileSync(path.join(dir, 'spec.json'), JSON.stringify(spec));
+});
+
+describe('ncod bench ood', () => {
+  let result: Result;
+
+  it('runs all 15 detectors on a layer with a head, the 5 that need none on a layer without, on every OOD set it has', () => {
+    result = cliJson(['bench', 'ood', '--data', path.join(dir, 'spec.json'), '--bootstrap', '20']) as Result;
+    expect(result.layers.map((l) => [l.name, l.dim, l.detectors.length])).toEqual([['enc', dEnc, 15], ['raw', dRaw, 5]]);
+    expect(result.layers.find((l) => l.name === 'raw')!.detectors).toEqual(['mahalanobis', 'relative-mahalanobis', 'mahalanobis++', 'relative-mahalanobis++', 'knn']);
+    expect(result.cells).toHaveLength(15 * 2 + 5);
+    for (const cell of result.cells) {
+      expect(METHODS).toContain(cell.detector);
+      for (const key of ['auroc', 'fpr95', 'fpr95_ood_positive', 'aupr_in', 'aupr_out'] as const) {
+        expect(cell[key]).toBeGreaterThanOrEqual(0);
+        expect(cell[key]).toBeLessThanOrEqual(1);
+        expect(cell.ci![key][0]).toBeLessThanOrEqual(cell.ci![key][1]);
+      }
+    }
+    // Far noise is easy for the distance detectors.
+    expect(result.cells.find((c) => c.detector === 'mahalanobis' && c.ood === 'noise')!.auroc).toBeGreaterThan(0.95);
+    for (const layer of result.layers) expect(layer.nc1).toBeGreaterThan(0);
+    expect(result.ranking.perLayer.enc.methods).toHaveLength(15);
+    expect(result.ranking.perLayer.enc.blocks).toBe(2);
+    expect(result.ranking.overall).toMatchObject({ methods: ['mahalanobis', 'relative-mahalanobis', 'mahalanobis++', 'relative-mahalanobis++', 'knn'], blocks: 3 });
+    expect(result.averages.find((a) => a.detector === 'knn' && a.layer === 'enc' && a.group === 'all')!.sets).toBe(2);
+    expect(result.hyperparameters['enc/vim']).toEqual({ principalDim: 8 });
+  });
+
+  it.each([
+    ['knn', 'enc', 'noise', ['--k', '50', '--fit-features', file('enc_train'), '--features']],
+    ['vim', 'enc', 'shifted', ['--principal-dim', '8', '--fit-features', file('enc_train'), '--weights', file('W'), '--bias', file('b'), '--features']],
+    ['energy', 'enc', 'noise', ['--weights', file('W'), '--bias', file('b'), '--features']],
+    ['mahalanobis++', 'raw', 'shifted', ['--fit-features', file('raw_train'), '--fit-labels', file('y_train'), '--features']],
+    ['relative-mahalanobis', 'raw', 'shifted', ['--fit-features', file('raw_train'), '--fit-labels', file('y_train'), '--features']],
+  ])('the %s cell of layer %s on %s equals ncod score + ncod eval', (detector, layer, ood, args) => {
+    const scores = (name: string, features: string) => {
+      cliJson(['score', '--method', detector, ...args, features, '--out', path.join(dir, `${name}.npy`)]);
+      return path.join(dir, `${name}.npy`);
+    };
+    const id = scores(`s-${detector}-id`, file(`${layer}_test`));
+    const oodFile = scores(`s-${detector}-ood`, file(`${layer}_${ood === 'noise' ? 'far' : 'near'}`));
+    const report = cliJson(['eval', '--id-scores', id, '--ood-scores', oodFile]) as Record<string, number>;
+    const cell = result.cells.find((c) => c.detector === detector && c.layer === layer && c.ood === ood)!;
+    for (const key of ['auroc', 'fpr95', 'fpr95_ood_positive', 'aupr_in', 'aupr_out'] as const) expect(cell[key], key).toBe(report[key]);
+  });
+
+  it('refuses a spec with a layer the OOD set does not know, rows that do not match the labels, or a FIFO-like path', () => {
+    const write = (name: string, spec: unknown) => {
+      writeFileSync(path.join(dir, name), JSON.stringify(spec));
+      return path.join(dir, name);
+    };
+    const base = { labels: { train: 'y_train.npy', test: 'y_test.npy' }, layers: { enc: { train: 'enc_train.npy', test: 'enc_test.npy' } } };
+    expectCliError(['bench', 'ood', '--data', write('a.json', { ...base, ood: { x: { layers: { nope: 'enc_far.npy' } } } })], 'ERR_INVALID_ARGUMENT');
+    expectCliError(['bench', 'ood', '--data', write('b.json', { ...base, layers: { enc: { train: 'enc_test.npy', test: 'enc_test.npy' } }, ood: { x: { layers: { enc: 'enc_far.npy' } } } })], 'ERR_SHAPE');
+    expectCliError(['bench', 'ood', '--data', write('c.json', { ...base, ood: { x: { layers: { enc: '/dev/null' } } } })], 'ERR_INVALID_ARGUMENT');
+    expectCliError(['bench', 'ood', '--data', write('d.json', { ...base, ood: {} })], 'ERR_INVALID_ARGUMENT');
+    expectCliError(['bench', 'ood', '--data', path.join(dir, 'spec.json'), '--detectors', 'knn,bogus'], 'ERR_INVALID_ARGUMENT');
+  });
+});
