@@ -2,7 +2,7 @@
 // commands/serve.ts; the app: lib/serve/server.ts).
 import path from 'node:path';
 
-import { describe, fail, toNcodError } from '../errors.js';
+import { describe, fail, NcodError } from '../errors.js';
 import { detectors } from '../ood/detectors.js';
 import { createServer } from '../serve/server.js';
 import { drainAndClose, onShutdownSignals } from '../serve/shutdown.js';
@@ -87,7 +87,9 @@ export async function runServe(o: ServeCliOptions): Promise<void> {
   } catch (error) {
     removeHandlers();
     for (const det of Object.values(models)) det.dispose();
-    throw toNcodError(error);
+    // toNcodError would call it a file-system refusal; say what failed: the address.
+    const message = error instanceof Error ? error.message : String(error);
+    throw new NcodError('ERR_IO', `--host ${o.host} --port ${o.port}: expected to listen there, got ${message}`, { cause: error });
   }
   await done;
   removeHandlers();

@@ -108,6 +108,22 @@ describe('ncod serve (process)', () => {
     expectCliError(['serve', '--detector', `a/b=${saved.maha}`, '--port', '0'], 'ERR_INVALID_ARGUMENT');
   });
 
+  it('a port already in use fails with ERR_IO and exit code 1', async () => {
+    const taken = http.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const { exit, child, url } = serve(['--detector', saved.knn, '--port', String(port), '--log-level', 'silent']);
+      url.catch(() => {}); // it never listens
+      let stderr = '';
+      child.stderr!.on('data', (d) => (stderr += d));
+      expect(await exit).toBe(1);
+      expect(stderr).toMatch(new RegExp(`^error ERR_IO: --host 127.0.0.1 --port ${port}: expected to listen there, got .*EADDRINUSE`));
+    } finally {
+      taken.close();
+    }
+  });
+
   it('--help shows an example and every metric the server exports', () => {
     const r = runCli(['serve', '--help']);
     expect(r.status).toBe(0);
