@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --backend cpu|cuda] [-- --only classStats,detectors,nc,eval,train,simd,cli-startup,bench-ood] : runs the suites and
+// npm run bench [-- --quick] [-- --backend cpu|cuda] [-- --only classStats,detectors,nc,eval,train,simd,cli-startup,bench-ood,serve] : runs the suites and
 // writes bench/results/. cli-startup times the compiled CLI, so it needs `npm run build:ts` first.
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -12,6 +12,7 @@ import { benchCliStartup } from './suites/cli-startup.js';
 import { benchDetectors } from './suites/detectors.js';
 import { benchNcMetrics } from './suites/nc-metrics.js';
 import { benchEval } from './suites/ood-eval.js';
+import { benchServe } from './suites/serve.js';
 import { benchSimdLevels } from './suites/simd-levels.js';
 import { benchTrain } from './suites/train.js';
 
@@ -36,6 +37,7 @@ const suites = {
   simd: benchSimdLevels,
   'cli-startup': benchCliStartup,
   'bench-ood': benchBenchOod,
+  serve: benchServe,
 };
 const only = values.only?.split(',').map((s) => s.trim());
 const unknown = only?.filter((name) => !(name in suites)) ?? [];

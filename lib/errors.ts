@@ -1,7 +1,7 @@
 /**
  * Stable error codes, each with what it means for the user. Native code throws a subset of them
  * (native/core/error.h, names in native/core/error.cpp; test/core/errors.test.ts checks they are all listed here):
- * ERR_TOO_LARGE, ERR_IO and ERR_INTERNAL only arise in TypeScript.
+ * ERR_TOO_LARGE, ERR_IO, ERR_INTERNAL and the server's ERR_NOT_FOUND, ERR_UNAVAILABLE, ERR_TIMEOUT only arise in TypeScript.
  */
 export const ErrorCodes = [
   'ERR_SHAPE', // an array's shape or length does not fit the others (rows vs labels, weights vs dim, ...)
@@ -18,6 +18,9 @@ export const ErrorCodes = [
   'ERR_TOO_LARGE', // an input beyond a fixed limit, e.g. more elements than one typed array holds (2^32 on Node 20)
   'ERR_IO', // the file system refused a read or write (permissions, a folder where a file was expected, a full disk)
   'ERR_INTERNAL', // a bug in ncod: please report it, with the command
+  'ERR_NOT_FOUND', // ncod serve: no such model, version or endpoint (HTTP 404)
+  'ERR_UNAVAILABLE', // ncod serve: the queue is full or the server is shutting down; retry after the Retry-After seconds (HTTP 503)
+  'ERR_TIMEOUT', // ncod serve: the request was not answered within --request-timeout-ms (HTTP 503)
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

@@ -92,3 +92,6 @@ export {
   type Tensor,
   type TensorData,
 } from './data/index.js';
+// The Open Inference Protocol v2 server of `ncod serve`, for embedding (createServer({ models }).listen(...)).
+export { createServer, type NcodServer } from './serve/server.js';
+export type { ServableDetector, ServerOptions } from './serve/types.js';

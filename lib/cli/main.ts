@@ -1,6 +1,6 @@
 // The `ncod` command line. Each command's options live in commands/<name>.ts, which load nothing but commander,
 // and a command's work (and with it vega, the trainer, the native addon) is imported only when that command runs.
-// When a command is named, only its definition is loaded too: `ncod info` builds one command's options, not seven
+// When a command is named, only its definition is loaded too: `ncod info` builds one command's options, not all nine
 // (about 12 ms).
 // So `ncod --version`, `ncod <command> --help` and `ncod info` start in little more than Node's own start-up.
 import { Command, CommanderError } from './commander.js';
@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   train: async () => (await import('./commands/train.js')).registerTrain,
   features: async () => (await import('./commands/features.js')).registerFeatures,
   bench: async () => (await import('./commands/bench-paper.js')).registerBenchPaper,
+  serve: async () => (await import('./commands/serve.js')).registerServe,
 };
 
 /**

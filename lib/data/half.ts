@@ -55,3 +55,32 @@ export function bfloat16ToFloat32(src: Uint16Array, out: Float32Array = new Floa
   for (let i = 0; i < src.length; i++) bits[i] = src[i] << 16;
   return out;
 }
+
+/** `count` little-endian halves starting at `bytes[offset]` as float32 (any offset: unaligned bytes are copied first). */
+export function halfBytesToFloat32(bytes: Uint8Array, offset: number, count: number): Float32Array {
+  const start = bytes.byteOffset + offset;
+  if (start % 2 === 0) return halfToFloat32(new Uint16Array(bytes.buffer, start, count));
+  return halfToFloat32(new Uint16Array(bytes.slice(offset, offset + 2 * count).buffer));
+}
+
+/**
+ * The half nearest to `x` (ties to even), as its float32 value: what an FP16 tensor sent as JSON numbers holds, so
+ * that JSON and binary FP16 requests of the same halves score alike. Beyond the half range it gives ±Infinity (which
+ * the server then refuses as not finite).
+ */
+export function roundToHalf(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  const a = Math.abs(x);
+  // The spacing of halves near a: 2^-24 below 2^-14 (subnormals), else 2^(e-10) for a in [2^e, 2^(e+1)).
+  const e = Math.max(Math.floor(Math.log2(a)), -14);
+  let step = 2 ** (e - 10);
+  // log2 can be off by one near powers of two: fix e so that 2^e <= a < 2^(e+1) (or a < 2^-14 for subnormals).
+  if (e > -14 && a < 2 ** e) step /= 2;
+  else if (a >= 2 ** (e + 1)) step *= 2;
+  const q = a / step; // exact: step is a power of two
+  let m = Math.floor(q);
+  const rest = q - m;
+  if (rest > 0.5 || (rest === 0.5 && m % 2 === 1)) m += 1;
+  const r = m * step;
+  return Math.sign(x) * (r > 65504 ? Infinity : r);
+}
