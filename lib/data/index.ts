@@ -10,7 +10,7 @@ export {
 } from './tensor.js';
 export { encodeNpy, parseNpy, readNpy, writeNpy } from './npy.js';
 export { parseNpz, readNpz, type NpzOptions } from './npz.js';
-export { parseIdx, readIdx } from './idx.js';
+export { parseIdx, readIdx, readIdxHeader } from './idx.js';
 export {
   encodeSafetensors,
   parseSafetensors,

@@ -1,7 +1,7 @@
 /** Shared tensor type for the file readers/writers, plus small file helpers they all use. */
 import { constants as bufferConstants } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { NcodError, fail, isAllocationFailure, type ErrorCode } from '../errors.js';
 
@@ -42,8 +42,15 @@ const CTORS: Readonly<Record<DType, TypedArrayCtor>> = {
   uint8: Uint8Array,
 };
 
+/** The most dimensions a shape may have (NumPy's limit is 64). */
+export const MAX_DIMS = 64;
+
 /** Product of the dims; every dim must be a non-negative safe integer and the product must stay exact. */
 export function elementCount(shape: readonly number[], what = 'shape', code: ErrorCode = 'ERR_SHAPE'): number {
+  // The length first: a sparse array with a huge length would otherwise be walked (and joined into the message).
+  if (!Array.isArray(shape) || shape.length > MAX_DIMS) {
+    fail(code, what, `an array of at most ${MAX_DIMS} dimensions`, Array.isArray(shape) ? `${shape.length} entries` : typeof shape);
+  }
   let count = 1;
   for (const dim of shape) {
     if (!Number.isSafeInteger(dim) || dim < 0) fail(code, what, 'non-negative integer dimensions', `[${shape.join(', ')}]`);
@@ -170,6 +177,8 @@ export async function readExactly(
 
 /** Whole file in one fresh buffer (byteOffset 0, so typed views on it are aligned). Works past readFile's 2 GiB cap. */
 export async function readFileBytes(path: string): Promise<Uint8Array> {
+  // Regular files only: opening a FIFO would wait for a writer forever, and a device has no size to read.
+  if (!(await stat(path)).isFile()) fail('ERR_INVALID_ARGUMENT', path, 'a regular file', 'a directory, device, FIFO or socket');
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();

@@ -3,6 +3,7 @@
 // optionally on L2-normalised features. Its energy logsumexp_c f_c(x) is the OOD score (higher = more ID);
 // its test accuracy on another dataset's labels measures OOD generalisation.
 import type { BackendName } from '../backend.js';
+import { describe, fail } from '../errors.js';
 import { checkFloat32, checkInt32, checkInteger, matrixShape } from '../validate.js';
 import { Trainer, type EpochStats, type RunOptions } from '../train/trainer.js';
 
@@ -26,6 +27,11 @@ export interface ProbeOptions {
 
 /** Rows scaled to unit L2 norm (rows of zeros stay zero), as a new array. */
 export function l2NormalizeRows(x: Float32Array, dim: number): Float32Array {
+  checkFloat32('features', x);
+  // An integer dim >= 1 that divides the length: 0 or a fraction would loop without end or mis-index rows.
+  if (!Number.isSafeInteger(dim) || dim < 1 || x.length % dim !== 0) {
+    fail('ERR_SHAPE', 'dim', `a positive integer dividing the length ${x.length}`, describe(dim));
+  }
   const out = new Float32Array(x.length);
   for (let r = 0; r < x.length / dim; r++) {
     let s = 0;

@@ -36,8 +36,8 @@ MlpConfig parse_config(Napi::Env env, Napi::Value value) {
   if (!widths.IsArray()) throw_error(env, ErrorCode::InvalidArgument, "config.widths: expected an array");
   MlpConfig cfg;
   Napi::Array w = widths.As<Napi::Array>();
-  if (w.Length() < 2 || w.Length() > 256) {
-    fail(ErrorCode::InvalidArgument, "config.widths", "an array of 2 to 256 layer widths", std::to_string(w.Length()) + " elements");
+  if (w.Length() < 1 || w.Length() > 256) {
+    fail(ErrorCode::InvalidArgument, "config.widths", "an array of 1 to 256 layer widths", std::to_string(w.Length()) + " elements");
   }
   for (uint32_t i = 0; i < w.Length(); ++i) cfg.widths.push_back(count(env, w.Get(i), "config.widths[]", size_t(1) << 20));
   cfg.classes = count(env, o.Get("classes"), "config.classes", size_t(1) << 20);
