@@ -132,11 +132,11 @@ TypedView<float> writable_float32_array(Napi::Env env, Napi::Value value, const 
 const int32_t* cancel_flag(Napi::Env env, Napi::Value value, const char* what) {
   if (value.IsUndefined() || value.IsNull()) return nullptr;
   auto array = checked_typed_array<int32_t>(env, value, what, napi_int32_array, "Int32Array");
+  if (array.ElementLength() < 1) throw_error(env, ErrorCode::Shape, std::string(what) + ": expected length >= 1, got 0");
   if (!on_shared_array_buffer(env, value)) {
     throw_error(env, ErrorCode::InvalidArgument,
                 std::string(what) + ": expected an Int32Array on a SharedArrayBuffer (worker threads poll it), got one on an ArrayBuffer");
   }
-  if (array.ElementLength() < 1) throw_error(env, ErrorCode::Shape, std::string(what) + ": expected length >= 1, got 0");
   return array.Data();  // a SharedArrayBuffer is never detached or shrunk; the worker's reference keeps it alive
 }
 
