@@ -219,6 +219,7 @@ function extract(bytes: Uint8Array, entry: Entry, what: string): Uint8Array {
 
 // Compressed bytes handed to the inflater at a time, and the inflated prefix that must hold the .npy header.
 const INFLATE_STEP = 1 << 16;
+const HEADER_STEP = 1 << 10;
 const NPY_PREFIX = 1 << 16;
 
 /**
@@ -291,9 +292,11 @@ function inflate(compressed: Uint8Array, entry: Entry, what: string): { data: Ui
     crc = crc32(chunk, crc);
   });
   try {
-    for (let p = 0; p < compressed.length; p += INFLATE_STEP) {
-      const end = Math.min(compressed.length, p + INFLATE_STEP);
+    // Small steps until the header is checked (1 KiB of deflate is at most ~1 MiB of output), then larger ones.
+    for (let p = 0; p < compressed.length; ) {
+      const end = Math.min(compressed.length, p + (target ? INFLATE_STEP : HEADER_STEP));
       inflater.push(compressed.subarray(p, end), end === compressed.length);
+      p = end;
     }
     if (compressed.length === 0) inflater.push(new Uint8Array(0), true);
   } catch (err) {
