@@ -276,6 +276,7 @@ function inflate(compressed: Uint8Array, entry: Entry, what: string): { data: Ui
     written = prefix.length;
     crc = crc32(prefix, crc);
     pending.length = 0;
+    pendingLength = 0;
   };
   const inflater = new Inflate((chunk: Uint8Array) => {
     if (written + pendingLength + chunk.length > entry.size) {

@@ -42,8 +42,8 @@ const CTORS: Readonly<Record<DType, TypedArrayCtor>> = {
   uint8: Uint8Array,
 };
 
-/** The most dimensions a shape may have (NumPy's limit is 64). */
-export const MAX_DIMS = 64;
+/** The most dimensions a shape may have: far beyond any real array (NumPy stops at 64), low enough to refuse a sparse array with a huge length at once. */
+export const MAX_DIMS = 1 << 16;
 
 /** Product of the dims; every dim must be a non-negative safe integer and the product must stay exact. */
 export function elementCount(shape: readonly number[], what = 'shape', code: ErrorCode = 'ERR_SHAPE'): number {
