@@ -177,7 +177,10 @@ async function settle(promise, name) {
     }
     if (result && typeof result.then === 'function') {
       // Sometimes the inputs are transferred away while the call runs.
-      if (random() < 0.1) for (const a of args) if (ArrayBuffer.isView(a) && !(a.buffer instanceof SharedArrayBuffer) && a.buffer.byteLength) structuredClone(a.buffer, { transfer: [a.buffer] });
+      if (random() < 0.1) {
+        for (const a of args) if (ArrayBuffer.isView(a) && !(a.buffer instanceof SharedArrayBuffer) && a.buffer.byteLength) structuredClone(a.buffer, { transfer: [a.buffer] });
+        if (typeof globalThis.gc === 'function') globalThis.gc(); // the transferred copies are garbage: freed now
+      }
       await settle(result, name);
     } else {
       counts.returned++;

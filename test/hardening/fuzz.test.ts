@@ -17,6 +17,7 @@ const seed = Number(process.env.NCOD_FUZZ_SEED ?? 20261201);
 
 function runFuzz(): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
   const args = [
+    '--expose-gc',
     path.join(root, 'test/hardening/fuzz-child.cjs'),
     path.join(root, 'build/Release/ncod.node'),
     String(iterations),
