@@ -30,7 +30,8 @@ std::string describe(Napi::Value value) {
   return "an object";
 }
 
-thread_local int scope_depth = 0;
+// The innermost open scope's holds. Scopes nest (a getter read during argument parsing may call another binding):
+// each owns its own holds, so an inner call's PromiseWorker never adopts, or frees, an outer call's copies.
 thread_local CallHolds* current_holds = nullptr;
 
 template <typename T>
@@ -74,15 +75,10 @@ bool on_shared_array_buffer(Napi::Env env, Napi::Value value) {
 
 }  // namespace
 
-CallScope::CallScope() {
-  if (scope_depth++ == 0) current_holds = new CallHolds();
-}
+CallScope::CallScope() : outer_(current_holds) { current_holds = &holds_; }
 
 CallScope::~CallScope() {
-  if (--scope_depth == 0) {
-    delete current_holds;  // what no PromiseWorker adopted: a synchronous call's copies, or a call that failed
-    current_holds = nullptr;
-  }
+  current_holds = outer_;  // holds_ (what no PromiseWorker adopted: a synchronous call's copies, or a failed call) goes
 }
 
 CallHolds take_call_holds() {

@@ -51,6 +51,10 @@ class CallScope {
   ~CallScope();
   CallScope(const CallScope&) = delete;
   CallScope& operator=(const CallScope&) = delete;
+
+ private:
+  CallHolds holds_;
+  CallHolds* outer_;
 };
 // Checks every write-back target first (attached, same length), then copies all: all or nothing. Throws NcodError.
 void write_back_all(Napi::Env env, std::vector<WriteBack>& write_backs);

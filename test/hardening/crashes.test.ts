@@ -169,6 +169,30 @@ describe('input buffers transferred or shrunk during a call (crash 2)', () => {
     expect(out).toEqual({ moved: true, result: 'ERR_INVALID_ARGUMENT', untouched: true });
   }, 120_000);
 
+  it('a getter that calls another binding while arguments are parsed does not take the outer call\'s copies', async () => {
+    const out = await expectClean(`
+      import { native } from 'NATIVE';
+      import { Trainer } from 'NCOD';
+      const widths = [64, 32], classes = 4, rows = 200_000;
+      const sizes = new Trainer({ layers: widths, classes, projector: 'none' }).state().params.map((p) => p.length);
+      const make = (fill) => sizes.map((s) => new Float32Array(s).fill(fill));
+      const x = Float32Array.from({ length: rows * 64 }, (_, i) => ((i * 7919) % 101) / 101);
+      const y = Int32Array.from({ length: rows }, (_, i) => i % classes);
+      const order = Int32Array.from({ length: rows }, (_, i) => i);
+      let inner;
+      const options = { alpha: 0, labelSmoothing: 0, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 0,
+        // Read after x, y and order were copied: the inner call settles first and must free only its own copies.
+        get batch() { inner = native().classStats(new Float32Array(8).fill(1), new Int32Array([0, 1, 0, 1]), 4, 2, 2, false, false, 0, undefined, undefined); return 256; } };
+      const epoch = native().trainEpoch({ widths, classes, projectorHidden: 0 }, make(0.01), make(0), make(0), x, y, rows, order, options, 0, undefined, undefined);
+      const counts = Array.from((await inner).counts);
+      globalThis.gc();
+      const filler = []; for (let k = 0; k < 8; k++) filler.push(new Float32Array(rows * 16).fill(1e30));
+      const r = await epoch;
+      console.log(JSON.stringify({ counts, finite: Number.isFinite(r.loss), steps: r.step }));
+    `, { nodeArgs: ['--expose-gc'] });
+    expect(out).toEqual({ counts: [2, 2], finite: true, steps: Math.ceil(200_000 / 256) });
+  }, 120_000);
+
   it('a cancel flag must be on a SharedArrayBuffer (the worker polls it; an ArrayBuffer could be detached)', async () => {
     const out = await expectClean(`
       import { native } from 'NATIVE';
