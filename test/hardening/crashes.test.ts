@@ -268,3 +268,18 @@ describe('threads (crash 4)', () => {
     expect(lastJson(r)).toEqual({ code: 'ERR_OUT_OF_MEMORY', counts: [131072, 131072] });
   }, 60_000);
 });
+
+describe('found by the fuzz suite', () => {
+  it('knnScore with a NaN in the bank is ERR_NOT_FINITE (it read past the k-th candidate: SIGSEGV)', async () => {
+    const out = await expectClean(`
+      import { native } from 'NATIVE';
+      const codes = [];
+      for (const bank of [Float32Array.of(NaN, 0.5), Float32Array.of(NaN, NaN), Float32Array.of(0.5, Infinity)]) {
+        try { await native().knnScore(Float32Array.of(0.3, -0.7), 2, 1, bank, 2, 1, 0, undefined, undefined); codes.push('resolved'); }
+        catch (e) { codes.push(e.code); }
+      }
+      console.log(JSON.stringify({ codes }));
+    `);
+    expect(out).toEqual({ codes: ['ERR_NOT_FINITE', 'ERR_NOT_FINITE', 'ERR_NOT_FINITE'] });
+  });
+});

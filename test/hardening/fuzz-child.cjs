@@ -168,6 +168,7 @@ async function settle(promise, name) {
     }
     if (random() < 0.05) args.push(undefined); // wrong arity
     counts.calls++;
+    if (process.env.NCOD_FUZZ_TRACE) require('node:fs').writeSync(2, `${i} ${name} ${JSON.stringify(args, (k, v) => (ArrayBuffer.isView(v) ? `${v.constructor.name}(${v.length})${v.buffer instanceof SharedArrayBuffer ? "S" : ""}` : Array.isArray(v) && v.length > 100 ? `Array(${v.length})` : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)).slice(0, 400)}\n`);
     let result;
     try {
       result = name === 'accumulator' ? callAccumulator(args) : b[name](...args);
