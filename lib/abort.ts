@@ -12,7 +12,8 @@ export async function withCancelFlag<T>(
 ): Promise<T> {
   if (!signal) return run(undefined);
   if (signal.aborted) throw abortedError();
-  const flag = new Int32Array(1);
+  // On a SharedArrayBuffer: the worker thread polls it, and such a buffer cannot be detached or shrunk under it.
+  const flag = new Int32Array(new SharedArrayBuffer(4));
   const onAbort = () => {
     flag[0] = 1;
   };

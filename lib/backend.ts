@@ -27,7 +27,10 @@ export function simdInfo(): SimdInfo {
   return { level, supported, bf16 };
 }
 
-/** Sets the threads used by OpenBLAS and ncod's own OpenMP loops. */
+/**
+ * Sets the threads used by OpenBLAS and ncod's own OpenMP loops: 1 to 4 × the hardware threads (at least 4), else
+ * ERR_INVALID_ARGUMENT; ERR_OUT_OF_MEMORY when the system cannot start that many threads (each is started once first).
+ */
 export function setThreads(threads: number): void {
   if (!Number.isInteger(threads) || threads < 1) fail('ERR_INVALID_ARGUMENT', 'threads', 'an integer >= 1', describe(threads));
   native().setThreads(threads);

@@ -24,6 +24,7 @@ async function loadPart(dir: string, spec: SplitSpec, what: string): Promise<Lab
   if (typeof spec?.features !== 'string' || typeof spec.labels !== 'string') {
     fail('ERR_INVALID_ARGUMENT', what, '{ "features": "file.npy", "labels": "file.npy" }', describe(spec));
   }
+  // readFeatures / readLabels open regular files only: a FIFO named in the spec would wait for a writer forever.
   const [x, labels] = await Promise.all([
     readFeatures(path.resolve(dir, spec.features), `${what}.features`),
     readLabels(path.resolve(dir, spec.labels), `${what}.labels`),
@@ -36,7 +37,10 @@ async function loadSet(dir: string, spec: SetSpec, what: string): Promise<{ name
   if (typeof spec?.name !== 'string' || spec.name === '') fail('ERR_INVALID_ARGUMENT', `${what}.name`, 'a name', describe(spec?.name));
   const split = { train: await loadPart(dir, spec.train, `${what}.train`), test: await loadPart(dir, spec.test, `${what}.test`) };
   if (split.train.dim !== split.test.dim) fail('ERR_SHAPE', `${what}.test.features`, `${split.train.dim} columns`, `${split.test.dim}`);
-  const classes = Math.max(...split.train.labels, ...split.test.labels) + 1;
+  // A loop, not Math.max(...labels): spreading 300 000 labels overflows the call stack.
+  let maxLabel = -1;
+  for (const labels of [split.train.labels, split.test.labels]) for (const v of labels) if (v > maxLabel) maxLabel = v;
+  const classes = maxLabel + 1;
   if (classes < 2) fail('ERR_INVALID_ARGUMENT', `${what} labels`, 'at least 2 classes', `${classes}`);
   return { name: spec.name, classes, split };
 }
@@ -44,6 +48,8 @@ async function loadSet(dir: string, spec: SetSpec, what: string): Promise<{ name
 export async function loadPaperData(specPath: string): Promise<PaperData> {
   let spec: { id: SetSpec; ood: SetSpec[] };
   try {
+    // Regular files only: a FIFO would wait for a writer forever.
+    if (!(await fs.stat(specPath)).isFile()) throw new Error('not a regular file');
     spec = JSON.parse(await fs.readFile(specPath, 'utf8'));
   } catch (error) {
     return fail('ERR_INVALID_ARGUMENT', '--data', 'a readable JSON file', `${specPath} (${(error as Error).message})`);

@@ -1,5 +1,6 @@
 // `ncod bench paper`: the paper's protocol (baseline vs NC control, layer by layer) with a summary in the paper's
 // format, result.json and an HTML report in --out (options: commands/bench-paper.ts).
+import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -8,6 +9,7 @@ import cliProgress from 'cli-progress';
 import type { BackendName } from '../backend.js';
 import type { PaperResult } from '../bench/paper-types.js';
 import { loadPaperData } from '../bench/paper-data.js';
+import { NcodError } from '../errors.js';
 import { runPaperBenchmark } from '../bench/paper.js';
 import { writeReport } from '../bench/report.js';
 import { printJson, table } from './output.js';
@@ -57,6 +59,8 @@ export async function runBenchPaper(o: BenchPaperCliOptions): Promise<void> {
   const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bar} {percentage}% {stage}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
   bar?.start(100, 0, { stage: 'loading data' });
   let lastStage = '';
+  // The output folder first: a folder that cannot be made or written fails now, not after the benchmark ran.
+  await prepareOutputDir(o.out);
   const data = o.data ? await loadPaperData(o.data) : undefined;
   const result = await runPaperBenchmark({
     protocol: o.protocol, data, seeds: o.seeds, epochs: o.epochs, probeEpochs: o.probeEpochs, layers: o.layers,
@@ -74,4 +78,14 @@ export async function runBenchPaper(o: BenchPaperCliOptions): Promise<void> {
   console.log(`\n${result.config.id} vs ${result.config.ood_sets.join(', ')}; seeds ${result.config.seeds.join(', ')}\n`);
   console.log(summaryTable(result));
   console.log(`\nThe paper's claims:\n${claimLines(result)}\n\nWrote ${path.join(o.out, 'result.json')} and ${path.join(o.out, 'report.html')}`);
+}
+
+async function prepareOutputDir(out: string): Promise<void> {
+  try {
+    await fs.mkdir(out, { recursive: true });
+    await fs.access(out, fsConstants.W_OK);
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new NcodError('ERR_IO', `--out: expected a folder that can be created and written, got ${out} (${message})`, { cause: error });
+  }
 }

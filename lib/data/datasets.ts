@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 
 import { fail } from '../errors.js';
-import { readIdx } from './idx.js';
+import { readIdx, readIdxHeader } from './idx.js';
 import { toInt32Labels } from './tensor.js';
 
 export interface LabelledImages {
@@ -22,6 +22,14 @@ export function fashionMnistDir(): string {
 
 /** Reads an images/labels IDX pair (plain or gzip) into float features in [0, 1]. */
 export async function readIdxPair(imagesPath: string, labelsPath: string): Promise<LabelledImages> {
+  // Headers first: a small file claiming many images is refused before anything is decompressed.
+  const [imagesHeader, labelsHeader] = await Promise.all([readIdxHeader(imagesPath), readIdxHeader(labelsPath)]);
+  if (imagesHeader.dtype !== 'uint8' || imagesHeader.shape.length < 2) {
+    fail('ERR_FILE_FORMAT', imagesPath, 'uint8 images of shape [n, ...]', `${imagesHeader.dtype} [${imagesHeader.shape.join(', ')}]`);
+  }
+  if (labelsHeader.shape.length !== 1 || labelsHeader.shape[0] !== imagesHeader.shape[0]) {
+    fail('ERR_FILE_FORMAT', labelsPath, `${imagesHeader.shape[0]} labels (shape [${imagesHeader.shape[0]}])`, `shape [${labelsHeader.shape.join(', ')}]`);
+  }
   const [images, labels] = await Promise.all([readIdx(imagesPath), readIdx(labelsPath)]);
   if (images.dtype !== 'uint8' || images.shape.length < 2) {
     fail('ERR_FILE_FORMAT', imagesPath, 'uint8 images of shape [n, ...]', `${images.dtype} [${images.shape.join(', ')}]`);

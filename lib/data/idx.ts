@@ -43,6 +43,31 @@ export async function readIdx(path: string): Promise<Tensor> {
   return parseIdx(await readFileBytes(path), path);
 }
 
+/**
+ * The dtype and shape an IDX file (plain or gzip) declares, from its first bytes only: callers compare headers (say,
+ * the image count against the label count) before anything is decompressed. Only regular files are opened.
+ */
+export async function readIdxHeader(path: string): Promise<{ dtype: DType; shape: number[] }> {
+  const { open, stat } = await import('node:fs/promises');
+  let file: Awaited<ReturnType<typeof open>> | undefined;
+  let prefix: Uint8Array;
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) fail('ERR_INVALID_ARGUMENT', path, 'a regular file', 'a directory, device, FIFO or socket');
+    file = await open(path, 'r');
+    const buffer = new Uint8Array(GZIP_PROBE_BYTES);
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, 0);
+    prefix = buffer.subarray(0, bytesRead);
+  } catch (error) {
+    throw toNcodError(error);
+  } finally {
+    await file?.close();
+  }
+  const raw = isGzip(prefix) ? gunzipOrFail(prefix, path, { finishFlush: zlib.constants.Z_SYNC_FLUSH }) : prefix;
+  const header = parseHeader(raw, isGzip(prefix) ? `${path} (gzip)` : path);
+  return { dtype: header.type.dtype, shape: header.shape };
+}
+
 /** Parses an IDX file (or a gzip of one) held in memory. uint8 data is a view on the (decompressed) bytes. */
 export function parseIdx(bytes: Uint8Array, what = 'idx'): Tensor {
   const raw = isGzip(bytes) ? gunzip(bytes, what) : bytes;

@@ -29,7 +29,7 @@ export {
   type ArraySpec,
   type Features,
 } from './read-array.js';
-export { parseIdx, readIdx } from './idx.js';
+export { parseIdx, readIdx, readIdxHeader } from './idx.js';
 export {
   encodeSafetensors,
   parseSafetensors,

@@ -6,7 +6,7 @@
  * fflate is still used for the inflate itself.
  */
 import * as zlib from 'node:zlib';
-import { inflateSync } from 'fflate';
+import { Inflate } from 'fflate';
 import { fail } from '../errors.js';
 import { parseNpy } from './npy.js';
 import { allocateBytes, checkArrayLength, readFileBytes, type Tensor } from './tensor.js';
@@ -203,34 +203,119 @@ export function extract(bytes: Uint8Array, entry: Entry, what: string): Uint8Arr
   const compressed = new Zip(bytes, what).slice(entry.dataStart, entry.compressedSize);
 
   let data: Uint8Array;
+  let crc: number;
   if (entry.method === 0) {
     if (entry.compressedSize !== entry.size) fail('ERR_FILE_FORMAT', what, `stored size ${entry.size}`, `${entry.compressedSize}`);
     data = compressed;
+    crc = crc32(data);
   } else if (entry.method === 8) {
-    data = inflate(compressed, entry, what);
+    ({ data, crc } = inflate(compressed, entry, what));
   } else {
     return fail('ERR_FILE_FORMAT', what, 'compression method 0 (stored) or 8 (deflate)', String(entry.method));
   }
-  const crc = crc32(data);
   if (crc !== entry.crc) fail('ERR_FILE_FORMAT', what, `CRC-32 ${hex(entry.crc)}`, hex(crc));
   return data;
 }
 
-function inflate(compressed: Uint8Array, entry: Entry, what: string): Uint8Array {
+// Compressed bytes handed to the inflater at a time, and the inflated prefix that must hold the .npy header.
+const INFLATE_STEP = 1 << 16;
+const HEADER_STEP = 1 << 10;
+const NPY_PREFIX = 1 << 16;
+
+/**
+ * The size an .npy member's own header implies (header + shape × item size), read from its first inflated bytes;
+ * undefined when the prefix is not an .npy header this check understands (parseNpy then judges the whole member).
+ */
+function npyImpliedSize(prefix: Uint8Array): number | undefined {
+  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+  if (prefix.length < 10 || magic.some((b, i) => prefix[i] !== b)) return undefined;
+  const major = prefix[6];
+  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+  const headerStart = major === 1 ? 10 : 12;
+  if (major !== 1 && prefix.length < 12) return undefined;
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (headerStart + headerLength > prefix.length) return undefined;
+  const header = new TextDecoder('latin1').decode(prefix.subarray(headerStart, headerStart + headerLength));
+  const descr = /'descr'\s*:\s*'[<>|=]?[a-zA-Z](\d+)'/.exec(header);
+  const shape = /'shape'\s*:\s*\(([^)]*)\)/.exec(header);
+  if (!descr || !shape) return undefined;
+  let elements = 1;
+  for (const part of shape[1].split(',')) {
+    const t = part.trim();
+    if (t === '') continue;
+    if (!/^\d+$/.test(t)) return undefined;
+    elements *= Number(t);
+  }
+  return headerStart + headerLength + elements * Number(descr[1]);
+}
+
+/**
+ * Inflates a member in steps: the first bytes must hold an .npy header whose size agrees with the declared size before
+ * the output is allocated; output past the declared size stops the inflate at once; the CRC is computed as bytes arrive.
+ */
+function inflate(compressed: Uint8Array, entry: Entry, what: string): { data: Uint8Array; crc: number } {
   if (entry.size > compressed.length * MAX_DEFLATE_RATIO + 1024) {
     fail('ERR_FILE_FORMAT', what, `at most ${MAX_DEFLATE_RATIO}x expansion of ${compressed.length} compressed bytes`, `${entry.size} declared`);
   }
   // A member is inflated into one Uint8Array, so it cannot be larger than one typed array holds.
   checkArrayLength(entry.size, what, 'bytes');
-  const target = new Uint8Array(allocateBytes(entry.size, what));
-  let out: Uint8Array;
+  const prefixLimit = Math.min(entry.size, NPY_PREFIX);
+  const pending: Uint8Array[] = [];
+  let pendingLength = 0;
+  let target: Uint8Array | undefined;
+  let written = 0;
+  let crc = 0;
+  const allocate = () => {
+    const prefix = concat(pending, pendingLength);
+    const implied = npyImpliedSize(prefix);
+    if (implied !== undefined && implied !== entry.size) {
+      fail('ERR_FILE_FORMAT', what, `${entry.size} bytes after inflating (the declared size)`, `an .npy header implying ${implied}`);
+    }
+    target = new Uint8Array(allocateBytes(entry.size, what));
+    target.set(prefix);
+    written = prefix.length;
+    crc = crc32(prefix, crc);
+    pending.length = 0;
+    pendingLength = 0;
+  };
+  const inflater = new Inflate((chunk: Uint8Array) => {
+    if (written + pendingLength + chunk.length > entry.size) {
+      fail('ERR_FILE_FORMAT', what, `${entry.size} bytes after inflating (the declared size)`, 'more');
+    }
+    if (!target) {
+      pending.push(chunk.slice());
+      pendingLength += chunk.length;
+      if (pendingLength >= prefixLimit) allocate();
+      return;
+    }
+    target.set(chunk, written);
+    written += chunk.length;
+    crc = crc32(chunk, crc);
+  });
   try {
-    // With a fixed output buffer fflate never grows it: output past the declared size is dropped (caught by the CRC).
-    out = inflateSync(compressed, { out: target });
+    // Small steps until the header is checked (1 KiB of deflate is at most ~1 MiB of output), then larger ones.
+    for (let p = 0; p < compressed.length; ) {
+      const end = Math.min(compressed.length, p + (target ? INFLATE_STEP : HEADER_STEP));
+      inflater.push(compressed.subarray(p, end), end === compressed.length);
+      p = end;
+    }
+    if (compressed.length === 0) inflater.push(new Uint8Array(0), true);
   } catch (err) {
+    if (err instanceof Error && (err as { code?: unknown }).code === 'ERR_FILE_FORMAT') throw err;
     return fail('ERR_FILE_FORMAT', what, 'valid deflate data', err instanceof Error ? err.message : String(err));
   }
-  if (out.length !== entry.size) fail('ERR_FILE_FORMAT', what, `${entry.size} bytes after inflating`, `${out.length}`);
+  if (!target) allocate();
+  if (written !== entry.size) fail('ERR_FILE_FORMAT', what, `${entry.size} bytes after inflating`, `${written}`);
+  return { data: target!, crc };
+}
+
+function concat(chunks: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
   return out;
 }
 
@@ -242,10 +327,11 @@ function hex(n: number): string {
 
 let crcTable: Uint32Array | undefined;
 
-function crc32(data: Uint8Array): number {
-  if (typeof zlib.crc32 === 'function') return zlib.crc32(data) >>> 0;
+/** CRC-32 of `data`, continuing from `previous` (the CRC of the bytes before it). */
+function crc32(data: Uint8Array, previous = 0): number {
+  if (typeof zlib.crc32 === 'function') return zlib.crc32(data, previous) >>> 0;
   crcTable ??= makeCrcTable();
-  let c = 0xffffffff;
+  let c = (previous ^ 0xffffffff) >>> 0;
   for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }

@@ -1,7 +1,7 @@
 /** Shared tensor type for the file readers/writers, plus small file helpers they all use. */
 import { constants as bufferConstants } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { NcodError, fail, isAllocationFailure, type ErrorCode } from '../errors.js';
 import { bfloat16ToFloat32, halfToFloat32 } from './half.js';
@@ -93,8 +93,15 @@ export function isFloatDType(dtype: DType): boolean {
   return dtype === 'float16' || dtype === 'bfloat16' || dtype === 'float32' || dtype === 'float64';
 }
 
+/** The most dimensions a shape may have: far beyond any real array (NumPy stops at 64), low enough to refuse a sparse array with a huge length at once. */
+export const MAX_DIMS = 1 << 16;
+
 /** Product of the dims; every dim must be a non-negative safe integer and the product must stay exact. */
 export function elementCount(shape: readonly number[], what = 'shape', code: ErrorCode = 'ERR_SHAPE'): number {
+  // The length first: a sparse array with a huge length would otherwise be walked (and joined into the message).
+  if (!Array.isArray(shape) || shape.length > MAX_DIMS) {
+    fail(code, what, `an array of at most ${MAX_DIMS} dimensions`, Array.isArray(shape) ? `${shape.length} entries` : typeof shape);
+  }
   let count = 1;
   for (const dim of shape) {
     if (!Number.isSafeInteger(dim) || dim < 0) fail(code, what, 'non-negative integer dimensions', `[${shape.join(', ')}]`);
@@ -239,6 +246,8 @@ export async function readExactly(
 
 /** Whole file in one fresh buffer (byteOffset 0, so typed views on it are aligned). Works past readFile's 2 GiB cap. */
 export async function readFileBytes(path: string): Promise<Uint8Array> {
+  // Regular files only: opening a FIFO would wait for a writer forever, and a device has no size to read.
+  if (!(await stat(path)).isFile()) fail('ERR_INVALID_ARGUMENT', path, 'a regular file', 'a directory, device, FIFO or socket');
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();

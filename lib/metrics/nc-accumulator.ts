@@ -104,9 +104,20 @@ export class NcAccumulator {
       if (!t || t.dtype !== 'float64') fail('ERR_FILE_FORMAT', `accumulator state '${key}'`, 'a float64 tensor', t ? t.dtype : 'none');
       return t.data as Float64Array;
     };
+    const dim = Number(metadata.dim);
+    const classes = Number(metadata.classes);
+    // The claimed sizes against the tensors the bytes hold, before anything of those sizes is allocated.
+    const expected: Record<string, number> = { counts: classes, sums: classes * dim, sqNorms: classes, scatter: dim * dim, oodSums: dim, oodCount: 1 };
+    if (!Number.isSafeInteger(dim) || dim < 1 || !Number.isSafeInteger(classes) || classes < 2) {
+      fail('ERR_FILE_FORMAT', 'accumulator state', 'integer dim >= 1 and classes >= 2', `${metadata.dim}, ${metadata.classes}`);
+    }
+    for (const [key, length] of Object.entries(expected)) {
+      const got = array(key).length;
+      if (got !== length) fail('ERR_FILE_FORMAT', `accumulator state '${key}'`, `${length} values (dim ${dim}, classes ${classes})`, `${got}`);
+    }
     const state: NcAccumulatorState = {
-      dim: Number(metadata.dim),
-      classes: Number(metadata.classes),
+      dim,
+      classes,
       shift: array('shift'),
       counts: array('counts'),
       sums: array('sums'),

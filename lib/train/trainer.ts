@@ -73,8 +73,11 @@ export interface TrainerState {
 
 export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerOptions {
   const layers = options?.layers;
-  if (!Array.isArray(layers) || layers.length < 1) fail('ERR_INVALID_ARGUMENT', 'layers', '[input, h1, ..., hK] (K = 0: a linear classifier)', describe(layers));
-  layers.forEach((w, i) => checkInteger(`layers[${i}]`, w, 1, 1 << 20));
+  if (!Array.isArray(layers) || layers.length < 1 || layers.length > MAX_LAYERS) {
+    fail('ERR_INVALID_ARGUMENT', 'layers', `[input, h1, ..., hK] (K = 0: a linear classifier) of at most ${MAX_LAYERS} widths`, describe(layers));
+  }
+  // An index loop, not forEach: a sparse array's holes must be refused, not skipped.
+  for (let i = 0; i < layers.length; i++) checkInteger(`layers[${i}]`, layers[i], 1, 1 << 20);
   const d = layers[layers.length - 1];
   const projector = options.projector ?? 'etf';
   if (projector !== 'etf' && projector !== 'none') fail('ERR_INVALID_ARGUMENT', 'projector', "'etf' or 'none'", describe(projector));
@@ -107,6 +110,21 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
     fail('ERR_INVALID_ARGUMENT', 'classifierInit', "'xavier' or 'normal'", describe(resolved.classifierInit));
   }
   return resolved;
+}
+
+/** The most widths `layers` may list (the native side accepts as many). */
+export const MAX_LAYERS = 256;
+
+/** Element counts of every parameter, in order (as the native parameter_sizes()), without allocating any. */
+export function parameterSizes(o: ResolvedTrainerOptions): number[] {
+  const sizes: number[] = [];
+  for (let l = 0; l + 1 < o.layers.length; l++) {
+    const [inp, out] = [o.layers[l], o.layers[l + 1]];
+    sizes.push(out * inp, out);
+    if (o.layerNorm) sizes.push(out, out);
+  }
+  sizes.push(o.classes * o.layers[o.layers.length - 1], o.classes);
+  return sizes;
 }
 
 /** PyTorch's defaults: encoder Linear U(±1/√in) for weights and biases, LayerNorm γ = 1 and β = 0; the classifier

@@ -97,8 +97,11 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     check_arity(info, 1, "setThreads");
-    const size_t threads = count(env, info[0], "threads", 1024);
-    if (threads < 1) throw_error(env, ErrorCode::InvalidArgument, "threads: expected an integer in [1, 1024], got 0");
+    const size_t max = max_cpu_threads();
+    const size_t threads = count(env, info[0], "threads", max);
+    if (threads < 1) {
+      throw_error(env, ErrorCode::InvalidArgument, "threads: expected an integer in [1, " + std::to_string(max) + "], got 0");
+    }
     set_cpu_threads(static_cast<int>(threads));
     return env.Undefined();
   });

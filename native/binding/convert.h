@@ -5,12 +5,16 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace ncod::binding {
 
-// A typed array's elements without copying. `owner` keeps the JS array alive while native code uses it.
+// A typed array's elements as a native copy made at call time (see CallHolds): JS code that runs while the call
+// is in flight (an onProgress callback, a getter, another thread on a SharedArrayBuffer) may change, transfer,
+// detach or shrink the JS array, and none of that can reach what native code validated and reads. `owner` is the
+// JS array.
 template <typename T>
 struct TypedView {
   T* data;
@@ -20,8 +24,40 @@ struct TypedView {
 
 TypedView<const float> float32_array(Napi::Env env, Napi::Value value, const char* what);
 TypedView<const int32_t> int32_array(Napi::Env env, Napi::Value value, const char* what);
-// An optional Int32Array of length >= 1 used as a cancel flag; nullptr when undefined.
+// A Float32Array the call overwrites when it succeeds: native code writes the copy; PromiseWorker copies it back to
+// the JS array on the JS thread after checking that the array is still attached and of the same length.
+TypedView<float> writable_float32_array(Napi::Env env, Napi::Value value, const char* what);
+// An optional Int32Array of length >= 1 on a SharedArrayBuffer (which cannot be detached or shrunk, so a worker
+// thread may poll it) used as a cancel flag; nullptr when undefined.
 const int32_t* cancel_flag(Napi::Env env, Napi::Value value, const char* what);
+
+// The native copies made by the conversions above during one binding call. guarded() opens a scope on the JS
+// thread; PromiseWorker::Start adopts what the scope holds, so the copies live exactly as long as the call.
+struct WriteBack {
+  Napi::Reference<Napi::Value> target;  // the JS Float32Array
+  float* source;                        // the native copy
+  size_t length;
+  std::string what;
+};
+struct CallHolds {
+  std::vector<std::shared_ptr<void>> buffers;
+  std::vector<WriteBack> write_backs;
+};
+// Takes what the innermost open scope holds (empty when none is open).
+CallHolds take_call_holds();
+class CallScope {
+ public:
+  CallScope();
+  ~CallScope();
+  CallScope(const CallScope&) = delete;
+  CallScope& operator=(const CallScope&) = delete;
+
+ private:
+  CallHolds holds_;
+  CallHolds* outer_;
+};
+// Checks every write-back target first (attached, same length), then copies all: all or nothing. Throws NcodError.
+void write_back_all(Napi::Env env, std::vector<WriteBack>& write_backs);
 
 // A non-negative integer not above max.
 size_t count(Napi::Env env, Napi::Value value, const char* what, size_t max = (size_t(1) << 53));

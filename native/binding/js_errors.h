@@ -6,6 +6,7 @@
 #include <string>
 
 #include "../core/error.h"
+#include "convert.h"
 
 namespace ncod::binding {
 
@@ -18,6 +19,7 @@ Napi::Object make_error(Napi::Env env, ErrorCode code, const std::string& messag
 // Runs fn() and rethrows any ncod::Error or std::exception as a JS NcodError.
 template <typename Fn>
 auto guarded(Napi::Env env, Fn&& fn) -> decltype(fn()) {
+  CallScope scope;  // native copies of the call's inputs (convert.h)
   try {
     return fn();
   } catch (const Napi::Error&) {

@@ -36,6 +36,9 @@ MlpConfig parse_config(Napi::Env env, Napi::Value value) {
   if (!widths.IsArray()) throw_error(env, ErrorCode::InvalidArgument, "config.widths: expected an array");
   MlpConfig cfg;
   Napi::Array w = widths.As<Napi::Array>();
+  if (w.Length() < 1 || w.Length() > 256) {
+    fail(ErrorCode::InvalidArgument, "config.widths", "an array of 1 to 256 layer widths", std::to_string(w.Length()) + " elements");
+  }
   for (uint32_t i = 0; i < w.Length(); ++i) cfg.widths.push_back(count(env, w.Get(i), "config.widths[]", size_t(1) << 20));
   cfg.classes = count(env, o.Get("classes"), "config.classes", size_t(1) << 20);
   cfg.projector_hidden = count(env, o.Get("projectorHidden"), "config.projectorHidden", size_t(1) << 20);
@@ -46,7 +49,9 @@ MlpConfig parse_config(Napi::Env env, Napi::Value value) {
 }
 
 // One Float32Array per parameter, each of the size the config implies.
-std::vector<float*> parameter_arrays(Napi::Env env, Napi::Value value, const MlpConfig& cfg, const char* what) {
+// Native copies (convert.h); `writable` ones are copied back to the JS arrays when the call succeeds.
+std::vector<float*> parameter_arrays(Napi::Env env, Napi::Value value, const MlpConfig& cfg, const char* what,
+                                     bool writable = false) {
   const std::vector<size_t> sizes = cfg.parameter_sizes();
   if (!value.IsArray() || value.As<Napi::Array>().Length() != sizes.size()) {
     fail(ErrorCode::Shape, what, "an array of " + std::to_string(sizes.size()) + " Float32Arrays", "something else");
@@ -54,12 +59,16 @@ std::vector<float*> parameter_arrays(Napi::Env env, Napi::Value value, const Mlp
   Napi::Array a = value.As<Napi::Array>();
   std::vector<float*> out;
   for (uint32_t i = 0; i < sizes.size(); ++i) {
-    auto view = float32_array(env, a.Get(i), what);
+    const std::string name = std::string(what) + "[" + std::to_string(i) + "]";
+    Napi::Value element = a.Get(i);
+    const TypedView<const float> view =
+        writable ? [&] { auto w = writable_float32_array(env, element, name.c_str()); return TypedView<const float>{w.data, w.length, w.owner}; }()
+                 : float32_array(env, element, name.c_str());
     if (view.length != sizes[i]) {
       fail(ErrorCode::Shape, std::string(what) + "[" + std::to_string(i) + "]", std::to_string(sizes[i]) + " elements",
            std::to_string(view.length));
     }
-    out.push_back(const_cast<float*>(view.data));  // written back by design
+    out.push_back(const_cast<float*>(view.data));  // a native copy: writable ones are written back on success
   }
   return out;
 }
@@ -71,8 +80,8 @@ Napi::Value TrainEpoch(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     check_arity(info, 12, "trainEpoch");
     const MlpConfig cfg = parse_config(env, info[0]);
-    MlpTensors t{parameter_arrays(env, info[1], cfg, "params"), parameter_arrays(env, info[2], cfg, "m"),
-                 parameter_arrays(env, info[3], cfg, "v")};
+    MlpTensors t{parameter_arrays(env, info[1], cfg, "params", true), parameter_arrays(env, info[2], cfg, "m", true),
+                 parameter_arrays(env, info[3], cfg, "v", true)};
     auto x = float32_array(env, info[4], "x");
     auto y = int32_array(env, info[5], "y");
     const size_t rows = count(env, info[6], "rows");

@@ -14,6 +14,7 @@ PromiseWorker::PromiseWorker(Napi::Env env, const char* name, std::vector<Napi::
                              const int32_t* cancel_flag, Napi::Function on_progress, Work work, Result result)
     : Napi::AsyncProgressWorker<double>(env, name),
       deferred_(Napi::Promise::Deferred::New(env)),
+      holds_(take_call_holds()),
       cancel_flag_(cancel_flag),
       work_(std::move(work)),
       result_(std::move(result)) {
@@ -58,27 +59,50 @@ void PromiseWorker::Execute(const ExecutionProgress& progress) {
   }
 }
 
+void PromiseWorker::Settle(bool ok, napi_value value) {
+  try {
+    if (ok) {
+      deferred_.Resolve(value);
+    } else {
+      deferred_.Reject(value);
+    }
+  } catch (...) {
+    // Fails only when the environment is going away: nobody is left to observe the promise.
+  }
+}
+
 void PromiseWorker::OnOK() {
   Napi::Env env = Env();
   try {
-    deferred_.Resolve(result_(env));
-  } catch (const Napi::Error& e) {
-    deferred_.Reject(e.Value());
-  } catch (const std::bad_alloc&) {
-    deferred_.Reject(make_error(env, ErrorCode::OutOfMemory, "out of memory while returning the result"));
+    try {
+      write_back_all(env, holds_.write_backs);  // outputs reach the caller's arrays only when the call succeeded
+      Settle(true, result_(env));
+    } catch (const Napi::Error& e) {
+      Settle(false, e.Value());
+    } catch (const std::bad_alloc&) {
+      Settle(false, make_error(env, ErrorCode::OutOfMemory, "out of memory while returning the result"));
+    }
+  } catch (...) {
+    // Only reachable during teardown (no JS can run to build an error object); the promise is abandoned.
   }
 }
 
 void PromiseWorker::OnError(const Napi::Error& error) {
-  deferred_.Reject(make_error(Env(), error_code_, error.Message()));
+  try {
+    Settle(false, make_error(Env(), error_code_, error.Message()));
+  } catch (...) {
+    // As in OnOK: the environment is going away.
+  }
 }
 
 void PromiseWorker::OnProgress(const double* data, size_t count) {
   if (on_progress_.IsEmpty() || count == 0) return;
-  // A throwing progress callback must not take the process down; its exception is dropped.
+  // A throwing progress callback must not take the process down; its exception is dropped (and so is any failure
+  // during teardown).
   try {
+    Napi::HandleScope scope(Env());
     on_progress_.Call({Napi::Number::New(Env(), data[0])});
-  } catch (const Napi::Error&) {
+  } catch (...) {
   }
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../core/run_context.h"
+#include "convert.h"
 
 namespace ncod::binding {
 
@@ -32,7 +33,12 @@ class PromiseWorker : public Napi::AsyncProgressWorker<double> {
   PromiseWorker(Napi::Env env, const char* name, std::vector<Napi::Value> keep_alive, const int32_t* cancel_flag,
                 Napi::Function on_progress, Work work, Result result);
 
+  // Settles the promise; during environment teardown (a worker thread terminated with calls in flight) JS can no
+  // longer run and every failure here is swallowed instead of escaping a finaliser (which would abort the process).
+  void Settle(bool ok, napi_value value);
+
   Napi::Promise::Deferred deferred_;
+  CallHolds holds_;  // the native copies of the inputs (convert.h), adopted from the binding call's scope
   std::vector<Napi::Reference<Napi::Value>> keep_alive_;
   const int32_t* cancel_flag_;
   Napi::FunctionReference on_progress_;

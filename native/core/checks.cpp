@@ -14,6 +14,8 @@ void check_matrix_length(const char* what, size_t length, size_t rows, size_t di
     fail(ErrorCode::Shape, what, "at least one row and one column",
          std::to_string(rows) + " rows × " + std::to_string(dim) + " columns");
   }
+  // BLAS takes dims and leading dimensions as 32-bit ints.
+  if (dim > 2147483647) fail(ErrorCode::Shape, what, "at most 2^31 − 1 columns (BLAS's 32-bit dims)", std::to_string(dim) + " columns");
   if (length / dim != rows || length % dim != 0) {
     fail(ErrorCode::Shape, what, std::to_string(rows) + " × " + std::to_string(dim) + " elements",
          std::to_string(length) + " elements");

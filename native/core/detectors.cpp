@@ -302,6 +302,8 @@ std::vector<double> knn_scores(Backend& backend, const float* x, size_t rows, co
     fail(ErrorCode::InvalidArgument, "k", "an integer in [1, " + std::to_string(bank_rows) + "] (the fit set size)",
          std::to_string(k));
   check_finite("features", x, rows, dim);
+  // The bank too: a NaN similarity passes no threshold, and the k-th largest of fewer than k values does not exist.
+  check_finite("bank", bank, bank_rows, dim);
   std::vector<double> out(rows);
   for_each_row_range(rows, dim, context, 0.0, 1.0, [&](size_t start, size_t n) {
     const std::vector<float> q = l2_normalised("features", x + start * dim, n, dim);

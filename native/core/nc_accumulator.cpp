@@ -25,6 +25,21 @@ void check_finite(const char* what, const std::vector<double>& v) {
   }
 }
 
+// The lengths a state's claimed dim and classes imply, checked before anything of those sizes is allocated (a small
+// file claiming dim = classes = 16384 must be refused at once, not after allocating gigabytes).
+const NcAccumulatorState& check_state_sizes(const NcAccumulatorState& state) {
+  const size_t d = state.dim, C = state.classes;
+  if (d < 1 || d > 16384) fail(ErrorCode::Shape, "state.dim", "an integer in [1, 16384]", std::to_string(d));
+  if (C < 2 || C > (size_t(1) << 20)) fail(ErrorCode::InvalidArgument, "state.classes", "an integer in [2, 2^20]", std::to_string(C));
+  if (!state.shift.empty()) check_length("state.shift", state.shift, d);
+  check_length("state.counts", state.counts, C);
+  check_length("state.sums", state.sums, C * d);
+  check_length("state.sqNorms", state.sq_norms, C);
+  check_length("state.scatter", state.scatter, d * d);
+  check_length("state.oodSums", state.ood_sums, d);
+  return state;
+}
+
 }  // namespace
 
 NcAccumulator::NcAccumulator(size_t dim, size_t classes) {
@@ -40,14 +55,8 @@ NcAccumulator::NcAccumulator(size_t dim, size_t classes) {
   s_.ood_sums.assign(dim, 0.0);
 }
 
-NcAccumulator::NcAccumulator(NcAccumulatorState state) : NcAccumulator(state.dim, state.classes) {
-  const size_t d = state.dim, C = state.classes;
-  if (!state.shift.empty()) check_length("state.shift", state.shift, d);
-  check_length("state.counts", state.counts, C);
-  check_length("state.sums", state.sums, C * d);
-  check_length("state.sqNorms", state.sq_norms, C);
-  check_length("state.scatter", state.scatter, d * d);
-  check_length("state.oodSums", state.ood_sums, d);
+NcAccumulator::NcAccumulator(NcAccumulatorState state)
+    : NcAccumulator(check_state_sizes(state).dim, state.classes) {
   for (const auto* v : {&state.shift, &state.counts, &state.sums, &state.sq_norms, &state.scatter, &state.ood_sums}) {
     check_finite("state", *v);
   }

@@ -3,7 +3,13 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../core/error.h"
 
 namespace ncod {
 
@@ -27,7 +33,29 @@ std::atomic<int> requested_threads{0};  // 0: OpenMP's default (OMP_NUM_THREADS 
 }  // namespace
 
 // OpenBLAS stays single-threaded (see cpu_backend.cpp): the threads are ncod's own, over rows.
+size_t max_cpu_threads() { return std::max<size_t>(4, size_t(4) * std::thread::hardware_concurrency()); }
+
 void set_cpu_threads(int threads) {
+  if (threads < 1 || size_t(threads) > max_cpu_threads()) {
+    fail(ErrorCode::InvalidArgument, "threads", "an integer in [1, " + std::to_string(max_cpu_threads()) + "]",
+         std::to_string(threads));
+  }
+  {
+    // All threads alive together, as OpenMP's team would be (default attributes, like libgomp's without OMP_STACKSIZE).
+    std::vector<std::thread> probe;
+    std::string failure;
+    try {
+      probe.reserve(static_cast<size_t>(threads));
+      for (int t = 1; t < threads; ++t) probe.emplace_back([] {});
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    for (std::thread& t : probe) t.join();
+    if (!failure.empty()) {
+      fail(ErrorCode::OutOfMemory, "threads", std::to_string(threads) + " threads that the system can start",
+           "a failure after " + std::to_string(probe.size() + 1) + " (" + failure + ")");
+    }
+  }
   requested_threads = threads;
   omp_set_num_threads(threads);
 }

@@ -1,6 +1,8 @@
 // What BLAS the CPU backend runs on, for `ncod info` and benchmark reports.
 #pragma once
 
+#include <cstddef>
+
 #include <string>
 
 namespace ncod {
@@ -14,6 +16,10 @@ struct BlasInfo {
 };
 
 BlasInfo blas_info();
+// The most threads set_cpu_threads accepts: 4 × the hardware threads (at least 4).
+size_t max_cpu_threads();
+// Throws ERR_OUT_OF_MEMORY when that many threads cannot be created (libgomp would end the process at its next
+// parallel region: it does not report a failed pthread_create): each is started once, all at the same time, first.
 void set_cpu_threads(int threads);
 // OpenMP keeps the thread count per calling thread, so work on a libuv worker would not see set_cpu_threads() from
 // the JS thread: workers call this before running.

@@ -28,9 +28,12 @@ void score_logits(const float* logits, size_t rows, size_t C, const LogitScoreSp
   const size_t block = 256;
   const size_t blocks = (rows + block - 1) / block;
   const int threads = threads_for(rows * C, blocks);
+  // Per-thread scratch is allocated here, before the region: a failed allocation inside an OpenMP region would end
+  // the process (std::terminate) instead of reaching the caller as ERR_OUT_OF_MEMORY.
+  std::vector<std::vector<float>> scratches(static_cast<size_t>(threads), std::vector<float>(C));
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<float> scratch(C);
+    std::vector<float>& scratch = scratches[static_cast<size_t>(omp_get_thread_num())];
     // Blocks handed out as threads get free: a thread slowed by another process does not hold up the chunk.
 #pragma omp for schedule(dynamic, 1)
     for (size_t b = 0; b < blocks; ++b) {
@@ -47,9 +50,18 @@ void linear_scores(const float* x, size_t rows, size_t d, const LinearHead& head
   const size_t blocks = (rows + block - 1) / block;
   const int threads = threads_for(rows * C * d / 16 + 1, blocks);
   const bool clip = std::isfinite(head.clip);
+  struct Scratch {
+    std::vector<float> clipped, z, scratch;
+  };
+  std::vector<Scratch> scratches;  // before the region, as in score_logits
+  scratches.reserve(static_cast<size_t>(threads));
+  for (int t = 0; t < threads; ++t) {
+    scratches.push_back({std::vector<float>(clip ? block * d : 0), std::vector<float>(block * C), std::vector<float>(C)});
+  }
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<float> clipped(clip ? block * d : 0), z(block * C), scratch(C);
+    Scratch& mine = scratches[static_cast<size_t>(omp_get_thread_num())];
+    std::vector<float>&clipped = mine.clipped, &z = mine.z, &scratch = mine.scratch;
 #pragma omp for schedule(static)
     for (size_t b = 0; b < blocks; ++b) {
       const size_t start = b * block, n = std::min(block, rows - start);
@@ -81,9 +93,19 @@ void min_whitened_sq_distances(const float* x, size_t rows, size_t d, const Whit
   const size_t block = block_rows(std::max({d, p, C}), sizeof(double), size_t(4) << 20);
   const size_t blocks = (rows + block - 1) / block;
   const int threads = threads_for(rows * p * d / 16 + 1, blocks);
+  struct Scratch {
+    std::vector<double> xs, y, g;
+  };
+  std::vector<Scratch> scratches;  // before the region, as in score_logits
+  scratches.reserve(static_cast<size_t>(threads));
+  for (int t = 0; t < threads; ++t) {
+    scratches.push_back({std::vector<double>(block * d), std::vector<double>(w.upper_triangular ? 0 : block * p),
+                         std::vector<double>(block * C)});
+  }
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<double> xs(block * d), y(w.upper_triangular ? 0 : block * p), g(block * C);
+    Scratch& mine = scratches[static_cast<size_t>(omp_get_thread_num())];
+    std::vector<double>&xs = mine.xs, &y = mine.y, &g = mine.g;
 #pragma omp for schedule(static)
     for (size_t b = 0; b < blocks; ++b) {
       const size_t start = b * block, n = std::min(block, rows - start);

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <functional>
 #include <limits>
+#include <string>
+
+#include "../core/error.h"
 
 namespace ncod::cpu {
 
@@ -55,7 +58,12 @@ double KthFilter::kth_exact(const float* query, const float* bank, size_t dim, s
     const Candidate& c = candidates_[i];
     if (c.approx >= threshold_) scratch.push_back(dot_float64(query, bank + c.row * dim, dim));
   }
-  // At least k survive: the rows holding the k largest approximations are never below the threshold.
+  // At least k survive: the rows holding the k largest approximations are never below the threshold (for finite
+  // inputs, which the callers check; anything else must not index past the survivors).
+  if (scratch.size() < k_) {
+    fail(ErrorCode::NotFinite, "k-NN similarities", "at least k = " + std::to_string(k_) + " comparable values",
+         std::to_string(scratch.size()) + " (NaN in the query or the bank)");
+  }
   std::nth_element(scratch.begin(), scratch.begin() + (k_ - 1), scratch.end(), std::greater<double>());
   return scratch[k_ - 1];
 }

@@ -187,8 +187,8 @@ describe('Mahalanobis++ (L2-normalised features)', () => {
   });
 
   it('l2NormalizeRows refuses a zero, fractional or non-dividing dim instead of looping', () => {
-    expect(() => l2NormalizeRows(new Float32Array(6), 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
-    expect(() => l2NormalizeRows(new Float32Array(6), 0.5)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => l2NormalizeRows(new Float32Array(6), 0)).toThrow(expect.objectContaining({ code: 'ERR_SHAPE' }));
+    expect(() => l2NormalizeRows(new Float32Array(6), 0.5)).toThrow(expect.objectContaining({ code: 'ERR_SHAPE' }));
     expect(() => l2NormalizeRows(new Float32Array(7), 2)).toThrow(expect.objectContaining({ code: 'ERR_SHAPE' }));
   });
 });

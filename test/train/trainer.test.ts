@@ -192,14 +192,20 @@ describe('checkpoints', () => {
       a[key].forEach((p, i) => expect(Buffer.from(p.buffer).equals(Buffer.from(b[key][i].buffer)), `${key}[${i}]`).toBe(true));
     }
 
-    // An older checkpoint: the same file with layerNorm removed from the stored options.
+    // An older checkpoint (format version 1, written before layerNorm existed): the same tensors, layerNorm removed from
+    // the stored options, and version 1's SHA-256 over the tensor bytes only.
     const plain = new Trainer(options);
     await plain.trainEpoch(data.features, data.labels);
     await saveCheckpoint(plain, `${dir}/new.safetensors`);
     const { tensors, metadata } = await readSafetensors(`${dir}/new.safetensors`);
     const { layerNorm, ...older } = JSON.parse(metadata.options!);
     expect(layerNorm).toBe(false);
-    await writeSafetensors(`${dir}/old.safetensors`, tensors, { ...metadata, options: JSON.stringify(older) });
+    const { createHash } = await import('node:crypto');
+    const legacy = createHash('sha256');
+    for (const prefix of ['param', 'adam_m', 'adam_v']) {
+      for (let i = 0; tensors.has(`${prefix}.${i}`); i++) legacy.update(Buffer.from(tensors.get(`${prefix}.${i}`)!.data.buffer, tensors.get(`${prefix}.${i}`)!.data.byteOffset, tensors.get(`${prefix}.${i}`)!.data.byteLength));
+    }
+    await writeSafetensors(`${dir}/old.safetensors`, tensors, { ...metadata, version: '1', options: JSON.stringify(older), sha256: legacy.digest('hex') });
     const loaded = await loadCheckpoint(`${dir}/old.safetensors`);
     expect(loaded.options.layerNorm).toBe(false);
     expect(loaded.state().params).toEqual(plain.state().params);

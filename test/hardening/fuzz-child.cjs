@@ -1,0 +1,195 @@
+// The fuzz loop (test/hardening/fuzz.test.ts runs it in a child process): random raw-binding calls built from a valid
+// call with 0–3 arguments replaced by wrong types, shapes, lengths, NaNs, detached or shared buffers. Every call must
+// return or throw synchronously, and every promise must settle; every error must carry a documented code. Prints one
+// JSON line of counts. Arguments: addon path, iterations, seed, the documented codes (JSON).
+'use strict';
+const [addonPath, iterationsArg, seedArg, codesArg] = process.argv.slice(2);
+const b = require(addonPath);
+const codes = new Set(JSON.parse(codesArg));
+const iterations = Number(iterationsArg);
+let seed = Number(seedArg) >>> 0;
+
+function random() {
+  // mulberry32
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+const int = (lo, hi) => lo + Math.floor(random() * (hi - lo + 1));
+const pick = (xs) => xs[Math.floor(random() * xs.length)];
+const f32 = (n) => Float32Array.from({ length: n }, () => random() * 2 - 1);
+const labels = (n, C) => Int32Array.from({ length: n }, (_, i) => i % C);
+
+function detached(a) {
+  const copy = a.slice();
+  structuredClone(copy.buffer, { transfer: [copy.buffer] });
+  return copy;
+}
+function shared(a) {
+  const s = new a.constructor(new SharedArrayBuffer(a.byteLength));
+  s.set(a);
+  return s;
+}
+function resizable(a) {
+  const buf = new ArrayBuffer(a.byteLength, { maxByteLength: a.byteLength + 64 });
+  const r = new a.constructor(buf);
+  r.set(a);
+  return r;
+}
+const sparseHuge = () => {
+  const s = [];
+  s.length = 2 ** 32 - 1;
+  s[0] = 4;
+  return s;
+};
+const NUMBERS = [0, 1, -1, 1.5, NaN, Infinity, -Infinity, 2 ** 31, 2 ** 32 + 1, 2 ** 53, 1e300, -0, 3];
+
+function mutateArray(a) {
+  const kind = int(0, 11);
+  switch (kind) {
+    case 0: return a.slice(0, Math.max(0, a.length - 1));
+    case 1: { const c = new a.constructor(a.length + 1); c.set(a); return c; }
+    case 2: { const c = a.slice(); if (c.length) c[int(0, c.length - 1)] = NaN; return c; }
+    case 3: { const c = a.slice(); if (c.length) c[int(0, c.length - 1)] = a instanceof Int32Array ? 2 ** 31 - 1 : Infinity; return c; }
+    case 4: return new a.constructor(0);
+    case 5: return a instanceof Float32Array ? Float64Array.from(a) : Float32Array.from(a);
+    case 6: return detached(a);
+    case 7: return shared(a);
+    case 8: return resizable(a);
+    case 9: { const c = new a.constructor(a.length + 2); c.set(a, 1); return c.subarray(1, 1 + a.length); }
+    case 10: { const c = a.slice(); if (c.length) c[int(0, c.length - 1)] = a instanceof Int32Array ? -7 : -0; return c; }
+    default: return Array.from(a);
+  }
+}
+
+function mutateValue(v) {
+  if (ArrayBuffer.isView(v)) return mutateArray(v);
+  if (Array.isArray(v)) {
+    if (v.length > 1000) return null; // the sparse huge array again: copying it would hang the driver, not ncod
+    const k = int(0, 4);
+    if (k === 0) return v.slice(1);
+    if (k === 1) return sparseHuge();
+    if (k === 2 && v.length) { const c = v.slice(); c[int(0, c.length - 1)] = mutateValue(c[int(0, c.length - 1)]); return c; }
+    if (k === 3) return [...v, v[0]];
+    return {};
+  }
+  if (v && typeof v === 'object') {
+    const c = { ...v };
+    const keys = Object.keys(c);
+    if (keys.length === 0) return null;
+    const key = pick(keys);
+    if (random() < 0.3) delete c[key];
+    else c[key] = mutateValue(c[key]);
+    return c;
+  }
+  return pick([...NUMBERS, ...NUMBERS, null, undefined, 'x', {}, [], () => {}, true, new Float32Array(2), new Int32Array(1)]);
+}
+
+let model; // a fitted Mahalanobis model for mahalanobisScore
+function template() {
+  const r = int(1, 24), d = int(1, 9), C = int(2, 5), h = int(1, 8);
+  const x = f32(r * d), y = labels(r, C), W = f32(C * d), bias = f32(C);
+  const config = { widths: [d, h], classes: C, projectorHidden: 0 };
+  const params = () => [f32(h * d), f32(h), f32(C * h), f32(C)];
+  const flag = random() < 0.3 ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+  const progress = random() < 0.3 ? () => {} : undefined;
+  const epoch = { batch: int(1, 8), alpha: 0.05, labelSmoothing: 0.1, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 0 };
+  const calls = [
+    ['classStats', [x, y, r, d, C, random() < 0.5, random() < 0.5, 0, flag, progress]],
+    ['ncMetrics', [x, y, r, d, C, random() < 0.5 ? W : null, null, random() < 0.5 ? f32(r * d) : null, r, false, -1, 0, flag, progress]],
+    ['crossEntropyLs', [f32(r * C), y, r, C, 0.1]],
+    ['nnEntropy', [f32(Math.max(2, r) * d), Math.max(2, r), d, 1]],
+    ['etfProjector', [f32(r * Math.max(2, d)), r, Math.max(2, d), Math.max(2, d) + h, random() < 0.5 ? f32(r * Math.max(2, d)) : null]],
+    ['trainEpoch', [config, params(), params().map((p) => p.fill(0)), params().map((p) => p.fill(0)), x, y, r, Int32Array.from({ length: r }, (_, i) => i), epoch, 0, flag, progress]],
+    ['forwardLayer', [config, params(), x, r, int(0, 2), 0, flag, progress]],
+    ['mlpGradients', [config, params(), x, y, r, 0.05, 0.1, 0]],
+    ['scoreLogits', [f32(r * C), r, C, int(0, 3), 1, 0.1, 0, 0, flag, progress]],
+    ['linearScores', [x, r, d, W, random() < 0.5 ? bias : null, C, Infinity, int(0, 3), 1, 0.1, 0, 0, flag, progress]],
+    ['mahalanobisFit', [x, y, r, d, C, random() < 0.5, 1e-6, 0, flag, progress]],
+    ['knnFit', [x, r, d]],
+    ['knnScore', [x, r, d, f32(r * d), r, int(1, r), 0, flag, progress]],
+    ['subspaceFit', [x, r, d, random() < 0.5 ? W : null, null, C, random() < 0.5, 0, flag, progress]],
+    ['decisionScores', [x, r, d, W, random() < 0.5 ? bias : null, C, new Float64Array(d), int(0, 1), 1, 0, flag, progress]],
+    ['setThreads', [int(1, 4)]],
+    ['trainKernel', [0, pick(['sgemm', 'biasActivation', 'activationBackward', 'adamw', 'gatherRows', 'add', 'layerNormForward', 'layerNormBackward', 'crossEntropyLs', 'nnEntropy', 'etfForward', 'etfBackward', 'nope']), { a: x, b: f32(r * d), x, y, labels: y }, { rows: r, cols: d, m: r, n: d, k: d, classes: C }]],
+    ['accumulator', [d, C, x, y, r]],
+  ];
+  if (model && model.classes.dim === d) calls.push(['mahalanobisScore', [x, r, model.classes, model.background, 0, flag, progress]]);
+  return pick(calls);
+}
+
+async function callAccumulator(args) {
+  const [d, C, x, y, r] = args;
+  const acc = new b.NcAccumulator(d, C, 0);
+  await acc.add(x, y, r, undefined, undefined);
+  const s = acc.state();
+  const again = b.NcAccumulator.fromState(random() < 0.5 ? s : mutateValue(s), 0);
+  acc.merge(again);
+  return acc.finalize(null, null, false, -1);
+}
+
+const counts = { calls: 0, returned: 0, resolved: 0, syncErrors: 0, rejections: 0, uncoded: 0, hung: 0 };
+const samples = [];
+function record(error, where, name) {
+  const code = error && error.code;
+  if (codes.has(code)) {
+    counts[where]++;
+  } else {
+    counts.uncoded++;
+    if (samples.length < 10) samples.push(`${name}: ${where}: ${error && error.constructor && error.constructor.name}: ${error && error.message}`);
+  }
+}
+
+async function settle(promise, name) {
+  let timer;
+  const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve('hung'), 20_000)));
+  const outcome = await Promise.race([promise.then(() => 'resolved', (e) => { record(e, 'rejections', name); return 'rejected'; }), timeout]);
+  clearTimeout(timer);
+  if (outcome === 'resolved') counts.resolved++;
+  if (outcome === 'hung') { counts.hung++; samples.push(`${name}: hung`); }
+}
+
+(async () => {
+  // One valid fit first, for mahalanobisScore.
+  model = await b.mahalanobisFit(f32(40 * 3), labels(40, 2), 40, 3, 2, true, 1e-6, 0, undefined, undefined);
+  for (let i = 0; i < iterations; i++) {
+    const [name, valid] = template();
+    const args = valid.slice();
+    const mutations = int(0, 3);
+    for (let k = 0; k < mutations; k++) {
+      const at = int(0, args.length - 1);
+      try {
+        args[at] = mutateValue(args[at]);
+      } catch {
+        args[at] = null; // mutating an already detached array throws in JS: that is the driver, not ncod
+      }
+    }
+    if (random() < 0.05) args.push(undefined); // wrong arity
+    counts.calls++;
+    if (process.env.NCOD_FUZZ_TRACE) require('node:fs').writeSync(2, `${i} ${name} ${JSON.stringify(args, (k, v) => (ArrayBuffer.isView(v) ? `${v.constructor.name}(${v.length})${v.buffer instanceof SharedArrayBuffer ? "S" : ""}` : Array.isArray(v) && v.length > 100 ? `Array(${v.length})` : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)).slice(0, 400)}\n`);
+    let result;
+    try {
+      result = name === 'accumulator' ? callAccumulator(args) : b[name](...args);
+    } catch (error) {
+      record(error, 'syncErrors', name);
+      continue;
+    }
+    if (result && typeof result.then === 'function') {
+      // Sometimes the inputs are transferred away while the call runs.
+      if (random() < 0.1) {
+        for (const a of args) if (ArrayBuffer.isView(a) && !(a.buffer instanceof SharedArrayBuffer) && a.buffer.byteLength) structuredClone(a.buffer, { transfer: [a.buffer] });
+        if (typeof globalThis.gc === 'function') globalThis.gc(); // the transferred copies are garbage: freed now
+      }
+      await settle(result, name);
+    } else {
+      counts.returned++;
+    }
+  }
+  b.setThreads(1);
+  console.log(JSON.stringify({ ...counts, samples }));
+})().catch((error) => {
+  console.error('fuzz driver failed', error);
+  process.exit(3);
+});
