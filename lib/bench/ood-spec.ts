@@ -68,6 +68,8 @@ async function labelsOf(dir: string, file: unknown, what: string): Promise<Int32
 export async function loadOodSpec(specPath: string): Promise<OodBenchData> {
   let spec: unknown;
   try {
+    // Regular files only: a FIFO would wait for a writer forever.
+    if (!(await fs.stat(specPath)).isFile()) throw new Error('not a regular file');
     spec = JSON.parse(await fs.readFile(specPath, 'utf8'));
   } catch (error) {
     return fail('ERR_INVALID_ARGUMENT', '--data', 'a readable JSON file', `${specPath} (${(error as Error).message})`);

@@ -4,7 +4,7 @@
  * indexes joined with '.'). Without a name, a file holding exactly one array means that array. readFeatures and
  * readLabels then convert to what the native code takes: float32 matrices and int32 labels.
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fail } from '../errors.js';
 import { readNpy } from './npy.js';
@@ -73,7 +73,11 @@ function isFile(path: string): boolean {
 
 /** Every array in the file by name: a .npy is one array named ''. */
 export async function readFileArrays(path: string, format: ArrayFormat, what = 'array'): Promise<Map<string, Tensor>> {
-  if (!isFile(path)) fail('ERR_INVALID_ARGUMENT', what, 'an existing file', path);
+  // Regular files only: opening a FIFO would wait for a writer forever.
+  if (!isFile(path)) {
+    if (existsSync(path)) fail('ERR_INVALID_ARGUMENT', what, 'a regular file', `${path} (a directory, device, FIFO or socket)`);
+    fail('ERR_INVALID_ARGUMENT', what, 'an existing file', path);
+  }
   switch (format) {
     case 'npy':
       return new Map([['', await readNpy(path)]]);

@@ -200,10 +200,10 @@ describe('small files must not amplify (item 6)', () => {
 describe('inputs that used to hang (item 7)', () => {
   it('a FIFO named in a bench paper --data spec, or as the spec, or to readIdx, is ERR_INVALID_ARGUMENT', async () => {
     const dir = tempDir('ncod-hard-fifo-');
-    const fifo = path.join(dir, 'pipe');
+    const fifo = path.join(dir, 'pipe.npy'); // a known extension, so that the regular-file check is what refuses it
     execFileSync('mkfifo', [fifo]);
     await writeNpy(path.join(dir, 'x.npy'), { dtype: 'float32', shape: [4, 2], data: new Float32Array(8) });
-    const part = { features: 'pipe', labels: 'pipe' };
+    const part = { features: 'pipe.npy', labels: 'pipe.npy' };
     writeFileSync(path.join(dir, 'spec.json'), JSON.stringify({ id: { name: 'a', train: part, test: part }, ood: [{ name: 'b', train: part, test: part }] }));
     await rejectsWith(loadPaperData(path.join(dir, 'spec.json')), 'ERR_INVALID_ARGUMENT', /regular file/);
     await rejectsWith(loadPaperData(fifo), 'ERR_INVALID_ARGUMENT');
