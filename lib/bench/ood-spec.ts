@@ -8,7 +8,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-import { parseArraySpec, readArray, toFeatures, toFloatVector, toLabels, type Features } from '../data/read-array.js';
+import { readArray, toFeatures, toFloatVector, toLabels, type Features } from '../data/read-array.js';
 import type { Tensor } from '../data/tensor.js';
 import { describe, fail } from '../errors.js';
 import type { HeadInput } from '../ood/detectors/state.js';
@@ -41,11 +41,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** The array a spec entry names (`file` or `file:name`, relative to the spec), read through lib/data/read-array.ts. */
 async function tensor(dir: string, file: unknown, what: string): Promise<Tensor> {
   if (typeof file !== 'string' || file === '') fail('ERR_INVALID_ARGUMENT', what, 'a file name (relative to the spec)', describe(file));
-  const spec = path.resolve(dir, file);
-  const stat = await fs.stat(parseArraySpec(spec, what).path).catch(() => undefined);
-  // A FIFO or device would block the read forever: regular files only.
-  if (!stat?.isFile()) fail('ERR_INVALID_ARGUMENT', what, 'an existing regular file', spec);
-  return readArray(spec, what);
+  return readArray(path.resolve(dir, file), what); // regular files only: a FIFO would block the read forever
 }
 
 async function matrix(dir: string, file: unknown, what: string, rows?: number, cols?: number): Promise<Features> {

@@ -89,12 +89,6 @@ export function classCount(labels: Int32Array, what: string): number {
   return max + 1;
 }
 
-/** Checks before any slow work that `file` can be written: its folder must exist. */
-export function requireWritable(file: string, what: string): void {
-  const dir = path.dirname(path.resolve(file));
-  if (!existsSync(dir)) fail('ERR_INVALID_ARGUMENT', what, 'a path in an existing folder', file);
-}
-
 /** `--features/--labels` belong to --dataset npy, `--data-dir` to the image datasets. */
 export function checkDatasetOptions(dataset: DatasetName, o: { dataDir?: string; features?: string; labels?: string }): void {
   if (dataset === 'npy' && !o.features) fail('ERR_INVALID_ARGUMENT', '--features', 'an array file with --dataset npy', 'none');

@@ -15,11 +15,11 @@ import {
   loadNpyDataset,
   parseClasses,
   parseDatasetName,
-  requireWritable,
   type Dataset,
   type Split,
 } from './datasets.js';
 import { printJson } from './output.js';
+import { checkOutputFolder } from './output-path.js';
 
 export interface FeaturesCliOptions {
   model: string;
@@ -41,8 +41,8 @@ export async function runFeatures(o: FeaturesCliOptions): Promise<void> {
   const classes = o.classes === undefined ? undefined : parseClasses(o.classes);
   checkDatasetOptions(dataset, o);
   if (dataset === 'npy' && o.split) fail('ERR_INVALID_ARGUMENT', '--split', 'mnist or fashion', '--dataset npy');
-  requireWritable(o.out, '--out');
-  if (o.labelsOut) requireWritable(o.labelsOut, '--labels-out');
+  checkOutputFolder(o.out, '--out');
+  if (o.labelsOut) checkOutputFolder(o.labelsOut, '--labels-out');
   requireFile(o.model, '--model');
 
   const trainer = withBackend(await loadCheckpoint(o.model), o.backend);

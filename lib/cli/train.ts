@@ -15,12 +15,12 @@ import {
   loadNpyDataset,
   parseClasses,
   parseDatasetName,
-  requireWritable,
   type Dataset,
   type DatasetName,
 } from './datasets.js';
 import { printJson, table } from './output.js';
 import { parseWidths } from './parse.js';
+import { checkOutputFolder } from './output-path.js';
 
 export interface TrainCliOptions {
   dataset: string;
@@ -54,7 +54,7 @@ export async function runTrain(o: TrainCliOptions): Promise<void> {
   const classes = o.classes === undefined ? undefined : parseClasses(o.classes);
   const hidden = parseWidths(o.layers);
   checkDatasetOptions(dataset, o);
-  requireWritable(o.out, '--out');
+  checkOutputFolder(o.out, '--out');
 
   const { train, test } = await loadTrainTest(dataset, o, classes);
   const numClasses = classes?.length ?? classCount(train.labels, 'training labels');

@@ -101,7 +101,7 @@ describe('ncod bench ood', () => {
     const fifo = path.join(dir, 'pipe.npy');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
     const stderr = expectCliError(['bench', 'ood', '--data', write('c.json', { ...base, ood: { x: { layers: { enc: 'pipe.npy' } } } })], 'ERR_INVALID_ARGUMENT');
-    expect(stderr).toContain('an existing regular file');
+    expect(stderr).toContain('expected a regular file');
     expectCliError(['bench', 'ood', '--data', write('d.json', { ...base, ood: {} })], 'ERR_INVALID_ARGUMENT');
     expectCliError(['bench', 'ood', '--data', path.join(dir, 'spec.json'), '--detectors', 'knn,bogus'], 'ERR_INVALID_ARGUMENT');
   });
