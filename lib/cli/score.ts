@@ -27,8 +27,20 @@ export interface ScoreOptions extends HyperparameterFlags {
   json?: boolean;
 }
 
+type Reader = typeof readMatrix;
+
+/** readMatrix that reads each file once: a headless logit method needs the --logits width to fit and its rows to score. */
+function readingOnce(): Reader {
+  const read = new Map<string, ReturnType<Reader>>();
+  return (path, option, method) => {
+    if (path === undefined) return readMatrix(path, option, method);
+    if (!read.has(path)) read.set(path, readMatrix(path, option, method));
+    return read.get(path)!;
+  };
+}
+
 /** The rows to score: --logits or --features, as the detector's input says. */
-async function queryRows(o: ScoreOptions, input: { name: 'features' | 'logits'; dim: number }, method: string): Promise<Float32Array> {
+async function queryRows(o: ScoreOptions, input: { name: 'features' | 'logits'; dim: number }, method: string, readMatrix: Reader): Promise<Float32Array> {
   const option = input.name === 'logits' ? '--logits' : '--features';
   const other = input.name === 'logits' ? o.features : o.logits;
   if (other !== undefined) fail('ERR_INVALID_ARGUMENT', input.name === 'logits' ? '--features' : '--logits', `none: this ${method} detector scores ${input.name}`, other);
@@ -37,7 +49,7 @@ async function queryRows(o: ScoreOptions, input: { name: 'features' | 'logits'; 
   return x.data;
 }
 
-async function detectorFor(o: ScoreOptions): Promise<Detector<Float32Array>> {
+async function detectorFor(o: ScoreOptions, readMatrix: Reader): Promise<Detector<Float32Array>> {
   if (o.detector !== undefined) {
     // The file fixes the method, its hyperparameters and its fit: a flag that would change them must not be ignored.
     const ignored = (['method', 'fitFeatures', 'fitLabels', 'weights', 'bias', ...HYPERPARAMETERS] as const).find((key) => o[key] !== undefined);
@@ -55,9 +67,10 @@ export async function runScore(o: ScoreOptions): Promise<void> {
   for (const [path, option] of [[o.out, '--out'], [o.pValues, '--p-values'], [o.isOod, '--is-ood']] as const) {
     if (path !== undefined) checkOutputFolder(path, option);
   }
-  const detector = await detectorFor(o);
+  const read = readingOnce();
+  const detector = await detectorFor(o, read);
   const input = detector.input!;
-  const rows = await queryRows(o, input, detector.method);
+  const rows = await queryRows(o, input, detector.method, read);
   const wantDecisions = o.pValues !== undefined || o.isOod !== undefined;
   if (wantDecisions && !detector.calibration) {
     fail('ERR_INVALID_ARGUMENT', o.pValues !== undefined ? '--p-values' : '--is-ood', 'a calibrated detector (ncod fit --calibrate)', 'one without a calibration');
