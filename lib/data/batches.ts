@@ -49,10 +49,10 @@ export function isBatchSource(value: unknown): value is BatchSource {
 export function isReiterable(source: BatchSource): boolean {
   if (typeof source === 'function') return true;
   if (Array.isArray(source)) return true;
-  const iterable = source as Partial<AsyncIterable<unknown> & Iterable<unknown>>;
+  const iterable = source as { [Symbol.asyncIterator]?: () => unknown; [Symbol.iterator]?: () => unknown };
   const make = iterable[Symbol.asyncIterator] ?? iterable[Symbol.iterator];
   // Generators return themselves: iterating again would continue, not restart.
-  return typeof make === 'function' && make.call(source) !== source;
+  return typeof make === 'function' && (make.call(source) as unknown) !== source;
 }
 
 /** Refuses a one-pass source where the work needs `passes` passes. */
