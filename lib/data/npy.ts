@@ -4,7 +4,7 @@
  * byte-swapped and Fortran-order data (what `np.save` writes for a transposed array, e.g. `t.T.numpy()`) transposed.
  * Spec: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
  */
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { fail } from '../errors.js';
 import { byteswap, fortranStrides, gatherStrided } from './layout.js';
 import {
@@ -63,7 +63,7 @@ interface Preamble {
   utf8: boolean;
 }
 
-interface NpyHeader {
+export interface NpyHeader {
   dtype: DType;
   shape: number[];
   count: number;
@@ -108,23 +108,39 @@ export async function readNpy(path: string): Promise<Tensor> {
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
-    const prefix = new Uint8Array(Math.min(size, 12));
-    await readExactly(handle, prefix, 0, path);
-    const pre = parsePreamble(prefix, path);
-    const dataOffset = pre.headerStart + pre.headerLength;
-    if (dataOffset > size) {
-      fail('ERR_FILE_FORMAT', path, `a header of ${pre.headerLength} bytes`, `a file of ${size} bytes`);
-    }
-    const headerBytes = new Uint8Array(pre.headerLength);
-    await readExactly(handle, headerBytes, pre.headerStart, path);
-    const header = parseHeader(headerBytes, pre.utf8, path);
-    checkDataSize(header, size - dataOffset, path);
+    const { header, dataOffset } = await readNpyHeader(handle, 0, size, path);
     const data = allocateArray(header.dtype, header.count, path);
     await readExactly(handle, data, dataOffset, path);
     return toHostLayout(header, data);
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The header of an .npy held in `size` bytes at `start` of an open file (the whole file, or a stored .npz member),
+ * validated against that size; the data begins at `dataOffset`. Nothing of the data's size is allocated.
+ */
+export async function readNpyHeader(handle: FileHandle, start: number, size: number, what: string): Promise<{ header: NpyHeader; dataOffset: number }> {
+  const prefix = new Uint8Array(Math.min(size, 12));
+  await readExactly(handle, prefix, start, what);
+  const pre = parsePreamble(prefix, what);
+  const dataOffset = pre.headerStart + pre.headerLength;
+  if (dataOffset > size) fail('ERR_FILE_FORMAT', what, `a header of ${pre.headerLength} bytes`, `${size} bytes in all`);
+  const headerBytes = new Uint8Array(pre.headerLength);
+  await readExactly(handle, headerBytes, start + pre.headerStart, what);
+  const header = parseHeader(headerBytes, pre.utf8, what);
+  checkDataSize(header, size - dataOffset, what);
+  return { header, dataOffset: start + dataOffset };
+}
+
+/** The header at the start of `bytes` (the first inflated bytes of a deflated member) and where its data begins. */
+export function parseNpyPrefix(bytes: Uint8Array, what: string): { header: NpyHeader; dataOffset: number } | undefined {
+  if (bytes.length < 12) return undefined;
+  const pre = parsePreamble(bytes, what);
+  const dataOffset = pre.headerStart + pre.headerLength;
+  if (dataOffset > bytes.length) return undefined;
+  return { header: parseHeader(bytes.subarray(pre.headerStart, dataOffset), pre.utf8, what), dataOffset };
 }
 
 /** Magic, version and header length. `bytes` may be just the first 12 bytes of the file. */

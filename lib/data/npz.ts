@@ -18,16 +18,16 @@ export interface NpzOptions {
 
 const DEFAULT_MAX_BYTES = 16 * 2 ** 30;
 // Deflate cannot expand more than ~1032:1, so a declared size beyond that is a lie (a zip bomb or corruption).
-const MAX_DEFLATE_RATIO = 1032;
+export const MAX_DEFLATE_RATIO = 1032;
 
-const SIG_LOCAL = 0x04034b50;
+export const SIG_LOCAL = 0x04034b50;
 const SIG_CENTRAL = 0x02014b50;
 const SIG_EOCD = 0x06054b50;
 const SIG_ZIP64_EOCD = 0x06064b50;
 const SIG_ZIP64_LOCATOR = 0x07064b50;
-const EOCD_SIZE = 22;
+export const EOCD_SIZE = 22;
 const CENTRAL_SIZE = 46;
-const LOCAL_SIZE = 30;
+export const LOCAL_SIZE = 30;
 
 export interface Entry {
   name: string;
@@ -65,43 +65,55 @@ export function parseNpz(bytes: Uint8Array, options: NpzOptions = {}, what = 'np
   return out;
 }
 
-/** Bounds-checked little-endian reads: any read past the end is a format error. */
+/**
+ * Bounds-checked little-endian reads at file offsets: any read past the end is a format error. `bytes` holds the
+ * file from offset `base` to its end (the whole file, or only its tail when streaming).
+ */
 export class Zip {
   private readonly view: DataView;
 
   constructor(
     readonly bytes: Uint8Array,
     readonly what: string,
+    readonly base = 0,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  private check(offset: number, n: number): void {
-    if (!(offset >= 0 && offset + n <= this.bytes.length)) {
-      fail('ERR_FILE_FORMAT', this.what, `${n} bytes at offset ${offset}`, `a ${this.bytes.length}-byte file (truncated or corrupt zip)`);
+  /** The file's size. */
+  get end(): number {
+    return this.base + this.bytes.length;
+  }
+
+  private at(offset: number, n: number): number {
+    if (!(offset >= this.base && offset + n <= this.end)) {
+      fail('ERR_FILE_FORMAT', this.what, `${n} bytes at offset ${offset}`, `a ${this.end}-byte file (truncated or corrupt zip)`);
     }
+    return offset - this.base;
+  }
+
+  /** Whether `offset` lies in the bytes held (a streaming reader then reads further back). */
+  holds(offset: number): boolean {
+    return offset >= this.base;
   }
 
   u16(offset: number): number {
-    this.check(offset, 2);
-    return this.view.getUint16(offset, true);
+    return this.view.getUint16(this.at(offset, 2), true);
   }
 
   u32(offset: number): number {
-    this.check(offset, 4);
-    return this.view.getUint32(offset, true);
+    return this.view.getUint32(this.at(offset, 4), true);
   }
 
   u64(offset: number): number {
-    this.check(offset, 8);
-    const v = this.view.getBigUint64(offset, true);
+    const v = this.view.getBigUint64(this.at(offset, 8), true);
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail('ERR_FILE_FORMAT', this.what, 'a zip64 field below 2^53', String(v));
     return Number(v);
   }
 
   slice(offset: number, n: number): Uint8Array {
-    this.check(offset, n);
-    return this.bytes.subarray(offset, offset + n);
+    const i = this.at(offset, n);
+    return this.bytes.subarray(i, i + n);
   }
 
   signature(offset: number, sig: number, name: string): void {
@@ -111,8 +123,8 @@ export class Zip {
 
 /** Finds the end-of-central-directory record (the last one whose comment runs exactly to the end of the file). */
 function findEocd(zip: Zip): number {
-  const len = zip.bytes.length;
-  const lowest = Math.max(0, len - EOCD_SIZE - 0xffff);
+  const len = zip.end;
+  const lowest = Math.max(zip.base, len - EOCD_SIZE - 0xffff);
   for (let e = len - EOCD_SIZE; e >= lowest; e--) {
     if (zip.u32(e) === SIG_EOCD && e + EOCD_SIZE + zip.u16(e + 20) === len) return e;
   }
@@ -120,6 +132,17 @@ function findEocd(zip: Zip): number {
 }
 
 export function readDirectory(zip: Zip): Entry[] {
+  const entries = readCentralDirectory(zip);
+  for (const entry of entries) {
+    zip.signature(entry.localOffset, SIG_LOCAL, 'local file header');
+    entry.dataStart = entry.localOffset + LOCAL_SIZE + zip.u16(entry.localOffset + 26) + zip.u16(entry.localOffset + 28);
+  }
+  checkNoOverlap(entries, zip.what);
+  return entries;
+}
+
+/** Where the central directory lies, from the end-of-central-directory records (zip64 aware). */
+export function locateCentralDirectory(zip: Zip): { count: number; cdOffset: number; cdSize: number; cdEnd: number } {
   const eocd = findEocd(zip);
   let count = zip.u16(eocd + 10);
   let cdSize = zip.u32(eocd + 12);
@@ -138,24 +161,26 @@ export function readDirectory(zip: Zip): Entry[] {
   if (cdOffset + cdSize > cdEnd || count * CENTRAL_SIZE > cdSize) {
     fail('ERR_FILE_FORMAT', zip.what, `a central directory of ${count} entries before offset ${cdEnd}`, `${cdSize} bytes at offset ${cdOffset}`);
   }
+  return { count, cdOffset, cdSize, cdEnd };
+}
 
+/** The central directory's entries, their dataStart still 0 (the local headers are read separately). */
+export function readCentralDirectory(zip: Zip): Entry[] {
+  const { count, cdOffset, cdSize } = locateCentralDirectory(zip);
   const entries: Entry[] = [];
   let p = cdOffset;
   for (let i = 0; i < count; i++) {
     const { entry, next } = readCentralEntry(zip, p);
     if (next > cdOffset + cdSize) fail('ERR_FILE_FORMAT', zip.what, `central directory within ${cdSize} bytes`, 'an entry past its end');
     if (entry.localOffset + LOCAL_SIZE > cdOffset) fail('ERR_FILE_FORMAT', zip.what, 'member data before the central directory', `offset ${entry.localOffset}`);
-    zip.signature(entry.localOffset, SIG_LOCAL, 'local file header');
-    entry.dataStart = entry.localOffset + LOCAL_SIZE + zip.u16(entry.localOffset + 26) + zip.u16(entry.localOffset + 28);
     entries.push(entry);
     p = next;
   }
-  checkNoOverlap(entries, zip.what);
   return entries;
 }
 
 /** Members sharing bytes would let a small file declare the same huge member many times (an overlapping zip bomb). */
-function checkNoOverlap(entries: Entry[], what: string): void {
+export function checkNoOverlap(entries: Entry[], what: string): void {
   const sorted = [...entries].sort((a, b) => a.localOffset - b.localOffset);
   for (let i = 1; i < sorted.length; i++) {
     const prev = sorted[i - 1];
@@ -328,7 +353,7 @@ function hex(n: number): string {
 let crcTable: Uint32Array | undefined;
 
 /** CRC-32 of `data`, continuing from `previous` (the CRC of the bytes before it). */
-function crc32(data: Uint8Array, previous = 0): number {
+export function crc32(data: Uint8Array, previous = 0): number {
   if (typeof zlib.crc32 === 'function') return zlib.crc32(data, previous) >>> 0;
   crcTable ??= makeCrcTable();
   let c = (previous ^ 0xffffffff) >>> 0;

@@ -3,12 +3,14 @@
  * Spec: https://github.com/huggingface/safetensors#format
  * Validation follows the reference implementation: tensors tile the buffer exactly (no overlap, no gap).
  */
+import type { FileHandle } from 'node:fs/promises';
 import { fail } from '../errors.js';
 import {
   ITEM_SIZE,
   checkTensor,
   concatBytes,
   elementCount,
+  readExactly,
   readFileBytes,
   tensorBytes,
   typedView,
@@ -68,13 +70,7 @@ export function parseSafetensors(bytes: Uint8Array, what = 'safetensors'): Safet
   const headerLength = Number(n);
   if (8 + headerLength > bytes.length) fail('ERR_FILE_FORMAT', what, `a header of ${headerLength} bytes`, `a file of ${bytes.length} bytes`);
 
-  const json = parseJsonHeader(bytes.subarray(8, 8 + headerLength), what);
-  const metadata = parseMetadata(json[METADATA_KEY], what);
-  const dataStart = 8 + headerLength;
-  const entries = Object.entries(json)
-    .filter(([name]) => name !== METADATA_KEY)
-    .map(([name, value]) => parseEntry(name, value, what));
-  checkTiling(entries, bytes.length - dataStart, what);
+  const { entries, metadata, dataStart } = parseHeaderBytes(bytes.subarray(8, 8 + headerLength), bytes.length, what);
 
   const tensors = new Map<string, Tensor>();
   for (const e of entries) {
@@ -82,6 +78,40 @@ export function parseSafetensors(bytes: Uint8Array, what = 'safetensors'): Safet
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: typedView(e.dtype, bytes, dataStart + e.begin, count) });
   }
   return { tensors, metadata };
+}
+
+/** The header's tensors and metadata, checked to tile the `fileSize − 8 − header` data bytes exactly. */
+function parseHeaderBytes(headerBytes: Uint8Array, fileSize: number, what: string) {
+  const json = parseJsonHeader(headerBytes, what);
+  const metadata = parseMetadata(json[METADATA_KEY], what);
+  const dataStart = 8 + headerBytes.length;
+  const entries = Object.entries(json)
+    .filter(([name]) => name !== METADATA_KEY)
+    .map(([name, value]) => parseEntry(name, value, what));
+  checkTiling(entries, fileSize - dataStart, what);
+  return { entries, metadata, dataStart };
+}
+
+/** A tensor's place in a .safetensors file, for reading it in parts. */
+export interface SafetensorsEntry {
+  dtype: DType;
+  shape: number[];
+  /** File offset of the tensor's first byte. */
+  offset: number;
+}
+
+/** The tensors of an open .safetensors file of `size` bytes, from its header alone (no data is read). */
+export async function readSafetensorsHeader(handle: FileHandle, size: number, what: string): Promise<Map<string, SafetensorsEntry>> {
+  if (size < 8) fail('ERR_FILE_FORMAT', what, 'an 8-byte header length', `${size} bytes`);
+  const prefix = new Uint8Array(8);
+  await readExactly(handle, prefix, 0, what);
+  const n = new DataView(prefix.buffer).getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_BYTES)) fail('ERR_FILE_FORMAT', what, `a header of at most ${MAX_HEADER_BYTES} bytes`, `${n}`);
+  if (8 + Number(n) > size) fail('ERR_FILE_FORMAT', what, `a header of ${n} bytes`, `a file of ${size} bytes`);
+  const headerBytes = new Uint8Array(Number(n));
+  await readExactly(handle, headerBytes, 8, what);
+  const { entries, dataStart } = parseHeaderBytes(headerBytes, size, what);
+  return new Map(entries.map((e) => [e.name, { dtype: e.dtype, shape: e.shape, offset: dataStart + e.begin }]));
 }
 
 function parseJsonHeader(headerBytes: Uint8Array, what: string): Record<string, unknown> {
