@@ -5,6 +5,7 @@ export { backends, blasInfo, setThreads, simdInfo, type BackendName, type Backen
 export { classStats, type ClassStats, type ClassStatsOptions } from './metrics/class-stats.js';
 export { NcAccumulator, type NcAccumulatorState } from './metrics/nc-accumulator.js';
 export { NC_METRIC_KEYS, ncMetrics, ncMetricsByLayer, type Layer, type NcMetrics, type NcMetricsOptions } from './metrics/nc.js';
+export type { NcStreamOptions } from './metrics/nc-stream.js';
 export { version } from './version.js';
 export type { FloatArray, IntegerArray } from './validate.js';
 export { crossEntropyLs, etfProjector, nnEntropy, type LossWithGradient } from './train/kernels.js';
@@ -36,62 +37,9 @@ export {
   type RunOptions,
   type ScoresInput,
 } from './ood/detectors.js';
-// Data I/O (.npy, .npz, .safetensors, torch.save .pt, IDX, the file:name array syntax) and the MNIST / Fashion-MNIST loaders; lib/data/index.ts is the list.
-export {
-  DTYPES,
-  ITEM_SIZE,
-  elementCount,
-  isFloatDType,
-  toFloat32,
-  toInt32Labels,
-  encodeNpy,
-  parseNpy,
-  readNpy,
-  writeNpy,
-  parseNpz,
-  readNpz,
-  flattenTensors,
-  loadPt,
-  parsePt,
-  readPt,
-  PtTensor,
-  unpickle,
-  bfloat16ToFloat32,
-  halfToFloat,
-  halfToFloat32,
-  parseArraySpec,
-  readArray,
-  readArrays,
-  readFeatures,
-  readFileArrays,
-  readLabels,
-  toFeatures,
-  toFloatVector,
-  toLabels,
-  toScores,
-  parseIdx,
-  readIdx,
-  encodeSafetensors,
-  parseSafetensors,
-  readSafetensors,
-  writeSafetensors,
-  fashionMnistDir,
-  loadFashionMnist,
-  loadMnist,
-  mnistDir,
-  readIdxPair,
-  selectClasses,
-  type ArrayFormat,
-  type ArraySpec,
-  type DType,
-  type Features,
-  type PicklePolicy,
-  type LabelledImages,
-  type NpzOptions,
-  type Safetensors,
-  type Tensor,
-  type TensorData,
-} from './data/index.js';
+// Data I/O (.npy, .npz, .safetensors, torch.save .pt, IDX, the file:name array syntax, streaming sources) and the
+// MNIST / Fashion-MNIST loaders: lib/data/index.ts is the one list.
+export * from './data/index.js';
 // The Open Inference Protocol v2 server of `ncod serve`, for embedding (createServer({ models }).listen(...)).
 export { createServer, type NcodServer } from './serve/server.js';
 export type { ServableDetector, ServerOptions } from './serve/types.js';

@@ -6,6 +6,8 @@ import { basename, extname } from 'node:path';
 import { fail } from '../errors.js';
 import { parseArraySpec, readArray, readArrays, readFeatures, readLabels, toFeatures, toFloatVector, toScores, type Features } from '../data/read-array.js';
 import type { Tensor } from '../data/tensor.js';
+import { ArrayStream, openNamedStreams } from '../data/stream/source.js';
+import { expandShards } from '../data/stream/shards.js';
 
 export { readArray, readArrays, readFeatures, readLabels, toFeatures };
 /** A row-major float32 matrix with its shape. */
@@ -51,6 +53,31 @@ export async function loadNamed(specs: string[], what: string): Promise<Map<stri
     const name = s.name ?? basename(s.path, extname(s.path));
     if (named.has(name)) fail('ERR_INVALID_ARGUMENT', what, 'arrays with distinct names (they name the layers)', `'${name}' twice`);
     named.set(name, await readArray(spec, what));
+  }
+  return named;
+}
+
+/**
+ * loadNamed's layers as streams, never read whole: one spec holding several arrays (or shards of such files) gives
+ * one layer per array name; otherwise each spec (a file, file:name, or shards of it) is one layer.
+ */
+export async function openLayerStreams(specs: string[], what: string): Promise<Map<string, ArrayStream>> {
+  const shards = await expandShards(specs[0], what);
+  const first = shards[0];
+  if (specs.length === 1 && first.format !== 'npy') {
+    const layers = await openNamedStreams(specs[0], what);
+    const bare = layers.get('');
+    return bare && layers.size === 1 ? new Map([[basename(first.path, extname(first.path)), bare]]) : layers;
+  }
+  const named = new Map<string, ArrayStream>();
+  for (const spec of specs) {
+    const parts = await expandShards(spec, what);
+    if (parts.some((p) => p.format !== 'npy' && p.name === undefined)) {
+      fail('ERR_INVALID_ARGUMENT', what, 'one file with several arrays, or one array per --features (file or file:name)', specs.join(', '));
+    }
+    const name = parts[0].name ?? basename(parts[0].path, extname(parts[0].path)).replace(/[-_.]?\d+$/, (m) => (parts.length > 1 ? '' : m));
+    if (named.has(name)) fail('ERR_INVALID_ARGUMENT', what, 'arrays with distinct names (they name the layers)', `'${name}' twice`);
+    named.set(name, await ArrayStream.fromShards(parts, specs.length > 1 ? `${what} ${name}` : what));
   }
   return named;
 }

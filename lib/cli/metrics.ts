@@ -1,13 +1,13 @@
 // `ncod metrics`: Neural Collapse metrics of saved features, one row per layer (options: commands/metrics.ts).
-import cliProgress from 'cli-progress';
-
 import type { BackendName } from '../backend.js';
-import type { Tensor } from '../data/index.js';
+import { ArrayStream, FeatureFileSource, maxLabelOf, openNamedStreams } from '../data/stream/source.js';
+import { writeFileAtomic } from '../data/tensor.js';
 import { fail } from '../errors.js';
-import { NC_METRIC_KEYS, ncMetrics, type Layer, type NcMetrics } from '../metrics/nc.js';
-import { parseArraySpec } from '../data/read-array.js';
-import { formatValue, isContainer, loadFloatVector, loadNamed, readArray, readArrays, readLabels, toFeatures } from './arrays.js';
+import { NC_METRIC_KEYS, ncMetrics, type NcMetrics } from '../metrics/nc.js';
+import { formatValue, loadFloatVector, openLayerStreams, readArray, toFeatures } from './arrays.js';
+import { checkOutputFolder } from './output-path.js';
 import { printJson, table } from './output.js';
+import { rowProgress } from './row-progress.js';
 
 export interface MetricsCliOptions {
   features: string[];
@@ -18,6 +18,7 @@ export interface MetricsCliOptions {
   numClasses?: number;
   weightedGlobalMean?: boolean;
   rankTolerance?: number;
+  saveState?: string;
   backend: BackendName;
   json?: boolean;
 }
@@ -26,67 +27,56 @@ type Row = NcMetrics & { layer: string };
 
 const COUNT_KEYS = ['n', 'dim', 'classes', 'rank'] as const;
 const METRIC_KEYS = NC_METRIC_KEYS;
+/** Where --save-state puts the layer's name when there are several layers. */
+const LAYER_PLACEHOLDER = '{layer}';
 
+/**
+ * Every input is streamed from its files (one chunk in memory at a time, whatever the size); one pass per layer,
+ * plus a second for NC4's agreement when --weights is given.
+ */
 export async function runMetrics(options: MetricsCliOptions): Promise<void> {
-  const labels = await readLabels(options.labels, '--labels');
-  const numClasses = options.numClasses ?? maxLabel(labels) + 1;
-  const layers = await loadLayers(options, labels.length, numClasses);
-  const rows = await computeRows(layers, labels, numClasses, options);
+  const labels = await ArrayStream.open(options.labels, '--labels');
+  const layers = await openLayerStreams(options.features, '--features');
+  if (layers.size === 0) fail('ERR_INVALID_ARGUMENT', '--features', 'at least one array', 'a file with none');
+  checkSaveState(options.saveState, layers.size);
+  if (layers.size > 1 && (options.weights || options.bias)) {
+    fail('ERR_INVALID_ARGUMENT', '--weights/--bias', 'a single layer (they would apply to every layer)', `${layers.size} layers`);
+  }
+  if (options.bias && !options.weights) fail('ERR_INVALID_ARGUMENT', '--bias', '--weights to go with it', 'bias without weights');
+  const sources = new Map<string, FeatureFileSource>();
+  for (const [name, stream] of layers) sources.set(name, new FeatureFileSource(stream, labels, undefined));
+  const ood = options.oodFeatures ? await openOod(options.oodFeatures, [...layers.keys()], sources) : undefined;
+  const numClasses = options.numClasses ?? (await maxLabelOf(labels)) + 1;
+  const first = sources.values().next().value!;
+  const classifier = options.weights ? await loadClassifier(options.weights, options.bias, numClasses, first.dim) : undefined;
+  const rows = await computeRows(sources, ood, classifier, numClasses, options);
   if (options.json) return printJson(rows.length === 1 ? withoutLayer(rows[0]) : rows);
   console.log(metricsTable(rows));
 }
 
-function maxLabel(labels: Int32Array): number {
-  if (labels.length === 0) fail('ERR_SHAPE', '--labels', 'at least one label', 'an empty array');
-  let max = labels[0];
-  for (let i = 1; i < labels.length; i++) if (labels[i] > max) max = labels[i];
-  return max;
+function checkSaveState(path: string | undefined, layers: number): void {
+  if (path === undefined) return;
+  if (layers > 1 && !path.includes(LAYER_PLACEHOLDER)) {
+    fail('ERR_INVALID_ARGUMENT', '--save-state', `a path with ${LAYER_PLACEHOLDER} in it (one state file per layer)`, `${path} for ${layers} layers`);
+  }
+  checkOutputFolder(path, '--save-state');
 }
 
-/** A layer's inputs as ncMetrics takes them, plus its feature dimension for shape checks. */
-type LoadedLayer = Layer & { dim: number };
-
-/** Every layer's features, with the classifier (single layer only) and OOD features attached. */
-async function loadLayers(options: MetricsCliOptions, numRows: number, numClasses: number): Promise<LoadedLayer[]> {
-  const features = await loadNamed(options.features, '--features');
-  if (features.size === 0) fail('ERR_INVALID_ARGUMENT', '--features', 'at least one array', 'a file with none');
-  if (features.size > 1 && (options.weights || options.bias)) {
-    fail('ERR_INVALID_ARGUMENT', '--weights/--bias', 'a single layer (they would apply to every layer)', `${features.size} layers`);
-  }
-  if (options.bias && !options.weights) fail('ERR_INVALID_ARGUMENT', '--bias', '--weights to go with it', 'bias without weights');
-  const ood = options.oodFeatures ? await loadOod(options.oodFeatures, [...features.keys()]) : undefined;
-  const layers: LoadedLayer[] = [];
-  for (const [name, tensor] of features) {
-    const what = features.size > 1 || isContainer(options.features[0]) ? `--features ${name}` : '--features';
-    const x = toFeatures(tensor, what);
-    if (x.rows !== numRows) fail('ERR_SHAPE', what, `${numRows} rows (one per label)`, `${x.rows}`);
-    const layer: LoadedLayer = { name, features: x.data, dim: x.dim };
-    if (ood) layer.oodFeatures = oodMatrix(ood.get(name)!, name, x.dim);
-    layers.push(layer);
-  }
-  if (options.weights) Object.assign(layers[0], await loadClassifier(options.weights, options.bias, numClasses, layers[0].dim));
-  return layers;
-}
-
-/** One layer: the one array (file or file:name). Several: a file holding an array for every layer name. */
-async function loadOod(spec: string, names: string[]): Promise<Map<string, Tensor>> {
-  if (names.length === 1) return new Map([[names[0], await readArray(spec, '--ood-features')]]);
-  if (parseArraySpec(spec, '--ood-features').format === 'npy') {
-    fail('ERR_INVALID_ARGUMENT', '--ood-features', `a file with one array per layer (${names.join(', ')})`, spec);
-  }
-  const arrays = await readArrays(spec, '--ood-features');
-  const missing = names.filter((name) => !arrays.has(name));
+/** One layer: the one array (file, file:name or shards). Several: a file (or shards) with an array per layer name. */
+async function openOod(spec: string, names: string[], sources: Map<string, FeatureFileSource>): Promise<Map<string, FeatureFileSource>> {
+  const streams = names.length === 1 ? new Map([[names[0], await ArrayStream.open(spec, '--ood-features')]]) : await openNamedStreams(spec, '--ood-features');
+  const missing = names.filter((name) => !streams.has(name));
   if (missing.length > 0) {
     fail('ERR_INVALID_ARGUMENT', '--ood-features', `arrays named like the layers (${names.join(', ')})`, `none for ${missing.join(', ')}`);
   }
-  return arrays;
-}
-
-function oodMatrix(tensor: Tensor, name: string, dim: number): Float32Array {
-  const what = `--ood-features ${name}`;
-  const x = toFeatures(tensor, what);
-  if (x.dim !== dim) fail('ERR_SHAPE', what, `${dim} columns like the layer's features`, `${x.dim}`);
-  return x.data;
+  const out = new Map<string, FeatureFileSource>();
+  for (const name of names) {
+    const source = new FeatureFileSource(streams.get(name)!, undefined, undefined);
+    const dim = sources.get(name)!.dim;
+    if (source.dim !== dim) fail('ERR_SHAPE', streams.get(name)!.what, `${dim} columns like the layer's features`, `${source.dim}`);
+    out.set(name, source);
+  }
+  return out;
 }
 
 /** Weights must be exactly C×d: a transposed d×C matrix has the same length and would pass unnoticed. */
@@ -104,46 +94,35 @@ async function loadClassifier(weightsPath: string, biasPath: string | undefined,
 
 // ---- computing -----------------------------------------------------------------------------------
 
-/** Layers one after another (each already uses every core), with one progress bar over all of them. */
-async function computeRows(layers: LoadedLayer[], labels: Int32Array, numClasses: number, options: MetricsCliOptions): Promise<Row[]> {
-  const bar = progressBar();
+/** Layers one after another (each already uses every core), with one progress display over all of them. */
+async function computeRows(
+  sources: Map<string, FeatureFileSource>,
+  ood: Map<string, FeatureFileSource> | undefined,
+  classifier: { weights: Float32Array; bias?: Float32Array } | undefined,
+  numClasses: number,
+  options: MetricsCliOptions,
+): Promise<Row[]> {
+  const progress = rowProgress('metrics');
   const rows: Row[] = [];
   try {
-    for (const [k, { name, dim, ...arrays }] of layers.entries()) {
-      bar?.update(k / layers.length, { layer: name });
+    for (const [name, source] of sources) {
       const metrics = await ncMetrics({
-        ...arrays,
-        labels,
+        batches: source,
         numClasses,
-        dim,
+        ...classifier,
+        oodBatches: ood?.get(name),
         weightedGlobalMean: options.weightedGlobalMean,
         rankTolerance: options.rankTolerance,
         backend: options.backend,
-        onProgress: bar ? (fraction) => bar.update((k + fraction) / layers.length, { layer: name }) : undefined,
+        onRows: (done, total) => progress.update(done, total, name),
+        onState: options.saveState ? (acc) => writeFileAtomic(options.saveState!.replaceAll(LAYER_PLACEHOLDER, name), [acc.serialize()]) : undefined,
       });
       rows.push({ layer: name, ...metrics });
     }
-    bar?.update(1);
   } finally {
-    bar?.stop();
+    progress.stop();
   }
   return rows;
-}
-
-/** A bar on stderr for people at a terminal; none when stderr is piped, so scripts and tests get clean output. */
-function progressBar(): cliProgress.SingleBar | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: 'metrics {bar} {percentage}% | {layer}',
-      clearOnComplete: true,
-      hideCursor: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(1, 0, { layer: '' });
-  return bar;
 }
 
 // ---- output --------------------------------------------------------------------------------------

@@ -38,3 +38,6 @@ export {
   type Safetensors,
 } from './safetensors.js';
 export { fashionMnistDir, loadFashionMnist, loadMnist, mnistDir, readIdxPair, selectClasses, type LabelledImages } from './datasets.js';
+export { checkedBatches, isReiterable, type BatchSource, type CheckedBatch, type FeatureBatch } from './batches.js';
+export { ArrayStream, FeatureFileSource, maxLabelOf, openFeatureSource, openNamedStreams, type FeatureSourceOptions } from './stream/source.js';
+export { expandShards } from './stream/shards.js';

@@ -1,5 +1,6 @@
 // Neural Collapse metrics (METHOD.md §4) from features in memory: two native passes, no d×d matrix.
 import type { RawNcMetrics } from '../../binding.js';
+import { ncMetricsFromBatches, type NcStreamOptions } from './nc-stream.js';
 import { withCancelFlag } from '../abort.js';
 import { resolveBackend, type BackendName } from '../backend.js';
 import { describe, fail } from '../errors.js';
@@ -48,7 +49,12 @@ export interface NcMetricsOptions {
   onProgress?: (fraction: number) => void;
 }
 
-export async function ncMetrics(options: NcMetricsOptions): Promise<NcMetrics> {
+/**
+ * NC metrics of features in memory (two native passes, no d×d matrix), or of `batches` streamed from files or a
+ * generator (one pass of exact float64 moments, a second for NC4's agreement; see nc-stream.ts).
+ */
+export async function ncMetrics(options: NcMetricsOptions | NcStreamOptions): Promise<NcMetrics> {
+  if (options && typeof options === 'object' && 'batches' in options) return ncMetricsFromBatches(options);
   const features = checkFloat32('features', options?.features);
   const labels = checkInt32('labels', options.labels);
   const numClasses = checkInteger('numClasses', options.numClasses, 2, 1 << 20);

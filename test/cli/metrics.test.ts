@@ -23,6 +23,31 @@ const bias = Float32Array.from({ length: C }, () => normal());
 
 const files: Record<string, string> = {};
 
+type Arrays = { features: Float32Array; labels: Int32Array; oodFeatures?: Float32Array } & Record<string, unknown>;
+
+/**
+ * What the CLI computes: it streams its files, so it equals the library's streaming route on the same rows in one
+ * batch exactly (the files are small enough to be one chunk).
+ */
+async function streamed({ features, labels, oodFeatures, ...rest }: Arrays): Promise<NcMetrics> {
+  return ncMetrics({
+    ...rest,
+    batches: [{ features, labels }],
+    oodBatches: oodFeatures ? [{ features: oodFeatures }] : undefined,
+    numClasses: C,
+  });
+}
+
+/** The streaming route (float64 moments) and the in-memory one (a float32 projection GEMM) agree to 1e-7. */
+function expectCloseToInMemory(got: NcMetrics, want: NcMetrics): void {
+  expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+  for (const [key, value] of Object.entries(want)) {
+    const v = got[key as keyof NcMetrics];
+    if (value === null) expect(v, key).toBeNull();
+    else expect(Math.abs((v as number) - value), key).toBeLessThanOrEqual(1e-7 * Math.abs(value) + 1e-12);
+  }
+}
+
 beforeAll(async () => {
   const save = async (name: string, t: Tensor) => (files[name] = await saveNpy(dir, name, t));
   await save('penultimate', matrix(id.features, DIM));
@@ -52,16 +77,15 @@ beforeAll(async () => {
 
 describe('ncod metrics --json', () => {
   it('equals ncMetrics in-process, key for key', async () => {
-    const out = cliJson(['metrics', '--features', files.penultimate, '--labels', files.labels]);
-    const expected = await ncMetrics({ features: id.features, labels: id.labels, numClasses: C });
-    expect(out).toEqual(expected);
-    expect(Object.keys(out as object).sort()).toEqual(Object.keys(expected).sort());
+    const out = cliJson(['metrics', '--features', files.penultimate, '--labels', files.labels]) as NcMetrics;
+    expect(out).toEqual(await streamed({ features: id.features, labels: id.labels }));
+    expectCloseToInMemory(out, await ncMetrics({ features: id.features, labels: id.labels, numClasses: C }));
   });
 
   it('reads float64 features and int64 labels', async () => {
     const out = cliJson(['metrics', '--features', files.features64, '--labels', files.labels64]);
     const features = toFloat32({ dtype: 'float64', shape: [N, DIM], data: Float64Array.from(id.features, (v) => v * 1.5) });
-    expect(out).toEqual(await ncMetrics({ features, labels: id.labels, numClasses: C }));
+    expect(out).toEqual(await streamed({ features, labels: id.labels }));
   });
 
   it('with weights, bias and OOD features, NC3, NC4 and NC5 are computed; options pass through', async () => {
@@ -70,17 +94,9 @@ describe('ncod metrics --json', () => {
       ...['--features', files.penultimate, '--labels', files.labels, '--weights', files.weights, '--bias', files.bias],
       ...['--ood-features', files.ood, '--weighted-global-mean', '--rank-tolerance', '1e-5', '--backend', 'cpu'],
     ]) as NcMetrics;
-    const expected = await ncMetrics({
-      features: id.features,
-      labels: id.labels,
-      numClasses: C,
-      weights,
-      bias,
-      oodFeatures: ood,
-      weightedGlobalMean: true,
-      rankTolerance: 1e-5,
-    });
-    expect(out).toEqual(expected);
+    const inputs = { features: id.features, labels: id.labels, weights, bias, oodFeatures: ood, weightedGlobalMean: true, rankTolerance: 1e-5 };
+    expect(out).toEqual(await streamed(inputs));
+    expectCloseToInMemory(out, await ncMetrics({ ...inputs, numClasses: C }));
     const needsInputs = ['nc2_equinorm_weights', 'nc3_self_duality', 'nc3_papyan', 'nc4_ncc_agreement', 'nc4_bias_relation', 'nc5_ood_orthogonality'] as const;
     for (const key of needsInputs) {
       expect(out[key], key).not.toBeNull();
@@ -96,8 +112,8 @@ describe('ncod metrics --json', () => {
       layer: string;
     })[];
     expect(out.map((row) => row.layer)).toEqual(['penultimate', 'deep']);
-    expect(out[0]).toEqual({ layer: 'penultimate', ...(await ncMetrics({ features: id.features, labels: id.labels, numClasses: C })) });
-    expect(out[1]).toEqual({ layer: 'deep', ...(await ncMetrics({ features: deep.features, labels: id.labels, numClasses: C })) });
+    expect(out[0]).toEqual({ layer: 'penultimate', ...(await streamed({ features: id.features, labels: id.labels })) });
+    expect(out[1]).toEqual({ layer: 'deep', ...(await streamed({ features: deep.features, labels: id.labels })) });
   });
 
   it('a .npz gives one row per array in archive order, with per-layer OOD features from a .npz', async () => {
@@ -105,7 +121,7 @@ describe('ncod metrics --json', () => {
       layer: string;
     })[];
     expect(out.map((row) => row.layer)).toEqual(['z_early', 'a_late']);
-    const late = await ncMetrics({ features: deep.features, labels: id.labels, numClasses: C, oodFeatures: ood });
+    const late = await streamed({ features: deep.features, labels: id.labels, oodFeatures: ood });
     expect(out[1]).toEqual({ layer: 'a_late', ...late });
     expect(out[0].nc5_ood_orthogonality).not.toBeNull();
   });

@@ -11,9 +11,13 @@ Examples:
   $ ncod metrics --features layers.npz --labels y.npy --ood-features ood_layers.npz --json
 
   $ ncod metrics --features feats.safetensors:layer4 --labels y.pt
+  $ ncod metrics --features 'rank*/feats.npy' --labels 'rank*/labels.npy' --save-state part.ncstate
 
 Features are N×d float arrays; labels are N integer class ids.
 A repeated --features (or one file with several arrays, e.g. a .npz or file.pt:layers) gives one row per layer.
+Shards: a quoted glob ('feats/part-*.npy', natural order) or a comma list (a.npy,b.npy) is one dataset; labels
+may be sharded too, with their own shard sizes. Files are streamed in chunks of rows (memory does not grow
+with N): one pass per layer, plus a second pass for nc4_ncc_agreement when --weights is given.
 
 ${FORMATS_HELP}`;
 
@@ -29,6 +33,7 @@ export function registerMetrics(program: Command): void {
     .option('--num-classes <C>', 'number of classes (default: max label + 1)', parseInteger)
     .option('--weighted-global-mean', 'global mean weighted by class size instead of the mean of class means')
     .option('--rank-tolerance <x>', 'relative tolerance for the numerical rank (default max(d, C)·ε)', parseNumber)
+    .option('--save-state <file>', 'also write the accumulated state (.ncstate) for `ncod merge`; {layer} in the name for several layers')
     .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'cuda', 'auto']).default('cpu'))
     .option('--json', 'print JSON: one object for one layer, an array for several')
     .addHelpText('after', EXAMPLE)

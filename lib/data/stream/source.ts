@@ -49,7 +49,12 @@ export class ArrayStream {
 
   /** `spec` as parseArraySpec takes it, or several shards (see shards.ts). */
   static async open(spec: string, what: string): Promise<ArrayStream> {
-    const shards = await expandShards(spec, what);
+    return ArrayStream.fromShards(await expandShards(spec, what), what);
+  }
+
+  /** The same array (by name, or each file's only one) over the shard files, in the order given. */
+  static async fromShards(shards: readonly ArraySpec[], what: string): Promise<ArrayStream> {
+    if (shards.length === 0) fail('ERR_INVALID_ARGUMENT', what, 'at least one file', 'none');
     const parts: ArrayFile[] = [];
     for (const shard of shards) parts.push(await describeOne(shard, shards.length > 1 ? `${what} shard ${shard.path}` : what));
     const first = parts[0];
@@ -110,16 +115,29 @@ function isRegularFile(path: string): boolean {
   }
 }
 
-/** Every array of a file (or of every shard, by name), for commands that treat each array as a layer. */
+/**
+ * Every array of a file holding several (.npz, .safetensors, .pt) by name, each over all the shards when `spec` names
+ * several files with the same arrays: `layers-*.npz` gives one stream per array name. `spec:name` names one array
+ * (or, where the file has none of that name, the group `name.*`, named relative to it).
+ */
 export async function openNamedStreams(spec: string, what: string): Promise<Map<string, ArrayStream>> {
   const shards = await expandShards(spec, what);
-  if (shards.length === 1 && shards[0].name === undefined && shards[0].format !== 'npy') {
-    const arrays = await describeFile(shards[0].path, shards[0].format, what);
-    const out = new Map<string, ArrayStream>();
-    for (const name of arrays.keys()) out.set(name, await ArrayStream.open(`${shards[0].path}:${name}`, `${what} ${name}`));
-    return out;
+  const first = shards[0];
+  const arrays = await describeFile(first.path, first.format, what);
+  let names: [string, string][]; // [layer name, array name in the files]
+  if (first.name === undefined) names = [...arrays.keys()].map((n) => [n, n]);
+  else if (arrays.has(first.name)) names = [[first.name, first.name]];
+  else {
+    const prefix = `${first.name}.`;
+    names = [...arrays.keys()].filter((n) => n.startsWith(prefix)).map((n) => [n.slice(prefix.length), n]);
+    if (names.length === 0) fail('ERR_INVALID_ARGUMENT', what, `an array named ${[...arrays.keys()].map((k) => `'${k}'`).join(', ')} in ${first.path}`, `'${first.name}'`);
   }
-  return new Map([['', await ArrayStream.open(spec, what)]]);
+  const out = new Map<string, ArrayStream>();
+  for (const [layer, name] of names) {
+    const label = names.length > 1 ? `${what} ${layer}` : what;
+    out.set(layer, await ArrayStream.fromShards(shards.map((s) => ({ ...s, name: first.format === 'npy' ? undefined : name })), label));
+  }
+  return out;
 }
 
 export interface FeatureSourceOptions {
