@@ -1,5 +1,7 @@
 // `ncod merge`: NC state files (shards from NcAccumulator.save or scripts/python/ncstate.py) merged into one state,
 // whose metrics are printed like `ncod metrics` prints a layer's (options: commands/merge.ts).
+import { resolve } from 'node:path';
+
 import type { BackendName } from '../backend.js';
 import { fail } from '../errors.js';
 import { NcAccumulator } from '../metrics/nc-accumulator.js';
@@ -23,6 +25,13 @@ export async function runMerge(files: string[], options: MergeCliOptions): Promi
   if (options.bias && !options.weights) fail('ERR_INVALID_ARGUMENT', '--bias', '--weights to go with it', 'bias without weights');
   if (options.saveState !== undefined) checkOutputFolder(options.saveState, '--save-state');
   for (const file of files) requireFile(file, 'state file');
+  // The same file named twice (a glob and an explicit name) would count its samples twice, silently.
+  const seen = new Map<string, string>();
+  for (const file of files) {
+    const again = seen.get(resolve(file));
+    if (again !== undefined) fail('ERR_INVALID_ARGUMENT', 'state files', 'each file once', `${file} (already given as ${again})`);
+    seen.set(resolve(file), file);
+  }
 
   const merged = await mergeFiles(files, options.backend);
   // Saved before the metrics: a merged state with a class still empty cannot be finalised, but can be merged further.

@@ -1,6 +1,7 @@
 // Streaming NC metrics: add batches as a data loader yields them, merge partial states from other
-// processes or machines exactly, serialise them, and finalise to the same metrics as ncMetrics()
-// (nc4_ncc_agreement excepted: it needs every sample against the final means, so it is null here).
+// processes or machines exactly, save them as checksummed state files (lib/metrics/nc-state-file.ts, specified in
+// docs/ncstate.md; scripts/python/ncstate.py writes them from Python), and finalise to the same metrics as
+// ncMetrics() (nc4_ncc_agreement excepted: it needs every sample against the final means, so it is null here).
 import type { RawNcAccumulator, RawNcAccumulatorState } from '../../binding.js';
 import { withCancelFlag } from '../abort.js';
 import { resolveBackend, type BackendName } from '../backend.js';

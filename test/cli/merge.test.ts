@@ -145,6 +145,7 @@ describe('ncod merge', () => {
     expect(expectCliError(['merge', files.node1, files.damaged], 'ERR_FILE_FORMAT')).toContain(`NC state ${files.damaged}: expected contents matching the recorded SHA-256`);
     expect(expectCliError(['merge', join(dir, 'nope.ncstate')], 'ERR_INVALID_ARGUMENT')).toContain('nope.ncstate');
     expectCliError(['merge', files.node0, '--bias', files.bias], 'ERR_INVALID_ARGUMENT');
+    expect(expectCliError(['merge', files.node0, files.node1, join(dir, '.', 'node0.ncstate')], 'ERR_INVALID_ARGUMENT')).toContain('each file once');
     expect(expectCliError(['merge', files.node0, '--weights', files.weightsT], 'ERR_SHAPE')).toContain(`shape [${C}, ${DIM}]`);
     expectCliError(['merge', files.node0, '--save-state', join(dir, 'no-folder', 'm.ncstate')], 'ERR_IO');
     expectCliError(['merge', files.node0, '--weights', files.weights, '--bias', files.weights], 'ERR_SHAPE');

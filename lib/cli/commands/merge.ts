@@ -13,12 +13,13 @@ State files come from NcAccumulator.save() in Node or from scripts/python/ncstat
 rank writes its shard's state without Node). Their layout and checksum: docs/ncstate.md.
 Merging is exact: the metrics equal those of one pass over all the shards' data, except nc4_ncc_agreement,
 which needs every sample against the final class means and is therefore null (— in the table) from states.
-States of different dims or class counts are refused (ERR_SHAPE); a damaged file is ERR_FILE_FORMAT.`;
+States of different dims or class counts are refused (ERR_SHAPE), a file named twice (its samples would count
+twice) is ERR_INVALID_ARGUMENT, a damaged file ERR_FILE_FORMAT.`;
 
 export function registerMerge(program: Command): void {
   program
     .command('merge')
-    .description('Merge NC state files (.ncstate shards) exactly and print their NC metrics (NC1–NC5 but NC4)')
+    .description('Merge NC state files (.ncstate shards) exactly and print their NC metrics (all but nc4_ncc_agreement)')
     .argument('<states...>', 'state files, all with the same dim and class count')
     .option('--weights <file>', 'classifier weights, C×d (for NC2–NC3)')
     .option('--bias <file>', 'classifier bias, C; needs --weights')
