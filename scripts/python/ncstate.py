@@ -186,6 +186,9 @@ class NcState:
         folder = os.path.dirname(os.path.abspath(path))
         fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
         try:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make the state unreadable to other users
             with os.fdopen(fd, "wb") as f:
                 f.write(struct.pack("<Q", len(text)))
                 f.write(text)
