@@ -84,6 +84,11 @@ describe('NC state files', () => {
     const bytes = (await accumulated()).serialize();
     refused(edited(bytes, (_, m) => (m.dim = String(dim + 1))), /tensor \w+ of shape \[.*\] \(dim 13, classes 5\), got \[/);
     refused(edited(bytes, (_, m) => (m.classes = '4')), /\(dim 12, classes 4\), got \[5/);
+    // A small, validly signed file claiming dim = classes = 16384 is refused at once, before anything of that size.
+    const huge = edited(bytes, (_, m) => Object.assign(m, { dim: '16384', classes: '16384' }));
+    const start = performance.now();
+    refused(huge, /\(dim 16384, classes 16384\), got \[12\]/);
+    expect(performance.now() - start).toBeLessThan(500);
     refused(edited(bytes, (_, m) => (m.dim = '012')), /expected metadata dim as an integer in \[1, 16384\], got "012"/);
     refused(edited(bytes, (_, m) => (m.classes = '1')), /metadata classes as an integer in \[2, 1048576\], got "1"/);
     refused(edited(bytes, (t) => t.set('sums', { ...t.get('sums')!, shape: [dim, C] })), /tensor sums of shape \[5, 12\].*got \[12, 5\]/);
