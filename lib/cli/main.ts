@@ -1,6 +1,6 @@
 // The `ncod` command line. Each command's options live in commands/<name>.ts, which load nothing but commander,
 // and a command's work (and with it vega, the trainer, the native addon) is imported only when that command runs.
-// When a command is named, only its definition is loaded too: `ncod info` builds one command's options, not all nine
+// When a command is named, only its definition is loaded too: `ncod info` builds one command's options, not all ten
 // (about 12 ms).
 // So `ncod --version`, `ncod <command> --help` and `ncod info` start in little more than Node's own start-up.
 import { Command, CommanderError } from './commander.js';
@@ -15,6 +15,7 @@ type Register = (program: Command) => void;
 const COMMANDS: Record<string, () => Promise<Register>> = {
   info: async () => (await import('./commands/info.js')).registerInfo,
   metrics: async () => (await import('./commands/metrics.js')).registerMetrics,
+  merge: async () => (await import('./commands/merge.js')).registerMerge,
   score: async () => (await import('./commands/score.js')).registerScore,
   fit: async () => (await import('./commands/fit.js')).registerFit,
   eval: async () => (await import('./commands/eval.js')).registerEval,

@@ -23,7 +23,7 @@ export interface MetricsCliOptions {
   json?: boolean;
 }
 
-type Row = NcMetrics & { layer: string };
+export type Row = NcMetrics & { layer: string };
 
 const COUNT_KEYS = ['n', 'dim', 'classes', 'rank'] as const;
 const METRIC_KEYS = NC_METRIC_KEYS;
@@ -80,7 +80,7 @@ async function openOod(spec: string, names: string[], sources: Map<string, Featu
 }
 
 /** Weights must be exactly C×d: a transposed d×C matrix has the same length and would pass unnoticed. */
-async function loadClassifier(weightsPath: string, biasPath: string | undefined, numClasses: number, dim: number) {
+export async function loadClassifier(weightsPath: string, biasPath: string | undefined, numClasses: number, dim: number) {
   const tensor = await readArray(weightsPath, '--weights');
   const w = toFeatures(tensor, '--weights');
   if (w.rows !== numClasses || w.dim !== dim) {
@@ -132,11 +132,14 @@ function withoutLayer(row: Row): NcMetrics {
   return metrics;
 }
 
-/** Counts first, then only the metrics that some layer has (the others need weights or OOD features). */
-function metricsTable(rows: Row[]): string {
+/**
+ * Counts first, then only the metrics that some row has (the others need weights or OOD features, or, like
+ * nc4_ncc_agreement from merged states, the samples themselves). `label` heads the first column (row.layer).
+ */
+export function metricsTable(rows: Row[], label = 'layer'): string {
   const metricKeys = METRIC_KEYS.filter((key) => rows.some((row) => row[key] !== null));
   return table(
-    ['layer', ...COUNT_KEYS, ...metricKeys],
+    [label, ...COUNT_KEYS, ...metricKeys],
     rows.map((row) => [row.layer, ...COUNT_KEYS.map((key) => row[key]), ...metricKeys.map((key) => formatValue(row[key]))]),
   );
 }

@@ -1,14 +1,16 @@
 // Streaming NC metrics: add batches as a data loader yields them, merge partial states from other
-// processes or machines exactly, serialise them, and finalise to the same metrics as ncMetrics()
-// (nc4_ncc_agreement excepted: it needs every sample against the final means, so it is null here).
+// processes or machines exactly, save them as checksummed state files (lib/metrics/nc-state-file.ts, specified in
+// docs/ncstate.md; scripts/python/ncstate.py writes them from Python), and finalise to the same metrics as
+// ncMetrics() (nc4_ncc_agreement excepted: it needs every sample against the final means, so it is null here).
 import type { RawNcAccumulator, RawNcAccumulatorState } from '../../binding.js';
 import { withCancelFlag } from '../abort.js';
 import { resolveBackend, type BackendName } from '../backend.js';
-import { encodeSafetensors, parseSafetensors, type Tensor } from '../data/index.js';
-import { describe, fail } from '../errors.js';
+import { encodeSafetensors, parseSafetensors, readSafetensors, writeSafetensors } from '../data/index.js';
+import { NcodError, describe, fail } from '../errors.js';
 import { native } from '../native.js';
 import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, type IntegerArray } from '../validate.js';
 import type { NcMetrics } from './nc.js';
+import { decodeState, encodeState } from './nc-state-file.js';
 
 export type NcAccumulatorState = RawNcAccumulatorState;
 
@@ -24,9 +26,15 @@ interface Restored {
   raw: RawNcAccumulator;
 }
 
-const FORMAT = 'ncod.nc-accumulator';
-const FORMAT_VERSION = '1';
-const ARRAY_KEYS = ['shift', 'counts', 'sums', 'sqNorms', 'scatter', 'oodSums'] as const;
+/** A decoded file's state as an accumulator; what the native checks still refuse is a damaged file. */
+function restore(state: NcAccumulatorState, what: string, options: { backend?: BackendName }): NcAccumulator {
+  try {
+    return NcAccumulator.fromState(state, options);
+  } catch (error) {
+    if (error instanceof NcodError && error.code === 'ERR_BACKEND_UNAVAILABLE') throw error;
+    return fail('ERR_FILE_FORMAT', what, 'a consistent state', (error as Error).message);
+  }
+}
 
 export class NcAccumulator {
   readonly dim: number;
@@ -76,62 +84,30 @@ export class NcAccumulator {
     return this.#native.state();
   }
 
-  /** The state as a .safetensors byte array (float64 tensors, format metadata). */
+  /** The state as the bytes of a state file (safetensors, format version 2 with its SHA-256: docs/ncstate.md). */
   serialize(): Uint8Array {
-    const s = this.state();
-    const tensors = new Map<string, Tensor>();
-    const shapes: Record<(typeof ARRAY_KEYS)[number], number[]> = {
-      shift: [s.shift.length],
-      counts: [s.classes],
-      sums: [s.classes, s.dim],
-      sqNorms: [s.classes],
-      scatter: [s.dim, s.dim],
-      oodSums: [s.dim],
-    };
-    for (const key of ARRAY_KEYS) tensors.set(key, { dtype: 'float64', shape: shapes[key], data: s[key] });
-    tensors.set('oodCount', { dtype: 'float64', shape: [1], data: Float64Array.of(s.oodCount) });
-    return encodeSafetensors(tensors, { format: FORMAT, version: FORMAT_VERSION, dim: String(s.dim), classes: String(s.classes) });
+    const { tensors, metadata } = encodeState(this.state());
+    return encodeSafetensors(tensors, metadata);
   }
 
-  /** Reads serialize()'s bytes; anything else is ERR_FILE_FORMAT. */
+  /** Reads serialize()'s bytes (or a version 1 state's); anything else is ERR_FILE_FORMAT. */
   static deserialize(bytes: Uint8Array, options: { backend?: BackendName } = {}): NcAccumulator {
-    const { tensors, metadata } = parseSafetensors(bytes, 'accumulator state');
-    if (metadata.format !== FORMAT || metadata.version !== FORMAT_VERSION) {
-      fail('ERR_FILE_FORMAT', 'accumulator state', `format ${FORMAT} version ${FORMAT_VERSION}`, `${metadata.format} ${metadata.version}`);
-    }
-    const array = (key: string): Float64Array => {
-      const t = tensors.get(key);
-      if (!t || t.dtype !== 'float64') fail('ERR_FILE_FORMAT', `accumulator state '${key}'`, 'a float64 tensor', t ? t.dtype : 'none');
-      return t.data as Float64Array;
-    };
-    const dim = Number(metadata.dim);
-    const classes = Number(metadata.classes);
-    // The claimed sizes against the tensors the bytes hold, before anything of those sizes is allocated.
-    const expected: Record<string, number> = { counts: classes, sums: classes * dim, sqNorms: classes, scatter: dim * dim, oodSums: dim, oodCount: 1 };
-    if (!Number.isSafeInteger(dim) || dim < 1 || !Number.isSafeInteger(classes) || classes < 2) {
-      fail('ERR_FILE_FORMAT', 'accumulator state', 'integer dim >= 1 and classes >= 2', `${metadata.dim}, ${metadata.classes}`);
-    }
-    for (const [key, length] of Object.entries(expected)) {
-      const got = array(key).length;
-      if (got !== length) fail('ERR_FILE_FORMAT', `accumulator state '${key}'`, `${length} values (dim ${dim}, classes ${classes})`, `${got}`);
-    }
-    const state: NcAccumulatorState = {
-      dim,
-      classes,
-      shift: array('shift'),
-      counts: array('counts'),
-      sums: array('sums'),
-      sqNorms: array('sqNorms'),
-      scatter: array('scatter'),
-      oodCount: array('oodCount')[0],
-      oodSums: array('oodSums'),
-    };
-    try {
-      return NcAccumulator.fromState(state, options);
-    } catch (error) {
-      const message = (error as Error).message;
-      fail('ERR_FILE_FORMAT', 'accumulator state', 'a consistent state', message);
-    }
+    if (!(bytes instanceof Uint8Array)) fail('ERR_INVALID_ARGUMENT', 'accumulator state', 'a Uint8Array', describe(bytes));
+    return restore(decodeState(parseSafetensors(bytes, 'accumulator state'), 'accumulator state'), 'accumulator state', options);
+  }
+
+  /** Writes the state file atomically (a temp file in the same folder, then a rename): readers never see half a file. */
+  async save(path: string): Promise<void> {
+    if (typeof path !== 'string' || path === '') fail('ERR_INVALID_ARGUMENT', 'path', 'a file path', describe(path));
+    const { tensors, metadata } = encodeState(this.state());
+    await writeSafetensors(path, tensors, metadata);
+  }
+
+  /** Reads a state file (save(), scripts/python/ncstate.py, or version 1); a damaged one is ERR_FILE_FORMAT. */
+  static async load(path: string, options: { backend?: BackendName } = {}): Promise<NcAccumulator> {
+    if (typeof path !== 'string' || path === '') fail('ERR_INVALID_ARGUMENT', 'path', 'a file path', describe(path));
+    const what = `NC state ${path}`;
+    return restore(decodeState(await readSafetensors(path), what), what, options);
   }
 
   /** The metrics of everything added so far. */

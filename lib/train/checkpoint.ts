@@ -12,6 +12,7 @@
 // Loading checks the options and the tensor sizes arithmetically before anything is allocated.
 import { createHash } from 'node:crypto';
 
+import { canonicalDigest } from '../data/integrity.js';
 import { readSafetensors, writeSafetensors, type Tensor } from '../data/index.js';
 import { NcodError, fail } from '../errors.js';
 import { Trainer, parameterSizes, resolveTrainerOptions, type TrainerState } from './trainer.js';
@@ -37,19 +38,9 @@ function legacyDigest(state: Pick<TrainerState, 'params' | 'm' | 'v'>): string {
   return hash.digest('hex');
 }
 
-/**
- * Version 2: SHA-256 of a canonical form — a JSON line of the signed metadata fields (in SIGNED_METADATA order, absent
- * ones as null), then for each tensor in name order a JSON line [name, dtype, shape, byteLength] followed by its bytes.
- */
+/** Version 2: the canonical digest (lib/data/integrity.ts) of the SIGNED_METADATA fields and every tensor. */
 export function integrityDigest(metadata: Record<string, string | undefined>, tensors: Map<string, Tensor>): string {
-  const hash = createHash('sha256');
-  hash.update(JSON.stringify(SIGNED_METADATA.map((k) => metadata[k] ?? null)) + '\n');
-  for (const name of [...tensors.keys()].sort()) {
-    const t = tensors.get(name)!;
-    hash.update(JSON.stringify([name, t.dtype, t.shape, t.data.byteLength]) + '\n');
-    hash.update(bytesOf(t.data));
-  }
-  return hash.digest('hex');
+  return canonicalDigest(SIGNED_METADATA, metadata, tensors);
 }
 
 export async function saveCheckpoint(trainer: Trainer, path: string): Promise<void> {

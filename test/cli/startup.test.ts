@@ -44,7 +44,7 @@ describe('start-up', () => {
 
   it("each command's definition loads its option parsers and no command work", () => {
     const definitions = readdirSync(path.join(LIB, 'cli/commands'));
-    expect(definitions).toHaveLength(11); // ten command definitions (serve, and bench ood under bench) and the detector flags they share
+    expect(definitions).toHaveLength(12); // eleven command definitions (serve, and bench ood under bench) and the detector flags they share
     for (const definition of definitions) {
       const { files, packages } = staticImports(`cli/commands/${definition}`);
       expect(packages.filter((p) => !p.startsWith('node:')), definition).toEqual([]);
@@ -67,6 +67,7 @@ describe('every --help still shows its example', () => {
     [[], /Example:\n\s+\$ ncod info --json/],
     [['info'], /Example:\n\s+\$ ncod info --json/],
     [['metrics'], /Examples:\n\s+\$ ncod metrics --features/],
+    [['merge'], /Examples:\n\s+\$ ncod merge part0.ncstate/],
     [['score'], /Examples:\n\s+\$ ncod score --detector/],
     [['fit'], /Examples:\n\s+\$ ncod fit --method/],
     [['eval'], /Example:\n\s+\$ ncod eval --id-scores/],
@@ -87,7 +88,7 @@ describe('every --help still shows its example', () => {
 describe('loading only the named command changes nothing visible', () => {
   it('ncod --help lists every command; ncod --version prints the version', () => {
     const help = runCli(['--help']).stdout;
-    for (const name of ['info', 'metrics', 'score', 'eval', 'train', 'features', 'bench', 'serve']) expect(help).toMatch(new RegExp(`^  ${name} `, 'm'));
+    for (const name of ['info', 'metrics', 'merge', 'score', 'eval', 'train', 'features', 'bench', 'serve']) expect(help).toMatch(new RegExp(`^  ${name} `, 'm'));
     const version = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
     expect(runCli(['--version'])).toMatchObject({ status: 0, stdout: `${version}\n` });
   });
