@@ -1,9 +1,10 @@
 // `ncod metrics`: Neural Collapse metrics of saved features, one row per layer (options: commands/metrics.ts).
 import type { BackendName } from '../backend.js';
 import { ArrayStream, FeatureFileSource, maxLabelOf, openNamedStreams } from '../data/stream/source.js';
-import { writeFileAtomic } from '../data/tensor.js';
 import { fail } from '../errors.js';
 import { NC_METRIC_KEYS, ncMetrics, type NcMetrics } from '../metrics/nc.js';
+import { accumulateBatches } from '../metrics/nc-stream.js';
+import { interruptSignal } from './interrupt.js';
 import { formatValue, loadFloatVector, openLayerStreams, readArray, toFeatures } from './arrays.js';
 import { checkOutputFolder } from './output-path.js';
 import { printJson, table } from './output.js';
@@ -19,6 +20,7 @@ export interface MetricsCliOptions {
   weightedGlobalMean?: boolean;
   rankTolerance?: number;
   saveState?: string;
+  stateOnly?: boolean;
   backend: BackendName;
   json?: boolean;
 }
@@ -38,7 +40,7 @@ export async function runMetrics(options: MetricsCliOptions): Promise<void> {
   const labels = await ArrayStream.open(options.labels, '--labels');
   const layers = await openLayerStreams(options.features, '--features');
   if (layers.size === 0) fail('ERR_INVALID_ARGUMENT', '--features', 'at least one array', 'a file with none');
-  checkSaveState(options.saveState, layers.size);
+  checkSaveState(options, layers.size);
   if (layers.size > 1 && (options.weights || options.bias)) {
     fail('ERR_INVALID_ARGUMENT', '--weights/--bias', 'a single layer (they would apply to every layer)', `${layers.size} layers`);
   }
@@ -49,12 +51,15 @@ export async function runMetrics(options: MetricsCliOptions): Promise<void> {
   const numClasses = options.numClasses ?? (await maxLabelOf(labels)) + 1;
   const first = sources.values().next().value!;
   const classifier = options.weights ? await loadClassifier(options.weights, options.bias, numClasses, first.dim) : undefined;
+  if (options.stateOnly) return saveStates(sources, ood, numClasses, options);
   const rows = await computeRows(sources, ood, classifier, numClasses, options);
   if (options.json) return printJson(rows.length === 1 ? withoutLayer(rows[0]) : rows);
   console.log(metricsTable(rows));
 }
 
-function checkSaveState(path: string | undefined, layers: number): void {
+function checkSaveState({ saveState: path, stateOnly, weights }: MetricsCliOptions, layers: number): void {
+  if (stateOnly && path === undefined) fail('ERR_INVALID_ARGUMENT', '--state-only', '--save-state to go with it', 'no state file');
+  if (stateOnly && weights) fail('ERR_INVALID_ARGUMENT', '--weights', 'none with --state-only (give them to ncod merge)', weights);
   if (path === undefined) return;
   if (layers > 1 && !path.includes(LAYER_PLACEHOLDER)) {
     fail('ERR_INVALID_ARGUMENT', '--save-state', `a path with ${LAYER_PLACEHOLDER} in it (one state file per layer)`, `${path} for ${layers} layers`);
@@ -94,6 +99,25 @@ export async function loadClassifier(weightsPath: string, biasPath: string | und
 
 // ---- computing -----------------------------------------------------------------------------------
 
+/** --state-only: one pass per layer into its state file, no metrics (a shard may miss classes). */
+async function saveStates(sources: Map<string, FeatureFileSource>, ood: Map<string, FeatureFileSource> | undefined, numClasses: number, options: MetricsCliOptions): Promise<void> {
+  const progress = rowProgress('metrics');
+  const written: { layer: string; state: string; n: number; dim: number; classes: number; emptyClasses: number }[] = [];
+  try {
+    for (const [name, source] of sources) {
+      const acc = await accumulateBatches({ batches: source, numClasses, oodBatches: ood?.get(name), backend: options.backend, signal: interruptSignal(), onRows: (done, total) => progress.update(done, total, name) });
+      const path = options.saveState!.replaceAll(LAYER_PLACEHOLDER, name);
+      await acc.save(path);
+      const counts = acc.state().counts;
+      written.push({ layer: name, state: path, n: counts.reduce((a, b) => a + b, 0), dim: acc.dim, classes: numClasses, emptyClasses: counts.filter((c) => c === 0).length });
+    }
+  } finally {
+    progress.stop();
+  }
+  if (options.json) return printJson(written.length === 1 ? written[0] : written);
+  for (const w of written) console.log(`${w.layer}: ${w.n} rows (${w.classes - w.emptyClasses} of ${w.classes} classes) → ${w.state}`);
+}
+
 /** Layers one after another (each already uses every core), with one progress display over all of them. */
 async function computeRows(
   sources: Map<string, FeatureFileSource>,
@@ -114,8 +138,9 @@ async function computeRows(
         weightedGlobalMean: options.weightedGlobalMean,
         rankTolerance: options.rankTolerance,
         backend: options.backend,
+        signal: interruptSignal(),
         onRows: (done, total) => progress.update(done, total, name),
-        onState: options.saveState ? (acc) => writeFileAtomic(options.saveState!.replaceAll(LAYER_PLACEHOLDER, name), [acc.serialize()]) : undefined,
+        onState: options.saveState ? (acc) => acc.save(options.saveState!.replaceAll(LAYER_PLACEHOLDER, name)) : undefined,
       });
       rows.push({ layer: name, ...metrics });
     }

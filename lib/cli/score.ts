@@ -1,13 +1,17 @@
 // `ncod score`: OOD scores (higher = more in-distribution) of one detector, written as a float64 .npy — from a saved
 // detector (--detector) or fitted here from files (--method; the same fit as `ncod fit`). Options: commands/score.ts.
 import type { BackendName } from '../backend.js';
-import { writeNpy } from '../data/index.js';
+import { checkedBatches } from '../data/batches.js';
+import { NpyWriter } from '../data/stream/npy-writer.js';
+import { ArrayStream, openFeatureSource, type FeatureFileSource } from '../data/stream/source.js';
 import { fail } from '../errors.js';
 import { detectors } from '../ood/detectors.js';
 import type { Detector } from '../ood/detectors/common.js';
 import type { Method } from '../ood/method-names.js';
 import { HYPERPARAMETERS, type HyperparameterFlags } from './commands/detector-options.js';
-import { fitDetector, readMatrix } from './detector-fit.js';
+import { fitDetector } from './detector-fit.js';
+import { interruptSignal } from './interrupt.js';
+import { rowProgress } from './row-progress.js';
 import { printJson } from './output.js';
 import { checkOutputFolder } from './output-path.js';
 
@@ -27,29 +31,19 @@ export interface ScoreOptions extends HyperparameterFlags {
   json?: boolean;
 }
 
-type Reader = typeof readMatrix;
-
-/** readMatrix that reads each file once: a headless logit method needs the --logits width to fit and its rows to score. */
-function readingOnce(): Reader {
-  const read = new Map<string, ReturnType<Reader>>();
-  return (path, option, method) => {
-    if (path === undefined) return readMatrix(path, option, method);
-    if (!read.has(path)) read.set(path, readMatrix(path, option, method));
-    return read.get(path)!;
-  };
-}
-
-/** The rows to score: --logits or --features, as the detector's input says. */
-async function queryRows(o: ScoreOptions, input: { name: 'features' | 'logits'; dim: number }, method: string, readMatrix: Reader): Promise<Float32Array> {
+/** The rows to score, streamed: --logits or --features, as the detector's input says. */
+async function queryRows(o: ScoreOptions, input: { name: 'features' | 'logits'; dim: number }, method: string): Promise<FeatureFileSource> {
   const option = input.name === 'logits' ? '--logits' : '--features';
   const other = input.name === 'logits' ? o.features : o.logits;
   if (other !== undefined) fail('ERR_INVALID_ARGUMENT', input.name === 'logits' ? '--features' : '--logits', `none: this ${method} detector scores ${input.name}`, other);
-  const x = await readMatrix(input.name === 'logits' ? o.logits : o.features, option, method);
-  if (x.dim !== input.dim) fail('ERR_SHAPE', option, `${input.dim} columns (the detector's ${input.name} width)`, `${x.dim}`);
-  return x.data;
+  const spec = input.name === 'logits' ? o.logits : o.features;
+  if (spec === undefined) fail('ERR_INVALID_ARGUMENT', option, `a value (method ${method} needs it)`, 'none');
+  const source = await openFeatureSource({ features: await ArrayStream.open(spec, option), what: option });
+  if (source.dim !== input.dim) fail('ERR_SHAPE', option, `${input.dim} columns (the detector's ${input.name} width)`, `${source.dim}`);
+  return source;
 }
 
-async function detectorFor(o: ScoreOptions, readMatrix: Reader): Promise<Detector<Float32Array>> {
+async function detectorFor(o: ScoreOptions): Promise<Detector<Float32Array>> {
   if (o.detector !== undefined) {
     // The file fixes the method, its hyperparameters and its fit: a flag that would change them must not be ignored.
     const ignored = (['method', 'fitFeatures', 'fitLabels', 'weights', 'bias', ...HYPERPARAMETERS] as const).find((key) => o[key] !== undefined);
@@ -58,34 +52,76 @@ async function detectorFor(o: ScoreOptions, readMatrix: Reader): Promise<Detecto
   }
   const method = o.method ?? fail('ERR_INVALID_ARGUMENT', '--method', 'a detector name, or --detector det.ncod', 'neither');
   // Logit methods without a head score logits: their width is the class count.
-  const numClasses = o.logits !== undefined && o.weights === undefined ? (await readMatrix(o.logits, '--logits', method)).dim : undefined;
+  const numClasses = o.logits !== undefined && o.weights === undefined ? (await ArrayStream.open(o.logits, '--logits')).rowElements : undefined;
   const files = { features: o.fitFeatures, labels: o.fitLabels, weights: o.logits === undefined ? o.weights : undefined, bias: o.bias, numClasses };
   return fitDetector(method, o, files, { features: '--fit-features', labels: '--fit-labels', logitWidth: '--logits (or --weights)' });
 }
 
+/** The outputs asked for, each written chunk by chunk and renamed into place only when complete. */
+async function openOutputs(o: ScoreOptions, rows: number) {
+  const writers: NpyWriter[] = [];
+  const create = async (path: string | undefined, dtype: 'float64' | 'uint8') => {
+    if (path === undefined) return undefined;
+    const writer = await NpyWriter.create(path, dtype, [rows]);
+    writers.push(writer);
+    return writer;
+  };
+  return {
+    scores: (await create(o.out, 'float64'))!,
+    pValues: await create(o.pValues, 'float64'),
+    isOod: await create(o.isOod, 'uint8'),
+    commit: async () => {
+      for (const w of writers) await w.commit();
+    },
+    abort: async () => {
+      for (const w of writers) await w.abort();
+    },
+  };
+}
+
+/**
+ * Scores stream: each chunk of rows is scored (and decided, when calibrated) and appended to the outputs, so memory
+ * does not grow with the rows; the outputs appear only once complete, and not at all on failure or Ctrl-C.
+ */
 export async function runScore(o: ScoreOptions): Promise<void> {
   for (const [path, option] of [[o.out, '--out'], [o.pValues, '--p-values'], [o.isOod, '--is-ood']] as const) {
     if (path !== undefined) checkOutputFolder(path, option);
   }
-  const read = readingOnce();
-  const detector = await detectorFor(o, read);
-  const input = detector.input!;
-  const rows = await queryRows(o, input, detector.method, read);
+  const detector = await detectorFor(o);
+  const source = await queryRows(o, detector.input!, detector.method);
   const wantDecisions = o.pValues !== undefined || o.isOod !== undefined;
   if (wantDecisions && !detector.calibration) {
     fail('ERR_INVALID_ARGUMENT', o.pValues !== undefined ? '--p-values' : '--is-ood', 'a calibrated detector (ncod fit --calibrate)', 'one without a calibration');
   }
-  const decisions = detector.calibration ? await detector.decide(rows) : undefined;
-  const scores = decisions?.score ?? (await detector.score(rows));
-  await writeNpy(o.out, { dtype: 'float64', shape: [scores.length], data: scores });
-  if (decisions && o.pValues) await writeNpy(o.pValues, { dtype: 'float64', shape: [scores.length], data: decisions.pValue });
-  if (decisions && o.isOod) await writeNpy(o.isOod, { dtype: 'uint8', shape: [scores.length], data: decisions.isOOD });
+  const signal = interruptSignal();
+  const progress = rowProgress('score');
+  const outputs = await openOutputs(o, source.rows);
+  let [min, max, flagged, done] = [Infinity, -Infinity, 0, 0];
+  try {
+    for await (const batch of checkedBatches(source, { dim: source.dim, signal, what: o.logits !== undefined ? '--logits' : '--features' })) {
+      const decisions = detector.calibration ? await detector.decide(batch.features, { signal }) : undefined;
+      const scores = decisions?.score ?? (await detector.score(batch.features, { signal }));
+      await outputs.scores.append(scores);
+      if (decisions) {
+        await outputs.pValues?.append(decisions.pValue);
+        await outputs.isOod?.append(decisions.isOOD);
+        for (const v of decisions.isOOD) flagged += v;
+      }
+      for (const v of scores) [min, max] = [Math.min(min, v), Math.max(max, v)];
+      done += batch.rows;
+      progress.update(done, source.rows);
+    }
+    await outputs.commit();
+  } catch (error) {
+    await outputs.abort();
+    throw error;
+  } finally {
+    progress.stop();
+  }
 
-  let [min, max] = [Infinity, -Infinity];
-  for (const v of scores) [min, max] = [Math.min(min, v), Math.max(max, v)];
-  const oodRate = decisions ? decisions.isOOD.reduce((a, b) => a + b, 0) / scores.length : null;
-  const summary = { method: detector.method, n: scores.length, min, max, out: o.out, ...(decisions ? { oodRate, threshold: detector.calibration!.threshold } : {}) };
+  const oodRate = detector.calibration ? flagged / done : null;
+  const summary = { method: detector.method, n: done, min, max, out: o.out, ...(detector.calibration ? { oodRate, threshold: detector.calibration.threshold } : {}) };
   if (o.json) return printJson(summary);
-  const flagged = oodRate === null ? '' : `; ${(100 * oodRate).toFixed(1)} % below the calibrated threshold (OOD)`;
-  console.log(`${detector.method}: ${summary.n} scores in [${summary.min.toPrecision(4)}, ${summary.max.toPrecision(4)}]${flagged} → ${o.out}`);
+  const flaggedText = oodRate === null ? '' : `; ${(100 * oodRate).toFixed(1)} % below the calibrated threshold (OOD)`;
+  console.log(`${detector.method}: ${summary.n} scores in [${summary.min.toPrecision(4)}, ${summary.max.toPrecision(4)}]${flaggedText} → ${o.out}`);
 }

@@ -373,7 +373,8 @@ function describePy(v: PyValue | undefined): string {
 // ---- writing -----------------------------------------------------------------------------------
 
 /** The .npy preamble + header for `t`: version 1.0, or 2.0 when the header does not fit in 64 KiB. */
-function npyHeader(t: Tensor): Uint8Array {
+/** The magic, version and header of an .npy holding `t.dtype` × `t.shape` (t.data is not looked at). */
+export function npyHeader(t: Pick<Tensor, 'dtype' | 'shape'>): Uint8Array {
   const descr = DTYPE_TO_DESCR[t.dtype];
   if (descr === undefined) fail('ERR_DTYPE', 'npy writing', 'a dtype numpy has (bfloat16 has none: convert with toFloat32)', t.dtype);
   const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${pyTuple(t.shape)}, }`;

@@ -38,16 +38,14 @@ function totalRows(source: BatchSource): number | undefined {
   return typeof rows === 'number' ? rows : undefined;
 }
 
-export async function ncMetricsFromBatches(options: NcStreamOptions): Promise<NcMetrics> {
+/**
+ * One pass over `batches` (and `oodBatches`) into an NcAccumulator: the state `ncod merge` combines. Classes may be
+ * missing (a shard of class-sorted data): only the metrics need every class.
+ */
+export async function accumulateBatches(options: Omit<NcStreamOptions, 'weights' | 'bias' | 'weightedGlobalMean' | 'rankTolerance' | 'onState'>): Promise<NcAccumulator> {
   const numClasses = checkInteger('numClasses', options?.numClasses, 2, 1 << 20);
-  const weights = options.weights === undefined ? null : checkFloat32('weights', options.weights);
-  const bias = options.bias === undefined ? null : checkFloat32('bias', options.bias);
-  if (bias && !weights) fail('ERR_INVALID_ARGUMENT', 'bias', 'weights to go with it', 'bias without weights');
-  const tolerance = options.rankTolerance ?? -1;
-  if (typeof tolerance !== 'number' || !(tolerance < 1)) fail('ERR_INVALID_ARGUMENT', 'rankTolerance', 'a number in [0, 1)', describe(tolerance));
   const total = totalRows(options.batches);
   const run = { signal: options.signal };
-
   let accumulator: NcAccumulator | undefined;
   let done = 0;
   for await (const batch of checkedBatches(options.batches, { dim: options.dim, labels: true, signal: options.signal, what: 'batches' })) {
@@ -57,22 +55,35 @@ export async function ncMetricsFromBatches(options: NcStreamOptions): Promise<Nc
     options.onRows?.(done, total);
   }
   const acc = accumulator!;
-  if (weights && weights.length !== numClasses * acc.dim) {
-    fail('ERR_SHAPE', 'weights', `${numClasses} × ${acc.dim} elements (numClasses × dim)`, `${weights.length} elements`);
-  }
-  if (bias && bias.length !== numClasses) fail('ERR_SHAPE', 'bias', `${numClasses} elements`, `${bias.length} elements`);
   if (options.oodBatches !== undefined) {
     for await (const batch of checkedBatches(options.oodBatches, { dim: acc.dim, signal: options.signal, what: 'oodBatches' })) {
       await acc.addOod(batch.features, run);
     }
   }
+  return acc;
+}
+
+export async function ncMetricsFromBatches(options: NcStreamOptions): Promise<NcMetrics> {
+  const numClasses = checkInteger('numClasses', options?.numClasses, 2, 1 << 20);
+  const weights = options.weights === undefined ? null : checkFloat32('weights', options.weights);
+  const bias = options.bias === undefined ? null : checkFloat32('bias', options.bias);
+  if (bias && !weights) fail('ERR_INVALID_ARGUMENT', 'bias', 'weights to go with it', 'bias without weights');
+  const tolerance = options.rankTolerance ?? -1;
+  if (typeof tolerance !== 'number' || !(tolerance < 1)) fail('ERR_INVALID_ARGUMENT', 'rankTolerance', 'a number in [0, 1)', describe(tolerance));
+  const dim = options.dim;
+  if (weights && dim !== undefined && weights.length !== numClasses * dim) {
+    fail('ERR_SHAPE', 'weights', `${numClasses} × ${dim} elements (numClasses × dim)`, `${weights.length} elements`);
+  }
+  const acc = await accumulateBatches(options);
+  if (weights && weights.length !== numClasses * acc.dim) {
+    fail('ERR_SHAPE', 'weights', `${numClasses} × ${acc.dim} elements (numClasses × dim)`, `${weights.length} elements`);
+  }
+  if (bias && bias.length !== numClasses) fail('ERR_SHAPE', 'bias', `${numClasses} elements`, `${bias.length} elements`);
   await options.onState?.(acc);
-  const metrics = await acc.finalize({
+  return acc.finalize({
     weights: weights ?? undefined,
     bias: bias ?? undefined,
     weightedGlobalMean: options.weightedGlobalMean ?? false,
     rankTolerance: tolerance,
   });
-  return metrics;
 }
-

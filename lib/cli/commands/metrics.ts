@@ -11,7 +11,9 @@ Examples:
   $ ncod metrics --features layers.npz --labels y.npy --ood-features ood_layers.npz --json
 
   $ ncod metrics --features feats.safetensors:layer4 --labels y.pt
-  $ ncod metrics --features 'rank*/feats.npy' --labels 'rank*/labels.npy' --save-state part.ncstate
+  $ ncod metrics --features 'rank*/feats.npy' --labels 'rank*/labels.npy'
+  $ ncod metrics --features shard3.npy --labels y3.npy --num-classes 1000 --save-state s3.ncstate --state-only
+  $ ncod merge s*.ncstate --weights fc_w.npy
 
 Features are N×d float arrays; labels are N integer class ids.
 A repeated --features (or one file with several arrays, e.g. a .npz or file.pt:layers) gives one row per layer.
@@ -34,6 +36,7 @@ export function registerMetrics(program: Command): void {
     .option('--weighted-global-mean', 'global mean weighted by class size instead of the mean of class means')
     .option('--rank-tolerance <x>', 'relative tolerance for the numerical rank (default max(d, C)·ε)', parseNumber)
     .option('--save-state <file>', 'also write the accumulated state (.ncstate) for `ncod merge`; {layer} in the name for several layers')
+    .option('--state-only', 'only write the --save-state file, no metrics: for a shard, which may miss classes')
     .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'cuda', 'auto']).default('cpu'))
     .option('--json', 'print JSON: one object for one layer, an array for several')
     .addHelpText('after', EXAMPLE)
