@@ -1,5 +1,5 @@
-// npm run bench [-- --quick] [-- --backend cpu|cuda] [-- --only classStats,detectors,nc,eval,train,simd,cli-startup,bench-ood,serve] : runs the suites and
-// writes bench/results/. cli-startup times the compiled CLI, so it needs `npm run build:ts` first.
+// npm run bench [-- --quick] [-- --backend cpu|cuda] [-- --only classStats,detectors,nc,eval,train,simd,cli-startup,bench-ood,serve,stream] : runs the suites and
+// writes bench/results/. cli-startup and stream run the compiled CLI, so they need `npm run build:ts` first.
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
@@ -14,6 +14,7 @@ import { benchNcMetrics } from './suites/nc-metrics.js';
 import { benchEval } from './suites/ood-eval.js';
 import { benchServe } from './suites/serve.js';
 import { benchSimdLevels } from './suites/simd-levels.js';
+import { benchStream } from './suites/stream.js';
 import { benchTrain } from './suites/train.js';
 
 const { values } = parseArgs({
@@ -38,6 +39,7 @@ const suites = {
   'cli-startup': benchCliStartup,
   'bench-ood': benchBenchOod,
   serve: benchServe,
+  stream: benchStream,
 };
 const only = values.only?.split(',').map((s) => s.trim());
 const unknown = only?.filter((name) => !(name in suites)) ?? [];
