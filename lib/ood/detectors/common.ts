@@ -104,7 +104,12 @@ export abstract class Detector<In> {
   }
 
   protected recordFit(...arrays: (ArrayBufferView | null | undefined)[]): void {
-    this.#fitDigest = digestOf(...arrays);
+    this.recordDigest(digestOf(...arrays));
+  }
+
+  /** Records a digest computed elsewhere (a fit from batches digests the stream as it passes: batch-fit.ts). */
+  protected recordDigest(digest: string): void {
+    this.#fitDigest = digest;
     this.#calibration = undefined; // a new fit makes an old threshold meaningless
   }
 
