@@ -102,8 +102,8 @@ function checkOneClass(labels: Int32Array, offset: number): void {
 }
 
 /** A second pass must see the rows the first saw (a re-iterable source that changed in between is refused). */
-export function checkSameRows(what: string, first: number, second: number): void {
+export function checkSameRows(what: string, first: number, second: number, unit = 'rows'): void {
   if (first !== second) {
-    fail('ERR_INVALID_ARGUMENT', what, `a source that yields the same rows on every pass (${first} in the first)`, `${second} rows in the second`);
+    fail('ERR_INVALID_ARGUMENT', what, `a source that yields the same ${unit} on every pass (${first} in the first)`, `${second} ${unit} in the second`);
   }
 }
