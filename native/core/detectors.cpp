@@ -368,7 +368,7 @@ Subspace fit_subspace(Backend& backend, const float* x, size_t rows, size_t d, c
 Subspace subspace_from_moments(const ShiftedMoments& mo, const float* weights, const float* bias, size_t classes,
                                bool standardise) {
   if (mo.classes != 1) fail(ErrorCode::InvalidArgument, "moments", "one class", std::to_string(mo.classes) + " classes");
-  check_moments(mo, true);
+  check_moments(mo, false);  // no rows at all is ERR_SHAPE, as for an empty feature array
   const size_t d = mo.dim;
   check_head(weights, bias, classes, d);
   const double n = mo.counts[0];
