@@ -65,9 +65,11 @@ async function rejectsWith(promise: Promise<unknown>, code: string) {
   await expect(promise).rejects.toMatchObject({ code });
 }
 
+type Fittable = Detector<Float32Array> & { fit(input: object, run?: object): Promise<Fittable> };
+
 interface Case {
   name: string;
-  make: () => Detector<Float32Array> & { fit(input: object, run?: object): Promise<unknown> };
+  make: () => Fittable;
   array: object;
   batches: (b: FeatureBatch[] | (() => AsyncIterable<FeatureBatch>) | AsyncIterable<FeatureBatch>) => object;
   labelled: boolean;
