@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { detectors, type Detector } from '../../lib/index.js';
 import type { FeatureBatch } from '../../lib/data/batches.js';
 import { native } from '../../lib/native.js';
+import { oodReference } from '../helpers/ood-reference.js';
 import { clusters, gaussian, rng } from '../helpers/random.js';
 
 const N = 211;
@@ -140,6 +141,31 @@ describe('fits from batches equal the in-memory fits', () => {
       nan[5] = NaN;
       await rejectsWith(c.make().fit(c.batches([...batches.slice(0, 3), { ...batches[3], features: nan }])), 'ERR_NOT_FINITE');
       await rejectsWith(c.make().fit(c.batches([])), 'ERR_SHAPE'); // no rows at all
+    });
+  }
+});
+
+describe('fits from batches equal the float64 NumPy reference', () => {
+  // The tolerances of detectors-distance/subspace.test.ts: float64 fits, float32 GEMMs for ViM's energy part.
+  const arrays = {
+    features: { data: features, shape: [N, D] },
+    labels: { data: labels, shape: [N] },
+    weights: { data: weights, shape: [C, D] },
+    bias: { data: bias, shape: [C] },
+    x: { data: test, shape: [test.length / D, D] },
+  };
+  const refCases = [
+    { name: 'mahalanobis', meta: { numClasses: C, ridge: 1e-6 }, fit: () => detectors.mahalanobis().fit({ batches: cut(AWKWARD), numClasses: C }) },
+    { name: 'relativeMahalanobis', meta: { numClasses: C, ridge: 1e-6 }, fit: () => detectors.relativeMahalanobis().fit({ batches: cut(AWKWARD), numClasses: C }) },
+    { name: 'vim', meta: { principalDim: 4 }, fit: () => detectors.vim({ principalDim: 4 }).fit({ batches: cut(AWKWARD, false), ...head }) },
+    { name: 'neco', meta: { principalDim: 6 }, fit: () => detectors.neco({ principalDim: 6 }).fit({ batches: cut(AWKWARD, false), ...head }) },
+    { name: 'nci', meta: { alpha: 0.01 }, fit: () => detectors.nci({ alpha: 0.01 }).fit({ batches: cut(AWKWARD, false), ...head }) },
+  ];
+  for (const r of refCases) {
+    it(r.name, async () => {
+      const got = await (await r.fit()).score(test);
+      const want = await oodReference({ detector: r.name, ...r.meta }, arrays);
+      for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - want[i]), `row ${i}`).toBeLessThanOrEqual(1e-5 * (Math.abs(want[i]) + 1));
     });
   }
 });
