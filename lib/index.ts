@@ -5,6 +5,7 @@ export { backends, blasInfo, setThreads, simdInfo, type BackendName, type Backen
 export { classStats, type ClassStats, type ClassStatsOptions } from './metrics/class-stats.js';
 export { NcAccumulator, type NcAccumulatorState } from './metrics/nc-accumulator.js';
 export { nccAgreementCount, type NccAgreementOptions } from './metrics/ncc-agreement.js';
+export type { BatchSource, FeatureBatch } from './data/batches.js';
 export { NC_METRIC_KEYS, ncMetrics, ncMetricsByLayer, type Layer, type NcMetrics, type NcMetricsOptions } from './metrics/nc.js';
 export { version } from './version.js';
 export type { FloatArray, IntegerArray } from './validate.js';

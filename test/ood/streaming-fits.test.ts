@@ -178,6 +178,15 @@ describe('fits from batches: details', () => {
     await rejectsWith(detectors.mahalanobis().fit({ batches: cut(AWKWARD), numClasses: 1 }), 'ERR_LABEL_RANGE');
   });
 
+  it('fits that take no labels ignore the labels batches carry', async () => {
+    for (const make of [() => detectors.vim({ principalDim: 4 }), () => detectors.neco({ principalDim: 4 }), () => detectors.nci()]) {
+      const expected = await (await make().fit({ features, ...head })).score(test);
+      expectClose(await (await make().fit({ batches: cut(AWKWARD, true), ...head })).score(test), expected);
+    }
+    const react = await detectors.react().fit({ batches: cut(AWKWARD, true), ...head });
+    expect(react.clip).toBe((await detectors.react().fit({ features })).clip);
+  });
+
   it('one class (numClasses 1) and an explicit dim', async () => {
     const zeros = new Int32Array(N);
     const expected = await (await detectors.relativeMahalanobis().fit({ features, labels: zeros, numClasses: 1 })).score(test);

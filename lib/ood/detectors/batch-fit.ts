@@ -86,7 +86,7 @@ export async function accumulateMoments(source: BatchSource, pass: MomentsPass):
     const dim = batch.features.length / batch.rows;
     acc ??= new NcAccumulator({ dim, numClasses: Math.max(C, 2), backend: BACKEND_NAMES[pass.backend] });
     pass.digest.add(batch);
-    const labels = batch.labels ?? new Int32Array(batch.rows);
+    const labels = labelled ? batch.labels! : new Int32Array(batch.rows); // an unlabelled pass ignores any labels
     if (labelled && C === 1) checkOneClass(labels, batch.offset);
     const features = pass.normalize ? l2NormalizeRows(batch.features, dim) : batch.features;
     await acc.add(features, labels, { signal: pass.signal });
