@@ -1,5 +1,6 @@
 #include "nc_metrics.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <limits>
@@ -294,7 +295,9 @@ size_t ncc_agreement_count(Backend& backend, const float* x, size_t rows, size_t
     for (size_t c = 0; c < C; ++c) basis[j * p + c] = float(means[c * d + j]);
     for (size_t c = 0; c < C; ++c) basis[j * p + C + c] = weights[c * d + j];
   }
-  std::vector<double> ncc_table(C), logit_table(C);
+  // Offset tables are C×C (row y for label y) as ArgmaxBlock requires, and the CUDA backend copies them whole; every
+  // row here is labelled 0, so only row 0 is read, but all rows hold the same offsets.
+  std::vector<double> ncc_table(C * C), logit_table(C * C);
   for (size_t c = 0; c < C; ++c) {
     const double* mu = means + c * d;
     double cm = 0, cw = 0;
@@ -304,6 +307,10 @@ size_t ncc_agreement_count(Backend& backend, const float* x, size_t rows, size_t
     }
     ncc_table[c] = 2 * cm - dot(mu, mu, d);  // 2x·μ_c − ‖μ_c‖² = 2z·μ_c + (2c̄·μ_c − ‖μ_c‖²)
     logit_table[c] = cw + (bias ? double(bias[c]) : 0.0);
+  }
+  for (size_t y = 1; y < C; ++y) {
+    std::copy(ncc_table.begin(), ncc_table.begin() + C, ncc_table.begin() + y * C);
+    std::copy(logit_table.begin(), logit_table.begin() + C, logit_table.begin() + y * C);
   }
   const std::vector<int32_t> zeros(rows, 0);
   std::vector<int32_t> ncc_pred(rows, -1), clf_pred(rows, -1);
