@@ -98,7 +98,10 @@ export abstract class Detector<In> {
   /** Drops the fitted state. */
   protected abstract release(): void;
 
-  /** SHA-256 of the data the detector was fitted on (null when it needs none), recorded in saved files. */
+  /**
+   * SHA-256 of the data the detector was fitted on (null when it needs none), recorded in saved files. A fit from
+   * batches records BatchDigest's (batch-fit.ts): independent of the batching, but not equal to the array fit's.
+   */
   get fitDigest(): string | null {
     return this.#fitDigest;
   }
