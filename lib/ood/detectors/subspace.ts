@@ -116,11 +116,9 @@ export class Vim extends Detector<FloatArray> {
    */
   async fit(input: SubspaceFitInput, run: RunOptions = {}): Promise<this> {
     const h = checkHead(input);
-    if (this.#principalDim >= h.dim) {
-      fail('ERR_INVALID_ARGUMENT', 'principalDim', `an integer in [0, ${h.dim - 1}] (below the feature dim)`, String(this.#principalDim));
-    }
     if (isBatchesInput(input)) return this.#fitBatches(input, h, run);
     const { array, rows } = rowsOf('features', input.features, h.dim);
+    this.#checkPrincipalDim(h.dim);
     const backend = backendId(this.#options);
     const sub = await withCancelFlag(run.signal, (flag) =>
       native().subspaceFit(array, rows, h.dim, h.weights, h.bias, h.classes, false, backend, flag, run.onProgress),
@@ -137,7 +135,14 @@ export class Vim extends Detector<FloatArray> {
     return this;
   }
 
+  #checkPrincipalDim(dim: number): void {
+    if (this.#principalDim >= dim) {
+      fail('ERR_INVALID_ARGUMENT', 'principalDim', `an integer in [0, ${dim - 1}] (below the feature dim)`, String(this.#principalDim));
+    }
+  }
+
   async #fitBatches(input: HeadBatchFitInput, h: Head, run: RunOptions): Promise<this> {
+    this.#checkPrincipalDim(h.dim);
     if (this.#withEnergy) requirePasses(input.batches, 2, 'batches', "ViM's α needs a second pass over the data with the fitted residual space");
     const backend = backendId(this.#options);
     const digest = new BatchDigest(false);
@@ -231,18 +236,22 @@ export class Neco extends Detector<FloatArray> {
    */
   async fit(input: SubspaceFitInput, run: RunOptions = {}): Promise<this> {
     const h = checkHead(input);
-    if (this.#principalDim > h.dim) {
-      fail('ERR_INVALID_ARGUMENT', 'principalDim', `an integer in [1, ${h.dim}] (at most the feature dim)`, String(this.#principalDim));
-    }
-    const backend = backendId(this.#options);
+    const checkPrincipalDim = () => {
+      if (this.#principalDim > h.dim) {
+        fail('ERR_INVALID_ARGUMENT', 'principalDim', `an integer in [1, ${h.dim}] (at most the feature dim)`, String(this.#principalDim));
+      }
+    };
     let sub: RawSubspace;
     let digest: string;
     if (isBatchesInput(input)) {
+      checkPrincipalDim();
       const stream = new BatchDigest(false);
-      sub = (await subspaceFromBatches(input, h, false, true, backend, run, stream)).sub;
+      sub = (await subspaceFromBatches(input, h, false, true, backendId(this.#options), run, stream)).sub;
       digest = stream.digest(h.weights, h.bias);
     } else {
       const { array, rows } = rowsOf('features', input.features, h.dim);
+      checkPrincipalDim();
+      const backend = backendId(this.#options);
       sub = await withCancelFlag(run.signal, (flag) => native().subspaceFit(array, rows, h.dim, null, null, 0, true, backend, flag, run.onProgress));
       digest = digestOf(array, h.weights, h.bias);
     }
