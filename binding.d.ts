@@ -374,6 +374,54 @@ export interface NativeBinding {
 }
 
 export interface NativeBinding {
+  /**
+   * The Mahalanobis model from moments about a shift K (an NcAccumulator state's shift, counts, sums and scatter):
+   * the same model mahalanobisFit gives on the rows they summarise. Every class needs a sample (ERR_EMPTY_CLASS).
+   */
+  mahalanobisFitMoments(
+    shift: Float64Array,
+    counts: Float64Array,
+    /** numClasses×dim: Σ (x − K) per class. */
+    sums: Float64Array,
+    /** dim×dim: Σ (x − K)(x − K)ᵀ over all rows. */
+    scatter: Float64Array,
+    dim: number,
+    numClasses: number,
+    relative: boolean,
+    ridge: number,
+    backend: BackendId,
+  ): Promise<{ classes: RawWhitenedModel; background: RawWhitenedModel | null }>;
+  /** subspaceFit from one-class moments about a shift K: count rows, sums = Σ (x − K) (dim), scatter dim×dim. */
+  subspaceFitMoments(
+    shift: Float64Array,
+    count: number,
+    sums: Float64Array,
+    scatter: Float64Array,
+    dim: number,
+    weights: Float32Array | null,
+    bias: Float32Array | null,
+    classes: number,
+    standardise: boolean,
+    backend: BackendId,
+  ): Promise<RawSubspace>;
+  /**
+   * NC4's second pass over one batch: the number of rows whose nearest class mean (means: float64 classes×dim) is
+   * the classifier's argmax (x Wᵀ + b); the first maximum wins in both.
+   */
+  nccAgreementCount(
+    features: Float32Array,
+    rows: number,
+    dim: number,
+    means: Float64Array,
+    weights: Float32Array,
+    bias: Float32Array | null,
+    classes: number,
+    backend: BackendId,
+    cancelFlag: Int32Array | undefined,
+  ): Promise<number>;
+}
+
+export interface NativeBinding {
   /** fDBD (kind 0) or NCI (kind 1) scores; see native/core/detectors.h. */
   decisionScores(
     features: Float32Array,

@@ -4,6 +4,8 @@ export { NcodError, ErrorCodes, type ErrorCode } from './errors.js';
 export { backends, blasInfo, setThreads, simdInfo, type BackendName, type BackendStatus, type BlasInfo, type SimdInfo } from './backend.js';
 export { classStats, type ClassStats, type ClassStatsOptions } from './metrics/class-stats.js';
 export { NcAccumulator, type NcAccumulatorState } from './metrics/nc-accumulator.js';
+export { nccAgreementCount, type NccAgreementOptions } from './metrics/ncc-agreement.js';
+export type { BatchSource, FeatureBatch } from './data/batches.js';
 export { NC_METRIC_KEYS, ncMetrics, ncMetricsByLayer, type Layer, type NcMetrics, type NcMetricsOptions } from './metrics/nc.js';
 export type { NcStreamOptions } from './metrics/nc-stream.js';
 export { version } from './version.js';

@@ -10,8 +10,8 @@ import { readDetectorFile } from './detector-file.js';
 
 export { LogitDetector, React, type EnergyOptions, type HeadInput, type GenOptions, type LinearInput, type LogitsInput, type ReactOptions, type ScoreInput } from './detectors/logits.js';
 export { Knn, type KnnOptions } from './detectors/knn.js';
-export { Mahalanobis, type FitInput, type MahalanobisOptions } from './detectors/mahalanobis.js';
-export { Neco, Vim, type HeadFitInput, type NecoOptions, type SubspaceOptions } from './detectors/subspace.js';
+export { Mahalanobis, type BatchFitInput, type FitInput, type MahalanobisOptions } from './detectors/mahalanobis.js';
+export { Neco, Vim, type HeadBatchFitInput, type HeadFitInput, type NecoOptions, type SubspaceFitInput, type SubspaceOptions } from './detectors/subspace.js';
 export { DecisionDetector, type NciOptions } from './detectors/decision.js';
 export { Detector, type DetectorOptions, type FittedState, type InputSpec, type RunOptions, type ScoresInput } from './detectors/common.js';
 export type { LoadedDetector } from './detector-file.js';

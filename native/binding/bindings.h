@@ -26,9 +26,12 @@ Napi::Value ScoreLogits(const Napi::CallbackInfo& info);
 Napi::Value LinearScores(const Napi::CallbackInfo& info);
 Napi::Value MahalanobisFit(const Napi::CallbackInfo& info);
 Napi::Value MahalanobisScore(const Napi::CallbackInfo& info);
+Napi::Value MahalanobisFitMoments(const Napi::CallbackInfo& info);
 Napi::Value KnnFit(const Napi::CallbackInfo& info);
 Napi::Value DecisionScores(const Napi::CallbackInfo& info);
 Napi::Value SubspaceFit(const Napi::CallbackInfo& info);
+Napi::Value SubspaceFitMoments(const Napi::CallbackInfo& info);
+Napi::Value NccAgreementCount(const Napi::CallbackInfo& info);
 Napi::Value KnnScore(const Napi::CallbackInfo& info);
 
 // The JS object for a metrics result (null for metrics whose inputs were not given).

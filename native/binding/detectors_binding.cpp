@@ -82,6 +82,46 @@ WhitenedModel whitened_from_js(Napi::Env env, Napi::Value value) {
   return m;
 }
 
+// A copied Float64Array argument of the expected length (ERR_DTYPE / ERR_SHAPE otherwise).
+std::vector<double> float64_argument(Napi::Env env, Napi::Value value, const char* what, size_t length,
+                                     const std::string& expected) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    throw_error(env, ErrorCode::Dtype, std::string(what) + ": expected Float64Array");
+  }
+  auto a = value.As<Napi::Float64Array>();
+  if (a.ElementLength() != length) fail(ErrorCode::Shape, what, expected, std::to_string(a.ElementLength()) + " elements");
+  return std::vector<double>(a.Data(), a.Data() + length);
+}
+
+// Moments about a shift from arguments [first, first + 4): shift (d), counts (C), sums (C×d), scatter (d×d).
+ShiftedMoments moments_arguments(Napi::Env env, const Napi::CallbackInfo& info, size_t first, size_t dim, size_t classes) {
+  ShiftedMoments m;
+  m.dim = dim;
+  m.classes = classes;
+  const std::string d = std::to_string(dim), c = std::to_string(classes);
+  m.shift = float64_argument(env, info[first], "shift", dim, d + " elements (dim)");
+  m.counts = float64_argument(env, info[first + 1], "counts", classes, c + " elements (numClasses)");
+  m.sums = float64_argument(env, info[first + 2], "sums", classes * dim, c + "×" + d + " elements (numClasses × dim)");
+  m.scatter = float64_argument(env, info[first + 3], "scatter", dim * dim, d + "×" + d + " elements (dim × dim)");
+  return m;
+}
+
+Napi::Object subspace_to_js(Napi::Env env, Subspace& s) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("shift", to_float64_array(env, std::move(s.shift)));
+  out.Set("scale", to_float64_array(env, std::move(s.scale)));
+  out.Set("eigenvalues", to_float64_array(env, std::move(s.eigenvalues)));
+  out.Set("eigenvectors", to_float64_array(env, std::move(s.eigenvectors)));
+  return out;
+}
+
+Napi::Object mahalanobis_to_js(Napi::Env env, const MahalanobisModel& model) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("classes", whitened_to_js(env, model.classes));
+  out.Set("background", model.background.count > 0 ? Napi::Value(whitened_to_js(env, model.background)) : env.Null());
+  return out;
+}
+
 Napi::Promise scores_promise(Napi::Env env, const char* name, std::vector<Napi::Value> keep, const int32_t* cancel,
                              Napi::Function on_progress, std::function<std::vector<double>(const RunContext&)> run) {
   auto result = std::make_shared<std::vector<double>>();
@@ -193,13 +233,29 @@ Napi::Value MahalanobisFit(const Napi::CallbackInfo& info) {
         [=](const RunContext& context) {
           *model = fit_mahalanobis(get_backend(kind), data, C, relative, ridge, context);
         },
-        [model](Napi::Env env) -> Napi::Value {
-          Napi::Object out = Napi::Object::New(env);
-          out.Set("classes", whitened_to_js(env, model->classes));
-          out.Set("background", model->background.count > 0 ? Napi::Value(whitened_to_js(env, model->background))
-                                                             : env.Null());
-          return out;
-        });
+        [model](Napi::Env env) -> Napi::Value { return mahalanobis_to_js(env, *model); });
+  });
+}
+
+// mahalanobisFitMoments(shift, counts, sums, scatter, dim, numClasses, relative, ridge, backend)
+//   -> Promise<{ classes: model, background: model | null }>; the moments as ShiftedMoments (detectors.h).
+Napi::Value MahalanobisFitMoments(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    check_arity(info, 9, "mahalanobisFitMoments");
+    const size_t dim = count(env, info[4], "dim", size_t(1) << 14);
+    if (dim < 1) fail(ErrorCode::Shape, "dim", "at least 1", "0");
+    const size_t C = count(env, info[5], "numClasses", size_t(1) << 20);
+    if (C < 1) fail(ErrorCode::InvalidArgument, "numClasses", "an integer >= 1", "0");
+    auto moments = std::make_shared<ShiftedMoments>(moments_arguments(env, info, 0, dim, C));
+    const bool relative = boolean(env, info[6], "relative");
+    const double ridge = number(env, info[7], "ridge");
+    const BackendKind kind = backend_kind(env, info[8]);
+    auto model = std::make_shared<MahalanobisModel>();
+    return PromiseWorker::Start(
+        env, "ncod.mahalanobisFitMoments", {}, nullptr, Napi::Function(),
+        [=](const RunContext&) { *model = mahalanobis_from_moments(get_backend(kind), *moments, relative, ridge); },
+        [model](Napi::Env env) -> Napi::Value { return mahalanobis_to_js(env, *model); });
   });
 }
 
@@ -255,14 +311,41 @@ Napi::Value SubspaceFit(const Napi::CallbackInfo& info) {
           check_finite("features", x, rows, dim);
           *result = fit_subspace(get_backend(kind), x, rows, dim, weights, bias, classes, standardise, context);
         },
-        [result](Napi::Env env) -> Napi::Value {
-          Napi::Object out = Napi::Object::New(env);
-          out.Set("shift", to_float64_array(env, std::move(result->shift)));
-          out.Set("scale", to_float64_array(env, std::move(result->scale)));
-          out.Set("eigenvalues", to_float64_array(env, std::move(result->eigenvalues)));
-          out.Set("eigenvectors", to_float64_array(env, std::move(result->eigenvectors)));
-          return out;
-        });
+        [result](Napi::Env env) -> Napi::Value { return subspace_to_js(env, *result); });
+  });
+}
+
+// subspaceFitMoments(shift, count, sums, scatter, dim, weights|null, bias|null, classes, standardise, backend)
+//   -> Promise<{ shift, scale, eigenvalues, eigenvectors }>; one-class moments (count a number, sums d).
+Napi::Value SubspaceFitMoments(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    check_arity(info, 10, "subspaceFitMoments");
+    const size_t dim = count(env, info[4], "dim", size_t(1) << 14);
+    if (dim < 1) fail(ErrorCode::Shape, "dim", "at least 1", "0");
+    auto moments = std::make_shared<ShiftedMoments>();
+    moments->dim = dim;
+    moments->classes = 1;
+    const std::string d = std::to_string(dim);
+    moments->shift = float64_argument(env, info[0], "shift", dim, d + " elements (dim)");
+    moments->counts = {number(env, info[1], "count")};
+    moments->sums = float64_argument(env, info[2], "sums", dim, d + " elements (dim)");
+    moments->scatter = float64_argument(env, info[3], "scatter", dim * dim, d + "×" + d + " elements (dim × dim)");
+    const size_t classes = count(env, info[7], "classes", size_t(1) << 24);
+    const float* weights = nullptr;
+    const float* bias = nullptr;
+    if (!info[5].IsNull() && !info[5].IsUndefined()) {
+      if (classes < 1) fail(ErrorCode::InvalidArgument, "classes", "at least 1 with weights", "0");
+      weights = matrix(env, info[5], "weights", classes, dim);
+      if (!info[6].IsNull() && !info[6].IsUndefined()) bias = matrix(env, info[6], "bias", 1, classes);
+    }
+    const bool standardise = boolean(env, info[8], "standardise");
+    backend_kind(env, info[9]);  // checked; the derivation is small dense linear algebra on the CPU
+    auto result = std::make_shared<Subspace>();
+    return PromiseWorker::Start(
+        env, "ncod.subspaceFitMoments", {info[5], info[6]}, nullptr, Napi::Function(),
+        [=](const RunContext&) { *result = subspace_from_moments(*moments, weights, bias, classes, standardise); },
+        [result](Napi::Env env) -> Napi::Value { return subspace_to_js(env, *result); });
   });
 }
 

@@ -159,9 +159,55 @@ std::vector<double> decision_scores(Backend& backend, const float* x, size_t row
   return out;
 }
 
+namespace {
+
+// The model from class counts, means, the global (sample) mean and the within-class covariance (scatter / N): the
+// part both fits share, so a fit from moments matches the in-memory one up to how the statistics were summed.
+MahalanobisModel mahalanobis_model(Backend& backend, const std::vector<double>& counts, const std::vector<double>& means,
+                                   const std::vector<double>& global, std::vector<double> cov, size_t C, size_t d,
+                                   double n, bool relative, double ridge) {
+  MahalanobisModel model;
+  WhitenedModel& m = model.classes;
+  m.dim = m.dims = d;
+  m.count = C;
+  m.shift = global;
+  m.whitening = whitening_of(cov, d, ridge, "within-class covariance");
+  // Centres L(μ_c − g) = rows of D Lᵀ for D the C×d centred means: one GEMM (C·d² would dominate a plain loop).
+  std::vector<double> centred(C * d);
+  for (size_t c = 0; c < C; ++c)
+    for (size_t j = 0; j < d; ++j) centred[c * d + j] = means[c * d + j] - global[j];
+  m.centres.resize(C * d);
+  backend.gram(centred.data(), C, m.whitening.data(), d, d, m.centres.data());
+  if (!relative) return model;
+
+  // The global covariance without another pass: within-class plus between-class scatter, both / N. The between
+  // part is BᵀB for B's rows √(n_c/N)·(μ_c − g), formed as the Gram matrix of Bᵀ (d×C).
+  std::vector<double> bt(d * C);
+  for (size_t c = 0; c < C; ++c) {
+    const double w = std::sqrt(counts[c] / n);
+    for (size_t j = 0; j < d; ++j) bt[j * C + c] = w * centred[c * d + j];
+  }
+  std::vector<double> between(d * d);
+  backend.gram(bt.data(), d, bt.data(), d, C, between.data());
+  for (size_t k = 0; k < d * d; ++k) cov[k] += between[k];
+  WhitenedModel& bg = model.background;
+  bg.dim = bg.dims = d;
+  bg.count = 1;
+  bg.shift = global;
+  bg.whitening = whitening_of(cov, d, ridge, "global covariance");
+  bg.centres.assign(d, 0.0);
+  return model;
+}
+
+void check_ridge(double ridge) {
+  if (!(ridge >= 0) || !std::isfinite(ridge)) fail(ErrorCode::InvalidArgument, "ridge", "a finite number >= 0", std::to_string(ridge));
+}
+
+}  // namespace
+
 MahalanobisModel fit_mahalanobis(Backend& backend, const LabelledRows& data, size_t num_classes, bool relative,
                                  double ridge, const RunContext& context) {
-  if (!(ridge >= 0) || !std::isfinite(ridge)) fail(ErrorCode::InvalidArgument, "ridge", "a finite number >= 0", std::to_string(ridge));
+  check_ridge(ridge);
   ClassStatsOptions options;
   options.num_classes = num_classes;
   options.with_scatter = true;
@@ -175,38 +221,58 @@ MahalanobisModel fit_mahalanobis(Backend& backend, const LabelledRows& data, siz
 
   std::vector<double> cov(d * d);
   for (size_t k = 0; k < d * d; ++k) cov[k] = st.scatter[k] / n;
+  return mahalanobis_model(backend, st.counts, st.means, global, std::move(cov), C, d, n, relative, ridge);
+}
 
-  MahalanobisModel model;
-  WhitenedModel& m = model.classes;
-  m.dim = m.dims = d;
-  m.count = C;
-  m.shift = global;
-  m.whitening = whitening_of(cov, d, ridge, "within-class covariance");
-  // Centres L(μ_c − g) = rows of D Lᵀ for D the C×d centred means: one GEMM (C·d² would dominate a plain loop).
-  std::vector<double> centred(C * d);
-  for (size_t c = 0; c < C; ++c)
-    for (size_t j = 0; j < d; ++j) centred[c * d + j] = st.means[c * d + j] - global[j];
-  m.centres.resize(C * d);
-  backend.gram(centred.data(), C, m.whitening.data(), d, d, m.centres.data());
-  if (!relative) return model;
-
-  // The global covariance without another pass: within-class plus between-class scatter, both / N. The between
-  // part is BᵀB for B's rows √(n_c/N)·(μ_c − g), formed as the Gram matrix of Bᵀ (d×C).
-  std::vector<double> bt(d * C);
+void check_moments(const ShiftedMoments& m, bool require_all_classes) {
+  const size_t d = m.dim, C = m.classes;
+  if (d < 1) fail(ErrorCode::Shape, "dim", "at least 1", std::to_string(d));
+  if (C < 1) fail(ErrorCode::InvalidArgument, "numClasses", "at least 1", "0");
+  auto length = [](const char* what, const std::vector<double>& v, size_t expected) {
+    if (v.size() != expected) fail(ErrorCode::Shape, what, std::to_string(expected) + " values", std::to_string(v.size()) + " values");
+  };
+  length("shift", m.shift, d);
+  length("counts", m.counts, C);
+  length("sums", m.sums, C * d);
+  length("scatter", m.scatter, d * d);
+  check_finite("shift", m.shift.data(), 1, d);
+  check_finite("counts", m.counts.data(), 1, C);
+  check_finite("sums", m.sums.data(), C, d);
+  check_finite("scatter", m.scatter.data(), d, d);
+  double n = 0;
   for (size_t c = 0; c < C; ++c) {
-    const double w = std::sqrt(st.counts[c] / n);
-    for (size_t j = 0; j < d; ++j) bt[j * C + c] = w * centred[c * d + j];
+    const double k = m.counts[c];
+    if (k < 0 || k != std::floor(k)) fail(ErrorCode::InvalidArgument, "counts[" + std::to_string(c) + "]", "a non-negative integer", std::to_string(k));
+    if (require_all_classes && k == 0) fail(ErrorCode::EmptyClass, "class " + std::to_string(c), "at least one sample", "0 samples");
+    n += k;
   }
-  std::vector<double> between(d * d);
-  backend.gram(bt.data(), d, bt.data(), d, C, between.data());
-  for (size_t k = 0; k < d * d; ++k) cov[k] += between[k];
-  WhitenedModel& bg = model.background;
-  bg.dim = bg.dims = d;
-  bg.count = 1;
-  bg.shift = global;
-  bg.whitening = whitening_of(cov, d, ridge, "global covariance");
-  bg.centres.assign(d, 0.0);
-  return model;
+  if (!(n > 0)) fail(ErrorCode::Shape, "counts", "at least one sample in total", "0");
+}
+
+MahalanobisModel mahalanobis_from_moments(Backend& backend, const ShiftedMoments& mo, bool relative, double ridge) {
+  check_ridge(ridge);
+  check_moments(mo, true);
+  const size_t C = mo.classes, d = mo.dim;
+  double n = 0;
+  for (double k : mo.counts) n += k;
+  std::vector<double> means(C * d), pooled(d, 0.0), global(d);
+  for (size_t c = 0; c < C; ++c) {
+    for (size_t j = 0; j < d; ++j) {
+      means[c * d + j] = mo.shift[j] + mo.sums[c * d + j] / mo.counts[c];
+      pooled[j] += mo.sums[c * d + j];
+    }
+  }
+  for (size_t j = 0; j < d; ++j) global[j] = mo.shift[j] + pooled[j] / n;
+  // Within-class scatter about the class means: S − Σ_c s_c s_cᵀ/n_c, the sum as the Gram matrix of the d×C matrix
+  // with columns s_c/√n_c.
+  std::vector<double> st(d * C), between(d * d), cov(d * d);
+  for (size_t c = 0; c < C; ++c) {
+    const double w = 1.0 / std::sqrt(mo.counts[c]);
+    for (size_t j = 0; j < d; ++j) st[j * C + c] = w * mo.sums[c * d + j];
+  }
+  backend.gram(st.data(), d, st.data(), d, C, between.data());
+  for (size_t k = 0; k < d * d; ++k) cov[k] = (mo.scatter[k] - between[k]) / n;
+  return mahalanobis_model(backend, mo.counts, means, global, std::move(cov), C, d, n, relative, ridge);
 }
 
 std::vector<double> mahalanobis_scores(Backend& backend, const float* x, size_t rows, const MahalanobisModel& model,
@@ -248,24 +314,24 @@ std::vector<double> vim_origin(const float* W, const float* b, size_t C, size_t 
 
 }  // namespace
 
-Subspace fit_subspace(Backend& backend, const float* x, size_t rows, size_t d, const float* weights, const float* bias,
-                      size_t classes, bool standardise, const RunContext& context) {
+namespace {
+
+void check_head(const float* weights, const float* bias, size_t classes, size_t d) {
   if (weights) {
     check_finite("weights", weights, classes, d);
     if (bias) check_finite("bias", bias, 1, classes);
   }
-  const std::vector<int32_t> zeros(rows, 0);  // one class: the scatter about the sample mean
-  ClassStatsOptions options;
-  options.num_classes = 1;
-  options.with_scatter = true;
-  const ClassStats st = compute_class_stats(backend, LabelledRows{x, zeros.data(), rows, d}, options, context);
-  const double n = double(rows);
+}
+
+// The subspace from the sample mean and the covariance about it (d×d, / N): what both fits share.
+Subspace subspace_of(const std::vector<double>& mean, std::vector<double> cov, size_t d, const float* weights,
+                     const float* bias, size_t classes, bool standardise) {
   Subspace out;
-  out.shift = weights ? vim_origin(weights, bias, classes, d) : st.means;
-  std::vector<double> cov(d * d), diff(d);
-  for (size_t j = 0; j < d; ++j) diff[j] = st.means[j] - out.shift[j];
+  out.shift = weights ? vim_origin(weights, bias, classes, d) : mean;
+  std::vector<double> diff(d);
+  for (size_t j = 0; j < d; ++j) diff[j] = mean[j] - out.shift[j];
   for (size_t a = 0; a < d; ++a)
-    for (size_t b = 0; b < d; ++b) cov[a * d + b] = st.scatter[a * d + b] / n + diff[a] * diff[b];
+    for (size_t b = 0; b < d; ++b) cov[a * d + b] += diff[a] * diff[b];
   out.scale.assign(d, 1.0);
   if (standardise) {
     for (size_t j = 0; j < d; ++j) out.scale[j] = cov[j * d + j] > 0 ? std::sqrt(cov[j * d + j]) : 1.0;
@@ -281,6 +347,39 @@ Subspace fit_subspace(Backend& backend, const float* x, size_t rows, size_t d, c
     std::copy(eig.v.begin() + from * d, eig.v.begin() + (from + 1) * d, out.eigenvectors.begin() + i * d);
   }
   return out;
+}
+
+}  // namespace
+
+Subspace fit_subspace(Backend& backend, const float* x, size_t rows, size_t d, const float* weights, const float* bias,
+                      size_t classes, bool standardise, const RunContext& context) {
+  check_head(weights, bias, classes, d);
+  const std::vector<int32_t> zeros(rows, 0);  // one class: the scatter about the sample mean
+  ClassStatsOptions options;
+  options.num_classes = 1;
+  options.with_scatter = true;
+  const ClassStats st = compute_class_stats(backend, LabelledRows{x, zeros.data(), rows, d}, options, context);
+  const double n = double(rows);
+  std::vector<double> cov(d * d);
+  for (size_t k = 0; k < d * d; ++k) cov[k] = st.scatter[k] / n;
+  return subspace_of(st.means, std::move(cov), d, weights, bias, classes, standardise);
+}
+
+Subspace subspace_from_moments(const ShiftedMoments& mo, const float* weights, const float* bias, size_t classes,
+                               bool standardise) {
+  if (mo.classes != 1) fail(ErrorCode::InvalidArgument, "moments", "one class", std::to_string(mo.classes) + " classes");
+  check_moments(mo, false);  // no rows at all is ERR_SHAPE, as for an empty feature array
+  const size_t d = mo.dim;
+  check_head(weights, bias, classes, d);
+  const double n = mo.counts[0];
+  std::vector<double> mean(d), delta(d), cov(d * d);
+  for (size_t j = 0; j < d; ++j) {
+    delta[j] = mo.sums[j] / n;
+    mean[j] = mo.shift[j] + delta[j];
+  }
+  for (size_t a = 0; a < d; ++a)
+    for (size_t b = 0; b < d; ++b) cov[a * d + b] = mo.scatter[a * d + b] / n - delta[a] * delta[b];
+  return subspace_of(mean, std::move(cov), d, weights, bias, classes, standardise);
 }
 
 std::vector<float> l2_normalised(const char* what, const float* x, size_t rows, size_t dim) {

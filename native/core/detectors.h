@@ -58,6 +58,25 @@ struct MahalanobisModel {
 MahalanobisModel fit_mahalanobis(Backend& backend, const LabelledRows& data, size_t num_classes, bool relative,
                                  double ridge, const RunContext& context);
 
+// Moments about a shift K, as an NcAccumulator keeps them (float64, exactly mergeable): per class the count n_c and
+// s_c = Σ_{y_i = c} (x_i − K), and S = Σ_i (x_i − K)(x_i − K)ᵀ over all rows. A fit from batches accumulates these in
+// one pass and derives the model from them, so its memory is O(d² + C·d) whatever N is.
+struct ShiftedMoments {
+  size_t dim = 0, classes = 0;
+  std::vector<double> shift;    // K (d)
+  std::vector<double> counts;   // C
+  std::vector<double> sums;     // C×d
+  std::vector<double> scatter;  // d×d
+};
+
+// Checks lengths, finiteness and counts (non-negative integers, a positive total); ERR_SHAPE / ERR_NOT_FINITE /
+// ERR_INVALID_ARGUMENT. With require_all_classes, an empty class is ERR_EMPTY_CLASS.
+void check_moments(const ShiftedMoments& m, bool require_all_classes);
+
+// The same model as fit_mahalanobis on the rows the moments summarise: μ_c = K + s_c/n_c, the within-class scatter
+// S − Σ_c s_c s_cᵀ/n_c (both about K, so the subtraction loses only ‖μ_c − K‖²/σ² digits, harmless in float64).
+MahalanobisModel mahalanobis_from_moments(Backend& backend, const ShiftedMoments& moments, bool relative, double ridge);
+
 // −min_c ‖L(x − shift) − centre_c‖², plus the background distance when background.count > 0.
 std::vector<double> mahalanobis_scores(Backend& backend, const float* x, size_t rows, const MahalanobisModel& model,
                                        const RunContext& context);
@@ -72,6 +91,10 @@ struct Subspace {
 };
 Subspace fit_subspace(Backend& backend, const float* x, size_t rows, size_t dim, const float* weights,
                       const float* bias, size_t classes, bool standardise, const RunContext& context);
+
+// The same from one-class moments (moments.classes == 1): mean K + s/n, covariance about it S/n − (s/n)(s/n)ᵀ.
+Subspace subspace_from_moments(const ShiftedMoments& moments, const float* weights, const float* bias, size_t classes,
+                               bool standardise);
 
 // Rows scaled to unit L2 norm (in float64, stored as float32); all-zero rows stay zero. Checks finiteness.
 std::vector<float> l2_normalised(const char* what, const float* x, size_t rows, size_t dim);

@@ -1,5 +1,6 @@
 #include "nc_metrics.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <limits>
@@ -272,6 +273,62 @@ NcMetrics compute_nc_metrics(Backend& backend, const NcInputs& in, const RunCont
     st.ncc_agreement = double(agree) / double(n);
   }
   return assemble_nc_metrics(backend, st, in.weights ? w64.data() : nullptr, in.bias ? b64.data() : nullptr);
+}
+
+size_t ncc_agreement_count(Backend& backend, const float* x, size_t rows, size_t d, const double* means,
+                           const float* weights, const float* bias, size_t C, const RunContext& context) {
+  if (d < 1) fail(ErrorCode::Shape, "dim", "at least 1", "0");
+  if (C < 1) fail(ErrorCode::InvalidArgument, "numClasses", "at least 1", "0");
+  check_finite("means", means, C, d);
+  check_finite("weights", weights, C, d);
+  if (bias) check_finite("bias", bias, 1, C);
+  check_finite("features", x, rows, d);
+  if (rows == 0) return 0;
+  // One "class" for the centring kernel: every row is centred at c̄, the mean of the class means, so that
+  // x·v = z·v + c̄·v with z = x − c̄ small; the c̄ parts go into per-class offsets.
+  std::vector<double> centre(d, 0.0);
+  for (size_t c = 0; c < C; ++c)
+    for (size_t j = 0; j < d; ++j) centre[j] += means[c * d + j] / double(C);
+  const size_t p = 2 * C;
+  std::vector<float> basis(d * p);  // [means | weights], d×2C
+  for (size_t j = 0; j < d; ++j) {
+    for (size_t c = 0; c < C; ++c) basis[j * p + c] = float(means[c * d + j]);
+    for (size_t c = 0; c < C; ++c) basis[j * p + C + c] = weights[c * d + j];
+  }
+  // Offset tables are C×C (row y for label y) as ArgmaxBlock requires, and the CUDA backend copies them whole; every
+  // row here is labelled 0, so only row 0 is read, but all rows hold the same offsets.
+  std::vector<double> ncc_table(C * C), logit_table(C * C);
+  for (size_t c = 0; c < C; ++c) {
+    const double* mu = means + c * d;
+    double cm = 0, cw = 0;
+    for (size_t j = 0; j < d; ++j) {
+      cm += centre[j] * mu[j];
+      cw += centre[j] * double(weights[c * d + j]);
+    }
+    ncc_table[c] = 2 * cm - dot(mu, mu, d);  // 2x·μ_c − ‖μ_c‖² = 2z·μ_c + (2c̄·μ_c − ‖μ_c‖²)
+    logit_table[c] = cw + (bias ? double(bias[c]) : 0.0);
+  }
+  for (size_t y = 1; y < C; ++y) {
+    std::copy(ncc_table.begin(), ncc_table.begin() + C, ncc_table.begin() + y * C);
+    std::copy(logit_table.begin(), logit_table.begin() + C, logit_table.begin() + y * C);
+  }
+  const std::vector<int32_t> zeros(rows, 0);
+  std::vector<int32_t> ncc_pred(rows, -1), clf_pred(rows, -1);
+  CentredRequest request;
+  request.means = centre.data();
+  request.basis = basis.data();
+  request.basis_cols = p;
+  request.argmax.push_back(ArgmaxBlock{0, C, 2.0, ncc_table.data(), nullptr});
+  request.argmax.push_back(ArgmaxBlock{C, C, 1.0, logit_table.data(), nullptr});
+  for_each_chunk(LabelledRows{x, zeros.data(), rows, d}, context, 0.0, 1.0, [&](const LabelledRows& chunk, size_t start) {
+    CentredRequest part = request;
+    part.argmax[0].out = ncc_pred.data() + start;
+    part.argmax[1].out = clf_pred.data() + start;
+    backend.accumulate_centred(chunk, 1, part);
+  });
+  size_t agree = 0;
+  for (size_t i = 0; i < rows; ++i) agree += ncc_pred[i] == clf_pred[i];
+  return agree;
 }
 
 }  // namespace ncod

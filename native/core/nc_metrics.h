@@ -51,6 +51,14 @@ void derive_subspace(Backend& backend, NcSufficientStats& stats, bool weighted_g
 NcMetrics assemble_nc_metrics(Backend& backend, const NcSufficientStats& stats, const double* weights,
                               const double* bias);
 
+// NC4's second pass for streamed data, one batch at a time: how many of the rows have their nearest class mean
+// (argmax_c 2x·μ_c − ‖μ_c‖², float64 means C×d) equal to the classifier's argmax (x Wᵀ + b); the first maximum wins
+// in both, as in compute_nc_metrics. Rows are centred at the mean of the class means in float64 before the float32
+// projections (the batch has no labels to centre at each row's own class mean as the in-memory pass does), so only
+// near-ties (differences ~1e-7 of the scores) can be decided differently from ncMetrics.
+size_t ncc_agreement_count(Backend& backend, const float* x, size_t rows, size_t dim, const double* means,
+                           const float* weights, const float* bias, size_t classes, const RunContext& context);
+
 // Checks shared by every NC entry point: C ≥ 2, classifier and OOD shapes and finiteness.
 void check_nc_inputs(const NcInputs& inputs);
 

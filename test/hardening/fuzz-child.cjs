@@ -20,6 +20,8 @@ function random() {
 const int = (lo, hi) => lo + Math.floor(random() * (hi - lo + 1));
 const pick = (xs) => xs[Math.floor(random() * xs.length)];
 const f32 = (n) => Float32Array.from({ length: n }, () => random() * 2 - 1);
+const f64 = (n) => Float64Array.from({ length: n }, () => random() * 0.2 - 0.1);
+const identity = (d, scale) => Float64Array.from({ length: d * d }, (_, k) => (k % (d + 1) === 0 ? scale : 0));
 const labels = (n, C) => Int32Array.from({ length: n }, (_, i) => i % C);
 
 function detached(a) {
@@ -112,6 +114,9 @@ function template() {
     ['knnScore', [x, r, d, f32(r * d), r, int(1, r), 0, flag, progress]],
     ['subspaceFit', [x, r, d, random() < 0.5 ? W : null, null, C, random() < 0.5, 0, flag, progress]],
     ['decisionScores', [x, r, d, W, random() < 0.5 ? bias : null, C, new Float64Array(d), int(0, 1), 1, 0, flag, progress]],
+    ['mahalanobisFitMoments', [f64(d), new Float64Array(C).fill(3), f64(C * d), identity(d, 10 * C), d, C, random() < 0.5, 1e-6, 0]],
+    ['subspaceFitMoments', [f64(d), 3, f64(d), identity(d, 5), d, random() < 0.5 ? W : null, null, C, random() < 0.5, 0]],
+    ['nccAgreementCount', [x, r, d, f64(C * d), W, random() < 0.5 ? bias : null, C, 0, flag]],
     ['setThreads', [int(1, 4)]],
     ['trainKernel', [0, pick(['sgemm', 'biasActivation', 'activationBackward', 'adamw', 'gatherRows', 'add', 'layerNormForward', 'layerNormBackward', 'crossEntropyLs', 'nnEntropy', 'etfForward', 'etfBackward', 'nope']), { a: x, b: f32(r * d), x, y, labels: y }, { rows: r, cols: d, m: r, n: d, k: d, classes: C }]],
     ['accumulator', [d, C, x, y, r]],

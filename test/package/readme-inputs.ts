@@ -52,9 +52,11 @@ async function* batches(): AsyncGenerator<{ features: Float32Array; labels: Int3
   }
 }
 const loader = batches();
+// The same as a re-iterable source (a fresh pass per call), for work that takes two passes.
+const loadBatches = batches;
 
 // The trainer's inputs: 784 pixels in [0, 1], labels 0..4.
 const y = cyclicLabels(64, 5);
 const x = Float32Array.from({ length: 64 * 784 }, () => uniform());
 
-export { bias, dim, features, idScores, idTrain, idTrainLabels, labels, loader, logits, numClasses, oodFeatures, oodScores, testFeatures, weights, x, y };
+export { bias, dim, features, idScores, idTrain, idTrainLabels, labels, loadBatches, loader, logits, numClasses, oodFeatures, oodScores, testFeatures, weights, x, y };

@@ -98,13 +98,21 @@ export abstract class Detector<In> {
   /** Drops the fitted state. */
   protected abstract release(): void;
 
-  /** SHA-256 of the data the detector was fitted on (null when it needs none), recorded in saved files. */
+  /**
+   * SHA-256 of the data the detector was fitted on (null when it needs none), recorded in saved files. A fit from
+   * batches records BatchDigest's (batch-fit.ts): independent of the batching, but not equal to the array fit's.
+   */
   get fitDigest(): string | null {
     return this.#fitDigest;
   }
 
   protected recordFit(...arrays: (ArrayBufferView | null | undefined)[]): void {
-    this.#fitDigest = digestOf(...arrays);
+    this.recordDigest(digestOf(...arrays));
+  }
+
+  /** Records a digest computed elsewhere (a fit from batches digests the stream as it passes: batch-fit.ts). */
+  protected recordDigest(digest: string): void {
+    this.#fitDigest = digest;
     this.#calibration = undefined; // a new fit makes an old threshold meaningless
   }
 

@@ -8,7 +8,9 @@ import { native } from '../../native.js';
 import { backendId, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
 import { headFromState, headTensors, stateTensor } from './state.js';
 import type { FloatArray } from '../../validate.js';
-import { checkHead, type HeadFitInput } from './subspace.js';
+import { checkHead, type SubspaceFitInput } from './subspace.js';
+import { BatchDigest, isBatchesInput } from './batch-fit.js';
+import { checkedBatches, type BatchSource } from '../../data/batches.js';
 
 export interface NciOptions extends DetectorOptions {
   /** Weight of the L1 feature norm; default 0. */
@@ -32,21 +34,27 @@ export class DecisionDetector extends Detector<FloatArray> {
     this.#alpha = alpha;
   }
 
-  /** Stores the head and the mean of the ID features (float64). */
-  async fit(input: HeadFitInput): Promise<this> {
+  /**
+   * Stores the head and the mean of the ID features (float64). The mean is the only statistic, so `{ batches }` (in
+   * place of `features`) takes one pass of any source with O(d) state, summing in stream order: the same mean,
+   * bit for bit, as the array fit. The signal is checked between batches; the fit digest is batch-fit.ts's BatchDigest.
+   */
+  async fit(input: SubspaceFitInput, run: RunOptions = {}): Promise<this> {
     const { weights, bias, classes, dim } = checkHead(input);
-    const { array, rows } = rowsOf('features', input.features, dim);
-    const mean = new Float64Array(dim);
-    for (let i = 0; i < rows; i++) {
-      for (let j = 0; j < dim; j++) {
-        const v = array[i * dim + j];
-        if (!Number.isFinite(v)) fail('ERR_NOT_FINITE', `features[${i}, ${j}]`, 'a finite number', String(v));
-        mean[j] += v;
-      }
+    const sums = new Float64Array(dim);
+    let rows = 0;
+    if (isBatchesInput(input)) {
+      const digest = new BatchDigest(false);
+      rows = await sumBatches(input.batches, dim, sums, digest, run.signal);
+      this.recordDigest(digest.digest(weights, bias));
+    } else {
+      const { array, rows: n } = rowsOf('features', input.features, dim);
+      addRows(array, n, dim, 0, sums);
+      rows = n;
+      this.recordFit(array, weights, bias);
     }
-    for (let j = 0; j < dim; j++) mean[j] /= rows;
+    const mean = sums.map((s) => s / rows);
     this.#fitted = { weights, bias, classes, dim, mean };
-    this.recordFit(array, weights, bias);
     return this;
   }
 
@@ -88,6 +96,27 @@ export class DecisionDetector extends Detector<FloatArray> {
       native().decisionScores(array, rows, f.dim, f.weights, f.bias, f.classes, f.mean, this.#kind, this.#alpha, backend, flag, run.onProgress),
     );
   }
+}
+
+/** Adds the rows (checked finite; `offset` numbers them in messages) into per-column float64 sums. */
+function addRows(x: Float32Array, rows: number, dim: number, offset: number, sums: Float64Array): void {
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < dim; j++) {
+      const v = x[i * dim + j];
+      if (!Number.isFinite(v)) fail('ERR_NOT_FINITE', `features[${offset + i}, ${j}]`, 'a finite number', String(v));
+      sums[j] += v;
+    }
+  }
+}
+
+async function sumBatches(source: BatchSource, dim: number, sums: Float64Array, digest: BatchDigest, signal?: AbortSignal): Promise<number> {
+  let rows = 0;
+  for await (const batch of checkedBatches(source, { dim, signal })) {
+    digest.add(batch);
+    addRows(batch.features, batch.rows, dim, batch.offset, sums);
+    rows += batch.rows;
+  }
+  return rows;
 }
 
 export const fdbd = (options?: DetectorOptions) => new DecisionDetector(0, options);

@@ -9,6 +9,9 @@ import { checkFloat32, checkInteger, type FloatArray } from '../../validate.js';
 import { backendId, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
 import type { Method } from '../method-names.js';
 import { checkHead, headFromState, headTensors, stateValue, type HeadInput, type HeadState } from './state.js';
+import { BatchDigest, checkSameRows, isBatchesInput, type BatchesInput } from './batch-fit.js';
+import { exactPercentile, type ValuePass } from './exact-percentile.js';
+import { checkedBatches, requirePasses, type BatchSource } from '../../data/batches.js';
 
 export type { HeadInput };
 
@@ -231,8 +234,16 @@ export class React extends Detector<LinearInput | FloatArray> {
   /**
    * Sets the threshold from ID features (any shape: all activations count). With the head (weights, bias,
    * numClasses) it is also bound, so score() takes bare feature rows and the detector can be saved.
+   *
+   * With `{ batches }` in place of `features` (rows of the head's dim when a head is given, else batches of any
+   * length), the percentile is still exact, the same number as the array fit's, in bounded memory: two passes over a
+   * re-iterable source (a generator is ERR_INVALID_ARGUMENT), a histogram of the top 16 bits of the values'
+   * order-preserving uint32 keys and then one of the low 16 bits inside the bins of the two order statistics that
+   * numpy's linear rule interpolates (exact-percentile.ts). The signal is checked between batches; the fit digest is
+   * batch-fit.ts's BatchDigest of the first pass.
    */
-  async fit(input: { features: FloatArray } & Partial<HeadInput>): Promise<this> {
+  async fit(input: ({ features: FloatArray } | BatchesInput) & Partial<HeadInput>, run: RunOptions = {}): Promise<this> {
+    if (isBatchesInput(input)) return this.#fitBatches(input, run);
     const features = checkFloat32('features', input?.features);
     if (features.length === 0) fail('ERR_SHAPE', 'features', 'at least one element', '0 elements');
     const bad = features.findIndex((v) => !Number.isFinite(v));
@@ -242,6 +253,16 @@ export class React extends Detector<LinearInput | FloatArray> {
     this.#clip = percentile(features, this.#options.percentile ?? 90);
     this.#head = head;
     this.recordFit(features, head?.weights, head?.bias);
+    return this;
+  }
+
+  async #fitBatches(input: BatchesInput & Partial<HeadInput>, run: RunOptions): Promise<this> {
+    const head = input.weights === undefined ? undefined : checkHead(input as HeadInput);
+    requirePasses(input.batches, 2, 'batches', "ReAct's exact percentile takes two passes over the activations");
+    const digest = new BatchDigest(false);
+    this.#clip = await exactPercentile(activationPasses(input.batches, head?.dim ?? 1, digest, run.signal), this.#options.percentile ?? 90);
+    this.#head = head;
+    this.recordDigest(digest.digest(head?.weights, head?.bias));
     return this;
   }
 
@@ -281,6 +302,28 @@ export class React extends Detector<LinearInput | FloatArray> {
     this.#clip = undefined;
     this.#head = undefined;
   }
+}
+
+/**
+ * The passes exactPercentile makes over batches of activations (rows of `dim`): the first checks finiteness and
+ * feeds the digest, the second must see as many values.
+ */
+function activationPasses(source: BatchSource, dim: number, digest: BatchDigest, signal: AbortSignal | undefined): ValuePass {
+  let first: number | undefined;
+  return async (visit) => {
+    let values = 0;
+    for await (const batch of checkedBatches(source, { dim, signal })) {
+      if (first === undefined) {
+        const bad = batch.features.findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0) fail('ERR_NOT_FINITE', `features[${batch.offset * dim + bad}]`, 'a finite number', String(batch.features[bad]));
+        digest.add(batch);
+      }
+      visit(batch.features);
+      values += batch.features.length;
+    }
+    if (first === undefined) first = values;
+    else checkSameRows('batches', first, values, 'values');
+  };
 }
 
 export const react = (options?: ReactOptions) => new React(options);

@@ -8,6 +8,7 @@ import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, t
 import { l2NormalizeRows } from '../normalize.js';
 import { backendId, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
 import { modelFromState, modelTensors } from './state.js';
+import { accumulateMoments, BatchDigest, isBatchesInput, type BatchesInput } from './batch-fit.js';
 
 export interface MahalanobisOptions extends DetectorOptions {
   /** Relative ridge: every covariance eigenvalue gets ridge·λ_max added; default 1e-6. */
@@ -21,6 +22,12 @@ export interface FitInput {
   features: FloatArray;
   /** Any integer typed array. */
   labels: IntegerArray;
+  numClasses: number;
+  dim?: number;
+}
+
+/** The batch form: labelled batches in place of features and labels. */
+export interface BatchFitInput extends BatchesInput {
   numClasses: number;
   dim?: number;
 }
@@ -52,7 +59,15 @@ export class Mahalanobis extends Detector<FloatArray> {
     return this.#model?.classes.dim;
   }
 
-  async fit(input: FitInput, run: RunOptions = {}): Promise<this> {
+  /**
+   * Fits class means and the tied covariance (and the global covariance when relative). With `{ batches }` the data
+   * pass once through an NcAccumulator (moments about the first batch's mean, float64) and the model is derived from
+   * those moments natively: O(d² + C·d) memory whatever N, the same model up to float64 rounding. Mahalanobis++
+   * normalises each batch's rows first. The signal is checked between batches; onProgress is not called (the total is
+   * unknown). The fit digest of a batch fit is batch-fit.ts's BatchDigest (not the array form's).
+   */
+  async fit(input: FitInput | BatchFitInput, run: RunOptions = {}): Promise<this> {
+    if (isBatchesInput(input)) return this.#fitBatches(input, run);
     const features = checkFloat32('features', input?.features);
     const labels = checkInt32('labels', input.labels);
     const C = checkInteger('numClasses', input.numClasses, 1, 1 << 20);
@@ -64,6 +79,18 @@ export class Mahalanobis extends Detector<FloatArray> {
     );
     this.#numClasses = C;
     this.recordFit(features, labels);
+    return this;
+  }
+
+  async #fitBatches(input: BatchFitInput, run: RunOptions): Promise<this> {
+    const C = checkInteger('numClasses', input.numClasses, 1, 1 << 20);
+    const dim = input.dim === undefined ? undefined : checkInteger('dim', input.dim, 1, 16384);
+    const backend = backendId(this.#options);
+    const digest = new BatchDigest(true);
+    const m = await accumulateMoments(input.batches, { dim, numClasses: C, normalize: this.#normalize, signal: run.signal, backend, digest });
+    this.#model = await native().mahalanobisFitMoments(m.shift, m.counts, m.sums, m.scatter, m.dim, C, this.#relative, this.#ridge, backend);
+    this.#numClasses = C;
+    this.recordDigest(digest.digest());
     return this;
   }
 

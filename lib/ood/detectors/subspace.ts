@@ -10,8 +10,11 @@ import { withCancelFlag } from '../../abort.js';
 import { fail } from '../../errors.js';
 import { native } from '../../native.js';
 import { checkFloat32, checkInteger, type FloatArray } from '../../validate.js';
-import { backendId, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
+import { backendId, Detector, digestOf, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
 import { checkHead, headFromState, headTensors, modelFromState, modelTensors, stateTensor, stateValue, type HeadState as Head } from './state.js';
+import { accumulateMoments, BatchDigest, checkSameRows, isBatchesInput, type BatchesInput } from './batch-fit.js';
+import { checkedBatches, requirePasses } from '../../data/batches.js';
+import type { RawSubspace } from '../../../binding.js';
 
 export { checkHead };
 
@@ -32,6 +35,35 @@ export interface HeadFitInput {
   weights: FloatArray;
   bias?: FloatArray;
   numClasses: number;
+}
+
+/** The batch form: batches of ID feature rows (labels, if present, are ignored) in place of `features`. */
+export interface HeadBatchFitInput extends BatchesInput {
+  weights: FloatArray;
+  bias?: FloatArray;
+  numClasses: number;
+}
+
+export type SubspaceFitInput = HeadFitInput | HeadBatchFitInput;
+
+/**
+ * The principal directions from batches: one pass of one-class moments about the first batch's mean (an
+ * NcAccumulator), then the same derivation as subspaceFit (native subspaceFitMoments). O(d²) memory.
+ */
+async function subspaceFromBatches(
+  input: HeadBatchFitInput,
+  h: Head,
+  withHead: boolean,
+  standardise: boolean,
+  backend: 0 | 1,
+  run: RunOptions,
+  digest: BatchDigest,
+): Promise<{ sub: RawSubspace; rows: number }> {
+  const m = await accumulateMoments(input.batches, { dim: h.dim, signal: run.signal, backend, digest });
+  const sub = await native().subspaceFitMoments(
+    m.shift, m.counts[0], m.sums, m.scatter, h.dim, withHead ? h.weights : null, withHead ? h.bias : null, withHead ? h.classes : 0, standardise, backend,
+  );
+  return { sub, rows: m.rows };
 }
 
 /** A one-centre model whose distance is ‖rows·(x − shift)‖², rows = eigenvector rows [from, to) scaled per column. */
@@ -76,12 +108,17 @@ export class Vim extends Detector<FloatArray> {
     return this.#fitted?.alpha;
   }
 
-  async fit(input: HeadFitInput, run: RunOptions = {}): Promise<this> {
+  /**
+   * Fits the residual space (and ViM's α). With `{ batches }`: pass 1 accumulates the moments (O(d²) memory) and
+   * derives the same subspace natively; ViM's α (mean train max-logit / mean residual norm) needs that residual space,
+   * so it takes a second pass, batch by batch, and a re-iterable source (a generator is ERR_INVALID_ARGUMENT). Residual
+   * needs one pass. The signal is checked between batches; the fit digest is batch-fit.ts's BatchDigest.
+   */
+  async fit(input: SubspaceFitInput, run: RunOptions = {}): Promise<this> {
     const h = checkHead(input);
+    if (isBatchesInput(input)) return this.#fitBatches(input, h, run);
     const { array, rows } = rowsOf('features', input.features, h.dim);
-    if (this.#principalDim >= h.dim) {
-      fail('ERR_INVALID_ARGUMENT', 'principalDim', `an integer in [0, ${h.dim - 1}] (below the feature dim)`, String(this.#principalDim));
-    }
+    this.#checkPrincipalDim(h.dim);
     const backend = backendId(this.#options);
     const sub = await withCancelFlag(run.signal, (flag) =>
       native().subspaceFit(array, rows, h.dim, h.weights, h.bias, h.classes, false, backend, flag, run.onProgress),
@@ -96,6 +133,45 @@ export class Vim extends Detector<FloatArray> {
     this.#fitted = { head: h, residual, alpha };
     this.recordFit(array, h.weights, h.bias);
     return this;
+  }
+
+  #checkPrincipalDim(dim: number): void {
+    if (this.#principalDim >= dim) {
+      fail('ERR_INVALID_ARGUMENT', 'principalDim', `an integer in [0, ${dim - 1}] (below the feature dim)`, String(this.#principalDim));
+    }
+  }
+
+  async #fitBatches(input: HeadBatchFitInput, h: Head, run: RunOptions): Promise<this> {
+    this.#checkPrincipalDim(h.dim);
+    if (this.#withEnergy) requirePasses(input.batches, 2, 'batches', "ViM's α needs a second pass over the data with the fitted residual space");
+    const backend = backendId(this.#options);
+    const digest = new BatchDigest(false);
+    const { sub, rows } = await subspaceFromBatches(input, h, true, false, backend, run, digest);
+    const residual = projectionModel(sub.shift, sub.eigenvectors, h.dim, this.#principalDim, h.dim);
+    const alpha = this.#withEnergy ? await this.#alphaFromBatches(input, h, residual, rows, backend, run) : 1;
+    this.#fitted = { head: h, residual, alpha };
+    this.recordDigest(digest.digest(h.weights, h.bias));
+    return this;
+  }
+
+  /** Pass 2: the sums of max-logits and residual norms, in stream order (the array fit's means, summed the same way). */
+  async #alphaFromBatches(input: HeadBatchFitInput, h: Head, residual: RawWhitenedModel, rows: number, backend: 0 | 1, run: RunOptions): Promise<number> {
+    let logitSum = 0;
+    let normSum = 0;
+    let seen = 0;
+    for await (const batch of checkedBatches(input.batches, { dim: h.dim, signal: run.signal })) {
+      const norms = await sqNorms(batch.features, batch.rows, residual, backend, { signal: run.signal });
+      const logits = await head(h, batch.features, batch.rows, 1, backend, run);
+      for (let i = 0; i < batch.rows; i++) {
+        normSum += Math.sqrt(norms[i]);
+        logitSum += logits[i];
+      }
+      seen += batch.rows;
+    }
+    checkSameRows('batches', rows, seen);
+    const alpha = logitSum / rows / (normSum / rows);
+    if (!Number.isFinite(alpha)) fail('ERR_INVALID_ARGUMENT', 'features', 'a non-zero residual outside the principal subspace', 'zero residuals');
+    return alpha;
   }
 
   get input(): InputSpec | undefined {
@@ -154,19 +230,34 @@ export class Neco extends Detector<FloatArray> {
     this.#options = options;
   }
 
-  async fit(input: HeadFitInput, run: RunOptions = {}): Promise<this> {
+  /**
+   * Fits the standardised PCA. With `{ batches }`: one pass of moments (O(d²) memory, any source), the same
+   * standardisation and eigenvectors derived natively; the fit digest is batch-fit.ts's BatchDigest.
+   */
+  async fit(input: SubspaceFitInput, run: RunOptions = {}): Promise<this> {
     const h = checkHead(input);
-    const { array, rows } = rowsOf('features', input.features, h.dim);
-    if (this.#principalDim > h.dim) {
-      fail('ERR_INVALID_ARGUMENT', 'principalDim', `an integer in [1, ${h.dim}] (at most the feature dim)`, String(this.#principalDim));
+    const checkPrincipalDim = () => {
+      if (this.#principalDim > h.dim) {
+        fail('ERR_INVALID_ARGUMENT', 'principalDim', `an integer in [1, ${h.dim}] (at most the feature dim)`, String(this.#principalDim));
+      }
+    };
+    let sub: RawSubspace;
+    let digest: string;
+    if (isBatchesInput(input)) {
+      checkPrincipalDim();
+      const stream = new BatchDigest(false);
+      sub = (await subspaceFromBatches(input, h, false, true, backendId(this.#options), run, stream)).sub;
+      digest = stream.digest(h.weights, h.bias);
+    } else {
+      const { array, rows } = rowsOf('features', input.features, h.dim);
+      checkPrincipalDim();
+      const backend = backendId(this.#options);
+      sub = await withCancelFlag(run.signal, (flag) => native().subspaceFit(array, rows, h.dim, null, null, 0, true, backend, flag, run.onProgress));
+      digest = digestOf(array, h.weights, h.bias);
     }
-    const backend = backendId(this.#options);
-    const sub = await withCancelFlag(run.signal, (flag) =>
-      native().subspaceFit(array, rows, h.dim, null, null, 0, true, backend, flag, run.onProgress),
-    );
     const kept = projectionModel(sub.shift, sub.eigenvectors, h.dim, 0, this.#principalDim, sub.scale);
     this.#fitted = { head: h, kept, shift: sub.shift, scale: sub.scale };
-    this.recordFit(array, h.weights, h.bias);
+    this.recordDigest(digest);
     return this;
   }
 
