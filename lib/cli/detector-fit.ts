@@ -6,7 +6,8 @@ import { fail } from '../errors.js';
 import type { Detector } from '../ood/detectors/common.js';
 import { fitMethod, methodNeeds } from '../ood/fit-method.js';
 import { LOGIT_METHODS, type Method } from '../ood/method-names.js';
-import { loadFloatVector, loadMatrix, readLabels, type Matrix } from './arrays.js';
+import { ArrayStream, FeatureFileSource, maxLabelOf } from '../data/stream/source.js';
+import { loadFloatVector, loadMatrix, type Matrix } from './arrays.js';
 import type { HyperparameterFlags } from './commands/detector-options.js';
 
 export interface FitFiles {
@@ -40,12 +41,15 @@ export async function fitDetector(
   names: FlagNames,
 ): Promise<Detector<Float32Array>> {
   const needs = methodNeeds(method);
-  const x = needs.features ? await readMatrix(files.features, names.features, method) : undefined;
-  let labels: Int32Array | undefined;
+  // The fit rows stream from their files (one chunk in memory at a time); labels ride along where needed.
+  let source: FeatureFileSource | undefined;
   let numClasses: number | undefined;
-  if (needs.labels && files.labels !== undefined) {
-    labels = await readLabels(files.labels, names.labels);
-    numClasses = labels.reduce((max, v) => (v > max ? v : max), -1) + 1;
+  if (needs.features) {
+    if (files.features === undefined) fail('ERR_INVALID_ARGUMENT', names.features, `a value (method ${method} needs it)`, 'none');
+    const features = await ArrayStream.open(files.features, names.features);
+    const labels = needs.labels && files.labels !== undefined ? await ArrayStream.open(files.labels, names.labels) : undefined;
+    source = new FeatureFileSource(features, labels, undefined);
+    if (labels) numClasses = (await maxLabelOf(labels)) + 1;
   }
   // Logit methods take a head only when one is given; the others that need one read --weights (or say so).
   const wantsHead = needs.head || (LOGIT_METHODS.includes(method) && files.weights !== undefined);
@@ -53,10 +57,10 @@ export async function fitDetector(
   if (wantsHead && files.weights !== undefined) {
     const w = await readMatrix(files.weights, '--weights', method);
     const bias = files.bias ? await loadFloatVector(files.bias, '--bias') : undefined;
-    if (x && x.dim !== w.dim) fail('ERR_SHAPE', names.features, `${w.dim} columns (as --weights)`, `${x.dim}`);
+    if (source && source.dim !== w.dim) fail('ERR_SHAPE', names.features, `${w.dim} columns (as --weights)`, `${source.dim}`);
     head = { weights: w.data, bias, numClasses: w.rows };
   }
-  const data = { features: x?.data, dim: x?.dim, labels, numClasses, head, logitWidth: files.numClasses };
+  const data = { batches: source, dim: source?.dim, numClasses, head, logitWidth: files.numClasses };
   const inputNames = { features: names.features, labels: names.labels, head: '--weights', principalDim: '--principal-dim', logitWidth: names.logitWidth };
   return fitMethod(method, data, flags, inputNames);
 }

@@ -122,7 +122,7 @@ export const MAX_ARRAY_LENGTH: number = bufferConstants.MAX_LENGTH;
 /** Refuses `count` elements (or bytes, for a byte array) that no typed array can hold: ERR_TOO_LARGE. */
 export function checkArrayLength(count: number, what: string, unit = 'elements'): void {
   if (count > MAX_ARRAY_LENGTH) {
-    fail('ERR_TOO_LARGE', what, `at most ${MAX_ARRAY_LENGTH} ${unit} in one array (the typed-array limit; streaming large files is planned)`, `${count}`);
+    fail('ERR_TOO_LARGE', what, `at most ${MAX_ARRAY_LENGTH} ${unit} in one array (the typed-array limit; the streaming commands have none)`, `${count}`);
   }
 }
 

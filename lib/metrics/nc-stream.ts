@@ -1,14 +1,16 @@
 /**
  * NC metrics of data that is never whole in memory: `ncMetrics({ batches, numClasses })`. One pass accumulates
  * exact float64 moments (NcAccumulator); with classifier weights, NC4's NCC agreement needs the final class means
- * for every sample, so a second pass over a re-iterable source computes it (a one-pass source reports it as null).
+ * for every sample, so a second pass over a re-iterable source computes it (a one-pass source, e.g. a generator,
+ * reports it as null).
  * Memory: the d×d moments and one batch, whatever N.
  */
 import type { BackendName } from '../backend.js';
-import { checkedBatches, type BatchSource } from '../data/batches.js';
+import { checkedBatches, isReiterable, type BatchSource } from '../data/batches.js';
 import { describe, fail } from '../errors.js';
 import { checkFloat32, checkInteger, type FloatArray } from '../validate.js';
 import { NcAccumulator } from './nc-accumulator.js';
+import { nccAgreementCount } from './ncc-agreement.js';
 import type { NcMetrics } from './nc.js';
 
 export interface NcStreamOptions {
@@ -80,10 +82,30 @@ export async function ncMetricsFromBatches(options: NcStreamOptions): Promise<Nc
   }
   if (bias && bias.length !== numClasses) fail('ERR_SHAPE', 'bias', `${numClasses} elements`, `${bias.length} elements`);
   await options.onState?.(acc);
-  return acc.finalize({
+  const metrics = await acc.finalize({
     weights: weights ?? undefined,
     bias: bias ?? undefined,
     weightedGlobalMean: options.weightedGlobalMean ?? false,
     rankTolerance: tolerance,
   });
+  if (weights && isReiterable(options.batches)) {
+    metrics.nc4_ncc_agreement = await agreementPass(options, acc, weights, bias, metrics.n);
+  }
+  return metrics;
+}
+
+/** NC4's second pass: every row's nearest final class mean against the classifier's argmax. */
+async function agreementPass(options: NcStreamOptions, acc: NcAccumulator, weights: Float32Array, bias: Float32Array | null, n: number): Promise<number> {
+  const { shift, sums, counts, dim, classes } = acc.state();
+  const means = new Float64Array(classes * dim);
+  for (let c = 0; c < classes; c++) for (let j = 0; j < dim; j++) means[c * dim + j] = shift[j] + sums[c * dim + j] / counts[c];
+  let agree = 0;
+  let seen = 0;
+  for await (const batch of checkedBatches(options.batches, { dim, signal: options.signal, what: 'batches (second pass)' })) {
+    agree += await nccAgreementCount(batch.features, means, weights, bias, classes, { backend: options.backend, signal: options.signal });
+    seen += batch.rows;
+    options.onRows?.(n + seen, n * 2);
+  }
+  if (seen !== n) fail('ERR_INVALID_ARGUMENT', 'batches', `the same ${n} rows in the second pass (nc4_ncc_agreement)`, `${seen}`);
+  return agree / n;
 }

@@ -1,6 +1,8 @@
-// Fitting a detector by its method name from in-memory arrays: the one place that maps a method and its
+// Fitting a detector by its method name from in-memory arrays or batches: the one place that maps a method and its
 // hyperparameters to a fitted detector, for `ncod fit`, `ncod score --method` and `ncod bench ood`.
 import type { BackendName } from '../backend.js';
+import { checkedBatches, type BatchSource } from '../data/batches.js';
+import { checkArrayLength } from '../data/tensor.js';
 import { fail } from '../errors.js';
 import { detectors } from './detectors.js';
 import type { Detector } from './detectors/common.js';
@@ -19,8 +21,13 @@ export interface Hyperparameters {
 }
 
 export interface MethodFitData {
-  /** ID (training) features, N×dim; statistics-based methods need them. */
+  /** ID (training) features, N×dim; statistics-based methods need them (or `batches`). */
   features?: Float32Array;
+  /**
+   * The same rows (with labels where the method needs them) as batches, e.g. a file source: every statistics-based
+   * fit then holds one batch at a time. KNN's bank is whole by nature: its batches are gathered into one array.
+   */
+  batches?: BatchSource;
   dim?: number;
   labels?: Int32Array;
   numClasses?: number;
@@ -50,6 +57,24 @@ function need<T>(value: T | undefined, what: string, method: string): T {
   return value;
 }
 
+/** Every row of `batches` in one array (KNN's bank), within one typed array's limit. */
+async function gatherRows(batches: BatchSource, dim: number): Promise<Float32Array> {
+  const parts: Float32Array[] = [];
+  let length = 0;
+  for await (const batch of checkedBatches(batches, { dim, what: 'KNN bank' })) {
+    parts.push(batch.features);
+    length += batch.features.length;
+  }
+  checkArrayLength(length, 'the KNN bank (one array of every fit row)');
+  const bank = new Float32Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    bank.set(part, offset);
+    offset += part.length;
+  }
+  return bank;
+}
+
 /** A fitted (or, for logit methods, bound) detector of `method`. */
 export async function fitMethod(
   method: Method,
@@ -59,8 +84,9 @@ export async function fitMethod(
 ): Promise<Detector<Float32Array>> {
   const backend = { backend: hyper.backend };
   const features = () => need(data.features, names.features, method);
+  const rows = () => (data.batches !== undefined ? { batches: data.batches } : { features: features() });
   const head = () => need(data.head, names.head, method);
-  const withHead = () => ({ features: features(), ...head() });
+  const withHead = () => ({ ...rows(), ...head() });
   switch (method) {
     case 'msp':
     case 'maxlogit':
@@ -84,11 +110,15 @@ export async function fitMethod(
     case 'relative-mahalanobis++': {
       const options = { ...backend, ridge: hyper.ridge, l2Normalize: method.endsWith('++') };
       const detector = method.startsWith('relative-') ? detectors.relativeMahalanobis(options) : detectors.mahalanobis(options);
-      const labels = need(data.labels, names.labels, method);
-      return detector.fit({ features: features(), labels, numClasses: need(data.numClasses, names.labels, method), dim: data.dim });
+      const numClasses = need(data.numClasses, names.labels, method);
+      if (data.batches !== undefined) return detector.fit({ batches: data.batches, numClasses, dim: data.dim });
+      return detector.fit({ features: features(), labels: need(data.labels, names.labels, method), numClasses, dim: data.dim });
     }
-    case 'knn':
-      return detectors.knn({ ...backend, k: hyper.k }).fit({ features: features(), dim: need(data.dim, names.features, method) });
+    case 'knn': {
+      const dim = need(data.dim, names.features, method);
+      const bank = data.batches !== undefined ? await gatherRows(data.batches, dim) : features();
+      return detectors.knn({ ...backend, k: hyper.k }).fit({ features: bank, dim });
+    }
     case 'vim':
     case 'residual':
     case 'neco': {

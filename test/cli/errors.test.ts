@@ -43,8 +43,9 @@ describe('errors from outside the commands\' own checks', () => {
     const path = join(dir, 'huge.npy');
     writeFileSync(path, header);
     truncateSync(path, 128 + 4 * (MAX_ARRAY_LENGTH + 1)); // sparse: no disk used
-    const stderr = expectCliError(['metrics', '--features', path, '--labels', path], 'ERR_TOO_LARGE');
-    expect(stderr).toContain(`expected at most ${MAX_ARRAY_LENGTH} elements in one array (the typed-array limit; streaming large files is planned), got ${MAX_ARRAY_LENGTH + 1}`);
+    // Features stream (any size); scores for ncod eval are read whole (8 bytes a row).
+    const stderr = expectCliError(['eval', '--id-scores', path, '--ood-scores', path], 'ERR_TOO_LARGE');
+    expect(stderr).toContain(`expected at most ${MAX_ARRAY_LENGTH} elements in one array (the typed-array limit; the streaming commands have none), got ${MAX_ARRAY_LENGTH + 1}`);
   });
 
   it('an output path into a missing folder, or a file used as a folder, is refused before the work: ERR_IO', async () => {

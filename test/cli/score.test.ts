@@ -39,17 +39,19 @@ describe('ncod score', () => {
   it('matches the in-process detectors', async () => {
     await inputs();
     const head = { weights, bias, numClasses: C };
+    // The CLI streams its fit files, so its fits are the batch fits (one batch: the files are one chunk).
+    const batches = [{ features: fit.features, labels: fit.labels }];
     const cases: [string[], Float64Array][] = [
       [['--method', 'energy', '--logits', file('z.npy'), '--temperature', '2'], await detectors.energy({ temperature: 2 }).score({ logits, numClasses: C })],
       [['--method', 'msp', '--features', file('x.npy'), '--weights', file('w.npy'), '--bias', file('b.npy')], await detectors.msp().score({ features: test.features, ...head })],
       [['--method', 'mahalanobis', '--fit-features', file('fit.npy'), '--fit-labels', file('fit_y.npy'), '--features', file('x.npy')],
-        await (await detectors.mahalanobis().fit({ features: fit.features, labels: fit.labels, numClasses: C })).score(test.features)],
+        await (await detectors.mahalanobis().fit({ batches, numClasses: C })).score(test.features)],
       [['--method', 'knn', '--k', '7', '--fit-features', file('fit.npy'), '--features', file('x.npy')],
         await (await detectors.knn({ k: 7 }).fit({ features: fit.features, dim })).score(test.features)],
       [['--method', 'vim', '--principal-dim', '8', '--fit-features', file('fit.npy'), '--weights', file('w.npy'), '--bias', file('b.npy'), '--features', file('x.npy')],
-        await (await detectors.vim({ principalDim: 8 }).fit({ features: fit.features, ...head })).score(test.features)],
+        await (await detectors.vim({ principalDim: 8 }).fit({ batches, ...head })).score(test.features)],
       [['--method', 'fdbd', '--fit-features', file('fit.npy'), '--weights', file('w.npy'), '--features', file('x.npy')],
-        await (await detectors.fdbd().fit({ features: fit.features, weights, numClasses: C })).score(test.features)],
+        await (await detectors.fdbd().fit({ batches, weights, numClasses: C })).score(test.features)],
     ];
     for (const [args, expected] of cases) expect(Array.from(await scoresOf(args)), args[1]).toEqual(Array.from(expected));
   });

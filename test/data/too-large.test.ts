@@ -12,7 +12,7 @@ import { MAX_ARRAY_LENGTH, allocateBytes, checkArrayLength } from '../../lib/dat
 import { tmpDir } from './fixtures.js';
 
 const L = MAX_ARRAY_LENGTH;
-const LIMIT_TEXT = `expected at most ${L} elements in one array (the typed-array limit; streaming large files is planned)`;
+const LIMIT_TEXT = `expected at most ${L} elements in one array (the typed-array limit; the streaming commands have none)`;
 // From Node 22 the limit is 2^53 − 1: no file system holds a sparse file that large, so the file cases cannot run.
 const SPARSE = L <= 2 ** 40;
 
@@ -70,7 +70,7 @@ describe.skipIf(!SPARSE)(`sparse files past the limit (skipped where the limit, 
   });
 
   it('npz, safetensors and idx, which hold the whole file in one array: a file of more bytes than that', async () => {
-    const expected = (path: string) => ({ code: 'ERR_TOO_LARGE', message: `${path} (read whole): expected at most ${L} bytes in one array (the typed-array limit; streaming large files is planned), got ${L + 1}` });
+    const expected = (path: string) => ({ code: 'ERR_TOO_LARGE', message: `${path} (read whole): expected at most ${L} bytes in one array (the typed-array limit; the streaming commands have none), got ${L + 1}` });
     const npz = sparseFile('big.npz', Uint8Array.from([0x50, 0x4b, 0x03, 0x04]), L + 1);
     await expect(readNpz(npz)).rejects.toMatchObject(expected(npz));
     const st = sparseFile('big.safetensors', new Uint8Array(8), L + 1);
@@ -91,7 +91,7 @@ describe.skipIf(!SPARSE)(`gzipped idx past the limit (skipped where the limit, $
     const gz = gzipSync(Buffer.concat([header, randomBytes(4_200_000)]), { level: 1 });
     const total = 12 + dims[0] * dims[1];
     expect(() => parseIdx(gz, 'x.gz')).toThrow(
-      expect.objectContaining({ code: 'ERR_TOO_LARGE', message: `x.gz (decompressed): expected at most ${L} bytes in one array (the typed-array limit; streaming large files is planned), got ${total}` }),
+      expect.objectContaining({ code: 'ERR_TOO_LARGE', message: `x.gz (decompressed): expected at most ${L} bytes in one array (the typed-array limit; the streaming commands have none), got ${total}` }),
     );
   });
 });
