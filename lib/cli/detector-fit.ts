@@ -6,8 +6,11 @@ import { fail } from '../errors.js';
 import type { Detector } from '../ood/detectors/common.js';
 import { fitMethod, methodNeeds } from '../ood/fit-method.js';
 import { LOGIT_METHODS, type Method } from '../ood/method-names.js';
+import type { FeatureBatch } from '../data/batches.js';
 import { ArrayStream, FeatureFileSource, maxLabelOf } from '../data/stream/source.js';
 import { loadFloatVector, loadMatrix, type Matrix } from './arrays.js';
+import { interruptSignal } from './interrupt.js';
+import { rowProgress, type RowProgress } from './row-progress.js';
 import type { HyperparameterFlags } from './commands/detector-options.js';
 
 export interface FitFiles {
@@ -60,7 +63,28 @@ export async function fitDetector(
     if (source && source.dim !== w.dim) fail('ERR_SHAPE', names.features, `${w.dim} columns (as --weights)`, `${source.dim}`);
     head = { weights: w.data, bias, numClasses: w.rows };
   }
-  const data = { batches: source, dim: source?.dim, numClasses, head, logitWidth: files.numClasses };
+  const progress = rowProgress(`fit ${method}`);
+  const data = { batches: source && withProgress(source, progress), dim: source?.dim, numClasses, head, logitWidth: files.numClasses };
   const inputNames = { features: names.features, labels: names.labels, head: '--weights', principalDim: '--principal-dim', logitWidth: names.logitWidth };
-  return fitMethod(method, data, flags, inputNames);
+  try {
+    return await fitMethod(method, data, { ...flags, signal: interruptSignal() }, inputNames);
+  } finally {
+    progress.stop();
+  }
+}
+
+/** The source, re-iterable as it is, reporting rows on each pass (ViM and ReAct make two) and stopping on Ctrl-C. */
+function withProgress(source: FeatureFileSource, progress: RowProgress): AsyncIterable<FeatureBatch> {
+  let pass = 0;
+  return {
+    async *[Symbol.asyncIterator]() {
+      pass += 1;
+      let done = 0;
+      for await (const batch of source) {
+        yield batch;
+        done += batch.features.length / source.dim;
+        progress.update(done, source.rows, pass > 1 ? `pass ${pass}` : '');
+      }
+    },
+  };
 }

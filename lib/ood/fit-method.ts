@@ -79,10 +79,11 @@ async function gatherRows(batches: BatchSource, dim: number): Promise<Float32Arr
 export async function fitMethod(
   method: Method,
   data: MethodFitData,
-  hyper: Hyperparameters & { backend?: BackendName },
+  hyper: Hyperparameters & { backend?: BackendName; signal?: AbortSignal },
   names: InputNames,
 ): Promise<Detector<Float32Array>> {
   const backend = { backend: hyper.backend };
+  const run = { signal: hyper.signal };
   const features = () => need(data.features, names.features, method);
   const rows = () => (data.batches !== undefined ? { batches: data.batches } : { features: features() });
   const head = () => need(data.head, names.head, method);
@@ -103,7 +104,7 @@ export async function fitMethod(
       return data.head ? detector.fit(data.head) : detector.fit({ numClasses: need(data.logitWidth, names.logitWidth, method) });
     }
     case 'react':
-      return detectors.react({ ...backend, temperature: hyper.temperature, percentile: hyper.percentile }).fit(withHead());
+      return detectors.react({ ...backend, temperature: hyper.temperature, percentile: hyper.percentile }).fit(withHead(), run);
     case 'mahalanobis':
     case 'relative-mahalanobis':
     case 'mahalanobis++':
@@ -111,8 +112,8 @@ export async function fitMethod(
       const options = { ...backend, ridge: hyper.ridge, l2Normalize: method.endsWith('++') };
       const detector = method.startsWith('relative-') ? detectors.relativeMahalanobis(options) : detectors.mahalanobis(options);
       const numClasses = need(data.numClasses, names.labels, method);
-      if (data.batches !== undefined) return detector.fit({ batches: data.batches, numClasses, dim: data.dim });
-      return detector.fit({ features: features(), labels: need(data.labels, names.labels, method), numClasses, dim: data.dim });
+      if (data.batches !== undefined) return detector.fit({ batches: data.batches, numClasses, dim: data.dim }, run);
+      return detector.fit({ features: features(), labels: need(data.labels, names.labels, method), numClasses, dim: data.dim }, run);
     }
     case 'knn': {
       const dim = need(data.dim, names.features, method);
@@ -124,12 +125,12 @@ export async function fitMethod(
     case 'neco': {
       const options = { ...backend, principalDim: need(hyper.principalDim, names.principalDim, method) };
       const detector = method === 'vim' ? detectors.vim(options) : method === 'residual' ? detectors.residual(options) : detectors.neco(options);
-      return detector.fit(withHead());
+      return detector.fit(withHead(), run);
     }
     case 'fdbd':
     case 'nci': {
       const detector = method === 'fdbd' ? detectors.fdbd(backend) : detectors.nci({ ...backend, alpha: hyper.alpha });
-      return detector.fit(withHead());
+      return detector.fit(withHead(), run);
     }
   }
   return fail('ERR_INVALID_ARGUMENT', 'method', METHODS.join(', '), String(method));

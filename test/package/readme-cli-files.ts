@@ -9,6 +9,8 @@ interface NpyFile {
   data: Float32Array | Float64Array | Int32Array;
 }
 
+const half = Math.floor(labels.length / 2);
+
 export const cliFiles: Record<string, Record<string, NpyFile>> = {
   metrics: {
     'feats.npy': { dtype: 'float32', shape: [labels.length, dim], data: features },
@@ -16,6 +18,11 @@ export const cliFiles: Record<string, Record<string, NpyFile>> = {
     'W.npy': { dtype: 'float32', shape: [numClasses, dim], data: weights },
     'b.npy': { dtype: 'float32', shape: [numClasses], data: bias },
     'ood.npy': { dtype: 'float32', shape: [oodFeatures.length / dim, dim], data: oodFeatures },
+    // The sharded line: the same rows as two shards, labels sharded alike.
+    'part-0.npy': { dtype: 'float32', shape: [half, dim], data: features.subarray(0, half * dim) },
+    'part-1.npy': { dtype: 'float32', shape: [labels.length - half, dim], data: features.subarray(half * dim) },
+    'labels-0.npy': { dtype: 'int32', shape: [half], data: labels.subarray(0, half) },
+    'labels-1.npy': { dtype: 'int32', shape: [labels.length - half], data: labels.subarray(half) },
   },
   eval: {
     'id.npy': { dtype: 'float64', shape: [idScores.length], data: idScores },
