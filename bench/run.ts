@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --backend cpu|cuda] [-- --only classStats,detectors,nc,eval,train,simd,cli-startup,bench-ood,serve,stream] : runs the suites and
+// npm run bench [-- --quick] [-- --backend cpu|cuda] [-- --only classStats,detectors,nc,eval,train,simd,cli-startup,bench-ood,serve,stream,stream-check] : runs the suites and
 // writes bench/results/. cli-startup and stream run the compiled CLI, so they need `npm run build:ts` first.
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -15,6 +15,7 @@ import { benchEval } from './suites/ood-eval.js';
 import { benchServe } from './suites/serve.js';
 import { benchSimdLevels } from './suites/simd-levels.js';
 import { benchStream } from './suites/stream.js';
+import { benchStreamCheck } from './suites/stream-check.js';
 import { benchTrain } from './suites/train.js';
 
 const { values } = parseArgs({
@@ -40,6 +41,7 @@ const suites = {
   'bench-ood': benchBenchOod,
   serve: benchServe,
   stream: benchStream,
+  'stream-check': benchStreamCheck,
 };
 const only = values.only?.split(',').map((s) => s.trim());
 const unknown = only?.filter((name) => !(name in suites)) ?? [];

@@ -2,7 +2,10 @@
 accumulating moments about the first chunk's mean (as ncod does), then the metrics that need no classifier.
 Also measures the machine's float64 GEMM rate (A.T @ A, which NumPy runs as a syrk) on one chunk.
 
-  python3 nc_stream_numpy.py FEATURES.npy LABELS.npy C   → one JSON object on stdout
+  python3 nc_stream_numpy.py FEATURES.npy LABELS.npy C [--weights W.npy --bias b.npy] [--ood O.npy]
+                             [--queries Q.npy --ridge R]   → one JSON object on stdout
+With a classifier: NC2 (weights), NC3 and NC4 (the agreement in a second pass over the memory map); with OOD
+features: NC5; with queries: their Mahalanobis scores (tied covariance / N, every eigenvalue + R·λ_max, as ncod).
 """
 import json
 import sys
@@ -51,6 +54,10 @@ def stream(path, labels_path, c):
     return seconds, n, d, counts, sums, sq, scatter, shift
 
 
+def class_means(counts, sums, shift):
+    return shift + sums / counts[:, None]
+
+
 def metrics(n, d, c, counts, sums, sq, scatter, shift):
     means_k = sums / counts[:, None]  # μ_c − K
     mu_g = means_k.mean(0)
@@ -77,8 +84,71 @@ def metrics(n, d, c, counts, sums, sq, scatter, shift):
     return out
 
 
+def etf_error(g, c):
+    e = (np.eye(c) - np.ones((c, c)) / c) / np.sqrt(c - 1)
+    return float(np.linalg.norm(g / np.linalg.norm(g) - e))
+
+
+def classifier_metrics(path, labels_path, w, b, mu):
+    """NC2 (weights), NC3, NC4 as test/helpers/nc_reference.py defines them; the agreement in a second pass."""
+    c = mu.shape[0]
+    mu_g = mu.mean(0)
+    mt = (mu - mu_g).T
+    wn = np.linalg.norm(w, axis=1)
+    out = {
+        "nc2_equinorm_weights": float(wn.std(ddof=1) / wn.mean()),
+        "nc2_etf_error_weights": etf_error(w @ w.T, c),
+        "nc3_self_duality": etf_error(w @ mt, c),
+        "nc3_papyan": float(np.linalg.norm(w / np.linalg.norm(w) - mt.T / np.linalg.norm(mt)) ** 2),
+        "nc4_bias_relation": float(np.linalg.norm(w @ mu_g + b)),
+    }
+    x = np.load(path, mmap_mode="r")
+    agree = 0
+    mu2 = (mu**2).sum(1)
+    for a in range(0, x.shape[0], CHUNK):
+        h = np.asarray(x[a : a + CHUNK], dtype=np.float64)
+        pred = np.argmax(h @ w.T + b, axis=1)
+        ncc = np.argmin(mu2[None, :] - 2 * h @ mu.T, axis=1)
+        agree += int((pred == ncc).sum())
+    out["nc4_ncc_agreement"] = agree / x.shape[0]
+    return out
+
+
+def ood_metric(ood_path, mu):
+    mu_o = np.load(ood_path).astype(np.float64).mean(0)
+    cos = (mu @ mu_o) / (np.linalg.norm(mu, axis=1) * np.linalg.norm(mu_o))
+    return {"nc5_ood_orthogonality": float(np.abs(cos).mean())}
+
+
+def mahalanobis_scores(queries_path, n, counts, sums, scatter, shift, ridge):
+    mu = class_means(counts, sums, shift)
+    cov = (scatter - (sums.T / counts) @ sums) / n
+    lam, v = np.linalg.eigh(cov)
+    # Whitened coordinates: ‖P(x − μ_c)‖² with P = diag(λ')^-½ Vᵀ; differences taken after whitening, so exact.
+    p = v / np.sqrt(np.maximum(lam, 0) + ridge * lam.max())
+    q = np.load(queries_path).astype(np.float64) @ p
+    mw = mu @ p
+    best = np.full(len(q), np.inf)
+    for c in range(len(mu)):
+        best = np.minimum(best, ((q - mw[c]) ** 2).sum(1))
+    return (-best).tolist()
+
+
+def option(name):
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else None
+
+
 if __name__ == "__main__":
     path, labels_path, c = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    seconds, n, d, *stats = stream(path, labels_path, c)
-    result = {"seconds": seconds, "gemm_flops_per_s": gemm_rate(d), "metrics": metrics(n, d, c, *stats)}
+    seconds, n, d, counts, sums, sq, scatter, shift = stream(path, labels_path, c)
+    result = {"seconds": seconds, "gemm_flops_per_s": gemm_rate(d), "metrics": metrics(n, d, c, counts, sums, sq, scatter, shift)}
+    mu = class_means(counts, sums, shift)
+    if option("--weights"):
+        w = np.load(option("--weights")).astype(np.float64)
+        b = np.load(option("--bias")).astype(np.float64) if option("--bias") else np.zeros(c)
+        result["metrics"].update(classifier_metrics(path, labels_path, w, b, mu))
+    if option("--ood"):
+        result["metrics"].update(ood_metric(option("--ood"), mu))
+    if option("--queries"):
+        result["mahalanobis"] = mahalanobis_scores(option("--queries"), n, counts, sums, scatter, shift, float(option("--ridge")))
     print(json.dumps(result))
