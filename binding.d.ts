@@ -136,12 +136,18 @@ export interface RawNcAccumulator {
     onProgress: ((fraction: number) => void) | undefined,
   ): Promise<void>;
   merge(other: RawNcAccumulator): void;
-  state(): RawNcAccumulatorState;
+  /** merge() on a worker thread. */
+  mergeAsync(other: RawNcAccumulator): Promise<void>;
+  /** withScatter = false: scatter is an empty array (no d×d copy). */
+  state(withScatter?: boolean): RawNcAccumulatorState;
+  /** state() copied on a worker thread. */
+  stateAsync(): Promise<RawNcAccumulatorState>;
   finalize(
     weights: Float32Array | null,
     bias: Float32Array | null,
     weightedGlobalMean: boolean,
     rankTolerance: number,
+    cancelFlag: Int32Array | undefined,
   ): Promise<RawNcMetrics>;
 }
 
