@@ -136,12 +136,18 @@ export interface RawNcAccumulator {
     onProgress: ((fraction: number) => void) | undefined,
   ): Promise<void>;
   merge(other: RawNcAccumulator): void;
-  state(): RawNcAccumulatorState;
+  /** merge() on a worker thread. */
+  mergeAsync(other: RawNcAccumulator): Promise<void>;
+  /** withScatter = false: scatter is an empty array (no d×d copy). */
+  state(withScatter?: boolean): RawNcAccumulatorState;
+  /** state() copied on a worker thread. */
+  stateAsync(): Promise<RawNcAccumulatorState>;
   finalize(
     weights: Float32Array | null,
     bias: Float32Array | null,
     weightedGlobalMean: boolean,
     rankTolerance: number,
+    cancelFlag: Int32Array | undefined,
   ): Promise<RawNcMetrics>;
 }
 
@@ -160,14 +166,22 @@ export interface RawLoss {
 }
 
 export interface NativeBinding {
-  crossEntropyLs(logits: Float32Array, labels: Int32Array, rows: number, classes: number, smoothing: number): Promise<RawLoss>;
-  nnEntropy(features: Float32Array, rows: number, dim: number, scale: number): Promise<RawLoss>;
+  crossEntropyLs(
+    logits: Float32Array,
+    labels: Int32Array,
+    rows: number,
+    classes: number,
+    smoothing: number,
+    cancelFlag: Int32Array | undefined,
+  ): Promise<RawLoss>;
+  nnEntropy(features: Float32Array, rows: number, dim: number, scale: number, cancelFlag: Int32Array | undefined): Promise<RawLoss>;
   etfProjector(
     features: Float32Array,
     rows: number,
     dim: number,
     hiddenWidth: number,
     dz: Float32Array | null,
+    cancelFlag: Int32Array | undefined,
   ): Promise<{ hidden: Float32Array; z: Float32Array; de: Float32Array | null }>;
 }
 
@@ -333,7 +347,7 @@ export interface NativeBinding {
     onProgress: ((fraction: number) => void) | undefined,
   ): Promise<Float64Array>;
   /** The rows L2-normalised (all-zero rows stay zero). */
-  knnFit(features: Float32Array, rows: number, dim: number): Promise<Float32Array>;
+  knnFit(features: Float32Array, rows: number, dim: number, cancelFlag: Int32Array | undefined): Promise<Float32Array>;
   knnScore(
     features: Float32Array,
     rows: number,

@@ -56,7 +56,7 @@ async function mergeFiles(files: string[], backend: BackendName): Promise<NcAccu
     } else if (state.dim !== merged.dim || state.numClasses !== merged.numClasses) {
       fail('ERR_SHAPE', `state file ${file}`, `dim ${merged.dim} and ${merged.numClasses} classes like ${files[0]}`, `dim ${state.dim} and ${state.numClasses} classes`);
     }
-    merged.merge(state);
+    await merged.mergeAsync(state);
   }
   return merged!;
 }

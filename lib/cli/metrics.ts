@@ -108,7 +108,7 @@ async function saveStates(sources: Map<string, FeatureFileSource>, ood: Map<stri
       const acc = await accumulateBatches({ batches: source, numClasses, oodBatches: ood?.get(name), backend: options.backend, signal: interruptSignal(), onRows: (done, total) => progress.update(done, total, name) });
       const path = options.saveState!.replaceAll(LAYER_PLACEHOLDER, name);
       await acc.save(path);
-      const counts = acc.state().counts;
+      const counts = acc.stateWithoutScatter().counts;
       written.push({ layer: name, state: path, n: counts.reduce((a, b) => a + b, 0), dim: acc.dim, classes: numClasses, emptyClasses: counts.filter((c) => c === 0).length });
     }
   } finally {

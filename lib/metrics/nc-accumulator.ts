@@ -74,14 +74,42 @@ export class NcAccumulator {
     await withCancelFlag(options.signal, (flag) => this.#native.addOod(features, rows, flag, options.onProgress));
   }
 
-  /** Adds another accumulator's data to this one (exactly, whatever the order of batches). */
+  /**
+   * Adds another accumulator's data to this one (exactly, whatever the order of batches). Synchronous: O(dim²) work on
+   * the calling thread (tens of ms at dim = 4096); in a server or a UI prefer mergeAsync().
+   */
   merge(other: NcAccumulator): void {
-    if (!(other instanceof NcAccumulator)) fail('ERR_INVALID_ARGUMENT', 'merge', 'an NcAccumulator', describe(other));
-    this.#native.merge(other.#native);
+    this.#native.merge(this.#other(other, 'merge'));
   }
 
+  /** merge() on a worker thread: the event loop keeps running. Do not add to either accumulator until it settles. */
+  async mergeAsync(other: NcAccumulator): Promise<void> {
+    await this.#native.mergeAsync(this.#other(other, 'mergeAsync'));
+  }
+
+  #other(other: NcAccumulator, what: string): RawNcAccumulator {
+    if (!(other instanceof NcAccumulator)) fail('ERR_INVALID_ARGUMENT', what, 'an NcAccumulator', describe(other));
+    if (other === this) fail('ERR_INVALID_ARGUMENT', what, 'another accumulator', 'itself');
+    return other.#native;
+  }
+
+  /**
+   * A copy of the state (the dim×dim scatter included: 128 MiB at dim = 4096), made on the calling thread. stateAsync()
+   * copies on a worker thread; stateWithoutScatter() skips the d×d matrix for callers that need counts, sums or shift.
+   */
   state(): NcAccumulatorState {
     return this.#native.state();
+  }
+
+  /** state() copied on a worker thread. */
+  stateAsync(): Promise<NcAccumulatorState> {
+    return this.#native.stateAsync();
+  }
+
+  /** The state without its dim×dim scatter (counts, sums, shift, ...: O(numClasses × dim) to copy). */
+  stateWithoutScatter(): Omit<NcAccumulatorState, 'scatter'> {
+    const { scatter: _, ...rest } = this.#native.state(false);
+    return rest;
   }
 
   /** The state as the bytes of a state file (safetensors, format version 2 with its SHA-256: docs/ncstate.md). */
@@ -99,7 +127,7 @@ export class NcAccumulator {
   /** Writes the state file atomically (a temp file in the same folder, then a rename): readers never see half a file. */
   async save(path: string): Promise<void> {
     if (typeof path !== 'string' || path === '') fail('ERR_INVALID_ARGUMENT', 'path', 'a file path', describe(path));
-    const { tensors, metadata } = encodeState(this.state());
+    const { tensors, metadata } = encodeState(await this.stateAsync());
     await writeSafetensors(path, tensors, metadata);
   }
 
@@ -110,13 +138,21 @@ export class NcAccumulator {
     return restore(decodeState(await readSafetensors(path), what), what, options);
   }
 
-  /** The metrics of everything added so far. */
+  /** The metrics of everything added so far. `signal` aborts between stages (the SVD itself cannot be interrupted). */
   async finalize(
-    options: { weights?: Float32Array; bias?: Float32Array; weightedGlobalMean?: boolean; rankTolerance?: number } = {},
+    options: {
+      weights?: Float32Array;
+      bias?: Float32Array;
+      weightedGlobalMean?: boolean;
+      rankTolerance?: number;
+      signal?: AbortSignal;
+    } = {},
   ): Promise<NcMetrics> {
     const weights = options.weights === undefined ? null : checkFloat32('weights', options.weights);
     const bias = options.bias === undefined ? null : checkFloat32('bias', options.bias);
     if (bias && !weights) fail('ERR_INVALID_ARGUMENT', 'bias', 'weights to go with it', 'bias without weights');
-    return this.#native.finalize(weights, bias, options.weightedGlobalMean ?? false, options.rankTolerance ?? -1);
+    const weighted = options.weightedGlobalMean ?? false;
+    const tolerance = options.rankTolerance ?? -1;
+    return withCancelFlag(options.signal, (flag) => this.#native.finalize(weights, bias, weighted, tolerance, flag));
   }
 }

@@ -87,6 +87,7 @@ export async function ncMetricsFromBatches(options: NcStreamOptions): Promise<Nc
     bias: bias ?? undefined,
     weightedGlobalMean: options.weightedGlobalMean ?? false,
     rankTolerance: tolerance,
+    signal: options.signal,
   });
   if (weights && isReiterable(options.batches)) {
     metrics.nc4_ncc_agreement = await agreementPass(options, acc, weights, bias, metrics.n);
@@ -96,7 +97,7 @@ export async function ncMetricsFromBatches(options: NcStreamOptions): Promise<Nc
 
 /** NC4's second pass: every row's nearest final class mean against the classifier's argmax. */
 async function agreementPass(options: NcStreamOptions, acc: NcAccumulator, weights: Float32Array, bias: Float32Array | null, n: number): Promise<number> {
-  const { shift, sums, counts, dim, classes } = acc.state();
+  const { shift, sums, counts, dim, classes } = acc.stateWithoutScatter();
   const means = new Float64Array(classes * dim);
   for (let c = 0; c < classes; c++) for (let j = 0; j < dim; j++) means[c * dim + j] = shift[j] + sums[c * dim + j] / counts[c];
   let agree = 0;

@@ -29,6 +29,11 @@ export interface ProbeOptions {
 
 export { l2NormalizeRows };
 
+export interface EnergyOptions extends RunOptions {
+  /** T in T·logsumexp(logits/T); default 1. */
+  temperature?: number;
+}
+
 export class LinearProbe {
   readonly dim: number;
   readonly normalize: boolean;
@@ -71,9 +76,14 @@ export class LinearProbe {
     return this.#trainer.features(this.normalize ? l2NormalizeRows(x, this.dim) : x, 'logits', run);
   }
 
-  /** Energy scores T·logsumexp(logits/T) per row (T = 1 by default); higher = more in-distribution. */
-  async energy(features: FloatArray, temperature = 1): Promise<Float64Array> {
-    const logits = await this.logits(features);
+  /**
+   * Energy scores T·logsumexp(logits/T) per row (T = 1 by default); higher = more in-distribution. The third argument
+   * (or an options object in place of the temperature) takes a `signal` and `onProgress` for the forward pass.
+   */
+  async energy(features: FloatArray, temperatureOrRun: number | EnergyOptions = 1, run: RunOptions = {}): Promise<Float64Array> {
+    const options: EnergyOptions = typeof temperatureOrRun === 'number' ? { ...run, temperature: temperatureOrRun } : temperatureOrRun;
+    const temperature = options.temperature ?? 1;
+    const logits = await this.logits(features, { signal: options.signal, onProgress: options.onProgress });
     const C = this.#trainer.options.classes;
     const scores = new Float64Array(logits.length / C);
     for (let i = 0; i < scores.length; i++) {
@@ -87,10 +97,10 @@ export class LinearProbe {
   }
 
   /** Top-1 accuracy on labelled features. */
-  async accuracy(features: FloatArray, labels: IntegerArray): Promise<number> {
+  async accuracy(features: FloatArray, labels: IntegerArray, run: RunOptions = {}): Promise<number> {
     const f = checkFloat32('features', features);
     const x = this.normalize ? l2NormalizeRows(f, this.dim) : f;
-    return (await this.#trainer.evaluate(x, checkInt32('labels', labels))).accuracy!;
+    return (await this.#trainer.evaluate(x, checkInt32('labels', labels), run)).accuracy!;
   }
 
   /** The probe's weights (C×d) and bias (C), e.g. for the NC2–NC4 metrics. */

@@ -254,8 +254,12 @@ export class Trainer {
   }
 
   /** Predicted classes and test accuracy when labels are given. */
-  async evaluate(features: FloatArray, labelsIn?: IntegerArray): Promise<{ predictions: Int32Array; accuracy: number | null }> {
-    const logits = await this.features(features, 'logits');
+  async evaluate(
+    features: FloatArray,
+    labelsIn?: IntegerArray,
+    run: RunOptions = {},
+  ): Promise<{ predictions: Int32Array; accuracy: number | null }> {
+    const logits = await this.features(features, 'logits', run);
     const C = this.options.classes;
     const predictions = new Int32Array(logits.length / C);
     for (let i = 0; i < predictions.length; i++) {

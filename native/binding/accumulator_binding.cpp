@@ -1,7 +1,9 @@
 // NcAccumulator as a JS class: new NcAccumulator(dim, numClasses, backend) or NcAccumulator.fromState(state, backend);
 // add(features, labels, rows, cancelFlag, onProgress) -> Promise; addOod(features, rows, cancelFlag, onProgress)
-// -> Promise; merge(other); state() -> {dim, classes, shift, counts, sums, sqNorms, scatter, oodCount, oodSums};
-// finalize(weights|null, bias|null, weightedGlobalMean, rankTolerance) -> Promise<metrics>.
+// -> Promise; merge(other); mergeAsync(other) -> Promise; state(withScatter = true) -> {dim, classes, shift, counts,
+// sums, sqNorms, scatter, oodCount, oodSums}; stateAsync() -> Promise<state>;
+// finalize(weights|null, bias|null, weightedGlobalMean, rankTolerance, cancelFlag) -> Promise<metrics>.
+// Each object reports its state's bytes to V8 (AdjustExternalMemory), so dropped accumulators trigger collection.
 #include <memory>
 
 #include "../core/checks.h"
@@ -25,12 +27,38 @@ std::vector<double> float64_vector(Napi::Env env, Napi::Object state, const char
   return std::vector<double>(a.Data(), a.Data() + a.ElementLength());
 }
 
+// A JS-owned copy (the state stays the accumulator's; one copy, made under its lock by the caller).
+Napi::Float64Array copy_to_js(Napi::Env env, const std::vector<double>& v) {
+  Napi::Float64Array a = Napi::Float64Array::New(env, v.size());
+  std::copy(v.begin(), v.end(), a.Data());
+  return a;
+}
+
+// The state as the JS object of binding.d.ts; `array` turns each vector into a Float64Array (copied or adopted).
+template <typename State, typename ToArray>
+Napi::Object state_to_js(Napi::Env env, State&& s, ToArray&& array) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("dim", double(s.dim));
+  o.Set("classes", double(s.classes));
+  o.Set("shift", array(s.shift));
+  o.Set("counts", array(s.counts));
+  o.Set("sums", array(s.sums));
+  o.Set("sqNorms", array(s.sq_norms));
+  o.Set("scatter", array(s.scatter));
+  o.Set("oodCount", s.ood_count);
+  o.Set("oodSums", array(s.ood_sums));
+  return o;
+}
+
 class AccumulatorWrap : public Napi::ObjectWrap<AccumulatorWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NcAccumulator",
                        {InstanceMethod<&AccumulatorWrap::Add>("add"), InstanceMethod<&AccumulatorWrap::AddOod>("addOod"),
-                        InstanceMethod<&AccumulatorWrap::Merge>("merge"), InstanceMethod<&AccumulatorWrap::State>("state"),
+                        InstanceMethod<&AccumulatorWrap::Merge>("merge"),
+                        InstanceMethod<&AccumulatorWrap::MergeAsync>("mergeAsync"),
+                        InstanceMethod<&AccumulatorWrap::State>("state"),
+                        InstanceMethod<&AccumulatorWrap::StateAsync>("stateAsync"),
                         InstanceMethod<&AccumulatorWrap::Finalize>("finalize"),
                         StaticMethod<&AccumulatorWrap::FromState>("fromState")});
   }
@@ -51,6 +79,13 @@ class AccumulatorWrap : public Napi::ObjectWrap<AccumulatorWrap> {
       acc_ = std::make_shared<NcAccumulator>(dim, classes);
       return 0;
     });
+    report_external_memory(env);
+  }
+
+  // The state's bytes leave V8's count with the JS object (in-flight workers hold the object, so never before).
+  void Finalize(Napi::Env env) override {
+    if (external_bytes_ > 0) Napi::MemoryManagement::AdjustExternalMemory(env, -external_bytes_);
+    external_bytes_ = 0;
   }
 
  private:
@@ -89,11 +124,11 @@ class AccumulatorWrap : public Napi::ObjectWrap<AccumulatorWrap> {
       auto features = float32_array(env, info[0], "features");
       auto labels = int32_array(env, info[1], "labels");
       const size_t rows = count(env, info[2], "rows");
-      const auto state = acc_->state();
-      check_matrix_length("features", features.length, rows, state.dim);
+      const size_t dim = acc_->dim();  // not from state(): that would copy the d×d scatter on the JS thread
+      check_matrix_length("features", features.length, rows, dim);
       check_label_count(labels.length, rows);
       const int32_t* cancel = cancel_flag(env, info[3], "cancelFlag");
-      const LabelledRows batch{features.data, labels.data, rows, state.dim};
+      const LabelledRows batch{features.data, labels.data, rows, dim};
       auto acc = acc_;
       const BackendKind kind = kind_;
       return PromiseWorker::Start(
@@ -110,7 +145,7 @@ class AccumulatorWrap : public Napi::ObjectWrap<AccumulatorWrap> {
       check_arity(info, 4, "addOod");
       auto features = float32_array(env, info[0], "oodFeatures");
       const size_t rows = count(env, info[1], "rows");
-      check_matrix_length("oodFeatures", features.length, rows, acc_->state().dim);
+      check_matrix_length("oodFeatures", features.length, rows, acc_->dim());
       const int32_t* cancel = cancel_flag(env, info[2], "cancelFlag");
       auto acc = acc_;
       const BackendKind kind = kind_;
@@ -127,38 +162,63 @@ class AccumulatorWrap : public Napi::ObjectWrap<AccumulatorWrap> {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
       check_arity(info, 1, "merge");
-      if (!info[0].IsObject() || !info[0].As<Napi::Object>().InstanceOf(constructor(env))) {
-        throw_error(env, ErrorCode::InvalidArgument, "merge: expected an NcAccumulator");
-      }
-      AccumulatorWrap* other = Unwrap(info[0].As<Napi::Object>());
-      if (other->acc_ == acc_) throw_error(env, ErrorCode::InvalidArgument, "merge: expected another accumulator, got itself");
-      acc_->merge(*other->acc_);
+      acc_->merge(*other_accumulator(env, info[0], "merge")->acc_);
       return env.Undefined();
     });
   }
 
+  // merge() off the JS thread: O(d²) work (about 0.1 s at d = 8192) that a server's event loop should not wait on.
+  Napi::Value MergeAsync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      check_arity(info, 1, "mergeAsync");
+      auto other = other_accumulator(env, info[0], "mergeAsync")->acc_;
+      auto acc = acc_;
+      return PromiseWorker::Start(
+          env, "ncod.NcAccumulator.mergeAsync", {info[0], info.This()}, nullptr, Napi::Function(),
+          [acc, other](const RunContext&) { acc->merge(*other); },
+          [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+    });
+  }
+
+  // One copy, under the lock, straight into JS-owned arrays; withScatter = false leaves out the d×d matrix for
+  // callers that read only counts, sums or the shift.
   Napi::Value State(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    NcAccumulatorState s = acc_->state();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("dim", double(s.dim));
-    o.Set("classes", double(s.classes));
-    o.Set("shift", to_float64_array(env, std::move(s.shift)));
-    o.Set("counts", to_float64_array(env, std::move(s.counts)));
-    o.Set("sums", to_float64_array(env, std::move(s.sums)));
-    o.Set("sqNorms", to_float64_array(env, std::move(s.sq_norms)));
-    o.Set("scatter", to_float64_array(env, std::move(s.scatter)));
-    o.Set("oodCount", s.ood_count);
-    o.Set("oodSums", to_float64_array(env, std::move(s.ood_sums)));
-    return o;
+    return guarded(env, [&]() -> Napi::Value {
+      if (info.Length() > 1) fail(ErrorCode::InvalidArgument, "state", "at most 1 argument", std::to_string(info.Length()) + " arguments");
+      const bool with_scatter = info.Length() == 0 || info[0].IsUndefined() || boolean(env, info[0], "withScatter");
+      Napi::Object o;
+      acc_->with_state([&](const NcAccumulatorState& s) {
+        o = state_to_js(env, s, [&](const std::vector<double>& v) {
+          return &v == &s.scatter && !with_scatter ? Napi::Float64Array::New(env, 0) : copy_to_js(env, v);
+        });
+      });
+      return o;
+    });
+  }
+
+  // The copy on a worker thread; the JS arrays then adopt the copied vectors (no second copy).
+  Napi::Value StateAsync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      check_arity(info, 0, "stateAsync");
+      auto acc = acc_;
+      auto result = std::make_shared<NcAccumulatorState>();
+      return PromiseWorker::Start(
+          env, "ncod.NcAccumulator.stateAsync", {info.This()}, nullptr, Napi::Function(),
+          [acc, result](const RunContext&) { *result = acc->state(); },
+          [result](Napi::Env env) -> Napi::Value {
+            return state_to_js(env, *result, [&](std::vector<double>& v) { return to_float64_array(env, std::move(v)); });
+          });
+    });
   }
 
   Napi::Value Finalize(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
-      check_arity(info, 4, "finalize");
-      const auto st = acc_->state();
-      const size_t C = st.classes, d = st.dim;
+      check_arity(info, 5, "finalize");
+      const size_t C = acc_->classes(), d = acc_->dim();
       const float* weights = nullptr;
       const float* bias = nullptr;
       if (!info[0].IsNull() && !info[0].IsUndefined()) {
@@ -174,13 +234,14 @@ class AccumulatorWrap : public Napi::ObjectWrap<AccumulatorWrap> {
       const bool weighted = boolean(env, info[2], "weightedGlobalMean");
       if (!info[3].IsNumber()) throw_error(env, ErrorCode::InvalidArgument, "rankTolerance: expected a number");
       const double tol = info[3].As<Napi::Number>().DoubleValue();
+      const int32_t* cancel = cancel_flag(env, info[4], "cancelFlag");
       auto acc = acc_;
       const BackendKind kind = kind_;
       auto result = std::make_shared<NcMetrics>();
       return PromiseWorker::Start(
-          env, "ncod.NcAccumulator.finalize", {info[0], info[1], info.This()}, nullptr, Napi::Function(),
-          [acc, kind, weights, bias, weighted, tol, result](const RunContext&) {
-            *result = acc->finalize(get_backend(kind), weights, bias, weighted, tol);
+          env, "ncod.NcAccumulator.finalize", {info[0], info[1], info[4], info.This()}, cancel, Napi::Function(),
+          [acc, kind, weights, bias, weighted, tol, result](const RunContext& context) {
+            *result = acc->finalize(get_backend(kind), weights, bias, weighted, tol, context);
           },
           [result](Napi::Env env) -> Napi::Value { return nc_metrics_to_js(env, *result); });
     });
@@ -188,8 +249,25 @@ class AccumulatorWrap : public Napi::ObjectWrap<AccumulatorWrap> {
 
   static Napi::Function constructor(Napi::Env env) { return addon_data(env).accumulator_class.Value(); }
 
+  // V8 sees only a small JS object; without this a loop dropping 8 MB accumulators grows RSS without a collection.
+  void report_external_memory(Napi::Env env) {
+    if (!acc_) return;  // the constructor threw
+    external_bytes_ = static_cast<int64_t>(NcAccumulator::state_bytes(acc_->dim(), acc_->classes()));
+    Napi::MemoryManagement::AdjustExternalMemory(env, external_bytes_);
+  }
+
+  AccumulatorWrap* other_accumulator(Napi::Env env, Napi::Value value, const char* what) {
+    if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(constructor(env))) {
+      fail(ErrorCode::InvalidArgument, what, "an NcAccumulator", describe_js(value));
+    }
+    AccumulatorWrap* other = Unwrap(value.As<Napi::Object>());
+    if (other->acc_ == acc_) fail(ErrorCode::InvalidArgument, what, "another accumulator", "itself");
+    return other;
+  }
+
   std::shared_ptr<NcAccumulator> acc_;
   BackendKind kind_ = BackendKind::Cpu;
+  int64_t external_bytes_ = 0;
 };
 
 }  // namespace

@@ -75,6 +75,8 @@ bool on_shared_array_buffer(Napi::Env env, Napi::Value value) {
 
 }  // namespace
 
+std::string describe_js(Napi::Value value) { return describe(value); }
+
 CallScope::CallScope() : outer_(current_holds) { current_holds = &holds_; }
 
 CallScope::~CallScope() {

@@ -62,6 +62,8 @@ void write_back_all(Napi::Env env, std::vector<WriteBack>& write_backs);
 // A non-negative integer not above max.
 size_t count(Napi::Env env, Napi::Value value, const char* what, size_t max = (size_t(1) << 53));
 bool boolean(Napi::Env env, Napi::Value value, const char* what);
+// What a JS value is, for "expected X, got Y" messages ("a string", "Float64Array", ...).
+std::string describe_js(Napi::Value value);
 // An optional function; an empty Function when undefined.
 Napi::Function optional_function(Napi::Env env, Napi::Value value, const char* what);
 

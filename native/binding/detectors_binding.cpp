@@ -7,6 +7,7 @@
 
 #include "../core/backend.h"
 #include "../core/checks.h"
+#include "../core/chunks.h"
 #include "../core/detectors.h"
 #include "bindings.h"
 #include "convert.h"
@@ -349,18 +350,26 @@ Napi::Value SubspaceFitMoments(const Napi::CallbackInfo& info) {
   });
 }
 
-// knnFit(features, rows, dim) -> Promise<Float32Array> (the rows L2-normalised)
+// knnFit(features, rows, dim, cancelFlag) -> Promise<Float32Array> (the rows L2-normalised)
 Napi::Value KnnFit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 3, "knnFit");
+    check_arity(info, 4, "knnFit");
     const size_t rows = count(env, info[1], "rows");
     const size_t dim = count(env, info[2], "dim");
     const float* x = matrix(env, info[0], "features", rows, dim);
     auto bank = std::make_shared<std::vector<float>>();
     return PromiseWorker::Start(
-        env, "ncod.knnFit", {info[0]}, nullptr, Napi::Function(),
-        [=](const RunContext&) { *bank = l2_normalised("features", x, rows, dim); },
+        env, "ncod.knnFit", {info[0], info[3]}, cancel_flag(env, info[3], "cancelFlag"), Napi::Function(),
+        [=](const RunContext& context) {
+          check_finite("features", x, rows, dim);  // once over all rows, so a bad element's index is the row's own
+          bank->resize(rows * dim);
+          // In bounded chunks, so that an abort is seen between them.
+          for_each_row_range(rows, dim, context, 0.0, 1.0, [&](size_t start, size_t n) {
+            const std::vector<float> part = l2_normalised("features", x + start * dim, n, dim);
+            std::copy(part.begin(), part.end(), bank->begin() + start * dim);
+          });
+        },
         [bank](Napi::Env env) -> Napi::Value {
           auto out = Napi::Float32Array::New(env, bank->size());
           std::copy(bank->begin(), bank->end(), out.Data());

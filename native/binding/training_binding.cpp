@@ -40,7 +40,7 @@ Napi::Value loss_to_js(Napi::Env env, const LossResult& r) {
 Napi::Value CrossEntropyLs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 5, "crossEntropyLs");
+    check_arity(info, 6, "crossEntropyLs");
     auto logits = float32_array(env, info[0], "logits");
     auto labels = int32_array(env, info[1], "labels");
     const size_t rows = count(env, info[2], "rows");
@@ -55,11 +55,14 @@ Napi::Value CrossEntropyLs(const Napi::CallbackInfo& info) {
     auto result = std::make_shared<LossResult>();
     const float* z = logits.data;
     const int32_t* y = labels.data;
+    // The kernel is one step without a cancel point: an abort during it rejects once it returns.
     return PromiseWorker::Start(
-        env, "ncod.crossEntropyLs", {info[0], info[1]}, nullptr, Napi::Function(),
-        [=](const RunContext&) {
+        env, "ncod.crossEntropyLs", {info[0], info[1], info[5]}, cancel_flag(env, info[5], "cancelFlag"), Napi::Function(),
+        [=](const RunContext& context) {
+          context.throw_if_cancelled();
           result->grad.resize(rows * classes);
           result->loss = cross_entropy_ls(z, y, rows, classes, eps, result->grad.data());
+          context.throw_if_cancelled();
         },
         [result](Napi::Env env) { return loss_to_js(env, *result); });
   });
@@ -68,7 +71,7 @@ Napi::Value CrossEntropyLs(const Napi::CallbackInfo& info) {
 Napi::Value NnEntropy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 4, "nnEntropy");
+    check_arity(info, 5, "nnEntropy");
     auto e = float32_array(env, info[0], "features");
     const size_t rows = count(env, info[1], "rows");
     const size_t dim = count(env, info[2], "dim");
@@ -80,10 +83,12 @@ Napi::Value NnEntropy(const Napi::CallbackInfo& info) {
     auto result = std::make_shared<LossResult>();
     const float* x = e.data;
     return PromiseWorker::Start(
-        env, "ncod.nnEntropy", {info[0]}, nullptr, Napi::Function(),
-        [=](const RunContext&) {
+        env, "ncod.nnEntropy", {info[0], info[4]}, cancel_flag(env, info[4], "cancelFlag"), Napi::Function(),
+        [=](const RunContext& context) {
+          context.throw_if_cancelled();
           result->grad.resize(rows * dim);
           result->loss = nn_entropy(x, rows, dim, scale, result->grad.data());
+          context.throw_if_cancelled();  // one step without a cancel point: an abort during it rejects now
         },
         [result](Napi::Env env) { return loss_to_js(env, *result); });
   });
@@ -92,7 +97,7 @@ Napi::Value NnEntropy(const Napi::CallbackInfo& info) {
 Napi::Value EtfProjector(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 5, "etfProjector");
+    check_arity(info, 6, "etfProjector");
     auto e = float32_array(env, info[0], "features");
     const size_t rows = count(env, info[1], "rows");
     const size_t dim = count(env, info[2], "dim");
@@ -113,14 +118,17 @@ Napi::Value EtfProjector(const Napi::CallbackInfo& info) {
     auto out = std::make_shared<Out>();
     const float* x = e.data;
     return PromiseWorker::Start(
-        env, "ncod.etfProjector", {info[0], info[4]}, nullptr, Napi::Function(),
-        [=](const RunContext&) {
+        env, "ncod.etfProjector", {info[0], info[4], info[5]}, cancel_flag(env, info[5], "cancelFlag"), Napi::Function(),
+        [=](const RunContext& context) {
+          context.throw_if_cancelled();  // before, between and after the two passes (neither has a cancel point)
           out->hidden.resize(rows * hidden);
           out->z.resize(rows * dim);
           etf_projector_forward(x, rows, dim, hidden, out->hidden.data(), out->z.data());
+          context.throw_if_cancelled();
           if (dz) {
             out->de.resize(rows * dim);
             etf_projector_backward(out->hidden.data(), out->z.data(), dz, rows, dim, hidden, out->de.data());
+            context.throw_if_cancelled();
           }
         },
         [out, dz](Napi::Env env) -> Napi::Value {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "run_context.h"
+
 namespace ncod {
 
 // A contiguous block of rows: x is rows×dim float32 row-major, y holds one label per row.
@@ -109,9 +111,10 @@ class Backend {
   // out[i] = the k-th largest dot product of query row i with the bank rows (both rows×dim float32; the caller
   // L2-normalises both, so these are cosine similarities). Exact up to float32 rounding: the CPU recomputes the
   // few rows that can be among the k largest in float64 (cpu/knn.cpp), the CUDA plugin keeps a top-k buffer over
-  // float32 GEMM tiles.
+  // float32 GEMM tiles. `context`'s cancel flag is checked per bank tile on the CPU (a query chunk against a large
+  // bank can take seconds); the CUDA plugin's C ABI has no flag, so there the caller's per-chunk check is all.
   virtual void knn_kth_similarity(const float* queries, size_t rows, const float* bank, size_t bank_rows,
-                                  size_t dim, size_t k, double* out) = 0;
+                                  size_t dim, size_t k, double* out, const RunContext& context) = 0;
 };
 
 enum class BackendKind : int { Cpu = 0, Cuda = 1 };

@@ -98,7 +98,8 @@ class CudaPluginBackend final : public Backend {
   }
 
   void knn_kth_similarity(const float* queries, size_t rows, const float* bank, size_t bank_rows, size_t dim,
-                          size_t k, double* out) override {
+                          size_t k, double* out, const RunContext&) override {
+    // The plugin's C ABI takes no cancel flag: knn_scores checks it between query chunks.
     call_plugin("knn_kth_similarity", [&](char* err, size_t n) {
       return api_->knn_kth_similarity(queries, rows, bank, bank_rows, dim, k, out, err, n);
     });

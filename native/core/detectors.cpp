@@ -221,7 +221,11 @@ MahalanobisModel fit_mahalanobis(Backend& backend, const LabelledRows& data, siz
 
   std::vector<double> cov(d * d);
   for (size_t k = 0; k < d * d; ++k) cov[k] = st.scatter[k] / n;
-  return mahalanobis_model(backend, st.counts, st.means, global, std::move(cov), C, d, n, relative, ridge);
+  // The eigendecompositions (LAPACK) cannot be interrupted, and take seconds at large d: check right before and after.
+  context.throw_if_cancelled();
+  MahalanobisModel model = mahalanobis_model(backend, st.counts, st.means, global, std::move(cov), C, d, n, relative, ridge);
+  context.throw_if_cancelled();
+  return model;
 }
 
 void check_moments(const ShiftedMoments& m, bool require_all_classes) {
@@ -362,7 +366,11 @@ Subspace fit_subspace(Backend& backend, const float* x, size_t rows, size_t d, c
   const double n = double(rows);
   std::vector<double> cov(d * d);
   for (size_t k = 0; k < d * d; ++k) cov[k] = st.scatter[k] / n;
-  return subspace_of(st.means, std::move(cov), d, weights, bias, classes, standardise);
+  // The eigendecomposition (LAPACK) cannot be interrupted: check right before and after it.
+  context.throw_if_cancelled();
+  Subspace subspace = subspace_of(st.means, std::move(cov), d, weights, bias, classes, standardise);
+  context.throw_if_cancelled();
+  return subspace;
 }
 
 Subspace subspace_from_moments(const ShiftedMoments& mo, const float* weights, const float* bias, size_t classes,
@@ -406,7 +414,7 @@ std::vector<double> knn_scores(Backend& backend, const float* x, size_t rows, co
   std::vector<double> out(rows);
   for_each_row_range(rows, dim, context, 0.0, 1.0, [&](size_t start, size_t n) {
     const std::vector<float> q = l2_normalised("features", x + start * dim, n, dim);
-    backend.knn_kth_similarity(q.data(), n, bank, bank_rows, dim, k, out.data() + start);
+    backend.knn_kth_similarity(q.data(), n, bank, bank_rows, dim, k, out.data() + start, context);
   });
   return out;
 }

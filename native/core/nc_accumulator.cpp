@@ -123,9 +123,14 @@ void NcAccumulator::add_ood(Backend& backend, const float* x, size_t rows, const
   for (size_t j = 0; j < d; ++j) s_.ood_sums[j] += raw.sums[j];
 }
 
+size_t NcAccumulator::state_bytes(size_t dim, size_t classes) {
+  return sizeof(double) * (dim * dim + classes * dim + 2 * classes + 2 * dim);
+}
+
 void NcAccumulator::merge(const NcAccumulator& other_acc) {
-  const NcAccumulatorState o = other_acc.state();
-  std::lock_guard<std::mutex> lock(mutex_);
+  if (&other_acc == this) fail(ErrorCode::InvalidArgument, "merge", "another accumulator", "itself");
+  std::scoped_lock lock(mutex_, other_acc.mutex_);
+  const NcAccumulatorState& o = other_acc.s_;
   const size_t C = s_.classes, d = s_.dim;
   if (o.dim != d || o.classes != C) {
     fail(ErrorCode::Shape, "merge", "a state with dim " + std::to_string(d) + " and " + std::to_string(C) + " classes",
@@ -167,7 +172,8 @@ NcAccumulatorState NcAccumulator::state() const {
 }
 
 NcMetrics NcAccumulator::finalize(Backend& backend, const float* weights, const float* bias, bool weighted_global_mean,
-                                  double rank_tolerance) const {
+                                  double rank_tolerance, const RunContext& context) const {
+  context.throw_if_cancelled();
   const NcAccumulatorState s = state();
   const size_t C = s.classes, d = s.dim;
   for (size_t c = 0; c < C; ++c) {
@@ -193,7 +199,10 @@ NcMetrics NcAccumulator::finalize(Backend& backend, const float* weights, const 
     st.class_ss[c] = s.sq_norms[c] - s2 / s.counts[c];  // Σ‖x − μ_c‖² = Σ‖x − K‖² − n_c‖μ_c − K‖²
   }
   st.n = static_cast<size_t>(n);
+  // The SVD (LAPACK) cannot be interrupted: check right before and after it.
+  context.throw_if_cancelled();
   derive_subspace(backend, st, weighted_global_mean, rank_tolerance);
+  context.throw_if_cancelled();
 
   // u_kᵀ (N Σ_W) u_k = u_kᵀ S u_k − Σ_c (s_c·u_k)²/n_c, with S and s_c about the shift K.
   const size_t r = st.singular.size();
@@ -215,6 +224,7 @@ NcMetrics NcAccumulator::finalize(Backend& backend, const float* weights, const 
     st.ood_mean.resize(d);
     for (size_t j = 0; j < d; ++j) st.ood_mean[j] = s.ood_sums[j] / s.ood_count;
   }
+  context.throw_if_cancelled();
   std::vector<double> w64, b64(C, 0.0);
   if (weights) w64.assign(weights, weights + C * d);
   if (bias) b64.assign(bias, bias + C);

@@ -34,10 +34,24 @@ class NcAccumulator {
 
   void add(Backend& backend, const LabelledRows& batch, const RunContext& context);
   void add_ood(Backend& backend, const float* x, size_t rows, const RunContext& context);
+  // Reads the other state in place under both locks (no copy of its d×d scatter); std::scoped_lock orders them, so
+  // a.merge(b) and b.merge(a) on two threads cannot deadlock.
   void merge(const NcAccumulator& other);
   NcAccumulatorState state() const;
+  // fn(state) under the lock: lets a caller copy straight into its own buffers, or skip the scatter.
+  template <typename Fn>
+  void with_state(Fn&& fn) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    fn(static_cast<const NcAccumulatorState&>(s_));
+  }
+  // Fixed at construction, so read without the lock (add() checks shapes with these, not with a copy of the state).
+  size_t dim() const { return s_.dim; }
+  size_t classes() const { return s_.classes; }
+  // Bytes of the state's arrays (d×d scatter, C×d sums, ...): what the binding reports to V8 as external memory.
+  static size_t state_bytes(size_t dim, size_t classes);
+  // Checks context's cancel flag between stages; the SVD and eigensolvers inside cannot be interrupted.
   NcMetrics finalize(Backend& backend, const float* weights, const float* bias, bool weighted_global_mean,
-                     double rank_tolerance) const;
+                     double rank_tolerance, const RunContext& context) const;
 
  private:
   mutable std::mutex mutex_;

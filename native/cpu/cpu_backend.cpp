@@ -264,8 +264,8 @@ class CpuBackend final : public Backend {
     cpu::min_whitened_sq_distances(x, rows, dim, centres, out);
   }
   void knn_kth_similarity(const float* queries, size_t rows, const float* bank, size_t bank_rows, size_t dim,
-                          size_t k, double* out) override {
-    cpu::knn_kth_similarity(queries, rows, bank, bank_rows, dim, k, out);
+                          size_t k, double* out, const RunContext& context) override {
+    cpu::knn_kth_similarity(queries, rows, bank, bank_rows, dim, k, out, context);
   }
 };
 

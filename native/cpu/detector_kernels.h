@@ -9,7 +9,8 @@ void score_logits(const float* logits, size_t rows, size_t classes, const LogitS
 void linear_scores(const float* x, size_t rows, size_t dim, const LinearHead& head, const LogitScoreSpec& spec,
                    double* out);
 void min_whitened_sq_distances(const float* x, size_t rows, size_t dim, const WhitenedCentres& centres, double* out);
+// Throws ErrorCode::Aborted (checked per bank tile) once context's cancel flag is set.
 void knn_kth_similarity(const float* queries, size_t rows, const float* bank, size_t bank_rows, size_t dim, size_t k,
-                        double* out);
+                        double* out, const RunContext& context);
 
 }  // namespace ncod::cpu

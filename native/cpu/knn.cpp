@@ -49,7 +49,7 @@ double max_row_norm(const float* x, size_t rows, size_t dim) {
 
 // The float32 path: |s32 − q·x| <= γ_dim·Σ|q_j x_j| <= (dim + 2)·2^-24·‖q‖·‖x‖ for a GEMM's float32 sums.
 void gemm_offer_all(const float* q, size_t n, const float* bank, size_t bank_rows, size_t dim, double bank_norm,
-                    size_t k, KthFilter* filters, std::vector<float>& s) {
+                    size_t k, KthFilter* filters, std::vector<float>& s, const RunContext& context) {
   for (size_t i = 0; i < n; ++i) {
     const double norm = std::sqrt(dot_float64(q + i * dim, q + i * dim, dim));
     const double bound = double(dim + 2) * 0x1p-24 * norm * bank_norm;
@@ -57,6 +57,7 @@ void gemm_offer_all(const float* q, size_t n, const float* bank, size_t bank_row
   }
   s.resize(n * kTileRows);
   for (size_t t0 = 0; t0 < bank_rows; t0 += kTileRows) {
+    context.throw_if_cancelled();  // per tile: a block of queries against a large bank takes seconds
     const size_t m = std::min(kTileRows, bank_rows - t0);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(n), int(m), int(dim), 1.0f, q, int(dim),
                 bank + t0 * dim, int(dim), 0.0f, s.data(), int(m));
@@ -80,7 +81,7 @@ struct Scratch {
 }  // namespace
 
 void knn_kth_similarity(const float* q, size_t rows, const float* bank, size_t bank_rows, size_t d, size_t k,
-                        double* out) {
+                        double* out, const RunContext& context) {
   std::optional<Bf16Bank> packed;
   if (d >= kBf16MinDim && bf16_available()) packed.emplace(bank, bank_rows, d);
   const double bank_norm = packed ? packed->max_norm : max_row_norm(bank, bank_rows, d);
@@ -105,8 +106,9 @@ void knn_kth_similarity(const float* q, size_t rows, const float* bank, size_t b
     // data), most rows would survive, each a float64 product: past 1/16 of the bank per query, float32 GEMM tiles
     // (a bound ~100 times tighter) redo the block.
     const size_t max_candidates = n * (bank_rows / 16 + 4 * k);
-    if (!packed || !bf16_offer_all(*packed, qb, n, k, max_candidates, s.filters.data(), s.packed)) {
-      gemm_offer_all(qb, n, bank, bank_rows, d, bank_norm, k, s.filters.data(), s.products);
+    // An abort throws out of either bank loop; parallel_for rethrows it once every thread has stopped.
+    if (!packed || !bf16_offer_all(*packed, qb, n, k, max_candidates, s.filters.data(), s.packed, context)) {
+      gemm_offer_all(qb, n, bank, bank_rows, d, bank_norm, k, s.filters.data(), s.products, context);
     }
     for (size_t i = 0; i < n; ++i) out[start + i] = s.filters[i].kth_exact(qb + i * d, bank, d, s.exact);
   });

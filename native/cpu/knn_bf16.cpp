@@ -85,10 +85,11 @@ NCOD_BF16 inline void panel_products(const uint32_t* q, const uint32_t* panel, s
 // Every panel against every group of kQueryRows queries; only values at or above a filter's threshold leave the
 // registers (after the first k rows, a small fraction).
 NCOD_BF16 bool offer_panels(const Bf16Bank& bank, const uint32_t* q, size_t n, size_t max_candidates,
-                            KthFilter* filters) {
+                            KthFilter* filters, const RunContext& context) {
   const size_t groups = (n + kQueryRows - 1) / kQueryRows;
   for (size_t b = 0; b < bank.panels; ++b) {
     if (b % 16 == 15) {
+      context.throw_if_cancelled();  // a block of queries against a large bank takes seconds
       size_t total = 0;
       for (size_t i = 0; i < n; ++i) total += filters[i].candidates();
       if (total > max_candidates) return false;
@@ -148,7 +149,7 @@ Bf16Bank::Bf16Bank(const float* bank, size_t rows_, size_t dim_)
 }
 
 bool bf16_offer_all(const Bf16Bank& bank, const float* q, size_t n, size_t k, size_t max_candidates,
-                    KthFilter* filters, std::vector<uint32_t>& scratch) {
+                    KthFilter* filters, std::vector<uint32_t>& scratch, const RunContext& context) {
   const size_t groups = (n + kQueryRows - 1) / kQueryRows;
   scratch.assign(groups * bank.pairs * kQueryRows, 0u);
   for (size_t i = 0; i < n; ++i) {
@@ -161,8 +162,9 @@ bool bf16_offer_all(const Bf16Bank& bank, const float* q, size_t n, size_t k, si
     filters[i].reset(k, static_cast<float>(bound * (1 + 0x1p-10) + 1e-6));
   }
 #ifdef NCOD_KNN_BF16
-  return offer_panels(bank, scratch.data(), n, max_candidates, filters);
+  return offer_panels(bank, scratch.data(), n, max_candidates, filters, context);
 #else
+  (void)context;
   return false;
 #endif
 }

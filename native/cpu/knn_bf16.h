@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "../core/run_context.h"
 #include "knn_filter.h"
 
 namespace ncod::cpu {
@@ -29,8 +30,9 @@ constexpr size_t kBf16QueryRows = 12;
 
 // Resets filters[i] (eps from the rounding bound) and offers it every bank row, for queries q (n×dim float32).
 // Gives up (returns false) once the filters hold more than max_candidates rows in all: then the bfloat16 error is
-// too coarse for these similarities. scratch: reused between calls.
+// too coarse for these similarities. scratch: reused between calls. Throws ErrorCode::Aborted (checked every 16
+// panels) once context's cancel flag is set.
 bool bf16_offer_all(const Bf16Bank& bank, const float* q, size_t n, size_t k, size_t max_candidates,
-                    KthFilter* filters, std::vector<uint32_t>& scratch);
+                    KthFilter* filters, std::vector<uint32_t>& scratch, const RunContext& context);
 
 }  // namespace ncod::cpu

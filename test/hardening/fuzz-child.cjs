@@ -101,16 +101,16 @@ function template() {
   const calls = [
     ['classStats', [x, y, r, d, C, random() < 0.5, random() < 0.5, 0, flag, progress]],
     ['ncMetrics', [x, y, r, d, C, random() < 0.5 ? W : null, null, random() < 0.5 ? f32(r * d) : null, r, false, -1, 0, flag, progress]],
-    ['crossEntropyLs', [f32(r * C), y, r, C, 0.1]],
-    ['nnEntropy', [f32(Math.max(2, r) * d), Math.max(2, r), d, 1]],
-    ['etfProjector', [f32(r * Math.max(2, d)), r, Math.max(2, d), Math.max(2, d) + h, random() < 0.5 ? f32(r * Math.max(2, d)) : null]],
+    ['crossEntropyLs', [f32(r * C), y, r, C, 0.1, flag]],
+    ['nnEntropy', [f32(Math.max(2, r) * d), Math.max(2, r), d, 1, flag]],
+    ['etfProjector', [f32(r * Math.max(2, d)), r, Math.max(2, d), Math.max(2, d) + h, random() < 0.5 ? f32(r * Math.max(2, d)) : null, flag]],
     ['trainEpoch', [config, params(), params().map((p) => p.fill(0)), params().map((p) => p.fill(0)), x, y, r, Int32Array.from({ length: r }, (_, i) => i), epoch, 0, flag, progress]],
     ['forwardLayer', [config, params(), x, r, int(0, 2), 0, flag, progress]],
     ['mlpGradients', [config, params(), x, y, r, 0.05, 0.1, 0]],
     ['scoreLogits', [f32(r * C), r, C, int(0, 3), 1, 0.1, 0, 0, flag, progress]],
     ['linearScores', [x, r, d, W, random() < 0.5 ? bias : null, C, Infinity, int(0, 3), 1, 0.1, 0, 0, flag, progress]],
     ['mahalanobisFit', [x, y, r, d, C, random() < 0.5, 1e-6, 0, flag, progress]],
-    ['knnFit', [x, r, d]],
+    ['knnFit', [x, r, d, flag]],
     ['knnScore', [x, r, d, f32(r * d), r, int(1, r), 0, flag, progress]],
     ['subspaceFit', [x, r, d, random() < 0.5 ? W : null, null, C, random() < 0.5, 0, flag, progress]],
     ['decisionScores', [x, r, d, W, random() < 0.5 ? bias : null, C, new Float64Array(d), int(0, 1), 1, 0, flag, progress]],
@@ -131,8 +131,10 @@ async function callAccumulator(args) {
   await acc.add(x, y, r, undefined, undefined);
   const s = acc.state();
   const again = b.NcAccumulator.fromState(random() < 0.5 ? s : mutateValue(s), 0);
-  acc.merge(again);
-  return acc.finalize(null, null, false, -1);
+  if (random() < 0.5) acc.merge(again);
+  else await acc.mergeAsync(again);
+  if (random() < 0.5) await acc.stateAsync();
+  return acc.finalize(null, null, false, -1, undefined);
 }
 
 const counts = { calls: 0, returned: 0, resolved: 0, syncErrors: 0, rejections: 0, uncoded: 0, hung: 0 };

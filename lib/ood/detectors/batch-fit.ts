@@ -92,7 +92,7 @@ export async function accumulateMoments(source: BatchSource, pass: MomentsPass):
     await acc.add(features, labels, { signal: pass.signal });
     rows += batch.rows;
   }
-  const s = acc!.state(); // checkedBatches refuses a source without rows
+  const s = await acc!.stateAsync(); // checkedBatches refuses a source without rows
   return { dim: s.dim, shift: s.shift, counts: s.counts.slice(0, C), sums: s.sums.slice(0, C * s.dim), scatter: s.scatter, rows };
 }
 

@@ -26,13 +26,14 @@ export class Knn extends Detector<FloatArray> {
     this.#options = options;
   }
 
-  /** Stores the L2-normalised fit features (N×dim). k must not exceed N. */
-  async fit(input: { features: FloatArray; dim: number }): Promise<this> {
+  /** Stores the L2-normalised fit features (N×dim). k must not exceed N. `signal` aborts between row chunks. */
+  async fit(input: { features: FloatArray; dim: number }, run: { signal?: AbortSignal } = {}): Promise<this> {
     const features = checkFloat32('features', input?.features);
     const dim = checkInteger('dim', input.dim, 1);
     const { rows } = rowsOf('features', features, dim);
     if (this.#k > rows) fail('ERR_INVALID_ARGUMENT', 'k', `an integer in [1, ${rows}] (the fit set size)`, String(this.#k));
-    this.#bank = { data: await native().knnFit(features, rows, dim), rows, dim };
+    const data = await withCancelFlag(run.signal, (flag) => native().knnFit(features, rows, dim, flag));
+    this.#bank = { data, rows, dim };
     this.recordFit(features);
     return this;
   }
