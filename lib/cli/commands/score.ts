@@ -26,7 +26,7 @@ export function registerScore(program: Command): void {
     .option('--detector <file>', 'a saved detector (ncod fit), instead of --method and the --fit-* files')
     .addOption(methodOption())
     .option('--features <file>', 'N×d features to score')
-    .option('--logits <file>', 'N×C logits to score, for msp, maxlogit, energy, gen')
+    .option('--logits <file>', 'N×C logits to score, for msp, maxlogit, energy, gen, entropy')
     .option('--fit-features <file>', 'ID (training) features to fit the detector')
     .option('--fit-labels <file>', 'labels of the fit features')
     .option('--weights <file>', 'classifier weights, C×d')
