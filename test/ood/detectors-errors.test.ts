@@ -77,8 +77,11 @@ describe('head-based detector arguments', () => {
     await expectCode(() => raw.decisionScores(features, 10, 4, weights, null, 2, new Float32Array(4), 0, 0, 0, undefined, undefined), 'ERR_DTYPE');
     await expectCode(() => raw.decisionScores(features, 10, 4, weights, null, 2, new Float64Array(4), 2, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT');
   });
-  it('raw scoreLogits refuses the table kinds', () =>
-    expectCode(() => (native() as unknown as Record<string, (...a: unknown[]) => unknown>).scoreLogits(features, 10, 4, 4, 1, 0.1, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT'));
+  it('raw scoreLogits refuses the table kinds (5 fDBD, 6 argmax offset: internal)', async () => {
+    for (const kind of [5, 6]) {
+      await expectCode(() => (native() as unknown as Record<string, (...a: unknown[]) => unknown>).scoreLogits(features, 10, 4, kind, 1, 0.1, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT');
+    }
+  });
 });
 
 describe('shape errors', () => {

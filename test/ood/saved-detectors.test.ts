@@ -1,4 +1,4 @@
-// Saved detectors: every one of the 15 fits, calibrates, saves, loads and scores bit-identically; damaged, newer
+// Saved detectors: every method (METHODS) fits, calibrates, saves, loads and scores bit-identically; damaged, newer
 // or inconsistent files are refused with ERR_FILE_FORMAT.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
