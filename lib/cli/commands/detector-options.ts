@@ -3,7 +3,7 @@
 import { Option, type Command } from '../commander.js';
 
 import type { Hyperparameters } from '../../ood/fit-method.js';
-import { COVARIANCES, METHODS } from '../../ood/method-names.js';
+import { COVARIANCES, LOGIT_METHODS, METHODS } from '../../ood/method-names.js';
 import { parseInteger, parseNumber } from '../parse.js';
 
 /** The flags are the hyperparameters of lib/ood/fit-method.ts, camel-cased by commander (--top-m → topM). */
@@ -12,7 +12,7 @@ export type HyperparameterFlags = Hyperparameters;
 export const HYPERPARAMETERS = ['temperature', 'gamma', 'topM', 'k', 'principalDim', 'percentile', 'alpha', 'ridge', 'covariance'] as const satisfies readonly (keyof HyperparameterFlags)[];
 
 /** What each method needs, for the help text. */
-export const INPUTS_NEEDED = `msp, maxlogit, energy, gen, entropy: logits, or features with --weights [--bias];
+export const INPUTS_NEEDED = `${LOGIT_METHODS.join(', ')}: logits, or features with --weights [--bias];
 react: fit features, --weights [--bias]; mahalanobis, relative-mahalanobis and their ++ (L2-normalised) variants:
 fit features and labels [--covariance ridge|pinv];
 knn: fit features [--k]; vim, residual, neco: fit features, --weights [--bias], --principal-dim;
