@@ -291,8 +291,8 @@ export interface RawWhitenedModel {
   centres: Float64Array;
 }
 
-/** 0 = MSP, 1 = MaxLogit, 2 = Energy, 3 = GEN (native/core/backend.h LogitScore). */
-export type LogitScoreId = 0 | 1 | 2 | 3;
+/** 0 = MSP, 1 = MaxLogit, 2 = Energy, 3 = GEN, 4 = Entropy (native/core/backend.h LogitScore). */
+export type LogitScoreId = 0 | 1 | 2 | 3 | 4;
 
 export interface NativeBinding {
   scoreLogits(
@@ -333,6 +333,8 @@ export interface NativeBinding {
     numClasses: number,
     relative: boolean,
     ridge: number,
+    /** 0 = ridge, 1 = pinv (native/core/detectors.h CovarianceOptions). */
+    covariance: 0 | 1,
     backend: BackendId,
     cancelFlag: Int32Array | undefined,
     onProgress: ((fraction: number) => void) | undefined,
@@ -403,6 +405,8 @@ export interface NativeBinding {
     numClasses: number,
     relative: boolean,
     ridge: number,
+    /** 0 = ridge, 1 = pinv. */
+    covariance: 0 | 1,
     backend: BackendId,
   ): Promise<{ classes: RawWhitenedModel; background: RawWhitenedModel | null }>;
   /** subspaceFit from one-class moments about a shift K: count rows, sums = Σ (x − K) (dim), scatter dim×dim. */

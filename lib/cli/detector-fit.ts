@@ -5,7 +5,7 @@ import type { BackendName } from '../backend.js';
 import { fail } from '../errors.js';
 import type { Detector } from '../ood/detectors/common.js';
 import { fitMethod, methodNeeds } from '../ood/fit-method.js';
-import { LOGIT_METHODS, type Method } from '../ood/method-names.js';
+import { isLogitMethod, type Method } from '../ood/method-names.js';
 import type { FeatureBatch } from '../data/batches.js';
 import { ArrayStream, FeatureFileSource, maxLabelOf } from '../data/stream/source.js';
 import { loadFloatVector, loadMatrix, type Matrix } from './arrays.js';
@@ -55,7 +55,7 @@ export async function fitDetector(
     if (labels) numClasses = (await maxLabelOf(labels)) + 1;
   }
   // Logit methods take a head only when one is given; the others that need one read --weights (or say so).
-  const wantsHead = needs.head || (LOGIT_METHODS.includes(method) && files.weights !== undefined);
+  const wantsHead = needs.head || (isLogitMethod(method) && files.weights !== undefined);
   let head;
   if (wantsHead && files.weights !== undefined) {
     const w = await readMatrix(files.weights, '--weights', method);

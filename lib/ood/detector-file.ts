@@ -33,6 +33,7 @@ const RESTORE: Readonly<Record<Method, (state: FittedState, options: DetectorOpt
   maxlogit: LogitDetector.fromState,
   energy: LogitDetector.fromState,
   gen: LogitDetector.fromState,
+  entropy: LogitDetector.fromState,
   react: React.fromState,
   mahalanobis: Mahalanobis.fromState,
   'relative-mahalanobis': Mahalanobis.fromState,
@@ -124,9 +125,10 @@ export async function readDetectorFile(path: string, options: DetectorOptions = 
   if (!input || (input.name !== 'features' && input.name !== 'logits') || !Number.isSafeInteger(input.dim) || input.dim < 1) {
     bad('input {name: features|logits, dim ≥ 1}', String(metadata.input));
   }
-  const hyperparameters = json('hyperparameters') as Record<string, number | boolean>;
-  if (typeof hyperparameters !== 'object' || hyperparameters === null || Object.values(hyperparameters).some((v) => typeof v !== 'number' && typeof v !== 'boolean')) {
-    bad('hyperparameters as an object of numbers and booleans', String(metadata.hyperparameters));
+  const hyperparameters = json('hyperparameters') as Record<string, number | boolean | string>;
+  const scalar = (v: unknown) => typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string';
+  if (typeof hyperparameters !== 'object' || hyperparameters === null || Array.isArray(hyperparameters) || !Object.values(hyperparameters).every(scalar)) {
+    bad('hyperparameters as an object of numbers, booleans and strings', String(metadata.hyperparameters));
   }
   const numClasses = metadata.numClasses === '' ? null : Number(metadata.numClasses);
   if (numClasses !== null && !(Number.isSafeInteger(numClasses) && numClasses >= 1)) bad('numClasses, a positive integer or empty', String(metadata.numClasses));

@@ -7,7 +7,7 @@ import { fail } from '../errors.js';
 import { detectors } from './detectors.js';
 import type { Detector } from './detectors/common.js';
 import type { HeadInput } from './detectors/state.js';
-import { LOGIT_METHODS, METHODS, type Method } from './method-names.js';
+import { isLogitMethod, METHODS, type Covariance, type Method } from './method-names.js';
 
 export interface Hyperparameters {
   temperature?: number;
@@ -18,6 +18,8 @@ export interface Hyperparameters {
   percentile?: number;
   alpha?: number;
   ridge?: number;
+  /** The Mahalanobis variants: 'ridge' (default) or 'pinv'. */
+  covariance?: Covariance;
 }
 
 export interface MethodFitData {
@@ -47,7 +49,7 @@ export interface InputNames {
 
 /** Which inputs a method needs: the bench uses it to pick the detectors a layer can run. */
 export function methodNeeds(method: Method): { features: boolean; labels: boolean; head: boolean } {
-  if (LOGIT_METHODS.includes(method)) return { features: false, labels: false, head: false };
+  if (isLogitMethod(method)) return { features: false, labels: false, head: false };
   const labels = method.includes('mahalanobis');
   return { features: true, labels, head: !labels && method !== 'knn' };
 }
@@ -92,7 +94,8 @@ export async function fitMethod(
     case 'msp':
     case 'maxlogit':
     case 'energy':
-    case 'gen': {
+    case 'gen':
+    case 'entropy': {
       const detector =
         method === 'msp'
           ? detectors.msp(backend)
@@ -100,7 +103,9 @@ export async function fitMethod(
             ? detectors.maxLogit(backend)
             : method === 'energy'
               ? detectors.energy({ ...backend, temperature: hyper.temperature })
-              : detectors.gen({ ...backend, gamma: hyper.gamma, topM: hyper.topM });
+              : method === 'entropy'
+                ? detectors.entropy({ ...backend, temperature: hyper.temperature })
+                : detectors.gen({ ...backend, gamma: hyper.gamma, topM: hyper.topM });
       return data.head ? detector.fit(data.head) : detector.fit({ numClasses: need(data.logitWidth, names.logitWidth, method) });
     }
     case 'react':
@@ -109,7 +114,7 @@ export async function fitMethod(
     case 'relative-mahalanobis':
     case 'mahalanobis++':
     case 'relative-mahalanobis++': {
-      const options = { ...backend, ridge: hyper.ridge, l2Normalize: method.endsWith('++') };
+      const options = { ...backend, ridge: hyper.ridge, covariance: hyper.covariance, l2Normalize: method.endsWith('++') };
       const detector = method.startsWith('relative-') ? detectors.relativeMahalanobis(options) : detectors.mahalanobis(options);
       const numClasses = need(data.numClasses, names.labels, method);
       if (data.batches !== undefined) return detector.fit({ batches: data.batches, numClasses, dim: data.dim }, run);

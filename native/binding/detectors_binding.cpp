@@ -33,11 +33,19 @@ const float* matrix(Napi::Env env, Napi::Value value, const char* what, size_t r
 // kind, temperature, gamma, top from four consecutive arguments.
 LogitScoreSpec logit_spec(Napi::Env env, const Napi::CallbackInfo& info, size_t first, size_t classes) {
   LogitScoreSpec s;
-  s.kind = static_cast<LogitScore>(count(env, info[first], "kind", 3));
+  s.kind = static_cast<LogitScore>(count(env, info[first], "kind", kPublicLogitScores - 1));
   s.temperature = number(env, info[first + 1], "temperature");
   s.gamma = number(env, info[first + 2], "gamma");
   s.top = count(env, info[first + 3], "topM", size_t(1) << 31);
   return checked_logit_spec(s, classes);
+}
+
+// ridge and covariance (0 ridge, 1 pinv) from two arguments; core/detectors.cpp checks the values again.
+CovarianceOptions covariance_options(Napi::Env env, Napi::Value ridge, Napi::Value kind) {
+  CovarianceOptions o;
+  o.ridge = number(env, ridge, "ridge");
+  o.kind = static_cast<CovarianceInverse>(count(env, kind, "covariance", 1));
+  return o;
 }
 
 BackendKind backend_kind(Napi::Env env, Napi::Value value) {
@@ -210,12 +218,12 @@ Napi::Value DecisionScores(const Napi::CallbackInfo& info) {
   });
 }
 
-// mahalanobisFit(features, labels, rows, dim, numClasses, relative, ridge, backend, cancelFlag, onProgress)
+// mahalanobisFit(features, labels, rows, dim, numClasses, relative, ridge, covariance, backend, cancelFlag, onProgress)
 //   -> Promise<{ classes: model, background: model | null }>
 Napi::Value MahalanobisFit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 10, "mahalanobisFit");
+    check_arity(info, 11, "mahalanobisFit");
     const size_t rows = count(env, info[2], "rows");
     const size_t dim = count(env, info[3], "dim", size_t(1) << 16);
     const float* x = matrix(env, info[0], "features", rows, dim);
@@ -224,38 +232,38 @@ Napi::Value MahalanobisFit(const Napi::CallbackInfo& info) {
     const size_t C = count(env, info[4], "numClasses", size_t(1) << 20);
     if (C < 1) fail(ErrorCode::InvalidArgument, "numClasses", "an integer >= 1", "0");
     const bool relative = boolean(env, info[5], "relative");
-    const double ridge = number(env, info[6], "ridge");
-    const BackendKind kind = backend_kind(env, info[7]);
+    const CovarianceOptions covariance = covariance_options(env, info[6], info[7]);
+    const BackendKind kind = backend_kind(env, info[8]);
     const LabelledRows data{x, labels.data, rows, dim};
     auto model = std::make_shared<MahalanobisModel>();
     return PromiseWorker::Start(
-        env, "ncod.mahalanobisFit", {info[0], info[1], info[8]}, cancel_flag(env, info[8], "cancelFlag"),
-        optional_function(env, info[9], "onProgress"),
+        env, "ncod.mahalanobisFit", {info[0], info[1], info[9]}, cancel_flag(env, info[9], "cancelFlag"),
+        optional_function(env, info[10], "onProgress"),
         [=](const RunContext& context) {
-          *model = fit_mahalanobis(get_backend(kind), data, C, relative, ridge, context);
+          *model = fit_mahalanobis(get_backend(kind), data, C, relative, covariance, context);
         },
         [model](Napi::Env env) -> Napi::Value { return mahalanobis_to_js(env, *model); });
   });
 }
 
-// mahalanobisFitMoments(shift, counts, sums, scatter, dim, numClasses, relative, ridge, backend)
+// mahalanobisFitMoments(shift, counts, sums, scatter, dim, numClasses, relative, ridge, covariance, backend)
 //   -> Promise<{ classes: model, background: model | null }>; the moments as ShiftedMoments (detectors.h).
 Napi::Value MahalanobisFitMoments(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 9, "mahalanobisFitMoments");
+    check_arity(info, 10, "mahalanobisFitMoments");
     const size_t dim = count(env, info[4], "dim", size_t(1) << 14);
     if (dim < 1) fail(ErrorCode::Shape, "dim", "at least 1", "0");
     const size_t C = count(env, info[5], "numClasses", size_t(1) << 20);
     if (C < 1) fail(ErrorCode::InvalidArgument, "numClasses", "an integer >= 1", "0");
     auto moments = std::make_shared<ShiftedMoments>(moments_arguments(env, info, 0, dim, C));
     const bool relative = boolean(env, info[6], "relative");
-    const double ridge = number(env, info[7], "ridge");
-    const BackendKind kind = backend_kind(env, info[8]);
+    const CovarianceOptions covariance = covariance_options(env, info[7], info[8]);
+    const BackendKind kind = backend_kind(env, info[9]);
     auto model = std::make_shared<MahalanobisModel>();
     return PromiseWorker::Start(
         env, "ncod.mahalanobisFitMoments", {}, nullptr, Napi::Function(),
-        [=](const RunContext&) { *model = mahalanobis_from_moments(get_backend(kind), *moments, relative, ridge); },
+        [=](const RunContext&) { *model = mahalanobis_from_moments(get_backend(kind), *moments, relative, covariance); },
         [model](Napi::Env env) -> Napi::Value { return mahalanobis_to_js(env, *model); });
   });
 }

@@ -43,14 +43,15 @@ struct CentredRequest {
   std::vector<ArgmaxBlock> argmax;      // read P's later columns
 };
 
-// Row-wise scores of logits (detectors.h documents each). GEN uses gamma and the top `top` probabilities.
-// Two more kinds read a per-class table and the row's argmax ŷ (first maximum):
+// Row-wise scores of logits (detectors.h documents each). GEN uses gamma and the top `top` probabilities; Entropy is
+// −H(softmax(z/T)). Kinds 0..4 are public (binding.d.ts LogitScoreId); two more kinds read a per-class table and the row's argmax ŷ (first maximum):
 //   FdbdSum:      Σ_{c≠ŷ} (z_ŷ − z_c)·table[ŷ·C + c] / (C − 1)   (table: 1/‖w_a − w_c‖, zero diagonal)
 //   ArgmaxOffset: z_ŷ − table[ŷ]
-enum class LogitScore : int { Msp = 0, MaxLogit = 1, Energy = 2, Gen = 3, FdbdSum = 4, ArgmaxOffset = 5 };
+enum class LogitScore : int { Msp = 0, MaxLogit = 1, Energy = 2, Gen = 3, Entropy = 4, FdbdSum = 5, ArgmaxOffset = 6 };
+constexpr int kPublicLogitScores = 5;  // Msp..Entropy: the kinds the binding accepts
 struct LogitScoreSpec {
   LogitScore kind = LogitScore::Energy;
-  double temperature = 1.0;      // Energy
+  double temperature = 1.0;      // Energy, Entropy
   double gamma = 0.1;            // GEN
   size_t top = 0;                // GEN: M, 1 <= M <= C
   const double* table = nullptr; // FdbdSum (C×C), ArgmaxOffset (C)

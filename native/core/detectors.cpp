@@ -16,14 +16,33 @@ namespace ncod {
 
 namespace {
 
-// L with ‖L v‖² = vᵀ Σ_r⁻¹ v for a symmetric covariance (d×d row-major): the R of a QR factorisation of
-// diag((max(λ, 0) + ridge·λ_max)^−½) Vᵀ, upper triangular (see WhitenedModel).
-std::vector<double> whitening_of(const std::vector<double>& cov, size_t d, double ridge, const char* what) {
+// L (p×d) with ‖L v‖² = vᵀ Σ⁺ v: the rows are the eigenvectors with λ > rcond·λ_max, each scaled by λ^−½ (see
+// CovarianceOptions). Not triangularised: p < d whenever Σ is rank-deficient, and p×d is then the smaller product.
+std::vector<double> pinv_whitening(const SymmetricEigen& eig, size_t d, double top, size_t& dims) {
+  const double cut = double(d) * std::numeric_limits<double>::epsilon() * top;
+  std::vector<double> L;
+  L.reserve(d * d);
+  for (size_t i = d; i-- > 0;) {  // descending eigenvalues
+    if (!(eig.w[i] > cut)) break;
+    const double s = 1.0 / std::sqrt(eig.w[i]);
+    for (size_t j = 0; j < d; ++j) L.push_back(eig.v[i * d + j] * s);
+  }
+  dims = L.size() / d;
+  return L;
+}
+
+// L with ‖L v‖² = vᵀ Σ_r⁻¹ v for a symmetric covariance (d×d row-major), dims its row count. Ridge: the R of a QR
+// factorisation of diag((max(λ, 0) + ridge·λ_max)^−½) Vᵀ, upper triangular (see WhitenedModel), dims = d.
+std::vector<double> whitening_of(const std::vector<double>& cov, size_t d, const CovarianceOptions& covariance,
+                                 const char* what, size_t& dims) {
   const SymmetricEigen eig = symmetric_eigen(cov, d);
   const double top = eig.w.empty() ? 0.0 : std::max(eig.w.back(), 0.0);
   if (!(top > 0)) {
     fail(ErrorCode::InvalidArgument, what, "a non-zero covariance", "all-zero (every sample equals its mean)");
   }
+  if (covariance.kind == CovarianceInverse::Pinv) return pinv_whitening(eig, d, top, dims);
+  const double ridge = covariance.ridge;
+  dims = d;
   std::vector<double> L(d * d);
   for (size_t i = 0; i < d; ++i) {
     const double lambda = std::max(eig.w[i], 0.0) + ridge * top;
@@ -47,8 +66,9 @@ WhitenedCentres WhitenedModel::view() const {
 LogitScoreSpec checked_logit_spec(LogitScoreSpec spec, size_t classes) {
   if (classes < 1) fail(ErrorCode::InvalidArgument, "classes", "at least 1", "0");
   const int kind = static_cast<int>(spec.kind);
-  if (kind < 0 || kind > 5) fail(ErrorCode::InvalidArgument, "score kind", "0..5", std::to_string(kind));
-  if (kind >= 4 && spec.table == nullptr) fail(ErrorCode::InvalidArgument, "score kind", "a table for kinds 4 and 5", "none");
+  if (kind < 0 || kind > 6) fail(ErrorCode::InvalidArgument, "score kind", "0..6", std::to_string(kind));
+  const bool tabled = spec.kind == LogitScore::FdbdSum || spec.kind == LogitScore::ArgmaxOffset;
+  if (tabled && spec.table == nullptr) fail(ErrorCode::InvalidArgument, "score kind", "a table for kinds 5 and 6", "none");
   if (!(spec.temperature > 0) || !std::isfinite(spec.temperature))
     fail(ErrorCode::InvalidArgument, "temperature", "a finite number > 0", std::to_string(spec.temperature));
   if (!(spec.gamma > 0) || !std::isfinite(spec.gamma))
@@ -165,19 +185,19 @@ namespace {
 // part both fits share, so a fit from moments matches the in-memory one up to how the statistics were summed.
 MahalanobisModel mahalanobis_model(Backend& backend, const std::vector<double>& counts, const std::vector<double>& means,
                                    const std::vector<double>& global, std::vector<double> cov, size_t C, size_t d,
-                                   double n, bool relative, double ridge) {
+                                   double n, bool relative, const CovarianceOptions& covariance) {
   MahalanobisModel model;
   WhitenedModel& m = model.classes;
-  m.dim = m.dims = d;
+  m.dim = d;
   m.count = C;
   m.shift = global;
-  m.whitening = whitening_of(cov, d, ridge, "within-class covariance");
+  m.whitening = whitening_of(cov, d, covariance, "within-class covariance", m.dims);
   // Centres L(μ_c − g) = rows of D Lᵀ for D the C×d centred means: one GEMM (C·d² would dominate a plain loop).
   std::vector<double> centred(C * d);
   for (size_t c = 0; c < C; ++c)
     for (size_t j = 0; j < d; ++j) centred[c * d + j] = means[c * d + j] - global[j];
-  m.centres.resize(C * d);
-  backend.gram(centred.data(), C, m.whitening.data(), d, d, m.centres.data());
+  m.centres.resize(C * m.dims);
+  backend.gram(centred.data(), C, m.whitening.data(), m.dims, d, m.centres.data());
   if (!relative) return model;
 
   // The global covariance without another pass: within-class plus between-class scatter, both / N. The between
@@ -191,23 +211,26 @@ MahalanobisModel mahalanobis_model(Backend& backend, const std::vector<double>& 
   backend.gram(bt.data(), d, bt.data(), d, C, between.data());
   for (size_t k = 0; k < d * d; ++k) cov[k] += between[k];
   WhitenedModel& bg = model.background;
-  bg.dim = bg.dims = d;
+  bg.dim = d;
   bg.count = 1;
   bg.shift = global;
-  bg.whitening = whitening_of(cov, d, ridge, "global covariance");
-  bg.centres.assign(d, 0.0);
+  bg.whitening = whitening_of(cov, d, covariance, "global covariance", bg.dims);
+  bg.centres.assign(bg.dims, 0.0);
   return model;
 }
 
-void check_ridge(double ridge) {
+void check_covariance(const CovarianceOptions& covariance) {
+  const int kind = static_cast<int>(covariance.kind);
+  if (kind != 0 && kind != 1) fail(ErrorCode::InvalidArgument, "covariance", "0 (ridge) or 1 (pinv)", std::to_string(kind));
+  const double ridge = covariance.ridge;
   if (!(ridge >= 0) || !std::isfinite(ridge)) fail(ErrorCode::InvalidArgument, "ridge", "a finite number >= 0", std::to_string(ridge));
 }
 
 }  // namespace
 
 MahalanobisModel fit_mahalanobis(Backend& backend, const LabelledRows& data, size_t num_classes, bool relative,
-                                 double ridge, const RunContext& context) {
-  check_ridge(ridge);
+                                 const CovarianceOptions& covariance, const RunContext& context) {
+  check_covariance(covariance);
   ClassStatsOptions options;
   options.num_classes = num_classes;
   options.with_scatter = true;
@@ -223,7 +246,7 @@ MahalanobisModel fit_mahalanobis(Backend& backend, const LabelledRows& data, siz
   for (size_t k = 0; k < d * d; ++k) cov[k] = st.scatter[k] / n;
   // The eigendecompositions (LAPACK) cannot be interrupted, and take seconds at large d: check right before and after.
   context.throw_if_cancelled();
-  MahalanobisModel model = mahalanobis_model(backend, st.counts, st.means, global, std::move(cov), C, d, n, relative, ridge);
+  MahalanobisModel model = mahalanobis_model(backend, st.counts, st.means, global, std::move(cov), C, d, n, relative, covariance);
   context.throw_if_cancelled();
   return model;
 }
@@ -253,8 +276,9 @@ void check_moments(const ShiftedMoments& m, bool require_all_classes) {
   if (!(n > 0)) fail(ErrorCode::Shape, "counts", "at least one sample in total", "0");
 }
 
-MahalanobisModel mahalanobis_from_moments(Backend& backend, const ShiftedMoments& mo, bool relative, double ridge) {
-  check_ridge(ridge);
+MahalanobisModel mahalanobis_from_moments(Backend& backend, const ShiftedMoments& mo, bool relative,
+                                          const CovarianceOptions& covariance) {
+  check_covariance(covariance);
   check_moments(mo, true);
   const size_t C = mo.classes, d = mo.dim;
   double n = 0;
@@ -276,7 +300,7 @@ MahalanobisModel mahalanobis_from_moments(Backend& backend, const ShiftedMoments
   }
   backend.gram(st.data(), d, st.data(), d, C, between.data());
   for (size_t k = 0; k < d * d; ++k) cov[k] = (mo.scatter[k] - between[k]) / n;
-  return mahalanobis_model(backend, mo.counts, means, global, std::move(cov), C, d, n, relative, ridge);
+  return mahalanobis_model(backend, mo.counts, means, global, std::move(cov), C, d, n, relative, covariance);
 }
 
 std::vector<double> mahalanobis_scores(Backend& backend, const float* x, size_t rows, const MahalanobisModel& model,

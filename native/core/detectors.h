@@ -5,6 +5,7 @@
 //   MaxLogit  max_c z_c
 //   Energy    T·log Σ_c exp(z_c / T)                       (Liu et al. 2020; max-subtracted)
 //   GEN       −Σ_{top-M p} p^γ (1 − p)^γ                    (Liu et al. 2023; γ = 0.1, M = min(100, C) by default)
+//   Entropy   −H(softmax(z / T)) = Σ_c p_c log p_c           (as pytorch-ood, oodeel, torch-uncertainty; T = 1)
 //   ReAct     any of the above on clip(x, max = c) Wᵀ + b   (Sun et al. 2021)
 //   Mahalanobis           −min_c (x − μ_c)ᵀ Σ_r⁻¹ (x − μ_c)           (Lee et al. 2018, tied covariance)
 //   Relative Mahalanobis  −min_c [MD_c(x) − MD_0(x)], MD_0 with the global mean and covariance (Ren et al. 2021)
@@ -13,7 +14,8 @@
 //
 // Covariances are MLE (divided by N, as sklearn's EmpiricalCovariance in Lee et al.'s code). Σ_r adds a relative
 // ridge to every eigenvalue, λ_i + ridge·λ_max (default ridge 1e-6), so rank-deficient covariances (N ≤ d,
-// collapsed features) stay invertible and the score is invariant to scaling the features.
+// collapsed features) stay invertible and the score is invariant to scaling the features. covariance 'pinv' uses the
+// pseudo-inverse instead (CovarianceOptions).
 #pragma once
 
 #include <cstddef>
@@ -55,8 +57,22 @@ struct MahalanobisModel {
   WhitenedModel background;  // count == 0 unless relative
 };
 
+// How a Mahalanobis covariance Σ (the tied one, and the global one when relative) is inverted. λ are Σ's eigenvalues.
+//   Ridge: Σ_r⁻¹, every λ_i replaced by max(λ_i, 0) + ridge·λ_max (the default, ridge 1e-6).
+//   Pinv:  the pseudo-inverse Σ⁺ as scipy.linalg.pinvh computes it with its default tolerance (scikit-learn's
+//          EmpiricalCovariance precision, OpenOOD's Mahalanobis): eigenvalues λ_i <= rcond·λ_max with rcond = d·ε,
+//          ε = 2^−52 (float64), are dropped and the rest inverted, so distances are measured in Σ's range only. On a
+//          rank-deficient Σ (N <= d, features confined to a subspace) this differs from ridge → 0, which penalises
+//          the null directions by 1/(ridge·λ_max). (pinvh cuts |λ_i| <= rcond·max|λ|: the same for a covariance, whose
+//          negative eigenvalues are rounding, far below the cut; here they are always dropped.)
+enum class CovarianceInverse : int { Ridge = 0, Pinv = 1 };
+struct CovarianceOptions {
+  CovarianceInverse kind = CovarianceInverse::Ridge;
+  double ridge = 1e-6;  // Ridge only
+};
+
 MahalanobisModel fit_mahalanobis(Backend& backend, const LabelledRows& data, size_t num_classes, bool relative,
-                                 double ridge, const RunContext& context);
+                                 const CovarianceOptions& covariance, const RunContext& context);
 
 // Moments about a shift K, as an NcAccumulator keeps them (float64, exactly mergeable): per class the count n_c and
 // s_c = Σ_{y_i = c} (x_i − K), and S = Σ_i (x_i − K)(x_i − K)ᵀ over all rows. A fit from batches accumulates these in
@@ -75,7 +91,8 @@ void check_moments(const ShiftedMoments& m, bool require_all_classes);
 
 // The same model as fit_mahalanobis on the rows the moments summarise: μ_c = K + s_c/n_c, the within-class scatter
 // S − Σ_c s_c s_cᵀ/n_c (both about K, so the subtraction loses only ‖μ_c − K‖²/σ² digits, harmless in float64).
-MahalanobisModel mahalanobis_from_moments(Backend& backend, const ShiftedMoments& moments, bool relative, double ridge);
+MahalanobisModel mahalanobis_from_moments(Backend& backend, const ShiftedMoments& moments, bool relative,
+                                          const CovarianceOptions& covariance);
 
 // −min_c ‖L(x − shift) − centre_c‖², plus the background distance when background.count > 0.
 std::vector<double> mahalanobis_scores(Backend& backend, const float* x, size_t rows, const MahalanobisModel& model,

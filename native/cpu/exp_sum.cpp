@@ -59,6 +59,17 @@ double exp_sum_portable(const float* z, size_t n, double m, double scale) {
   return s;
 }
 
+ExpMoments exp_moments_portable(const float* z, size_t n, double m, double scale) {
+  double s = 0, w = 0;
+  for (size_t c = 0; c < n; ++c) {
+    const double u = std::max((double(z[c]) - m) * scale, kMinArgument);
+    const double e = exp_nonpositive(u);
+    s += e;
+    w += e * u;
+  }
+  return {s, w};
+}
+
 #ifdef NCOD_X86_INTRINSICS
 
 #define NCOD_AVX512 NCOD_TARGET_AVX512
@@ -95,8 +106,25 @@ struct Exp8 {
     table_hi = _mm512_castsi512_pd(_mm512_sub_epi64(_mm512_castpd_si512(_mm512_load_pd(kTable + 8)), j_hi));
   }
 
+  struct Parts {
+    __m512d p, scale;  // exp(x) = p·scale
+  };
+
   NCOD_AVX512 __m512d add(__m512d acc, __m512d x) const {
+    const Parts q = parts(_mm512_max_pd(x, _mm512_set1_pd(kMinArgument)));
+    return _mm512_fmadd_pd(q.p, q.scale, acc);
+  }
+
+  // sum += exp(x), weighted += exp(x)·x, with x clamped as in add.
+  NCOD_AVX512 void moments(__m512d& sum, __m512d& weighted, __m512d x) const {
     x = _mm512_max_pd(x, _mm512_set1_pd(kMinArgument));
+    const Parts q = parts(x);
+    const __m512d e = _mm512_mul_pd(q.p, q.scale);
+    sum = _mm512_add_pd(sum, e);
+    weighted = _mm512_fmadd_pd(e, x, weighted);
+  }
+
+  NCOD_AVX512 Parts parts(__m512d x) const {
     const __m512d shifter = _mm512_set1_pd(kShifter);
     const __m512d kd = _mm512_fmadd_pd(x, _mm512_set1_pd(kSixteenOverLn2), shifter);
     const __m512d r = _mm512_fnmadd_pd(_mm512_sub_pd(kd, shifter), _mm512_set1_pd(kLn2OverSixteen), x);
@@ -108,7 +136,7 @@ struct Exp8 {
     const __m512i k = _mm512_castpd_si512(kd);  // k in the low bits; the permute reads its low 4
     const __m512i t = _mm512_permutex2var_epi64(_mm512_castpd_si512(table_lo), k, _mm512_castpd_si512(table_hi));
     const __m512d scale = _mm512_castsi512_pd(_mm512_add_epi64(t, _mm512_slli_epi64(k, 48)));
-    return _mm512_fmadd_pd(p, scale, acc);
+    return {p, scale};
   }
 };
 
@@ -137,6 +165,23 @@ NCOD_AVX512 double exp_sum_avx512(const float* z, size_t n, double m, double sca
 
 NCOD_AVX512 double exp_sum_avx512_any(const float* z, size_t n, double m, double scale) {
   return scale == 1.0 ? exp_sum_avx512<false>(z, n, m, scale) : exp_sum_avx512<true>(z, n, m, scale);
+}
+
+NCOD_AVX512 ExpMoments exp_moments_avx512(const float* z, size_t n, double m, double scale) {
+  const Exp8 exp8;
+  const __m512d vm = _mm512_set1_pd(m), vscale = _mm512_set1_pd(scale);
+  __m512d s0 = _mm512_setzero_pd(), s1 = s0, w0 = s0, w1 = s0;
+  size_t c = 0;
+  for (; c + 16 <= n; c += 16) {
+    exp8.moments(s0, w0, shifted<true>(z + c, vm, vscale));
+    exp8.moments(s1, w1, shifted<true>(z + c + 8, vm, vscale));
+  }
+  if (c + 8 <= n) {
+    exp8.moments(s0, w0, shifted<true>(z + c, vm, vscale));
+    c += 8;
+  }
+  const ExpMoments tail = exp_moments_portable(z + c, n - c, m, scale);
+  return {_mm512_reduce_add_pd(_mm512_add_pd(s0, s1)) + tail.sum, _mm512_reduce_add_pd(_mm512_add_pd(w0, w1)) + tail.weighted};
 }
 
 #define NCOD_AVX2 NCOD_TARGET_AVX2
@@ -176,8 +221,25 @@ struct Exp4 {
     }
   }
 
+  struct Parts {
+    __m256d p, scale;  // exp(x) = p·scale
+  };
+
   NCOD_AVX2 __m256d add(__m256d acc, __m256d x) const {
+    const Parts q = parts(_mm256_max_pd(x, _mm256_set1_pd(kMinArgument)));
+    return _mm256_fmadd_pd(q.p, q.scale, acc);
+  }
+
+  // sum += exp(x), weighted += exp(x)·x, with x clamped as in add.
+  NCOD_AVX2 void moments(__m256d& sum, __m256d& weighted, __m256d x) const {
     x = _mm256_max_pd(x, _mm256_set1_pd(kMinArgument));
+    const Parts q = parts(x);
+    const __m256d e = _mm256_mul_pd(q.p, q.scale);
+    sum = _mm256_add_pd(sum, e);
+    weighted = _mm256_fmadd_pd(e, x, weighted);
+  }
+
+  NCOD_AVX2 Parts parts(__m256d x) const {
     const __m256d shifter = _mm256_set1_pd(kShifter);
     const __m256d kd = _mm256_fmadd_pd(x, _mm256_set1_pd(kSixteenOverLn2), shifter);
     const __m256d r = _mm256_fnmadd_pd(_mm256_sub_pd(kd, shifter), _mm256_set1_pd(kLn2OverSixteen), x);
@@ -190,7 +252,7 @@ struct Exp4 {
     const __m256i j = _mm256_and_si256(k, _mm256_set1_epi64x(15));
     const __m256i t = _mm256_i64gather_epi64(reinterpret_cast<const long long*>(table), j, 8);
     const __m256d scale = _mm256_castsi256_pd(_mm256_add_epi64(t, _mm256_slli_epi64(k, 48)));
-    return _mm256_fmadd_pd(p, scale, acc);
+    return {p, scale};
   }
 };
 
@@ -220,19 +282,41 @@ NCOD_AVX2 double exp_sum_avx2_any(const float* z, size_t n, double m, double sca
   return scale == 1.0 ? exp_sum_avx2<false>(z, n, m, scale) : exp_sum_avx2<true>(z, n, m, scale);
 }
 
+NCOD_AVX2 double horizontal_sum(__m256d v) {
+  alignas(32) double lanes[4];
+  _mm256_store_pd(lanes, v);
+  return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+}
+
+NCOD_AVX2 ExpMoments exp_moments_avx2(const float* z, size_t n, double m, double scale) {
+  static const Exp4 exp4;
+  const __m256d vm = _mm256_set1_pd(m), vscale = _mm256_set1_pd(scale);
+  __m256d s0 = _mm256_setzero_pd(), s1 = s0, w0 = s0, w1 = s0;
+  size_t c = 0;
+  for (; c + 8 <= n; c += 8) {
+    const __m256 f = _mm256_loadu_ps(z + c);
+    exp4.moments(s0, w0, shifted4<true>(_mm256_castps256_ps128(f), vm, vscale));
+    exp4.moments(s1, w1, shifted4<true>(_mm256_extractf128_ps(f, 1), vm, vscale));
+  }
+  const ExpMoments tail = exp_moments_portable(z + c, n - c, m, scale);
+  return {horizontal_sum(_mm256_add_pd(s0, s1)) + tail.sum, horizontal_sum(_mm256_add_pd(w0, w1)) + tail.weighted};
+}
+
 #endif
 
 struct Kernels {
   RowMax (*row_max)(const float*, size_t);
   double (*exp_sum)(const float*, size_t, double, double);
+  ExpMoments (*exp_moments)(const float*, size_t, double, double);
 };
 
 Kernels pick_kernels() {
 #ifdef NCOD_X86_INTRINSICS
-  return pick_by_level<Kernels>({row_max_portable, exp_sum_portable}, {row_max_avx2, exp_sum_avx2_any},
-                                {row_max_avx512, exp_sum_avx512_any});
+  return pick_by_level<Kernels>({row_max_portable, exp_sum_portable, exp_moments_portable},
+                                {row_max_avx2, exp_sum_avx2_any, exp_moments_avx2},
+                                {row_max_avx512, exp_sum_avx512_any, exp_moments_avx512});
 #else
-  return {row_max_portable, exp_sum_portable};
+  return {row_max_portable, exp_sum_portable, exp_moments_portable};
 #endif
 }
 
@@ -244,5 +328,9 @@ const Kernels kKernels = pick_kernels();
 RowMax row_max(const float* z, size_t n) { return kKernels.row_max(z, n); }
 
 double exp_sum(const float* z, size_t n, double m, double scale) { return kKernels.exp_sum(z, n, m, scale); }
+
+ExpMoments exp_moments(const float* z, size_t n, double m, double scale) {
+  return kKernels.exp_moments(z, n, m, scale);
+}
 
 }  // namespace ncod::cpu

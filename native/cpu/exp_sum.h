@@ -18,4 +18,13 @@ RowMax row_max(const float* z, size_t n);
 // below exp(−708) count as exp(−708): at most 1e-307 each, beside the term of the maximum, 1.
 double exp_sum(const float* z, size_t n, double m, double scale);
 
+// Σ e^u and Σ e^u·u over u_c = (z_c − m)·scale (same conditions and clamp as exp_sum: a term below exp(−708) counts
+// as exp(−708)·(−708)), for the entropy score. Both sums are in float64; `weighted` is <= 0, so adding it to a
+// positive quantity never cancels.
+struct ExpMoments {
+  double sum;
+  double weighted;
+};
+ExpMoments exp_moments(const float* z, size_t n, double m, double scale);
+
 }  // namespace ncod::cpu

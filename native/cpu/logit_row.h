@@ -13,6 +13,18 @@
 
 namespace ncod::cpu {
 
+// The Shannon entropy H of softmax(z·scale), m = max z, without cancellation. With u_c = (z_c − m)·scale, s = Σ e^u
+// and w = Σ e^u·u <= 0, H = log s − w/s: two non-negative terms. s is 1 + r with r the sum over every logit but the
+// first maximum, so log s = log1p(r) keeps its relative accuracy when one logit dominates (H → 0; 1 − p is never
+// formed), and all-equal logits give r = C − 1, w = 0, H = log C exactly.
+inline double softmax_entropy(const float* z, size_t C, float m, double scale) {
+  const size_t top1 = static_cast<size_t>(std::find(z, z + C, m) - z);
+  const ExpMoments left = exp_moments(z, top1, m, scale);
+  const ExpMoments right = exp_moments(z + top1 + 1, C - top1 - 1, m, scale);
+  const double r = left.sum + right.sum;
+  return std::log1p(r) - (left.weighted + right.weighted) / (1 + r);  // the maximum's own term has u = 0
+}
+
 // scratch: at least C floats (GEN selects its top M there). A row holding NaN or ±inf scores NaN, which finite rows
 // never do: the caller checks the scores instead of making a second pass over the logits.
 inline double score_logit_row(const float* z, size_t C, const LogitScoreSpec& spec, float* scratch) {
@@ -29,6 +41,7 @@ inline double score_logit_row(const float* z, size_t C, const LogitScoreSpec& sp
     for (size_t c = 0; c < C; ++c) s += (m - double(z[c])) * inv_norm[c];
     return s / double(C - 1);
   }
+  if (spec.kind == LogitScore::Entropy) return -softmax_entropy(z, C, row.value, 1.0 / spec.temperature);
   // Energy: T·log Σ exp(z/T) = m + T·log Σ exp((z − m)/T).
   const double t = spec.kind == LogitScore::Energy ? spec.temperature : 1.0;
   const double sum = exp_sum(z, C, m, 1.0 / t);

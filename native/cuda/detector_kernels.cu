@@ -87,11 +87,25 @@ __global__ void __launch_bounds__(kRowThreads)
       continue;
     }
     block_argmax(m, top1);
-    if (kind == 1 || kind == 5) {
+    if (kind == 1 || kind == 6) {
       if (threadIdx.x == 0) out[row] = kind == 1 ? m : m - table[top1];
       continue;
     }
-    if (kind == 4) {  // fDBD: Σ_{c≠ŷ} (z_ŷ − z_c)/‖w_ŷ − w_c‖ / (C − 1); the table's diagonal is zero
+    if (kind == 4) {  // Entropy as on the CPU (cpu/logit_row.h softmax_entropy): −[log1p(r) − w/(1 + r)]
+      double r = 0, w = 0;  // over every logit but the first maximum: Σ e^u and Σ e^u·u, u = (z − m)/T
+      for (size_t c = threadIdx.x; c < C; c += blockDim.x) {
+        if (c == top1) continue;
+        const double u = (logit_at(z, bias, c) - m) / t;
+        const double e = exp(u);
+        r += e;
+        w += e * u;
+      }
+      r = block_reduce(r, 0);
+      w = block_reduce(w, 0);
+      if (threadIdx.x == 0) out[row] = -(log1p(r) - w / (1 + r));
+      continue;
+    }
+    if (kind == 5) {  // fDBD: Σ_{c≠ŷ} (z_ŷ − z_c)/‖w_ŷ − w_c‖ / (C − 1); the table's diagonal is zero
       double s = 0;
       for (size_t c = threadIdx.x; c < C; c += blockDim.x) s += (m - logit_at(z, bias, c)) * table[top1 * C + c];
       s = block_reduce(s, 0);

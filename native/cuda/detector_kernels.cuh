@@ -10,9 +10,9 @@
 
 namespace ncod::cuda {
 
-// out[i] = the logit score (kind 0 MSP, 1 MaxLogit, 2 Energy, 3 GEN, 4 fDBD sum, 5 argmax minus offset; see
+// out[i] = the logit score (kind 0 MSP, 1 MaxLogit, 2 Energy, 3 GEN, 4 Entropy, 5 fDBD sum, 6 argmax minus offset; see
 // core/backend.h) of row i of z (rows×classes float32 row-major) plus bias (classes float32, or nullptr).
-// table: device float64, classes×classes (kind 4) or classes (kind 5). One block per row; GEN ranks each
+// table: device float64, classes×classes (kind 5) or classes (kind 6). One block per row; GEN ranks each
 // probability against the row (O(C²/threads) per row) and only when top < classes.
 cudaError_t launch_score_logits(const float* z, size_t rows, size_t classes, const float* bias, int kind,
                                 double temperature, double gamma, size_t top, const double* table, double* out,

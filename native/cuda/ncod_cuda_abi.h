@@ -12,7 +12,7 @@
 extern "C" {
 #endif
 
-#define NCOD_CUDA_ABI_VERSION 4 /* 3: OOD detector kernels; 4: training kernels on device memory */
+#define NCOD_CUDA_ABI_VERSION 5 /* 3: OOD detector kernels; 4: training kernels on device memory; 5: entropy score (kind 4; fDBD/argmax tables now kinds 5, 6) */
 
 #define NCOD_CUDA_MAX_ARGMAX 4
 
@@ -40,13 +40,13 @@ typedef struct ncod_cuda_centred_request {
 } ncod_cuda_centred_request;
 
 /* Row-wise logit score (core/backend.h LogitScoreSpec): kind 0 MSP, 1 MaxLogit, 2 Energy, 3 GEN,
- * 4 fDBD sum (table classes×classes), 5 argmax minus offset (table classes). */
+ * 4 Entropy, 5 fDBD sum (table classes×classes), 6 argmax minus offset (table classes). */
 typedef struct ncod_cuda_logit_spec {
   int kind;
-  double temperature;  /* Energy, > 0 */
+  double temperature;  /* Energy, Entropy, > 0 */
   double gamma;        /* GEN, > 0 */
   size_t top;          /* GEN: M in [1, classes] */
-  const double* table; /* kinds 4 and 5, host float64; NULL otherwise */
+  const double* table; /* kinds 5 and 6, host float64; NULL otherwise */
 } ncod_cuda_logit_spec;
 
 /* AdamW hyper-parameters (train_adamw). */

@@ -526,11 +526,11 @@ void require_int(size_t v, const char* what) {
   if (v > static_cast<size_t>(INT_MAX)) fail(std::string(what) + " exceeds the cuBLAS int limit");
 }
 
-// Uploads the spec's table (kinds 4 and 5) and returns its device copy, or nullptr for kinds without one.
+// Uploads the spec's table (kinds 5 and 6) and returns its device copy, or nullptr for kinds without one.
 const double* upload_table(State& s, const ncod_cuda_logit_spec* spec, size_t C) {
-  if (spec->kind != 4 && spec->kind != 5) return nullptr;
-  if (spec->table == nullptr) fail("logit spec: kinds 4 and 5 need a table");
-  const size_t n = spec->kind == 4 ? checked_mul(C, C, "classes²") : C;
+  if (spec->kind != 5 && spec->kind != 6) return nullptr;
+  if (spec->table == nullptr) fail("logit spec: kinds 5 and 6 need a table");
+  const size_t n = spec->kind == 5 ? checked_mul(C, C, "classes²") : C;
   s.det_table.reserve(n * sizeof(double), "logit-score table");
   copy_to_device(s.det_table.as<void>(), spec->table, n * sizeof(double), s.stream, "copying the score table");
   return s.det_table.as<const double>();

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { readNpy, writeNpy } from '../../lib/data/index.js';
 import { detectors } from '../../lib/index.js';
 import { clusters, gaussian, rng } from '../helpers/random.js';
-import { cliJson, expectCliError, tmpDir } from './helpers.js';
+import { cliJson, expectCliError, runCli, tmpDir } from './helpers.js';
 
 const dir = tmpDir();
 const file = (name: string) => path.join(dir, name);
@@ -74,6 +74,29 @@ describe('ncod fit', () => {
     expect(Array.from(await read('g1.npy'))).toEqual(Array.from(await read('g2.npy')));
     // A logit detector does not take features, nor features of another width.
     expectCliError(['score', '--detector', file('gen.ncod'), '--features', file('x.npy'), '--out', file('g3.npy')], 'ERR_INVALID_ARGUMENT');
+  });
+
+  it('entropy and --covariance pinv: the CLI fits what the API fits, and the file keeps the covariance', async () => {
+    await inputs();
+    cliJson(['fit', '--method', 'entropy', '--temperature', '0.7', '--num-classes', String(C), '--out', file('entropy.ncod')]);
+    cliJson(['score', '--detector', file('entropy.ncod'), '--logits', file('z.npy'), '--out', file('h1.npy')]);
+    const entropy = await detectors.entropy({ temperature: 0.7 }).score({ logits, numClasses: C });
+    expect(Array.from(await read('h1.npy'))).toEqual(Array.from(entropy));
+
+    const fitArgs = ['--fit-features', file('fit.npy'), '--fit-labels', file('fit_y.npy')];
+    cliJson(['fit', '--method', 'mahalanobis++', '--covariance', 'pinv', '--features', file('fit.npy'), '--labels', file('fit_y.npy'), '--out', file('pinv.ncod')]);
+    cliJson(['score', '--detector', file('pinv.ncod'), '--features', file('x.npy'), '--out', file('p1.npy')]);
+    cliJson(['score', '--method', 'mahalanobis++', '--covariance', 'pinv', ...fitArgs, '--features', file('x.npy'), '--out', file('p2.npy')]);
+    const pinv = await (await detectors.mahalanobisPlusPlus({ covariance: 'pinv' }).fit({ features: fit.features, labels: fit.labels, numClasses: C })).score(test.features);
+    const [p1, p2] = [await read('p1.npy'), await read('p2.npy')];
+    expect(Buffer.from(p1.buffer).equals(Buffer.from(p2.buffer))).toBe(true);
+    // The CLI fits from streamed chunks (moments), the API call here from the array: equal up to float64 rounding.
+    for (let i = 0; i < pinv.length; i++) expect(Math.abs(p1[i] - pinv[i])).toBeLessThanOrEqual(1e-12 * Math.abs(pinv[i]));
+    expect((await detectors.load(file('pinv.ncod'))).fittedState().hyperparameters).toMatchObject({ covariance: 'pinv' });
+    // A usage error from commander's choices, as for --backend: its message names the allowed values.
+    const bad = runCli(['score', '--method', 'mahalanobis', '--covariance', 'lu', ...fitArgs, '--features', file('x.npy'), '--out', file('p3.npy')]);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain("Allowed choices are ridge, pinv");
   });
 
   it('refuses what would be silently ignored or wasted', async () => {

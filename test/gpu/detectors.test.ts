@@ -17,7 +17,7 @@ function expectClose(gpu: Float64Array, cpu: Float64Array, rel: number, abs: num
   }
 }
 
-const logitKinds = ['msp', 'maxLogit', 'energy', 'gen'] as const;
+const logitKinds = ['msp', 'maxLogit', 'energy', 'gen', 'entropy'] as const;
 
 describe.skipIf(!cudaAvailable)(`detectors: cuda equals cpu${cudaSkipReason}`, () => {
   for (const { n, C } of [{ n: 1, C: 2 }, { n: 1031, C: 10 }, { n: 20_011, C: 1000 }]) {
@@ -65,6 +65,48 @@ describe.skipIf(!cudaAvailable)(`detectors: cuda equals cpu${cudaSkipReason}`, (
         expectClose(gpu, cpu, 1e-7, 1e-9);
       });
     }
+  }
+
+  // Entropy where cancellation would show (see test/ood/detectors-entropy.test.ts): a dominant logit (H far below
+  // 1e-16), ±1e4, 30·N(0,1), all equal. The CPU's exp is a polynomial within 2e-13 and clamps below e^−708 (the
+  // device's exp is libm-accurate and underflows), hence 1e-11 relative plus 1e-290.
+  for (const C of [1, 2, 3, 15, 16, 17, 33, 1000]) {
+    it(`entropy on hard rows C=${C}`, async () => {
+      const normal = gaussian(rng(C));
+      const rows = 64;
+      const logits = new Float32Array(rows * C);
+      for (let i = 0; i < rows; i++) {
+        for (let c = 0; c < C; c++) {
+          const z = normal();
+          const kind = i % 5;
+          logits[i * C + c] = kind === 0 ? 30 * z : kind === 1 ? (z < 0 ? -1e4 : 1e4) : kind === 2 ? -3 : c === i % C ? [40, 700][i % 2] + z : z;
+        }
+      }
+      for (const temperature of [1, 0.05]) {
+        const cpu = await detectors.entropy({ backend: 'cpu', temperature }).score({ logits, numClasses: C });
+        const gpu = await detectors.entropy({ backend: 'cuda', temperature }).score({ logits, numClasses: C });
+        expectClose(gpu, cpu, 1e-11, 1e-290);
+      }
+    });
+  }
+
+  // covariance 'pinv' on rank-deficient features (two zero columns, one copied): p < d whitening rows on the device.
+  for (const relative of [false, true]) {
+    it(`${relative ? 'relative ' : ''}mahalanobis covariance pinv, rank-deficient`, async () => {
+      const d = 24, C = 4;
+      const { features, labels } = clusters(2000, d, C, 5, { separation: 2 });
+      for (let i = 0; i < 2000; i++) {
+        features[i * d + 20] = 0;
+        features[i * d + 21] = 0;
+        features[i * d + 22] = features[i * d];
+      }
+      const x = randn(1031 * d, 11);
+      const make = (backend: 'cpu' | 'cuda') =>
+        (relative ? detectors.relativeMahalanobis : detectors.mahalanobis)({ backend, covariance: 'pinv' }).fit({ features, labels, numClasses: C });
+      const cpu = await (await make('cpu')).score(x);
+      const gpu = await (await make('cuda')).score(x);
+      expectClose(gpu, cpu, 1e-7, 1e-9);
+    });
   }
 
   for (const { n, d, k } of [{ n: 1, d: 1, k: 1 }, { n: 50_021, d: 128, k: 50 }, { n: 3001, d: 64, k: 3001 }]) {

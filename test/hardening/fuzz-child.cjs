@@ -107,14 +107,14 @@ function template() {
     ['trainEpoch', [config, params(), params().map((p) => p.fill(0)), params().map((p) => p.fill(0)), x, y, r, Int32Array.from({ length: r }, (_, i) => i), epoch, 0, flag, progress]],
     ['forwardLayer', [config, params(), x, r, int(0, 2), 0, flag, progress]],
     ['mlpGradients', [config, params(), x, y, r, 0.05, 0.1, 0]],
-    ['scoreLogits', [f32(r * C), r, C, int(0, 3), 1, 0.1, 0, 0, flag, progress]],
-    ['linearScores', [x, r, d, W, random() < 0.5 ? bias : null, C, Infinity, int(0, 3), 1, 0.1, 0, 0, flag, progress]],
-    ['mahalanobisFit', [x, y, r, d, C, random() < 0.5, 1e-6, 0, flag, progress]],
+    ['scoreLogits', [f32(r * C), r, C, int(0, 4), 1, 0.1, 0, 0, flag, progress]],
+    ['linearScores', [x, r, d, W, random() < 0.5 ? bias : null, C, Infinity, int(0, 4), 1, 0.1, 0, 0, flag, progress]],
+    ['mahalanobisFit', [x, y, r, d, C, random() < 0.5, 1e-6, int(0, 1), 0, flag, progress]],
     ['knnFit', [x, r, d, flag]],
     ['knnScore', [x, r, d, f32(r * d), r, int(1, r), 0, flag, progress]],
     ['subspaceFit', [x, r, d, random() < 0.5 ? W : null, null, C, random() < 0.5, 0, flag, progress]],
     ['decisionScores', [x, r, d, W, random() < 0.5 ? bias : null, C, new Float64Array(d), int(0, 1), 1, 0, flag, progress]],
-    ['mahalanobisFitMoments', [f64(d), new Float64Array(C).fill(3), f64(C * d), identity(d, 10 * C), d, C, random() < 0.5, 1e-6, 0]],
+    ['mahalanobisFitMoments', [f64(d), new Float64Array(C).fill(3), f64(C * d), identity(d, 10 * C), d, C, random() < 0.5, 1e-6, int(0, 1), 0]],
     ['subspaceFitMoments', [f64(d), 3, f64(d), identity(d, 5), d, random() < 0.5 ? W : null, null, C, random() < 0.5, 0]],
     ['nccAgreementCount', [x, r, d, f64(C * d), W, random() < 0.5 ? bias : null, C, 0, flag]],
     ['setThreads', [int(1, 4)]],
@@ -160,7 +160,7 @@ async function settle(promise, name) {
 
 (async () => {
   // One valid fit first, for mahalanobisScore.
-  model = await b.mahalanobisFit(f32(40 * 3), labels(40, 2), 40, 3, 2, true, 1e-6, 0, undefined, undefined);
+  model = await b.mahalanobisFit(f32(40 * 3), labels(40, 2), 40, 3, 2, true, 1e-6, 0, 0, undefined, undefined);
   for (let i = 0; i < iterations; i++) {
     const [name, valid] = template();
     const args = valid.slice();

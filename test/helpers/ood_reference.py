@@ -3,6 +3,7 @@
 Usage: ood_reference.py DIR. DIR holds meta.json ({"detector": ..., options}) and the .npy inputs it names;
 writes DIR/scores.npy (float64, higher = more in-distribution).
 """
+import decimal
 import json
 import os
 import sys
@@ -50,7 +51,25 @@ def logit_score(kind, z, meta):
             log_rest = logsumexp(others) - lse[i]
             out[i] = -np.exp(g * (log_p + log_rest)).sum()
         return out
+    if kind == "entropy":
+        return np.array([-decimal_entropy(row, meta.get("temperature", 1.0)) for row in z])
     raise ValueError(kind)
+
+
+def decimal_entropy(row, t):
+    """H(softmax(row / t)) = -sum p log p, at 60 significant digits from the exact float inputs, so neither float64
+    rounding nor cancellation enters the reference (dominant rows have H far below float64's resolution near 1)."""
+    with decimal.localcontext(decimal.Context(prec=60, Emin=-10**9, Emax=10**9)):  # every operator, sum() too
+        u = [decimal.Decimal(float(x)) / decimal.Decimal(float(t)) for x in row]
+        m = max(u)
+        e = [(x - m).exp() for x in u]
+        top = u.index(m)
+        rest = sum((ei for i, ei in enumerate(e) if i != top), decimal.Decimal(0))  # Σ over all but one maximum
+        s = 1 + rest
+        # log s = log1p(rest): where rest is below 60 digits' resolution near 1, 1 + rest rounds to 1, so the series
+        # (its third term already under 1e-60 relative there).
+        log_s = rest - rest * rest / 2 if rest < decimal.Decimal("1e-30") else s.ln()
+        return float(sum((ei / s * (log_s - (ui - m)) for ei, ui in zip(e, u)), decimal.Decimal(0)))
 
 
 def regularised_inverse(cov, ridge):
@@ -128,7 +147,7 @@ def decision(x, feats, w, b, kind, alpha):
 def main(d):
     meta = json.load(open(os.path.join(d, "meta.json")))
     det = meta["detector"]
-    if det in ("msp", "maxLogit", "energy", "gen", "react"):
+    if det in ("msp", "maxLogit", "energy", "gen", "entropy", "react"):
         if "logits" in meta["inputs"]:
             z = load(d, "logits")
         else:

@@ -77,8 +77,11 @@ describe('head-based detector arguments', () => {
     await expectCode(() => raw.decisionScores(features, 10, 4, weights, null, 2, new Float32Array(4), 0, 0, 0, undefined, undefined), 'ERR_DTYPE');
     await expectCode(() => raw.decisionScores(features, 10, 4, weights, null, 2, new Float64Array(4), 2, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT');
   });
-  it('raw scoreLogits refuses the table kinds', () =>
-    expectCode(() => (native() as unknown as Record<string, (...a: unknown[]) => unknown>).scoreLogits(features, 10, 4, 4, 1, 0.1, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT'));
+  it('raw scoreLogits refuses the table kinds (5 fDBD, 6 argmax offset: internal)', async () => {
+    for (const kind of [5, 6]) {
+      await expectCode(() => (native() as unknown as Record<string, (...a: unknown[]) => unknown>).scoreLogits(features, 10, 4, kind, 1, 0.1, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT');
+    }
+  });
 });
 
 describe('shape errors', () => {
@@ -200,7 +203,7 @@ describe('raw binding validates in C++', () => {
   it('a model that is not one', () =>
     expectCode(() => raw.mahalanobisScore(features, 10, {}, null, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT'));
   it('a model with a wrong-sized array', async () => {
-    const fitted = (await raw.mahalanobisFit(features, labels, 10, 4, 2, false, 1e-6, 0, undefined, undefined)) as {
+    const fitted = (await raw.mahalanobisFit(features, labels, 10, 4, 2, false, 1e-6, 0, 0, undefined, undefined)) as {
       classes: { whitening: Float64Array };
     };
     const broken = { ...fitted.classes, whitening: new Float64Array(3) };
@@ -208,7 +211,7 @@ describe('raw binding validates in C++', () => {
     await expectCode(() => raw.mahalanobisScore(features, 10, { ...fitted.classes, shift: new Float32Array(4) }, null, 0, undefined, undefined), 'ERR_DTYPE');
   });
   it('features of another dim than the model', async () => {
-    const fitted = (await raw.mahalanobisFit(features, labels, 10, 4, 2, false, 1e-6, 0, undefined, undefined)) as { classes: unknown };
+    const fitted = (await raw.mahalanobisFit(features, labels, 10, 4, 2, false, 1e-6, 0, 0, undefined, undefined)) as { classes: unknown };
     await expectCode(() => raw.mahalanobisScore(features, 8, fitted.classes, null, 0, undefined, undefined), 'ERR_SHAPE');
   });
 });

@@ -1,4 +1,4 @@
-// Saved detectors: every one of the 15 fits, calibrates, saves, loads and scores bit-identically; damaged, newer
+// Saved detectors: every method (METHODS) fits, calibrates, saves, loads and scores bit-identically; damaged, newer
 // or inconsistent files are refused with ERR_FILE_FORMAT.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +31,8 @@ async function fitted(method: Method): Promise<Detector<Float32Array>> {
       return detectors.energy({ temperature: 1.7 }).fit(head);
     case 'gen':
       return detectors.gen({ gamma: 0.3, topM: 3 }).fit(head);
+    case 'entropy':
+      return detectors.entropy({ temperature: 0.6 }).fit(head);
     case 'react':
       return detectors.react({ percentile: 85 }).fit({ features, ...head });
     case 'mahalanobis':
@@ -38,7 +40,7 @@ async function fitted(method: Method): Promise<Detector<Float32Array>> {
     case 'relative-mahalanobis':
       return detectors.relativeMahalanobis({ ridge: 1e-4 }).fit({ features, labels: train.labels, numClasses: C });
     case 'mahalanobis++':
-      return detectors.mahalanobisPlusPlus().fit({ features, labels: train.labels, numClasses: C });
+      return detectors.mahalanobisPlusPlus({ covariance: 'pinv' }).fit({ features, labels: train.labels, numClasses: C });
     case 'relative-mahalanobis++':
       return detectors.relativeMahalanobisPlusPlus().fit({ features, labels: train.labels, numClasses: C });
     case 'knn':

@@ -264,15 +264,16 @@ describe('raw bindings validate their arguments', () => {
   it('mahalanobisFitMoments', async () => {
     const b = native();
     const good = [Float64Array.of(0, 0), Float64Array.of(2, 3), f64(4), Float64Array.of(1, 0, 0, 1)] as const;
-    expect(() => b.mahalanobisFitMoments(new Float32Array(2) as never, good[1], good[2], good[3], 2, 2, false, 1e-6, 0)).toThrow(expect.objectContaining({ code: 'ERR_DTYPE' }));
-    expect(() => b.mahalanobisFitMoments(good[0], good[1], f64(3), good[3], 2, 2, false, 1e-6, 0)).toThrow(expect.objectContaining({ code: 'ERR_SHAPE' }));
-    expect(() => b.mahalanobisFitMoments(good[0], good[1], good[2], good[3], 0, 2, false, 1e-6, 0)).toThrow(expect.objectContaining({ code: 'ERR_SHAPE' }));
+    expect(() => b.mahalanobisFitMoments(new Float32Array(2) as never, good[1], good[2], good[3], 2, 2, false, 1e-6, 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_DTYPE' }));
+    expect(() => b.mahalanobisFitMoments(good[0], good[1], f64(3), good[3], 2, 2, false, 1e-6, 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_SHAPE' }));
+    expect(() => b.mahalanobisFitMoments(good[0], good[1], good[2], good[3], 0, 2, false, 1e-6, 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_SHAPE' }));
     expect(() => (b.mahalanobisFitMoments as (...a: unknown[]) => unknown)(good[0], good[1])).toThrow();
-    await rejectsWith(b.mahalanobisFitMoments(good[0], Float64Array.of(2, 0.5), good[2], good[3], 2, 2, false, 1e-6, 0), 'ERR_INVALID_ARGUMENT');
-    await rejectsWith(b.mahalanobisFitMoments(good[0], Float64Array.of(2, 0), good[2], good[3], 2, 2, false, 1e-6, 0), 'ERR_EMPTY_CLASS');
-    await rejectsWith(b.mahalanobisFitMoments(good[0], good[1], good[2], Float64Array.of(1, NaN, 0, 1), 2, 2, false, 1e-6, 0), 'ERR_NOT_FINITE');
-    await rejectsWith(b.mahalanobisFitMoments(...good, 2, 2, false, -1, 0), 'ERR_INVALID_ARGUMENT');
-    const model = await b.mahalanobisFitMoments(...good, 2, 2, true, 1e-6, 0);
+    await rejectsWith(b.mahalanobisFitMoments(good[0], Float64Array.of(2, 0.5), good[2], good[3], 2, 2, false, 1e-6, 0, 0), 'ERR_INVALID_ARGUMENT');
+    await rejectsWith(b.mahalanobisFitMoments(good[0], Float64Array.of(2, 0), good[2], good[3], 2, 2, false, 1e-6, 0, 0), 'ERR_EMPTY_CLASS');
+    await rejectsWith(b.mahalanobisFitMoments(good[0], good[1], good[2], Float64Array.of(1, NaN, 0, 1), 2, 2, false, 1e-6, 0, 0), 'ERR_NOT_FINITE');
+    await rejectsWith(b.mahalanobisFitMoments(...good, 2, 2, false, -1, 0, 0), 'ERR_INVALID_ARGUMENT');
+    expect(() => b.mahalanobisFitMoments(...good, 2, 2, false, 1e-6, 2 as never, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' })); // covariance: 0 ridge, 1 pinv
+    const model = await b.mahalanobisFitMoments(...good, 2, 2, true, 1e-6, 0, 0);
     expect(model.classes.count).toBe(2);
     expect(model.background?.count).toBe(1);
   });

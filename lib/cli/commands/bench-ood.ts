@@ -14,7 +14,7 @@ spec.json (paths relative to it; an OOD set may leave out layers; group defaults
   {"labels": {"train": "y_train.npy", "test": "y_test.npy"},
    "layers": {"enc3": {"train": "a.npy", "test": "b.npy", "weights": "W.npy", "bias": "b.npy"}},
    "ood": {"fashion": {"group": "far", "layers": {"enc3": "c.npy"}}}}
-Every detector a layer allows runs on it (with weights: all 15; without: the four Mahalanobis variants and knn),
+Every detector a layer allows runs on it (with weights: all of them; without: the four Mahalanobis variants and knn),
 fitted once on the layer's train features with the defaults shown in the output (knn k = min(50, N), vim,
 residual, neco principalDim = ⌊d/2⌋, react percentile 90), and scores the ID test set and every OOD set.
 --json prints {layers: [{name, dim, nc1, head, detectors}], hyperparameters, cells: [{detector, layer, ood, group,

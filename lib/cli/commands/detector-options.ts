@@ -3,18 +3,18 @@
 import { Option, type Command } from '../commander.js';
 
 import type { Hyperparameters } from '../../ood/fit-method.js';
-import { METHODS } from '../../ood/method-names.js';
+import { COVARIANCES, LOGIT_METHODS, METHODS } from '../../ood/method-names.js';
 import { parseInteger, parseNumber } from '../parse.js';
 
 /** The flags are the hyperparameters of lib/ood/fit-method.ts, camel-cased by commander (--top-m → topM). */
 export type HyperparameterFlags = Hyperparameters;
 
-export const HYPERPARAMETERS = ['temperature', 'gamma', 'topM', 'k', 'principalDim', 'percentile', 'alpha', 'ridge'] as const satisfies readonly (keyof HyperparameterFlags)[];
+export const HYPERPARAMETERS = ['temperature', 'gamma', 'topM', 'k', 'principalDim', 'percentile', 'alpha', 'ridge', 'covariance'] as const satisfies readonly (keyof HyperparameterFlags)[];
 
 /** What each method needs, for the help text. */
-export const INPUTS_NEEDED = `msp, maxlogit, energy, gen: logits, or features with --weights [--bias];
+export const INPUTS_NEEDED = `${LOGIT_METHODS.join(', ')}: logits, or features with --weights [--bias];
 react: fit features, --weights [--bias]; mahalanobis, relative-mahalanobis and their ++ (L2-normalised) variants:
-fit features and labels;
+fit features and labels [--covariance ridge|pinv];
 knn: fit features [--k]; vim, residual, neco: fit features, --weights [--bias], --principal-dim;
 fdbd, nci: fit features, --weights [--bias].`;
 
@@ -24,7 +24,7 @@ export function methodOption(): Option {
 
 export function addHyperparameterOptions(command: Command): Command {
   return command
-    .option('--temperature <T>', 'energy / react temperature (default 1)', parseNumber)
+    .option('--temperature <T>', 'energy / entropy / react temperature (default 1)', parseNumber)
     .option('--gamma <g>', 'gen: γ (default 0.1)', parseNumber)
     .option('--top-m <M>', 'gen: the number of largest probabilities summed (default min(100, C))', parseInteger)
     .option('--k <k>', 'knn: the neighbour whose similarity is the score (default 50)', parseInteger)
@@ -32,5 +32,8 @@ export function addHyperparameterOptions(command: Command): Command {
     .option('--percentile <p>', 'react: clipping percentile of ID activations (default 90)', parseNumber)
     .option('--alpha <a>', 'nci: weight of the L1 norm (default 0)', parseNumber)
     .option('--ridge <r>', 'the Mahalanobis variants: relative ridge (default 1e-6)', parseNumber)
+    .addOption(
+      new Option('--covariance <how>', "the Mahalanobis variants: invert the covariance with the relative ridge, or its pseudo-inverse (scipy's pinvh: eigenvalues <= d·2^-52·λ_max dropped) (default ridge)").choices(COVARIANCES),
+    )
     .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'cuda', 'auto']).default('cpu'));
 }

@@ -3,6 +3,7 @@ import type { Command } from '../commander.js';
 import { FORMATS_HELP } from '../formats-help.js';
 
 import type { ScoreOptions } from '../score.js';
+import { LOGIT_METHODS } from '../../ood/method-names.js';
 import { addHyperparameterOptions, INPUTS_NEEDED, methodOption } from './detector-options.js';
 
 const EXAMPLE = `
@@ -26,7 +27,7 @@ export function registerScore(program: Command): void {
     .option('--detector <file>', 'a saved detector (ncod fit), instead of --method and the --fit-* files')
     .addOption(methodOption())
     .option('--features <file>', 'N×d features to score')
-    .option('--logits <file>', 'N×C logits to score, for msp, maxlogit, energy, gen')
+    .option('--logits <file>', `N×C logits to score, for ${LOGIT_METHODS.join(', ')}`)
     .option('--fit-features <file>', 'ID (training) features to fit the detector')
     .option('--fit-labels <file>', 'labels of the fit features')
     .option('--weights <file>', 'classifier weights, C×d')

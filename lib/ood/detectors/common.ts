@@ -47,7 +47,7 @@ export interface InputSpec {
  */
 export interface FittedState {
   method: Method;
-  hyperparameters: Record<string, number | boolean>;
+  hyperparameters: Record<string, number | boolean | string>;
   input: InputSpec;
   numClasses: number | null;
   values: Record<string, number>;

@@ -1,4 +1,4 @@
-// Logit-based detectors: MSP, MaxLogit, Energy, GEN, and ReAct (clipped features through a linear head).
+// Logit-based detectors: MSP, MaxLogit, Energy, GEN, Entropy, and ReAct (clipped features through a linear head).
 // Scores come from logits ({ logits, numClasses }) or from features and the head ({ features, weights, bias }),
 // in which case native code forms the logits in row blocks and never stores N×C.
 import type { LogitScoreId } from '../../../binding.js';
@@ -7,7 +7,7 @@ import { describe, fail } from '../../errors.js';
 import { native } from '../../native.js';
 import { checkFloat32, checkInteger, type FloatArray } from '../../validate.js';
 import { backendId, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
-import type { Method } from '../method-names.js';
+import { LOGIT_METHODS, type LogitMethod, type Method } from '../method-names.js';
 import { checkHead, headFromState, headTensors, stateValue, type HeadInput, type HeadState } from './state.js';
 import { BatchDigest, checkSameRows, isBatchesInput, type BatchesInput } from './batch-fit.js';
 import { exactPercentile, type ValuePass } from './exact-percentile.js';
@@ -98,8 +98,6 @@ function bindingFromState(state: FittedState): Binding {
   return { head: headFromState(state, state.input.dim) };
 }
 
-const LOGIT_METHOD: readonly Method[] = ['msp', 'maxlogit', 'energy', 'gen'];
-
 /**
  * A detector that needs no statistics: scores logits, or features through a linear head — given per call, or bound
  * once with fit(), after which score() also takes bare Float32Array rows (and the detector can be saved).
@@ -112,7 +110,7 @@ export class LogitDetector extends Detector<ScoreInput | FloatArray> {
 
   constructor(spec: Spec, options: DetectorOptions = {}) {
     super();
-    this.method = LOGIT_METHOD[spec.kind];
+    this.method = LOGIT_METHODS[spec.kind];
     this.#spec = spec;
     this.#options = options;
   }
@@ -143,13 +141,15 @@ export class LogitDetector extends Detector<ScoreInput | FloatArray> {
   fittedState(): FittedState {
     const { input, numClasses, tensors } = bindingState(this.#binding, this.method);
     const { temperature, gamma, topM } = this.#spec;
-    const hyperparameters: Record<string, number> = this.method === 'energy' ? { temperature } : this.method === 'gen' ? { gamma, topM } : {};
+    const hyperparameters: Record<string, number> =
+      this.method === 'energy' || this.method === 'entropy' ? { temperature } : this.method === 'gen' ? { gamma, topM } : {};
     return { method: this.method, hyperparameters, input, numClasses, values: {}, tensors };
   }
 
   static fromState(state: FittedState, options: DetectorOptions = {}): LogitDetector {
     const h = state.hyperparameters as { temperature?: number; gamma?: number; topM?: number };
-    const make = { msp, maxlogit: maxLogit, energy, gen }[state.method as 'msp' | 'maxlogit' | 'energy' | 'gen'];
+    const makers: Record<LogitMethod, (o: EnergyOptions & GenOptions) => LogitDetector> = { msp, maxlogit: maxLogit, energy, gen, entropy };
+    const make = makers[state.method as LogitMethod];
     // topM 0 is "min(100, C)", the default, which the options spell as undefined.
     const detector = make({ ...options, temperature: h.temperature, gamma: h.gamma, topM: h.topM === 0 ? undefined : h.topM });
     detector.#binding = bindingFromState(state);
@@ -163,6 +163,11 @@ export class LogitDetector extends Detector<ScoreInput | FloatArray> {
 
 export interface EnergyOptions extends DetectorOptions {
   /** T in T·logsumexp(z/T); default 1. */
+  temperature?: number;
+}
+
+export interface EntropyOptions extends DetectorOptions {
+  /** T in softmax(z/T); default 1. */
   temperature?: number;
 }
 
@@ -189,6 +194,10 @@ export const gen = (options: GenOptions = {}) =>
     },
     options,
   );
+
+/** Negative Shannon entropy of softmax(z/T): Σ_c p_c log p_c, between −log C (all logits equal) and 0. */
+export const entropy = (options: EntropyOptions = {}) =>
+  new LogitDetector({ ...defaults, kind: 4, temperature: positive('temperature', options.temperature, 1) }, options);
 
 export interface ReactOptions extends EnergyOptions {
   /** Fixed clipping threshold; otherwise fit() sets it to the `percentile` of the fit features' activations. */

@@ -1,5 +1,5 @@
 // Mahalanobis (Lee et al. 2018, tied covariance) and Relative Mahalanobis (Ren et al. 2021); see
-// native/core/detectors.h for the definitions and the relative ridge.
+// native/core/detectors.h for the definitions, the relative ridge and the pseudo-inverse (covariance: 'pinv').
 import type { RawWhitenedModel } from '../../../binding.js';
 import { withCancelFlag } from '../../abort.js';
 import { describe, fail } from '../../errors.js';
@@ -7,11 +7,20 @@ import { native } from '../../native.js';
 import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, type IntegerArray } from '../../validate.js';
 import { l2NormalizeRows } from '../normalize.js';
 import { backendId, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
+import { COVARIANCES, type Covariance } from '../method-names.js';
 import { modelFromState, modelTensors } from './state.js';
 import { accumulateMoments, BatchDigest, isBatchesInput, type BatchesInput } from './batch-fit.js';
 
+export { COVARIANCES, type Covariance };
+
 export interface MahalanobisOptions extends DetectorOptions {
-  /** Relative ridge: every covariance eigenvalue gets ridge·λ_max added; default 1e-6. */
+  /**
+   * 'ridge' (default): every covariance eigenvalue gets ridge·λ_max added. 'pinv': the pseudo-inverse, as
+   * scipy.linalg.pinvh with its default cut (scikit-learn's EmpiricalCovariance, OpenOOD): eigenvalues at most
+   * d·2^−52·λ_max are dropped, so distances are measured in the covariance's range only.
+   */
+  covariance?: Covariance;
+  /** Relative ridge: every covariance eigenvalue gets ridge·λ_max added; default 1e-6 (covariance 'ridge' only). */
   ridge?: number;
   /** Mahalanobis++ (Müller & Hein 2025): L2-normalise the features before fitting and scoring; default false. */
   l2Normalize?: boolean;
@@ -37,6 +46,7 @@ export class Mahalanobis extends Detector<FloatArray> {
   readonly #relative: boolean;
   readonly #normalize: boolean;
   readonly #ridge: number;
+  readonly #covariance: Covariance;
   readonly #options: DetectorOptions;
   #model: { classes: RawWhitenedModel; background: RawWhitenedModel | null } | undefined;
   #numClasses: number | null = null;
@@ -53,6 +63,14 @@ export class Mahalanobis extends Detector<FloatArray> {
       fail('ERR_INVALID_ARGUMENT', 'ridge', 'a finite number >= 0', describe(ridge));
     }
     this.#ridge = ridge;
+    const covariance = options.covariance ?? 'ridge';
+    if (!COVARIANCES.includes(covariance)) fail('ERR_INVALID_ARGUMENT', 'covariance', `one of ${COVARIANCES.join(', ')}`, describe(covariance));
+    this.#covariance = covariance;
+  }
+
+  /** The native covariance id: 0 ridge, 1 pinv. */
+  get #covarianceId(): 0 | 1 {
+    return this.#covariance === 'pinv' ? 1 : 0;
   }
 
   get dim(): number | undefined {
@@ -75,7 +93,7 @@ export class Mahalanobis extends Detector<FloatArray> {
     const backend = backendId(this.#options);
     const x = this.#normalize ? l2NormalizeRows(features, dim) : features;
     this.#model = await withCancelFlag(run.signal, (flag) =>
-      native().mahalanobisFit(x, labels, rows, dim, C, this.#relative, this.#ridge, backend, flag, run.onProgress),
+      native().mahalanobisFit(x, labels, rows, dim, C, this.#relative, this.#ridge, this.#covarianceId, backend, flag, run.onProgress),
     );
     this.#numClasses = C;
     this.recordFit(features, labels);
@@ -88,7 +106,7 @@ export class Mahalanobis extends Detector<FloatArray> {
     const backend = backendId(this.#options);
     const digest = new BatchDigest(true);
     const m = await accumulateMoments(input.batches, { dim, numClasses: C, normalize: this.#normalize, signal: run.signal, backend, digest });
-    this.#model = await native().mahalanobisFitMoments(m.shift, m.counts, m.sums, m.scatter, m.dim, C, this.#relative, this.#ridge, backend);
+    this.#model = await native().mahalanobisFitMoments(m.shift, m.counts, m.sums, m.scatter, m.dim, C, this.#relative, this.#ridge, this.#covarianceId, backend);
     this.#numClasses = C;
     this.recordDigest(digest.digest());
     return this;
@@ -105,7 +123,7 @@ export class Mahalanobis extends Detector<FloatArray> {
     const background = model.background ? modelTensors('background', model.background) : { tensors: {}, values: {} };
     return {
       method: this.method,
-      hyperparameters: { ridge: this.#ridge },
+      hyperparameters: { ridge: this.#ridge, covariance: this.#covariance },
       input: { name: 'features', dim: model.classes.dim },
       numClasses: this.#numClasses,
       values: { ...classes.values, ...background.values },
@@ -116,7 +134,9 @@ export class Mahalanobis extends Detector<FloatArray> {
   static fromState(state: FittedState, options: DetectorOptions = {}): Mahalanobis {
     const relative = state.method.startsWith('relative-');
     const l2Normalize = state.method.endsWith('++');
-    const detector = new Mahalanobis(relative, { ...options, ridge: state.hyperparameters.ridge as number, l2Normalize });
+    const covariance = state.hyperparameters.covariance ?? 'ridge'; // files written before covariance existed: ridge
+    if (!COVARIANCES.includes(covariance as Covariance)) fail('ERR_FILE_FORMAT', `${state.method} state covariance`, `one of ${COVARIANCES.join(', ')}`, describe(covariance));
+    const detector = new Mahalanobis(relative, { ...options, ridge: state.hyperparameters.ridge as number, covariance: covariance as Covariance, l2Normalize });
     const dim = state.input.dim;
     detector.#numClasses = state.numClasses;
     detector.#model = { classes: modelFromState(state, 'classes', dim), background: relative ? modelFromState(state, 'background', dim) : null };
