@@ -54,11 +54,17 @@ function abortingAfter(batches: FeatureBatch[], controller: AbortController, aft
   };
 }
 
-function expectClose(actual: Float64Array, expected: Float64Array, rel = 1e-9) {
+// ViM: relative to the largest score of the set, since a score is energy − α·residual, a difference of larger terms.
+const VIM_REL = { rel: 1e-8, ofLargest: true };
+
+function expectClose(actual: Float64Array, expected: Float64Array, tolerance: number | { rel: number; ofLargest: boolean } = 1e-9) {
   expect(actual.length).toBe(expected.length);
+  const { rel, ofLargest } = typeof tolerance === 'number' ? { rel: tolerance, ofLargest: false } : tolerance;
+  const largest = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   for (let i = 0; i < actual.length; i++) {
     const e = expected[i];
-    expect(Math.abs(actual[i] - e), `row ${i}: ${actual[i]} vs ${e}`).toBeLessThanOrEqual(rel * Math.max(Math.abs(e), 1e-300));
+    const scale = ofLargest ? largest : Math.abs(e);
+    expect(Math.abs(actual[i] - e), `row ${i}: ${actual[i]} vs ${e}`).toBeLessThanOrEqual(rel * Math.max(scale, 1e-300));
   }
 }
 
@@ -75,6 +81,8 @@ interface Case {
   batches: (b: FeatureBatch[] | (() => AsyncIterable<FeatureBatch>) | AsyncIterable<FeatureBatch>) => object;
   labelled: boolean;
   passes: 1 | 2;
+  /** Tolerance against the array fit (default 1e-9 relative per row). */
+  rel?: number | { rel: number; ofLargest: boolean };
 }
 
 const cases: Case[] = [
@@ -88,7 +96,12 @@ const cases: Case[] = [
       passes: 1,
     }),
   ),
-  { name: 'vim', make: () => detectors.vim({ principalDim: 4 }) as never, array: { features, ...head }, batches: (batches) => ({ batches, ...head }), labelled: false, passes: 2 },
+  // ViM's α divides the mean train max-logit by the mean train residual norm, the small part of x − u outside the
+  // principal space, so the two fits' float64 rounding is amplified there: at NCOD_SIMD=portable the array and batch
+  // fits' scores differ by up to 4.7e-9, and so do two batchings: α averages per-row residual norms from the float32
+// whitened-distance kernel, whose portable path rounds a row differently with the size of the block it lands in
+// (1e-12 at avx2). Hence 1e-8 of the largest score for ViM.
+  { name: 'vim', make: () => detectors.vim({ principalDim: 4 }) as never, array: { features, ...head }, batches: (batches) => ({ batches, ...head }), labelled: false, passes: 2, rel: VIM_REL },
   { name: 'residual', make: () => detectors.residual({ principalDim: 4 }) as never, array: { features, ...head }, batches: (batches) => ({ batches, ...head }), labelled: false, passes: 1 },
   { name: 'neco', make: () => detectors.neco({ principalDim: 6 }) as never, array: { features, ...head }, batches: (batches) => ({ batches, ...head }), labelled: false, passes: 1 },
   { name: 'fdbd', make: () => detectors.fdbd() as never, array: { features, ...head }, batches: (batches) => ({ batches, ...head }), labelled: false, passes: 1 },
@@ -102,8 +115,8 @@ describe('fits from batches equal the in-memory fits', () => {
       const expected = await (await c.make().fit(c.array)).score(test);
       const one = await c.make().fit(c.batches(cut(AWKWARD, c.labelled)));
       const two = await c.make().fit(c.batches(() => once(cut(OTHER, c.labelled))));
-      expectClose(await one.score(test), expected);
-      expectClose(await two.score(test), await one.score(test), 1e-12);
+      expectClose(await one.score(test), expected, c.rel);
+      expectClose(await two.score(test), await one.score(test), c.rel ?? 1e-12);
       // The batch digest does not depend on the batching (and is documented to differ from the array fit's).
       expect(one.fitDigest).toMatch(/^[0-9a-f]{64}$/);
       expect(two.fitDigest).toBe(one.fitDigest);
@@ -115,7 +128,7 @@ describe('fits from batches equal the in-memory fits', () => {
       if (c.passes === 2) {
         await expect(fit).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('re-iterable') });
       } else {
-        expectClose(await (await fit).score(test), await (await c.make().fit(c.array)).score(test));
+        expectClose(await (await fit).score(test), await (await c.make().fit(c.array)).score(test), c.rel);
       }
     });
 
@@ -179,9 +192,9 @@ describe('fits from batches: details', () => {
   });
 
   it('fits that take no labels ignore the labels batches carry', async () => {
-    for (const make of [() => detectors.vim({ principalDim: 4 }), () => detectors.neco({ principalDim: 4 }), () => detectors.nci()]) {
+    for (const [make, rel] of [[() => detectors.vim({ principalDim: 4 }), VIM_REL], [() => detectors.neco({ principalDim: 4 }), 1e-9], [() => detectors.nci(), 1e-9]] as const) {
       const expected = await (await make().fit({ features, ...head })).score(test);
-      expectClose(await (await make().fit({ batches: cut(AWKWARD, true), ...head })).score(test), expected);
+      expectClose(await (await make().fit({ batches: cut(AWKWARD, true), ...head })).score(test), expected, rel);
     }
     const react = await detectors.react().fit({ batches: cut(AWKWARD, true), ...head });
     expect(react.clip).toBe((await detectors.react().fit({ features })).clip);
@@ -197,7 +210,7 @@ describe('fits from batches: details', () => {
   it('ViM: α equals the array fit; a source that changes between passes is refused', async () => {
     const a = await detectors.vim({ principalDim: 3 }).fit({ features, ...head });
     const b = await detectors.vim({ principalDim: 3 }).fit({ batches: cut(AWKWARD, false), ...head });
-    expect(Math.abs(b.alpha! - a.alpha!)).toBeLessThanOrEqual(1e-9 * Math.abs(a.alpha!));
+    expect(Math.abs(b.alpha! - a.alpha!)).toBeLessThanOrEqual(VIM_REL.rel * Math.abs(a.alpha!));
     let pass = 0;
     const shrinking = () => {
       const all = cut(AWKWARD, false);
