@@ -44,6 +44,17 @@ async function withHandle<T>(path: string, use: (handle: FileHandle, size: numbe
   }
 }
 
+/** Opens `path` for a reader that takes over the handle (and closes it); the handle is closed if making it fails. */
+async function readerOn(path: string, make: (handle: FileHandle, size: number) => Promise<RowReader>): Promise<RowReader> {
+  const handle = await open(path, 'r');
+  try {
+    return await make(handle, (await handle.stat()).size);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
 /** A reader over an .npy header's data at `dataOffset`: row by row, or gathered from columns for Fortran order. */
 function npyReader(handle: FileHandle, header: NpyHeader, dataOffset: number, what: string, crc?: { crc: number; crcOfPrefix: number }): RowReader {
   const layout = rowLayout(header.dtype, header.shape);
@@ -60,19 +71,13 @@ async function describeNpy(path: string, what: string): Promise<ArrayFile> {
     ...rowLayout(header.dtype, header.shape),
     path,
     what,
-    open: async () => {
-      const handle = await open(path, 'r');
-      try {
+    open: () =>
+      readerOn(path, async (handle, size) => {
         // Read again: the file may have changed since it was described, and the reader must match what is there now.
-        const size = (await handle.stat()).size;
         const now = await readNpyHeader(handle, 0, size, what);
         checkUnchanged(header, now.header, what);
         return npyReader(handle, now.header, now.dataOffset, what);
-      } catch (error) {
-        await handle.close();
-        throw error;
-      }
-    },
+      }),
   };
 }
 
@@ -92,18 +97,13 @@ async function describeSafetensors(path: string, what: string): Promise<Map<stri
       ...layout,
       path,
       what: memberWhat,
-      open: async () => {
-        const handle = await open(path, 'r');
-        try {
-          const now = (await readSafetensorsHeader(handle, (await handle.stat()).size, what)).get(name);
+      open: () =>
+        readerOn(path, async (handle, size) => {
+          const now = (await readSafetensorsHeader(handle, size, what)).get(name);
           if (!now || now.offset !== entry.offset) fail('ERR_FILE_FORMAT', memberWhat, 'the tensor seen when opened', 'another (the file changed)');
           checkUnchanged(entry, now, memberWhat);
           return new ContiguousRows(handle, entry.offset, layout, memberWhat);
-        } catch (error) {
-          await handle.close();
-          throw error;
-        }
-      },
+        }),
     });
   }
   return out;
@@ -178,20 +178,15 @@ function storedMember(path: string, entry: Entry, header: NpyHeader, what: strin
     ...rowLayout(header.dtype, header.shape),
     path,
     what,
-    open: async () => {
-      const handle = await open(path, 'r');
-      try {
+    open: () =>
+      readerOn(path, async (handle) => {
         const now = await readNpyHeader(handle, entry.dataStart, entry.size, what);
         checkUnchanged(header, now.header, what);
         // The member's CRC-32 covers its .npy header too.
         const headerBytes = new Uint8Array(now.dataOffset - entry.dataStart);
         await readExactly(handle, headerBytes, entry.dataStart, what);
         return npyReader(handle, now.header, now.dataOffset, what, { crc: entry.crc, crcOfPrefix: crc32(headerBytes) });
-      } catch (error) {
-        await handle.close();
-        throw error;
-      }
-    },
+      }),
   };
 }
 
