@@ -4,6 +4,7 @@
 // probes on per-class balanced subsets; this file holds the subsets, the option checks and the result table.
 import { fail, describe } from '../errors.js';
 import { mulberry32 } from '../random.js';
+import { meanOf, meanStd } from './paper-stats.js';
 import type { TransferBudgetPoint, TransferBudgetTable, TransferRows } from './paper-types.js';
 
 export interface TransferBudget {
@@ -64,12 +65,6 @@ export function balancedSubset(labels: Int32Array, classes: number, rows: number
   return Int32Array.from(picked).sort();
 }
 
-const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-const std = (v: number[]) => {
-  const m = mean(v);
-  return v.length > 1 ? Math.sqrt(v.reduce((a, x) => a + (x - m) ** 2, 0) / (v.length - 1)) : 0;
-};
-const meanOf = (r: Record<string, number>) => mean(Object.values(r));
 
 type BudgetRuns = Record<'baseline' | 'nc_control', { transfer_budget?: TransferBudgetPoint[] }>;
 
@@ -87,7 +82,7 @@ export function transferBudgetTable(seedRuns: { seed: number; runs: BudgetRuns }
   const claims = budgets.map(({ rows, probe_epochs }) => {
     const at = (run: string) => cells.filter((c) => c.run === run && c.rows === rows && c.probe_epochs === probe_epochs);
     const [base, nc] = [at('baseline'), at('nc_control')];
-    const stat = (cs: typeof cells) => ({ mean: mean(cs.map((c) => c.mean_transfer_acc)), std: std(cs.map((c) => c.mean_transfer_acc)) });
+    const stat = (cs: typeof cells) => meanStd(cs.map((c) => c.mean_transfer_acc));
     const seedsHolding = nc.filter((c) => c.mean_transfer_acc > (base.find((b) => b.seed === c.seed)?.mean_transfer_acc ?? Infinity)).length;
     return {
       rows, probe_epochs,

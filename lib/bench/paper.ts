@@ -11,6 +11,7 @@ import { LinearProbe } from '../ood/probe.js';
 import { mulberry32 } from '../random.js';
 import { runEnvironment } from '../run-environment.js';
 import { Trainer, type LayerName } from '../train/trainer.js';
+import { meanOf, meanStd } from './paper-stats.js';
 import { balancedSubset, checkTransferBudget, gatherRows, transferBudgetTable, type TransferBudget } from './paper-budget.js';
 import type { Claims, LayerResult, PaperResult, ProtocolName, RunResult, SeedResult, TransferBudgetPoint } from './paper-types.js';
 
@@ -103,8 +104,6 @@ export function pearson(x: number[], y: number[]): number {
   return sxy / Math.sqrt(sxx * syy);
 }
 
-const mean = (values: number[]) => values.reduce((s, v) => s + v, 0) / values.length;
-const meanOf = (record: Record<string, number>) => mean(Object.values(record));
 
 function histogram(id: Float64Array, ood: Record<string, Float64Array>): LayerResult['score_histogram'] {
   const all = [id, ...Object.values(ood)];
@@ -345,10 +344,7 @@ export function assemblePaperResult(config: PaperResult['config'], seedRuns: Pic
   const perSeed = seeds.map(summaryOf);
   const summary = Object.fromEntries(
     Object.keys(perSeed[0]).map((key) => {
-      const values = perSeed.map((p) => p[key]);
-      const m = mean(values);
-      const std = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1)) : 0;
-      return [key, { mean: m, std }];
+      return [key, meanStd(perSeed.map((p) => p[key]))];
     }),
   );
   const budget = transferBudgetTable(seeds);
