@@ -25,16 +25,6 @@ export function checkTransferBudget(b: TransferBudget, what = 'transferBudget'):
   return { rows: [...new Set(b.rows)], probeEpochs: [...new Set(b.probeEpochs)] };
 }
 
-/** "2000,20000,all" → [2000, 20000, 'all']. */
-export function parseTransferRows(value: string): TransferRows[] {
-  const items = value.split(',').map((v) => v.trim());
-  const rows = items.map((v) => (v === 'all' ? 'all' : Number(v)));
-  if (rows.some((r) => r !== 'all' && !(Number.isSafeInteger(r) && r > 0))) {
-    fail('ERR_INVALID_ARGUMENT', '--transfer-rows', "comma-separated positive integers or 'all'", describe(value));
-  }
-  return rows;
-}
-
 /** Copies the rows `keep` (ascending) of a row-major matrix with `width` columns. */
 export function gatherRows(features: Float32Array, width: number, keep: ArrayLike<number>): Float32Array {
   const out = new Float32Array(keep.length * width);

@@ -1,7 +1,8 @@
 // The transfer-budget sweep's pieces: per-class balanced subsets, the option checks, and claim (2) per budget.
 import { describe, expect, it } from 'vitest';
 
-import { balancedSubset, checkTransferBudget, parseTransferRows, transferBudgetTable } from '../../lib/bench/paper-budget.js';
+import { balancedSubset, checkTransferBudget, transferBudgetTable } from '../../lib/bench/paper-budget.js';
+import { parseTransferRows } from '../../lib/cli/commands/bench-paper.js';
 import type { TransferBudgetPoint } from '../../lib/bench/paper-types.js';
 
 /** Labels sorted by class, `counts[c]` of class c: a prefix of them would not be balanced. */

@@ -4,7 +4,7 @@ import { Option, type Command } from '../commander.js';
 import { FORMATS_HELP } from '../formats-help.js';
 
 import type { BenchPaperCliOptions } from '../bench-paper.js';
-import { parseTransferRows } from '../../bench/paper-budget.js';
+import type { TransferRows } from '../../bench/paper-types.js';
 import { describe, fail } from '../../errors.js';
 import { parseInteger, parseIntegerList, parseWidths } from '../parse.js';
 import { registerBenchOod } from './bench-ood.js';
@@ -21,6 +21,15 @@ Examples:
        "ood": [{"name": "svhn", "train": {...}, "test": {...}}]}   (paths relative to the JSON file)
 
 ${FORMATS_HELP}`;
+
+/** "2000,20000,all" → [2000, 20000, 'all'] (lib/bench/paper-budget.ts checks the API form). */
+export function parseTransferRows(value: string): TransferRows[] {
+  const rows = value.split(',').map((v) => (v.trim() === 'all' ? 'all' : Number(v.trim() || NaN)));
+  if (rows.some((r) => r !== 'all' && !(Number.isSafeInteger(r) && r > 0))) {
+    fail('ERR_INVALID_ARGUMENT', '--transfer-rows', "comma-separated positive integers or 'all'", describe(value));
+  }
+  return rows;
+}
 
 /** "10,30" → [10, 30]: positive integers. */
 function parsePositiveList(value: string): number[] {
