@@ -16,9 +16,42 @@ export interface LayerResult {
   score_histogram?: { edges: number[]; id: number[]; ood: Record<string, number[]> };
 }
 
+/** Rows of an OOD set's train split for a transfer probe: a per-class balanced subset of N rows, or all of them. */
+export type TransferRows = number | 'all';
+
+/** One budget of the encoder's transfer probes (`--transfer-rows`, `--probe-epochs` sweeps). */
+export interface TransferBudgetPoint {
+  rows: TransferRows;
+  probe_epochs: number;
+  /** Rows the probe was trained on, per OOD set (fewer than `rows` when the split has fewer). */
+  rows_used: Record<string, number>;
+  transfer_acc: Record<string, number>;
+}
+
+/** Transfer accuracy of the encoders as a function of the probe's data budget, and claim (2) per budget. */
+export interface TransferBudgetTable {
+  layer: 'encoder';
+  rows: TransferRows[];
+  probe_epochs: number[];
+  /** rows × epochs × run × seed; mean_transfer_acc averages over OOD sets. */
+  cells: (TransferBudgetPoint & { run: 'baseline' | 'nc_control'; seed: number; mean_transfer_acc: number })[];
+  /** Claim (2) on the seed means of each budget; seeds_holding: seeds where the NC encoder transfers better. */
+  claims: {
+    rows: TransferRows;
+    probe_epochs: number;
+    baseline: { mean: number; std: number };
+    nc_control: { mean: number; std: number };
+    encoder_transfers_better: boolean;
+    seeds_holding: number;
+    seeds: number;
+  }[];
+}
+
 export interface RunResult {
   id_test_acc: number;
   train_seconds: number;
+  /** The encoder's transfer accuracy per probe budget, when a sweep was asked for. */
+  transfer_budget?: TransferBudgetPoint[];
   /** Layer names in network order: enc1..encK, encoder (= encK, listed once as 'encoder'), proj1, projector. */
   layers: Record<string, LayerResult>;
 }
@@ -30,8 +63,12 @@ export interface Claims {
   encoder_transfers_better: boolean;
   /** (3) NC-controlled projector NC1 < its encoder NC1. */
   projector_more_collapsed: boolean;
-  /** (4) Across layers, NC1 correlates positively with FPR95 and negatively with transfer error (100 − accuracy). */
+  /** (4) Across layers, NC1 correlates positively with FPR95 and negatively with transfer error (100 − accuracy): 4a and 4b. */
   nc1_correlations_as_paper: boolean;
+  /** (4a) r(NC1, FPR95) > 0 across layers. */
+  nc1_correlates_with_fpr95?: boolean;
+  /** (4b) r(NC1, transfer error) < 0 across layers. */
+  nc1_anticorrelates_with_transfer_error?: boolean;
 }
 
 export interface SeedResult {
@@ -49,6 +86,9 @@ export interface PaperResult {
     seeds: number[];
     epochs: number;
     probe_epochs: number;
+    /** The transfer-probe budgets swept (`--transfer-rows`, `--probe-epochs` lists); absent without a sweep. */
+    transfer_rows?: TransferRows[];
+    probe_epochs_sweep?: number[];
     layers: number[];
     quick: boolean;
     backend: string;
@@ -63,4 +103,6 @@ export interface PaperResult {
   /** Mean ± std over seeds of the summary numbers. */
   summary: Record<string, { mean: number; std: number }>;
   seeds: SeedResult[];
+  /** Transfer accuracy vs the transfer probe's budget; present when a sweep was asked for. */
+  transfer_budget?: TransferBudgetTable;
 }

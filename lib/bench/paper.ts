@@ -11,7 +11,9 @@ import { LinearProbe } from '../ood/probe.js';
 import { mulberry32 } from '../random.js';
 import { runEnvironment } from '../run-environment.js';
 import { Trainer, type LayerName } from '../train/trainer.js';
-import type { Claims, LayerResult, PaperResult, ProtocolName, RunResult, SeedResult } from './paper-types.js';
+import { meanOf, meanStd } from './paper-stats.js';
+import { balancedSubset, checkTransferBudget, gatherRows, transferBudgetTable, type TransferBudget } from './paper-budget.js';
+import type { Claims, LayerResult, PaperResult, ProtocolName, RunResult, SeedResult, TransferBudgetPoint } from './paper-types.js';
 
 export interface Split {
   train: LabelledImages;
@@ -30,6 +32,12 @@ export interface PaperOptions {
   seeds?: number[];
   epochs?: number;
   probeEpochs?: number;
+  /**
+   * Also re-fit the encoders' transfer probes on each budget: rows of each OOD set's train split (per-class
+   * balanced) × probe epochs. Models are trained once per seed; the main tables keep all rows and `probeEpochs`.
+   * Missing lists default to ['all'] and [probeEpochs].
+   */
+  transferBudget?: Partial<TransferBudget>;
   /** Encoder widths after the input (default 512, 512, 512). */
   layers?: number[];
   /** A small, fast configuration for smoke tests (subsampled data, few epochs, narrow layers). */
@@ -80,9 +88,7 @@ function subsample(d: LabelledImages, rows: number, seed: number): LabelledImage
     [picked[i], picked[j]] = [picked[j], picked[i]];
   }
   const keep = picked.slice(0, rows).sort((a, b) => a - b);
-  const features = new Float32Array(rows * d.dim);
-  keep.forEach((row, r) => features.set(d.features.subarray(row * d.dim, (row + 1) * d.dim), r * d.dim));
-  return { features, labels: Int32Array.from(keep, (row) => d.labels[row]), rows, dim: d.dim };
+  return { features: gatherRows(d.features, d.dim, keep), labels: Int32Array.from(keep, (row) => d.labels[row]), rows, dim: d.dim };
 }
 
 export function pearson(x: number[], y: number[]): number {
@@ -98,8 +104,6 @@ export function pearson(x: number[], y: number[]): number {
   return sxy / Math.sqrt(sxx * syy);
 }
 
-const mean = (values: number[]) => values.reduce((s, v) => s + v, 0) / values.length;
-const meanOf = (record: Record<string, number>) => mean(Object.values(record));
 
 function histogram(id: Float64Array, ood: Record<string, Float64Array>): LayerResult['score_histogram'] {
   const all = [id, ...Object.values(ood)];
@@ -122,14 +126,18 @@ interface Settings {
   layers: number[];
   quick: boolean;
   backend: BackendName;
+  budget?: TransferBudget;
 }
 
 function settings(o: PaperOptions): Settings {
   const quick = o.quick ?? false;
+  const probeEpochs = o.probeEpochs ?? (quick ? 3 : 30);
+  const b = o.transferBudget;
   return {
     seeds: o.seeds ?? [0],
     epochs: o.epochs ?? (quick ? 2 : 10),
-    probeEpochs: o.probeEpochs ?? (quick ? 3 : 30),
+    probeEpochs,
+    budget: b ? checkTransferBudget({ rows: b.rows ?? ['all'], probeEpochs: b.probeEpochs ?? [probeEpochs] }) : undefined,
     layers: o.layers ?? (quick ? [64, 64] : [512, 512, 512]),
     quick,
     backend: o.backend ?? 'cpu',
@@ -173,6 +181,41 @@ async function evaluateLayer(
   return result;
 }
 
+/**
+ * The encoder's transfer accuracy on every budget of the sweep: each OOD set's train features computed once, a
+ * probe fitted per (rows, epochs). The subset depends on the seed and the set only, so both runs of a seed see the
+ * same rows. `full` is the accuracy already measured at (all rows, s.probeEpochs), reused rather than re-fitted.
+ */
+async function transferBudgetOf(
+  trainer: Trainer, data: PaperData, s: Settings, budget: TransferBudget, seed: number, full: Record<string, number>,
+): Promise<TransferBudgetPoint[]> {
+  const points: TransferBudgetPoint[] = budget.rows.flatMap((rows) =>
+    budget.probeEpochs.map((probe_epochs) => ({ rows, probe_epochs, rows_used: {}, transfer_acc: {} })),
+  );
+  for (const [k, set] of data.ood.entries()) {
+    const train = await trainer.features(set.split.train.features, 'encoder');
+    const test = await trainer.features(set.split.test.features, 'encoder');
+    const width = train.length / set.split.train.rows;
+    for (const rows of budget.rows) {
+      const all = rows === 'all' || rows >= set.split.train.rows;
+      const keep = all ? undefined : balancedSubset(set.split.train.labels, set.classes, rows, (seed * 7_919 + k + 1) >>> 0);
+      const features = keep ? gatherRows(train, width, keep) : train;
+      const labels = keep ? Int32Array.from(keep, (i) => set.split.train.labels[i]) : set.split.train.labels;
+      for (const probe_epochs of budget.probeEpochs) {
+        const point = points.find((p) => p.rows === rows && p.probe_epochs === probe_epochs)!;
+        point.rows_used[set.name] = labels.length;
+        if (all && probe_epochs === s.probeEpochs) {
+          point.transfer_acc[set.name] = full[set.name];
+          continue;
+        }
+        const probe = await LinearProbe.fit({ features, labels, numClasses: set.classes, epochs: probe_epochs, seed, backend: s.backend });
+        point.transfer_acc[set.name] = await probe.accuracy(test, set.split.test.labels);
+      }
+    }
+  }
+  return points;
+}
+
 /** Layer names as reported: enc1..enc(K−1), encoder (= encK), then proj1 and projector with the ETF projector. */
 function reportedLayers(trainer: Trainer): LayerName[] {
   const names = trainer.layerNames();
@@ -186,8 +229,14 @@ function claimsOf(runs: SeedResult['runs'], correlation: SeedResult['correlation
     projector_detects_better: meanOf(nc.projector.fpr95) < meanOf(base.encoder.fpr95),
     encoder_transfers_better: meanOf(nc.encoder.transfer_acc) > meanOf(base.encoder.transfer_acc),
     projector_more_collapsed: nc.projector.nc1 < nc.encoder.nc1,
-    nc1_correlations_as_paper: correlation.nc1_vs_fpr95 > 0 && correlation.nc1_vs_transfer_error < 0,
+    ...correlationClaims(correlation),
   };
+}
+
+/** Claim (4) and its two parts (4a, 4b) from the two correlations across layers. */
+function correlationClaims(r: SeedResult['correlation']): Pick<Claims, 'nc1_correlations_as_paper' | 'nc1_correlates_with_fpr95' | 'nc1_anticorrelates_with_transfer_error'> {
+  const [a, b] = [r.nc1_vs_fpr95 > 0, r.nc1_vs_transfer_error < 0];
+  return { nc1_correlations_as_paper: a && b, nc1_correlates_with_fpr95: a, nc1_anticorrelates_with_transfer_error: b };
 }
 
 function correlationOf(runs: SeedResult['runs']) {
@@ -249,10 +298,16 @@ export async function runPaperBenchmark(options: PaperOptions = {}): Promise<Pap
         layers: {},
       };
       const names = reportedLayers(trainer);
+      const steps = names.length + 1 + (s.budget ? 1 : 0);
       for (const [i, name] of names.entries()) {
         options.signal?.throwIfAborted();
-        options.onProgress?.(`${stage}: layer ${name}`, (done + (i + 1) / (names.length + 1)) / total);
+        options.onProgress?.(`${stage}: layer ${name}`, (done + (i + 1) / steps) / total);
         run.layers[name] = await evaluateLayer(trainer, name, data, s, seed, name === 'encoder' || name === 'projector');
+      }
+      if (s.budget) {
+        options.signal?.throwIfAborted();
+        options.onProgress?.(`${stage}: transfer budgets`, (done + (names.length + 1) / steps) / total);
+        run.transfer_budget = await transferBudgetOf(trainer, data, s, s.budget, seed, run.layers.encoder.transfer_acc);
       }
       runs[kind] = run;
       done++;
@@ -268,6 +323,7 @@ export async function runPaperBenchmark(options: PaperOptions = {}): Promise<Pap
       seeds: s.seeds,
       epochs: s.epochs,
       probe_epochs: s.probeEpochs,
+      ...(s.budget ? { transfer_rows: s.budget.rows, probe_epochs_sweep: s.budget.probeEpochs } : {}),
       layers: s.layers,
       quick: s.quick,
       backend: s.backend,
@@ -288,18 +344,16 @@ export function assemblePaperResult(config: PaperResult['config'], seedRuns: Pic
   const perSeed = seeds.map(summaryOf);
   const summary = Object.fromEntries(
     Object.keys(perSeed[0]).map((key) => {
-      const values = perSeed.map((p) => p[key]);
-      const m = mean(values);
-      const std = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1)) : 0;
-      return [key, { mean: m, std }];
+      return [key, meanStd(perSeed.map((p) => p[key]))];
     }),
   );
+  const budget = transferBudgetTable(seeds);
   // Claims on the seed means (the table the README reports).
   const claims: Claims = {
     projector_detects_better: summary.nc_control_fpr95.mean < summary.baseline_fpr95.mean,
     encoder_transfers_better: summary.nc_control_transfer_error.mean < summary.baseline_transfer_error.mean,
     projector_more_collapsed: summary.nc_control_nc1_projector.mean < summary.nc_control_nc1_encoder.mean,
-    nc1_correlations_as_paper: summary.nc1_vs_fpr95.mean > 0 && summary.nc1_vs_transfer_error.mean < 0,
+    ...correlationClaims({ nc1_vs_fpr95: summary.nc1_vs_fpr95.mean, nc1_vs_transfer_error: summary.nc1_vs_transfer_error.mean }),
   };
   return {
     config,
@@ -308,5 +362,6 @@ export function assemblePaperResult(config: PaperResult['config'], seedRuns: Pic
     claims,
     summary,
     seeds,
+    ...(budget ? { transfer_budget: budget } : {}),
   };
 }

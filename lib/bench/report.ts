@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 
 import type { Claims, LayerResult, PaperResult, SeedResult } from './paper-types.js';
-import { layerOrder, meanOf, RUN_LABELS, renderPlots } from './report-plots.js';
+import { layerOrder, meanOf, meanStd, RUN_LABELS, renderPlots, seedsOf } from './report-plots.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -43,13 +43,20 @@ export function summaryStat(result: PaperResult, key: string): { mean: number; s
   const stored = result.summary?.[key];
   if (stored) return stored;
   const seeds = result.seeds.length > 0 ? result.seeds : [{ seed: 0, runs: result.runs, correlation: result.correlation, claims: result.claims }];
-  const values = seeds.map(SUMMARY_FROM_SEED[key]);
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const std = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
-  return { mean, std };
+  return meanStd(seeds.map(SUMMARY_FROM_SEED[key]));
 }
 
-const CLAIMS: { key: keyof Claims; text: string; evidence: (stat: (key: string, f: (x: number) => string) => string) => string }[] = [
+/** The claims the report lists: claim (4) as its two parts, each measured on its own. */
+type ReportedClaim = Exclude<keyof Claims, 'nc1_correlations_as_paper'>;
+
+/** Whether a claim holds; results written before claim (4) was split derive 4a and 4b from the correlations. */
+function holds(claims: Claims, correlation: PaperResult['correlation'], key: ReportedClaim): boolean {
+  if (key === 'nc1_correlates_with_fpr95') return claims[key] ?? correlation.nc1_vs_fpr95 > 0;
+  if (key === 'nc1_anticorrelates_with_transfer_error') return claims[key] ?? correlation.nc1_vs_transfer_error < 0;
+  return claims[key];
+}
+
+const CLAIMS: { key: ReportedClaim; text: string; evidence: (stat: (key: string, f: (x: number) => string) => string) => string }[] = [
   {
     key: 'projector_detects_better',
     text: 'The NC-controlled projector detects OOD better than the baseline encoder (lower mean FPR95)',
@@ -66,9 +73,14 @@ const CLAIMS: { key: keyof Claims; text: string; evidence: (stat: (key: string, 
     evidence: (s) => `NC1 ${s('nc_control_nc1_projector', num)} (projector) vs ${s('nc_control_nc1_encoder', num)} (encoder)`,
   },
   {
-    key: 'nc1_correlations_as_paper',
-    text: 'Across layers, NC1 correlates positively with FPR95 and negatively with transfer error',
-    evidence: (s) => `R = ${s('nc1_vs_fpr95', corr)} (FPR95), R = ${s('nc1_vs_transfer_error', corr)} (transfer error); paper: 0.77, −0.60`,
+    key: 'nc1_correlates_with_fpr95',
+    text: '(4a) Across layers, NC1 correlates positively with FPR95',
+    evidence: (s) => `R = ${s('nc1_vs_fpr95', corr)}, expected > 0 (paper: 0.77)`,
+  },
+  {
+    key: 'nc1_anticorrelates_with_transfer_error',
+    text: '(4b) Across layers, NC1 correlates negatively with transfer error',
+    evidence: (s) => `R = ${s('nc1_vs_transfer_error', corr)}, expected < 0 (paper: −0.60)`,
   },
 ];
 
@@ -115,12 +127,12 @@ function claimsTable(result: PaperResult): string {
     return several ? `${f(s.mean)} ± ${f(s.std)}` : f(s.mean);
   };
   const rows = CLAIMS.map(({ key, text, evidence }) => {
-    const holds = result.claims[key];
-    const perSeed = several ? [td(`${result.seeds.filter((s) => s.claims[key]).length}/${result.seeds.length}`)] : [];
+    const ok = holds(result.claims, result.correlation, key);
+    const perSeed = several ? [td(`${result.seeds.filter((s) => holds(s.claims, s.correlation, key)).length}/${result.seeds.length}`)] : [];
     return tr(
       [
         td(escapeHtml(text)),
-        `<td class="${holds ? 'yes' : 'no'}">${holds ? '✓' : '✗'}</td>`,
+        `<td class="${ok ? 'yes' : 'no'}">${ok ? '✓' : '✗'}</td>`,
         ...perSeed,
         td(escapeHtml(evidence(stat))),
       ],
@@ -151,15 +163,48 @@ function layerTable(result: PaperResult, key: keyof typeof RUN_LABELS): string {
   const n = sets.length;
   const setHeads = sets.map((s) => th(escapeHtml(s))).join('');
   const head = `${tr([th('Layer', 1, 2), th('NC1', 1, 2), th('FPR95 (%)', n), th('AUROC (%)', n), th('Transfer accuracy (%)', n)])}\n<tr>${setHeads.repeat(3)}</tr>`;
-  const layers = result.runs[key].layers;
+  const seeds = seedsOf(result);
+  const several = seeds.length > 1;
   const rows = layerOrder(result)
-    .filter((name) => layers[name])
+    .filter((name) => result.runs[key].layers[name])
     .map((name) => {
-      const r: LayerResult = layers[name];
-      const perSet = (values: Record<string, number>) => sets.map((s) => td(pct(values[s])));
-      return tr([td(escapeHtml(name)), td(num(r.nc1)), ...perSet(r.fpr95), ...perSet(r.auroc), ...perSet(r.transfer_acc)]);
+      const layers: LayerResult[] = seeds.map((s) => s.runs[key].layers[name]).filter(Boolean);
+      // Mean ± std over seeds (plain with one seed).
+      const cell = (value: (r: LayerResult) => number, f: (x: number) => string) => {
+        const s = meanStd(layers.map(value));
+        return td(several ? `${f(s.mean)} ± ${f(s.std)}` : f(s.mean));
+      };
+      const perSet = (field: 'fpr95' | 'auroc' | 'transfer_acc') => sets.map((set) => cell((r) => r[field][set], pct));
+      return tr([td(escapeHtml(name)), cell((r) => r.nc1, num), ...perSet('fpr95'), ...perSet('auroc'), ...perSet('transfer_acc')]);
     });
   return table(`layers-${key}`, head, rows);
+}
+
+/** Claim (2) per transfer-probe budget: the encoders' mean transfer accuracy over OOD sets (and seeds). */
+function transferBudgetTable(result: PaperResult): string {
+  const t = result.transfer_budget;
+  if (!t) return '';
+  const several = result.seeds.length > 1;
+  const acc = (x: { mean: number; std: number }) => td(several ? `${pct(x.mean)} ± ${pct(x.std)}` : pct(x.mean));
+  const head = tr([
+    th('Rows per OOD set'), th('Rows used'), th('Probe epochs'), th(`${RUN_LABELS.baseline} encoder (%)`), th(`${RUN_LABELS.nc_control} encoder (%)`),
+    th('Claim (2)'), ...(several ? [th('Seeds')] : []),
+  ]);
+  const rows = t.claims.map((c) => {
+    const used = t.cells.find((x) => x.rows === c.rows && x.probe_epochs === c.probe_epochs)?.rows_used ?? {};
+    return tr(
+      [
+        td(escapeHtml(c.rows)), td(escapeHtml(result.config.ood_sets.map((set) => `${set}: ${used[set]}`).join(', '))), td(String(c.probe_epochs)),
+        acc(c.baseline), acc(c.nc_control),
+        `<td class="${c.encoder_transfers_better ? 'yes' : 'no'}">${c.encoder_transfers_better ? '✓' : '✗'}</td>`,
+        ...(several ? [td(`${c.seeds_holding}/${c.seeds}`)] : []),
+      ],
+      ` data-rows="${escapeHtml(c.rows)}" data-epochs="${c.probe_epochs}"`,
+    );
+  });
+  return `<h2>Transfer budget</h2>
+<p class="note">Claim (2) depends on how much data the transfer probe gets. The models are trained once per seed; the encoders' transfer probes are re-fitted on per-class balanced subsets of each OOD set's train split.</p>
+${table('transfer-budget', head, rows)}`;
 }
 
 /** The report as one self-contained HTML document. */
@@ -167,8 +212,12 @@ export async function renderReport(result: PaperResult): Promise<string> {
   const several = result.seeds.length > 1;
   const plots = await renderPlots(result);
   const first = result.config.seeds[0];
-  const runInfo = (key: keyof typeof RUN_LABELS) =>
-    `ID test accuracy ${pct(result.runs[key].id_test_acc)} %, training ${result.runs[key].train_seconds.toFixed(1)} s`;
+  const runInfo = (key: keyof typeof RUN_LABELS) => {
+    const [acc, secs] = [meanStd(seedsOf(result).map((s) => s.runs[key].id_test_acc)), meanStd(seedsOf(result).map((s) => s.runs[key].train_seconds))];
+    return several
+      ? `ID test accuracy ${pct(acc.mean)} ± ${pct(acc.std)} %, training ${secs.mean.toFixed(1)} ± ${secs.std.toFixed(1)} s`
+      : `ID test accuracy ${pct(acc.mean)} %, training ${secs.mean.toFixed(1)} s`;
+  };
   const title = `NC control for OOD detection: ${result.config.id} vs ${result.config.ood_sets.join(', ')}`;
   return `<!DOCTYPE html>
 <html lang="en">
@@ -192,7 +241,8 @@ ${claimsTable(result)}
 ${summaryTable(result)}
 <p class="note">FPR95: mean over OOD sets, of the baseline's encoder and of the NC model's projector. Transfer error: 100 − the mean accuracy over OOD sets of a linear probe on each model's encoder.
 ${several ? `Mean ± std over ${result.seeds.length} seeds.` : `One seed (${escapeHtml(first)}).`} Paper (VGG17, ImageNet-100): FPR95 94.9 → 65.1, transfer error 49.5 → 41.9, NC1 encoder / projector 2.2 / 0.4.</p>
-<h2>Per layer${several ? ` (seed ${escapeHtml(first)})` : ''}</h2>
+${transferBudgetTable(result)}
+<h2>Per layer${several ? ` (mean ± std over ${result.seeds.length} seeds)` : ''}</h2>
 <h3>${RUN_LABELS.baseline}</h3>
 <p class="note">${escapeHtml(runInfo('baseline'))}</p>
 ${layerTable(result, 'baseline')}

@@ -1,11 +1,14 @@
 // `ncod features`: one layer's outputs of a trained checkpoint on a dataset, written as an N×width float32 .npy
 // (options: commands/features.ts).
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+
 import cliProgress from 'cli-progress';
 
 import type { BackendName } from '../backend.js';
 import { writeNpy } from '../data/index.js';
 import { describe, fail } from '../errors.js';
-import { loadCheckpoint } from '../train/checkpoint.js';
+import { classifierHead, loadCheckpoint } from '../train/checkpoint.js';
 import { Trainer, type LayerName } from '../train/trainer.js';
 import { requireFile } from './arrays.js';
 import {
@@ -32,6 +35,8 @@ export interface FeaturesCliOptions {
   layer: string;
   out: string;
   labelsOut?: string;
+  /** A folder for the classifier's W.npy (C×d) and b.npy (C), as `ncod metrics --weights --bias` reads them. */
+  headOut?: string;
   backend?: BackendName;
   json?: boolean;
 }
@@ -47,6 +52,9 @@ export async function runFeatures(o: FeaturesCliOptions): Promise<void> {
 
   const trainer = withBackend(await loadCheckpoint(o.model), o.backend);
   const layer = checkLayer(trainer, o.layer);
+  const head = o.headOut === undefined ? undefined : classifierHead(trainer);
+  // The classifier reads one layer: its W and b beside another layer's features would pair arrays that do not belong.
+  if (head && layer !== head.layer) fail('ERR_INVALID_ARGUMENT', '--head-out', `--layer ${head.layer} (the layer this model's classifier reads)`, `--layer ${layer}`);
 
   let data: Dataset =
     dataset === 'npy'
@@ -68,10 +76,25 @@ export async function runFeatures(o: FeaturesCliOptions): Promise<void> {
   const width = features.length / data.rows;
   await writeNpy(o.out, { dtype: 'float32', shape: [data.rows, width], data: features });
   if (o.labelsOut) await writeNpy(o.labelsOut, { dtype: 'int32', shape: [data.rows], data: data.labels! });
+  const headFiles = head && (await writeHead(head, o.headOut!));
 
-  const report = { layer, rows: data.rows, width, out: o.out, labels_out: o.labelsOut ?? null };
+  const report = { layer, rows: data.rows, width, out: o.out, labels_out: o.labelsOut ?? null, head_out: headFiles ?? null };
   if (o.json) return printJson(report);
   console.log(`wrote ${data.rows}×${width} features of layer ${layer} to ${o.out}${o.labelsOut ? `, labels to ${o.labelsOut}` : ''}`);
+  if (headFiles) console.log(`wrote the classifier's weights to ${headFiles.weights} (${head!.shape.join('×')}) and bias to ${headFiles.bias}`);
+}
+
+/** W.npy and b.npy in `dir` (made if missing). */
+async function writeHead(head: ReturnType<typeof classifierHead>, dir: string): Promise<{ weights: string; bias: string }> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    fail('ERR_IO', '--head-out', 'a folder that can be created', `${dir} (${(error as Error).message})`);
+  }
+  const files = { weights: path.join(dir, 'W.npy'), bias: path.join(dir, 'b.npy') };
+  await writeNpy(files.weights, { dtype: 'float32', shape: head.shape, data: head.weight });
+  await writeNpy(files.bias, { dtype: 'float32', shape: [head.shape[0]], data: head.bias });
+  return files;
 }
 
 /** The layer names this model has: enc1..encK, encoder, proj1/projector with the ETF projector, logits. */

@@ -1,7 +1,7 @@
 // A realistic synthetic `ncod bench paper` result (Fashion-MNIST 0–4 vs Fashion 5–9 and MNIST, three seeds):
 // NC1 falls with depth, the NC projector collapses most and detects best, the NC encoder transfers best.
 // Its correlation, claims and summary are computed from its runs as `ncod bench paper` does.
-import type { LayerResult, PaperResult, RunResult } from '../../lib/bench/paper-types.js';
+import type { LayerResult, PaperResult, RunResult, TransferBudgetPoint } from '../../lib/bench/paper-types.js';
 import { assemblePaperResult } from '../../lib/bench/paper.js';
 
 export interface FixtureOptions {
@@ -10,6 +10,26 @@ export interface FixtureOptions {
   oodSets?: string[];
   seeds?: number[];
   histograms?: boolean;
+  /** A transfer-budget sweep (rows 2000 and all × 10 and 30 probe epochs); on by default. */
+  budget?: boolean;
+}
+
+// Mean transfer accuracy of the encoders per budget [rows, epochs, baseline, NC]: the NC encoder transfers better
+// with little data and worse with all of it, as issue 13 item 6 measured.
+const BUDGET: [rows: number | 'all', epochs: number, baseline: number, nc: number][] = [
+  [2000, 10, 0.43, 0.49],
+  [2000, 30, 0.56, 0.6],
+  ['all', 10, 0.74, 0.73],
+  ['all', 30, 0.81, 0.8],
+];
+
+function budgetPoints(sets: string[], run: 'baseline' | 'nc_control', jitter: number): TransferBudgetPoint[] {
+  return BUDGET.map(([rows, probe_epochs, base, nc]) => ({
+    rows, probe_epochs,
+    rows_used: Object.fromEntries(sets.map((s, i) => [s, rows === 'all' ? 30000 * (i + 1) : rows])),
+    // ± 0.1·jitter per set, so the mean over sets is exactly the profile's value plus the seed's jitter.
+    transfer_acc: Object.fromEntries(sets.map((s, i) => [s, (run === 'baseline' ? base : nc) + jitter + (i % 2 === 0 ? 0.01 : -0.01)])),
+  }));
 }
 
 // Per layer: NC1, FPR95 [near, far], transfer accuracy [near, far].
@@ -79,6 +99,10 @@ export function paperFixture(options: FixtureOptions = {}): PaperResult {
       baseline: run(BASELINE, sets, jitter, options.histograms ?? true, 0.905),
       nc_control: run(NC_CONTROL, sets, -jitter, options.histograms ?? true, 0.912),
     };
+    if (options.budget ?? true) {
+      runs.baseline.transfer_budget = budgetPoints(sets, 'baseline', jitter);
+      runs.nc_control.transfer_budget = budgetPoints(sets, 'nc_control', -jitter);
+    }
     return { seed, runs };
   });
   const config: PaperResult['config'] = {

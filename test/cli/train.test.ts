@@ -76,7 +76,7 @@ describe('ncod train --dataset npy', () => {
     const [out, labelsOut] = [join(dir, 'e.npy'), join(dir, 'e_labels.npy')];
     const args = ['features', '--model', model, '--dataset', 'npy', '--features', files.xTest, '--labels', files.yTest];
     const got = cliJson([...args, '--layer', 'encoder', '--out', out, '--labels-out', labelsOut]);
-    expect(got).toEqual({ layer: 'encoder', rows: 150, width: 8, out, labels_out: labelsOut });
+    expect(got).toEqual({ layer: 'encoder', rows: 150, width: 8, out, labels_out: labelsOut, head_out: null });
     const e = await readNpy(out);
     expect(e.dtype).toBe('float32');
     expect(e.shape).toEqual([150, 8]);
@@ -91,6 +91,34 @@ describe('ncod train --dataset npy', () => {
     expect(p.shape).toEqual([kept.rows, 32]);
     expect(p.data).toEqual(await trainer.features(kept.features, 'proj1'));
     expect((await readNpy(labelsOut)).data).toEqual(kept.labels);
+  });
+
+  it('features --head-out: the classifier\'s W and b beside the projector features, which ncod metrics takes', async () => {
+    const [z, y, head] = [join(dir, 'z.npy'), join(dir, 'z_labels.npy'), join(dir, 'head')];
+    const args = ['features', '--model', model, '--dataset', 'npy', '--features', files.xTest, '--labels', files.yTest];
+    const got = cliJson([...args, '--layer', 'projector', '--out', z, '--labels-out', y, '--head-out', head]) as { head_out: { weights: string; bias: string } };
+    expect(got.head_out).toEqual({ weights: join(head, 'W.npy'), bias: join(head, 'b.npy') });
+    const [W, b, feats] = await Promise.all([readNpy(got.head_out.weights), readNpy(got.head_out.bias), readNpy(z)]);
+    expect([W.dtype, W.shape, b.shape]).toEqual(['float32', [C, 8], [C]]);
+    // The logits the model computes are the projector features times Wᵀ plus b (float64 reference, float32 kernel).
+    const logits = await (await loadCheckpoint(model)).features(test.features, 'logits');
+    const [w, bias, f] = [W.data as Float32Array, b.data as Float32Array, feats.data as Float32Array];
+    let worst = 0;
+    for (let i = 0; i < 150; i++) {
+      for (let c = 0; c < C; c++) {
+        let v = bias[c];
+        for (let k = 0; k < 8; k++) v += f[i * 8 + k] * w[c * 8 + k];
+        worst = Math.max(worst, Math.abs(v - logits[i * C + c]) / (1 + Math.abs(v)));
+      }
+    }
+    expect(worst).toBeLessThan(1e-5);
+    const metrics = cliJson(['metrics', '--features', z, '--labels', y, '--weights', got.head_out.weights, '--bias', got.head_out.bias]) as Record<string, number | null>;
+    expect(metrics.nc4_ncc_agreement).toBeGreaterThan(0.5); // the classifier and the nearest class mean agree on most rows
+    expect(Number.isFinite(metrics.nc3_self_duality)).toBe(true); // needs W: null without it
+
+    // The classifier reads the projector: its W and b beside encoder features would not belong together.
+    const message = expectCliError([...args, '--layer', 'encoder', '--out', z, '--head-out', head], 'ERR_INVALID_ARGUMENT');
+    expect(message).toContain('--head-out: expected --layer projector');
   });
 
   it('without test data: id_test_acc is null; --projector none trains the baseline with α = 0', () => {

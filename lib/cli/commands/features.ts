@@ -8,6 +8,8 @@ const EXAMPLE = `
 Examples:
   $ ncod features --model mnist04.safetensors --dataset mnist --split train --classes 0-4 --layer projector --out z_train.npy --labels-out y_train.npy
   $ ncod features --model mnist04.safetensors --dataset fashion --layer encoder --out e_fashion.npy
+  $ ncod features --model mnist04.safetensors --dataset mnist --split train --classes 0-4 --layer projector --out z.npy --labels-out y.npy --head-out head
+  $ ncod metrics --features z.npy --labels y.npy --weights head/W.npy --bias head/b.npy
 
 Layers: enc1..encK (each encoder layer), encoder (= encK), proj1 and projector (the L2-normalised projector
 output; models with the ETF projector), logits.
@@ -28,6 +30,7 @@ export function registerFeatures(program: Command): void {
     .requiredOption('--layer <name>', 'enc1..encK, encoder, proj1, projector or logits')
     .requiredOption('--out <file>', 'features to write (.npy, float32 N×width)')
     .option('--labels-out <file>', 'also write the rows\' labels (.npy, int32)')
+    .option('--head-out <dir>', "also write the classifier's W.npy (C×d) and b.npy (C) to this folder, for ncod metrics --weights --bias (needs --layer projector, or encoder for a --projector none model)")
     .addOption(new Option('--backend <name>', "compute backend (default: the checkpoint's)").choices(['cpu', 'cuda', 'auto']))
     .option('--json', 'print one JSON object describing what was written')
     .addHelpText('after', EXAMPLE)
