@@ -5,6 +5,7 @@ import { FORMATS_HELP } from '../formats-help.js';
 
 import type { BenchPaperCliOptions } from '../bench-paper.js';
 import { parseInteger, parseIntegerList, parseWidths } from '../parse.js';
+import { backendOption } from './backend-option.js';
 import { registerBenchOod } from './bench-ood.js';
 
 const EXAMPLE = `
@@ -30,7 +31,7 @@ export function registerBenchPaper(program: Command): void {
     .option('--epochs <n>', 'training epochs per model (default 10; --quick: 2)', parseInteger)
     .option('--probe-epochs <n>', 'linear-probe epochs (default 30; --quick: 3)', parseInteger)
     .option('--layers <widths>', 'encoder widths (default 512,512,512)', parseWidths)
-    .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'cuda', 'auto']).default('cpu'))
+    .addOption(backendOption())
     .option('--out <dir>', 'folder for result.json and report.html', 'ncod-paper')
     .option('--quick', 'a small configuration for smoke tests')
     .option('--json', 'print the result as one JSON object')
