@@ -99,6 +99,17 @@ Napi::Function OptionsReader::progress(const char* key) {
   return optional_function(env_, value(key), field(key).c_str());
 }
 
+size_t OptionsReader::one_of(const char* key, const std::vector<std::string>& names) {
+  Napi::Value v = value(key);
+  const std::string text = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+  std::string expected;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (v.IsString() && text == names[i]) return i;
+    expected += (i == 0 ? "'" : ", '") + names[i] + "'";
+  }
+  fail(ErrorCode::InvalidArgument, field(key), "one of " + expected, v.IsString() ? "'" + text + "'" : describe_js(v));
+}
+
 OptionsReader OptionsReader::object(const char* key) { return OptionsReader(env_, value(key), field(key)); }
 
 }  // namespace ncod::binding

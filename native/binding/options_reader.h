@@ -45,7 +45,9 @@ class OptionsReader {
   double optional_number(const char* key, double fallback);
   bool boolean(const char* key);
   bool optional_boolean(const char* key, bool fallback);
-  // A string naming one of `names`: enum_of("covariance", {{"ridge", Covariance::Ridge}, {"pinv", Covariance::Pinv}}).
+  // The index of the string among `names`; ERR_INVALID_ARGUMENT "expected one of 'a', 'b', got 'c'" otherwise.
+  size_t one_of(const char* key, const std::vector<std::string>& names);
+  // one_of with values: enum_of<Covariance>("covariance", {{"ridge", Covariance::Ridge}, {"pinv", Covariance::Pinv}}).
   template <typename E>
   E enum_of(const char* key, std::initializer_list<std::pair<const char*, E>> names);
   // A backend name, 'cpu' | 'cuda' (the registry in native/core/backends.cpp).
@@ -76,14 +78,9 @@ class OptionsReader {
 
 template <typename E>
 E OptionsReader::enum_of(const char* key, std::initializer_list<std::pair<const char*, E>> names) {
-  Napi::Value v = value(key);
-  std::string expected;
-  for (const auto& [name, e] : names) {
-    if (v.IsString() && v.As<Napi::String>().Utf8Value() == name) return e;
-    expected += (expected.empty() ? "'" : ", '") + std::string(name) + "'";
-  }
-  const std::string got = v.IsString() ? "'" + v.As<Napi::String>().Utf8Value() + "'" : describe_js(v);
-  fail(ErrorCode::InvalidArgument, field(key), "one of " + expected, got);
+  std::vector<std::string> keys;
+  for (const auto& name : names) keys.emplace_back(name.first);
+  return (names.begin() + one_of(key, keys))->second;
 }
 
 }  // namespace ncod::binding

@@ -217,6 +217,12 @@ const std::map<std::string, Kernel> kKernels = {
      }},
 };
 
+std::vector<std::string> kernel_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : kKernels) names.push_back(entry.first);
+  return names;
+}
+
 KernelData parse_data(Napi::Env env, Napi::Value arrays, Napi::Value numbers) {
   if (!arrays.IsObject() || !numbers.IsObject()) throw_error(env, ErrorCode::InvalidArgument, "arrays, numbers: expected objects");
   KernelData data;
@@ -253,11 +259,7 @@ Napi::Value TrainKernel(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     OptionsReader o = OptionsReader::only_argument(info, "trainKernel");
     const BackendKind kind = o.backend();
-    Napi::Value kernel_name = o.value("kernel");
-    if (!kernel_name.IsString()) fail(ErrorCode::InvalidArgument, o.field("kernel"), "a string", describe_js(kernel_name));
-    const std::string name = kernel_name.As<Napi::String>();
-    auto kernel = kKernels.find(name);
-    if (kernel == kKernels.end()) fail(ErrorCode::InvalidArgument, o.field("kernel"), "a training kernel name", name);
+    auto kernel = std::next(kKernels.begin(), static_cast<std::ptrdiff_t>(o.one_of("kernel", kernel_names())));
     auto data = std::make_shared<KernelData>(parse_data(env, o.value("arrays"), o.value("numbers")));
     auto results = std::make_shared<KernelData>();
     const Kernel run = kernel->second;

@@ -187,7 +187,7 @@ describe('CPU training kernels against float64 references', () => {
     // Some are thrown at the call, some by the worker: either way the caller sees a rejection with the code.
     const attempt = (c: KernelCase, backend: Backend = 'cpu') => Promise.resolve().then(() => runKernel(backend, c));
     const c = sgemmCases()[2];
-    await expect(attempt({ ...c, kernel: 'nope' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(attempt({ ...c, kernel: 'nope' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/^options\.kernel: expected one of 'activationBackward', .*, got 'nope'$/) });
     await expect(attempt({ ...c, arrays: { ...c.arrays, a: [1] as never } })).rejects.toMatchObject({ code: 'ERR_DTYPE' });
     await expect(attempt({ ...c, arrays: { ...c.arrays, a: new Float32Array(3) } })).rejects.toMatchObject({ code: 'ERR_SHAPE' });
     await expect(attempt({ ...c, numbers: { ...c.numbers, M: undefined as never } })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
