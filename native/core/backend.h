@@ -128,8 +128,8 @@ struct BackendStatus {
   std::string reason;  // why not available, or a description of the device when available
 };
 
-// The backend with this name ('cpu', 'cuda'); throws Error(InvalidArgument, "<what>: expected 'cpu' or 'cuda', got
-// ...") for any other name.
+// The backend a registry entry names; throws Error(InvalidArgument, "<what>: expected <backend_name_list()>, got
+// '<name>'") for any other name.
 BackendKind backend_named(const std::string& name, const std::string& what);
 // The registered names in table order, for messages ("'cpu' or 'cuda'").
 std::string backend_name_list();

@@ -29,7 +29,7 @@ export function registerFeatures(program: Command): void {
     .requiredOption('--layer <name>', 'enc1..encK, encoder, proj1, projector or logits')
     .requiredOption('--out <file>', 'features to write (.npy, float32 N×width)')
     .option('--labels-out <file>', 'also write the rows\' labels (.npy, int32)')
-    .addOption(backendOption("compute backend (default: the checkpoint's)", undefined))
+    .addOption(backendOption("compute backend (default: the checkpoint's)", null))
     .option('--json', 'print one JSON object describing what was written')
     .addHelpText('after', EXAMPLE)
     .action(async (options: FeaturesCliOptions) => (await import('../features.js')).runFeatures(options));
