@@ -1,13 +1,25 @@
 /**
- * The raw native module exactly as native/binding exports it: flat arguments, typed arrays, numeric enums.
- * Only lib/native.ts loads it; users call the public API in lib/ instead.
+ * The raw native module exactly as native/binding exports it: typed arrays, and one options object per call
+ * (native/binding/options_reader.h; the detector calls still take flat arguments). Only lib/native.ts loads it; users
+ * call the public API in lib/ instead.
  */
+import type { Backend } from './lib/backend.js';
 
-/** 0 = cpu, 1 = cuda (native/core/backend.h BackendKind). */
+/**
+ * A backend as the detector calls still take it: its index in lib/backend.ts BACKENDS (native/core/backend.h
+ * BackendKind). Every other call takes the name.
+ */
 export type BackendId = 0 | 1;
 
+/** What every raw call that runs on a worker thread accepts. */
+export interface RawCallControl {
+  /** An Int32Array on a SharedArrayBuffer; non-zero aborts the call (ERR_ABORTED). */
+  cancelFlag?: Int32Array;
+  onProgress?: (fraction: number) => void;
+}
+
 export interface RawBackendStatus {
-  name: 'cpu' | 'cuda';
+  name: Backend;
   available: boolean;
   /** Why the backend is unavailable; null when available. */
   reason: string | null;
@@ -51,18 +63,19 @@ export interface NativeBinding {
   blasInfo(): RawBlasInfo;
   simdInfo(): RawSimdInfo;
   setThreads(threads: number): void;
-  classStats(
-    features: Float32Array,
-    labels: Int32Array,
-    rows: number,
-    dim: number,
-    numClasses: number,
-    withScatter: boolean,
-    allowEmptyClasses: boolean,
-    backend: BackendId,
-    cancelFlag: Int32Array | undefined,
-    onProgress: ((fraction: number) => void) | undefined,
-  ): Promise<RawClassStats>;
+  classStats(options: RawClassStatsOptions): Promise<RawClassStats>;
+}
+
+export interface RawClassStatsOptions extends RawCallControl {
+  /** rows×dim, row-major. */
+  features: Float32Array;
+  labels: Int32Array;
+  rows: number;
+  dim: number;
+  numClasses: number;
+  withScatter: boolean;
+  allowEmptyClasses: boolean;
+  backend: Backend;
 }
 
 export interface RawNcMetrics {
@@ -87,22 +100,31 @@ export interface RawNcMetrics {
 }
 
 export interface NativeBinding {
-  ncMetrics(
-    features: Float32Array,
-    labels: Int32Array,
-    rows: number,
-    dim: number,
-    numClasses: number,
-    weights: Float32Array | null,
-    bias: Float32Array | null,
-    oodFeatures: Float32Array | null,
-    oodRows: number,
-    weightedGlobalMean: boolean,
-    rankTolerance: number,
-    backend: BackendId,
-    cancelFlag: Int32Array | undefined,
-    onProgress: ((fraction: number) => void) | undefined,
-  ): Promise<RawNcMetrics>;
+  ncMetrics(options: RawNcMetricsOptions): Promise<RawNcMetrics>;
+}
+
+/** The classifier and the options finalize() shares with ncMetrics. */
+export interface RawNcFinalizeOptions {
+  /** numClasses×dim. */
+  weights?: Float32Array | null;
+  /** numClasses. */
+  bias?: Float32Array | null;
+  weightedGlobalMean: boolean;
+  /** Below 1; negative (the default) for the automatic tolerance. */
+  rankTolerance?: number;
+  cancelFlag?: Int32Array;
+}
+
+export interface RawNcMetricsOptions extends RawNcFinalizeOptions, RawCallControl {
+  features: Float32Array;
+  labels: Int32Array;
+  rows: number;
+  dim: number;
+  numClasses: number;
+  /** oodRows×dim; oodRows is read only with it. */
+  oodFeatures?: Float32Array | null;
+  oodRows?: number;
+  backend: Backend;
 }
 
 export interface RawNcAccumulatorState {
@@ -122,19 +144,8 @@ export interface RawNcAccumulatorState {
 }
 
 export interface RawNcAccumulator {
-  add(
-    features: Float32Array,
-    labels: Int32Array,
-    rows: number,
-    cancelFlag: Int32Array | undefined,
-    onProgress: ((fraction: number) => void) | undefined,
-  ): Promise<void>;
-  addOod(
-    features: Float32Array,
-    rows: number,
-    cancelFlag: Int32Array | undefined,
-    onProgress: ((fraction: number) => void) | undefined,
-  ): Promise<void>;
+  add(options: { features: Float32Array; labels: Int32Array; rows: number } & RawCallControl): Promise<void>;
+  addOod(options: { features: Float32Array; rows: number } & RawCallControl): Promise<void>;
   merge(other: RawNcAccumulator): void;
   /** merge() on a worker thread. */
   mergeAsync(other: RawNcAccumulator): Promise<void>;
@@ -142,18 +153,12 @@ export interface RawNcAccumulator {
   state(withScatter?: boolean): RawNcAccumulatorState;
   /** state() copied on a worker thread. */
   stateAsync(): Promise<RawNcAccumulatorState>;
-  finalize(
-    weights: Float32Array | null,
-    bias: Float32Array | null,
-    weightedGlobalMean: boolean,
-    rankTolerance: number,
-    cancelFlag: Int32Array | undefined,
-  ): Promise<RawNcMetrics>;
+  finalize(options: RawNcFinalizeOptions): Promise<RawNcMetrics>;
 }
 
 export interface RawNcAccumulatorClass {
-  new (dim: number, numClasses: number, backend: BackendId): RawNcAccumulator;
-  fromState(state: RawNcAccumulatorState, backend: BackendId): RawNcAccumulator;
+  new (options: { dim: number; numClasses: number; backend: Backend }): RawNcAccumulator;
+  fromState(options: { state: RawNcAccumulatorState; backend: Backend }): RawNcAccumulator;
 }
 
 export interface NativeBinding {
@@ -166,23 +171,24 @@ export interface RawLoss {
 }
 
 export interface NativeBinding {
-  crossEntropyLs(
-    logits: Float32Array,
-    labels: Int32Array,
-    rows: number,
-    classes: number,
-    smoothing: number,
-    cancelFlag: Int32Array | undefined,
-  ): Promise<RawLoss>;
-  nnEntropy(features: Float32Array, rows: number, dim: number, scale: number, cancelFlag: Int32Array | undefined): Promise<RawLoss>;
-  etfProjector(
-    features: Float32Array,
-    rows: number,
-    dim: number,
-    hiddenWidth: number,
-    dz: Float32Array | null,
-    cancelFlag: Int32Array | undefined,
-  ): Promise<{ hidden: Float32Array; z: Float32Array; de: Float32Array | null }>;
+  crossEntropyLs(options: {
+    logits: Float32Array;
+    labels: Int32Array;
+    rows: number;
+    classes: number;
+    smoothing: number;
+    cancelFlag?: Int32Array;
+  }): Promise<RawLoss>;
+  nnEntropy(options: { features: Float32Array; rows: number; dim: number; scale: number; cancelFlag?: Int32Array }): Promise<RawLoss>;
+  etfProjector(options: {
+    features: Float32Array;
+    rows: number;
+    dim: number;
+    hiddenWidth: number;
+    /** With it, the backward pass too. */
+    dz?: Float32Array | null;
+    cancelFlag?: Int32Array;
+  }): Promise<{ hidden: Float32Array; z: Float32Array; de: Float32Array | null }>;
 }
 
 export interface RawMlpConfig {
@@ -217,54 +223,36 @@ export interface RawEpochResult {
 }
 
 export interface NativeBinding {
-  trainEpoch(
-    config: RawMlpConfig,
-    params: Float32Array[],
-    m: Float32Array[],
-    v: Float32Array[],
-    x: Float32Array,
-    y: Int32Array,
-    rows: number,
-    order: Int32Array,
-    options: RawEpochOptions,
-    backend: BackendId,
-    cancelFlag: Int32Array | undefined,
-    onProgress: ((fraction: number) => void) | undefined,
-  ): Promise<RawEpochResult>;
-  forwardLayer(
-    config: RawMlpConfig,
-    params: Float32Array[],
-    x: Float32Array,
-    rows: number,
-    layer: number,
-    backend: BackendId,
-    cancelFlag: Int32Array | undefined,
-    onProgress: ((fraction: number) => void) | undefined,
-  ): Promise<Float32Array>;
+  /** params, m and v are overwritten when the epoch completes, untouched when it fails or is aborted. */
+  trainEpoch(options: RawModelInput & { m: Float32Array[]; v: Float32Array[]; y: Int32Array; order: Int32Array; epoch: RawEpochOptions } & RawCallControl): Promise<RawEpochResult>;
+  forwardLayer(options: RawModelInput & { layer: number } & RawCallControl): Promise<Float32Array>;
+}
+
+/** A model and a batch of its inputs, as trainEpoch, forwardLayer and mlpGradients take them. */
+export interface RawModelInput {
+  config: RawMlpConfig;
+  params: Float32Array[];
+  /** rows × widths[0]. */
+  x: Float32Array;
+  rows: number;
+  backend: Backend;
 }
 
 export interface NativeBinding {
   mlpGradients(
-    config: RawMlpConfig,
-    params: Float32Array[],
-    x: Float32Array,
-    y: Int32Array,
-    rows: number,
-    alpha: number,
-    labelSmoothing: number,
-    backend: BackendId,
+    options: RawModelInput & { y: Int32Array; alpha: number; labelSmoothing: number },
   ): Promise<{ ce: number; entropy: number; grads: Float32Array[] }>;
   /**
    * For tests: runs one training kernel (native/core/train_kernels.h) on a backend. Inputs by name in `arrays`,
    * sizes and scalars in `numbers` (per kernel: native/binding/train_kernel_binding.cpp); outputs by name (written
    * outputs start as NaN, or −1 for Int32Array).
    */
-  trainKernel(
-    backend: BackendId,
-    kernel: RawTrainKernelName,
-    arrays: Record<string, Float32Array | Int32Array>,
-    numbers: Record<string, number>,
-  ): Promise<Record<string, Float32Array | Int32Array | number>>;
+  trainKernel(options: {
+    backend: Backend;
+    kernel: RawTrainKernelName;
+    arrays: Record<string, Float32Array | Int32Array>;
+    numbers: Record<string, number>;
+  }): Promise<Record<string, Float32Array | Int32Array | number>>;
 }
 
 export type RawTrainKernelName =

@@ -1,9 +1,11 @@
-// Backend names as users write them, and their status.
+// Backends by name, and their status. The names themselves are in backend-names.ts.
 import type { BackendId, RawBackendStatus, RawBlasInfo, RawSimdInfo } from '../binding.js';
+import { BACKEND_NAME_LIST, BACKENDS, DEFAULT_BACKEND, isBackendName, type Backend, type BackendName } from './backend-names.js';
 import { describe, fail } from './errors.js';
 import { native } from './native.js';
 
-export type BackendName = 'cpu' | 'cuda' | 'auto';
+export { BACKEND_NAME_LIST, BACKEND_NAMES, BACKENDS, DEFAULT_BACKEND, isBackendName, type Backend, type BackendName } from './backend-names.js';
+
 export type BackendStatus = RawBackendStatus;
 export type BlasInfo = RawBlasInfo;
 export type SimdInfo = Omit<RawSimdInfo, 'error'>;
@@ -36,16 +38,15 @@ export function setThreads(threads: number): void {
   native().setThreads(threads);
 }
 
-/** 'auto' picks CUDA when it is available and the CPU otherwise. */
-export function resolveBackend(name: BackendName = 'cpu'): BackendId {
-  switch (name) {
-    case 'cpu':
-      return 0;
-    case 'cuda':
-      return 1;
-    case 'auto':
-      return backends().some((b) => b.name === 'cuda' && b.available) ? 1 : 0;
-    default:
-      return fail('ERR_INVALID_ARGUMENT', 'backend', "'cpu', 'cuda' or 'auto'", describe(name));
-  }
+/** The backend a call runs on: 'auto' picks the first accelerator that is available, else the CPU. */
+export function pickBackend(name: BackendName = DEFAULT_BACKEND): Backend {
+  if (!isBackendName(name)) return fail('ERR_INVALID_ARGUMENT', 'backend', BACKEND_NAME_LIST, describe(name));
+  if (name !== 'auto') return name;
+  const accelerator = backends().find((b) => b.name !== DEFAULT_BACKEND && b.available);
+  return accelerator?.name ?? DEFAULT_BACKEND;
+}
+
+/** pickBackend() as the index the detector bindings still take (binding.d.ts BackendId). */
+export function resolveBackend(name: BackendName = DEFAULT_BACKEND): BackendId {
+  return BACKENDS.indexOf(pickBackend(name)) as BackendId;
 }

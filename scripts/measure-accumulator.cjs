@@ -27,14 +27,14 @@ function blocked(fn) {
 async function main() {
   const x = new Float32Array(rows * dim).map(() => Math.random());
   const y = Int32Array.from({ length: rows }, (_, i) => i % C);
-  const a = new addon.NcAccumulator(dim, C, 0);
-  const b = new addon.NcAccumulator(dim, C, 0);
-  await a.add(x, y, rows, undefined, undefined);
-  await b.add(x, y, rows, undefined, undefined);
+  const a = new addon.NcAccumulator({ dim, numClasses: C, backend: 'cpu' });
+  const b = new addon.NcAccumulator({ dim, numClasses: C, backend: 'cpu' });
+  await a.add({ features: x, labels: y, rows });
+  await b.add({ features: x, labels: y, rows });
   const pending = [];
   const out = {
     dim,
-    addCall: blocked(() => pending.push(a.add(x, y, rows, undefined, undefined))),
+    addCall: blocked(() => pending.push(a.add({ features: x, labels: y, rows }))),
     merge: blocked(() => a.merge(b)),
     state: blocked(() => a.state()),
   };

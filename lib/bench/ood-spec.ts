@@ -8,6 +8,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
+import { classCount } from '../data/class-count.js';
 import { readArray, toFeatures, toFloatVector, toLabels, type Features } from '../data/read-array.js';
 import type { Tensor } from '../data/tensor.js';
 import { describe, fail } from '../errors.js';
@@ -76,9 +77,7 @@ export async function loadOodSpec(specPath: string): Promise<OodBenchData> {
   const dir = path.dirname(specPath);
   const trainLabels = await labelsOf(dir, spec.labels.train, 'labels.train');
   const testLabels = await labelsOf(dir, spec.labels.test, 'labels.test');
-  let max = -1;
-  for (const labels of [trainLabels, testLabels]) for (const v of labels) max = v > max ? v : max; // no spread: N may be large
-  const numClasses = max + 1;
+  const numClasses = classCount('labels', trainLabels, testLabels);
   if (numClasses < 2) fail('ERR_INVALID_ARGUMENT', 'labels', 'at least 2 classes', String(numClasses));
 
   const layers: OodLayer[] = [];

@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
+import { classCount } from '../data/class-count.js';
 import { readFeatures, readLabels, type LabelledImages } from '../data/index.js';
 import { describe, fail } from '../errors.js';
 import type { PaperData, Split } from './paper.js';
@@ -37,10 +38,7 @@ async function loadSet(dir: string, spec: SetSpec, what: string): Promise<{ name
   if (typeof spec?.name !== 'string' || spec.name === '') fail('ERR_INVALID_ARGUMENT', `${what}.name`, 'a name', describe(spec?.name));
   const split = { train: await loadPart(dir, spec.train, `${what}.train`), test: await loadPart(dir, spec.test, `${what}.test`) };
   if (split.train.dim !== split.test.dim) fail('ERR_SHAPE', `${what}.test.features`, `${split.train.dim} columns`, `${split.test.dim}`);
-  // A loop, not Math.max(...labels): spreading 300 000 labels overflows the call stack.
-  let maxLabel = -1;
-  for (const labels of [split.train.labels, split.test.labels]) for (const v of labels) if (v > maxLabel) maxLabel = v;
-  const classes = maxLabel + 1;
+  const classes = classCount(`${what} labels`, split.train.labels, split.test.labels);
   if (classes < 2) fail('ERR_INVALID_ARGUMENT', `${what} labels`, 'at least 2 classes', `${classes}`);
   return { name: spec.name, classes, split };
 }

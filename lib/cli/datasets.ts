@@ -78,17 +78,6 @@ export function keepClasses(data: Dataset, classes: number[], what: string): Dat
   return kept;
 }
 
-/** Number of classes = largest label + 1; labels must be non-negative. */
-export function classCount(labels: Int32Array, what: string): number {
-  let max = -1;
-  for (const y of labels) {
-    if (y < 0) fail('ERR_LABEL_RANGE', what, 'labels ≥ 0', String(y));
-    if (y > max) max = y;
-  }
-  if (max < 0) fail('ERR_SHAPE', what, 'at least one label', 'none');
-  return max + 1;
-}
-
 /** `--features/--labels` belong to --dataset npy, `--data-dir` to the image datasets. */
 export function checkDatasetOptions(dataset: DatasetName, o: { dataDir?: string; features?: string; labels?: string }): void {
   if (dataset === 'npy' && !o.features) fail('ERR_INVALID_ARGUMENT', '--features', 'an array file with --dataset npy', 'none');

@@ -7,7 +7,7 @@ import type { Detector } from '../ood/detectors/common.js';
 import { fitMethod, methodNeeds } from '../ood/fit-method.js';
 import { isLogitMethod, type Method } from '../ood/method-names.js';
 import type { FeatureBatch } from '../data/batches.js';
-import { ArrayStream, FeatureFileSource, maxLabelOf } from '../data/stream/source.js';
+import { ArrayStream, classCountOf, FeatureFileSource } from '../data/stream/source.js';
 import { loadFloatVector, loadMatrix, type Matrix } from './arrays.js';
 import { interruptSignal } from './interrupt.js';
 import { rowProgress, type RowProgress } from './row-progress.js';
@@ -52,7 +52,7 @@ export async function fitDetector(
     const features = await ArrayStream.open(files.features, names.features);
     const labels = needs.labels && files.labels !== undefined ? await ArrayStream.open(files.labels, names.labels) : undefined;
     source = new FeatureFileSource(features, labels, undefined);
-    if (labels) numClasses = (await maxLabelOf(labels)) + 1;
+    if (labels) numClasses = await classCountOf(labels);
   }
   // Logit methods take a head only when one is given; the others that need one read --weights (or say so).
   const wantsHead = needs.head || (isLogitMethod(method) && files.weights !== undefined);

@@ -1,6 +1,6 @@
 // `ncod metrics`: Neural Collapse metrics of saved features, one row per layer (options: commands/metrics.ts).
 import type { BackendName } from '../backend.js';
-import { ArrayStream, FeatureFileSource, maxLabelOf, openNamedStreams } from '../data/stream/source.js';
+import { ArrayStream, classCountOf, FeatureFileSource, openNamedStreams } from '../data/stream/source.js';
 import { fail } from '../errors.js';
 import { NC_METRIC_KEYS, ncMetrics, type NcMetrics } from '../metrics/nc.js';
 import { accumulateBatches } from '../metrics/nc-stream.js';
@@ -48,7 +48,7 @@ export async function runMetrics(options: MetricsCliOptions): Promise<void> {
   const sources = new Map<string, FeatureFileSource>();
   for (const [name, stream] of layers) sources.set(name, new FeatureFileSource(stream, labels, undefined));
   const ood = options.oodFeatures ? await openOod(options.oodFeatures, [...layers.keys()], sources) : undefined;
-  const numClasses = options.numClasses ?? (await maxLabelOf(labels)) + 1;
+  const numClasses = options.numClasses ?? (await classCountOf(labels));
   const first = sources.values().next().value!;
   const classifier = options.weights ? await loadClassifier(options.weights, options.bias, numClasses, first.dim) : undefined;
   if (options.stateOnly) return saveStates(sources, ood, numClasses, options);

@@ -3,13 +3,13 @@
 import cliProgress from 'cli-progress';
 
 import type { BackendName } from '../backend.js';
+import { classCount } from '../data/class-count.js';
 import { fail } from '../errors.js';
 import { saveCheckpoint } from '../train/checkpoint.js';
 import { Trainer, type EpochStats, type TrainerOptions } from '../train/trainer.js';
 import { formatValue } from './arrays.js';
 import {
   checkDatasetOptions,
-  classCount,
   keepClasses,
   loadImages,
   loadNpyDataset,
@@ -57,8 +57,8 @@ export async function runTrain(o: TrainCliOptions): Promise<void> {
   checkOutputFolder(o.out, '--out');
 
   const { train, test } = await loadTrainTest(dataset, o, classes);
-  const numClasses = classes?.length ?? classCount(train.labels, 'training labels');
-  if (test && classCount(test.labels, 'test labels') > numClasses) {
+  const numClasses = classes?.length ?? classCount('training labels', train.labels);
+  if (test && classCount('test labels', test.labels) > numClasses) {
     fail('ERR_LABEL_RANGE', 'test labels', `labels below ${numClasses} (the training data's classes)`, 'larger ones');
   }
   const trainerOptions: TrainerOptions = {

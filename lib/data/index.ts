@@ -39,5 +39,5 @@ export {
 } from './safetensors.js';
 export { fashionMnistDir, loadFashionMnist, loadMnist, mnistDir, readIdxPair, selectClasses, type LabelledImages } from './datasets.js';
 export { checkedBatches, isReiterable, type BatchSource, type CheckedBatch, type FeatureBatch } from './batches.js';
-export { ArrayStream, FeatureFileSource, maxLabelOf, openFeatureSource, openNamedStreams, type FeatureSourceOptions } from './stream/source.js';
+export { ArrayStream, classCountOf, FeatureFileSource, maxLabelOf, openFeatureSource, openNamedStreams, type FeatureSourceOptions } from './stream/source.js';
 export { expandShards } from './stream/shards.js';

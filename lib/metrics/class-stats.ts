@@ -1,7 +1,7 @@
 // Per-class counts, float64 sums and means, and the pooled within-class scatter, computed natively off the
 // JS thread on the chosen backend. Inputs are used in place, never copied.
 import { withCancelFlag } from '../abort.js';
-import { resolveBackend, type BackendName } from '../backend.js';
+import { pickBackend, type BackendName } from '../backend.js';
 import { native } from '../native.js';
 import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, type IntegerArray } from '../validate.js';
 
@@ -42,20 +42,20 @@ export async function classStats(
   const labels = checkInt32('labels', labelsIn);
   const numClasses = checkInteger('numClasses', options?.numClasses, 1, 1 << 24);
   const { rows, dim } = matrixShape('features', features.length, labels.length, options.dim);
-  const backend = resolveBackend(options.backend);
-  const raw = await withCancelFlag(options.signal, (flag) =>
-    native().classStats(
+  const backend = pickBackend(options.backend);
+  const raw = await withCancelFlag(options.signal, (cancelFlag) =>
+    native().classStats({
       features,
       labels,
       rows,
       dim,
       numClasses,
-      options.scatter ?? false,
-      options.allowEmptyClasses ?? false,
+      withScatter: options.scatter ?? false,
+      allowEmptyClasses: options.allowEmptyClasses ?? false,
       backend,
-      flag,
-      options.onProgress,
-    ),
+      cancelFlag,
+      onProgress: options.onProgress,
+    }),
   );
   return { n: rows, dim, numClasses, ...raw };
 }

@@ -4,7 +4,7 @@
 // ncMetrics() (nc4_ncc_agreement excepted: it needs every sample against the final means, so it is null here).
 import type { RawNcAccumulator, RawNcAccumulatorState } from '../../binding.js';
 import { withCancelFlag } from '../abort.js';
-import { resolveBackend, type BackendName } from '../backend.js';
+import { pickBackend, type BackendName } from '../backend.js';
 import { encodeSafetensors, parseSafetensors, readSafetensors, writeSafetensors } from '../data/index.js';
 import { NcodError, describe, fail } from '../errors.js';
 import { native } from '../native.js';
@@ -47,12 +47,12 @@ export class NcAccumulator {
     this.#native =
       restored?.token === restoredToken
         ? restored.raw
-        : new (native().NcAccumulator)(this.dim, this.numClasses, resolveBackend(options.backend));
+        : new (native().NcAccumulator)({ dim: this.dim, numClasses: this.numClasses, backend: pickBackend(options.backend) });
   }
 
   /** Restores a state from state() (validated natively: lengths, finiteness, counts). */
   static fromState(state: NcAccumulatorState, options: { backend?: BackendName } = {}): NcAccumulator {
-    const raw = native().NcAccumulator.fromState(state, resolveBackend(options.backend));
+    const raw = native().NcAccumulator.fromState({ state, backend: pickBackend(options.backend) });
     return new NcAccumulator({ dim: state.dim, numClasses: state.classes }, { token: restoredToken, raw });
   }
 
@@ -61,7 +61,9 @@ export class NcAccumulator {
     const features = checkFloat32('features', featuresIn);
     const labels = checkInt32('labels', labelsIn);
     const { rows } = matrixShape('features', features.length, labels.length, this.dim);
-    await withCancelFlag(options.signal, (flag) => this.#native.add(features, labels, rows, flag, options.onProgress));
+    await withCancelFlag(options.signal, (cancelFlag) =>
+      this.#native.add({ features, labels, rows, cancelFlag, onProgress: options.onProgress }),
+    );
   }
 
   /** Adds OOD features (for nc5_ood_orthogonality). */
@@ -71,7 +73,7 @@ export class NcAccumulator {
       fail('ERR_SHAPE', 'oodFeatures', `a non-empty multiple of dim = ${this.dim} elements`, `${features.length} elements`);
     }
     const rows = features.length / this.dim;
-    await withCancelFlag(options.signal, (flag) => this.#native.addOod(features, rows, flag, options.onProgress));
+    await withCancelFlag(options.signal, (cancelFlag) => this.#native.addOod({ features, rows, cancelFlag, onProgress: options.onProgress }));
   }
 
   /**
@@ -151,8 +153,10 @@ export class NcAccumulator {
     const weights = options.weights === undefined ? null : checkFloat32('weights', options.weights);
     const bias = options.bias === undefined ? null : checkFloat32('bias', options.bias);
     if (bias && !weights) fail('ERR_INVALID_ARGUMENT', 'bias', 'weights to go with it', 'bias without weights');
-    const weighted = options.weightedGlobalMean ?? false;
-    const tolerance = options.rankTolerance ?? -1;
-    return withCancelFlag(options.signal, (flag) => this.#native.finalize(weights, bias, weighted, tolerance, flag));
+    const weightedGlobalMean = options.weightedGlobalMean ?? false;
+    const rankTolerance = options.rankTolerance ?? -1;
+    return withCancelFlag(options.signal, (cancelFlag) =>
+      this.#native.finalize({ weights, bias, weightedGlobalMean, rankTolerance, cancelFlag }),
+    );
   }
 }

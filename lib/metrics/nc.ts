@@ -2,7 +2,7 @@
 import type { RawNcMetrics } from '../../binding.js';
 import { ncMetricsFromBatches, type NcStreamOptions } from './nc-stream.js';
 import { withCancelFlag } from '../abort.js';
-import { resolveBackend, type BackendName } from '../backend.js';
+import { pickBackend, type BackendName } from '../backend.js';
 import { describe, fail } from '../errors.js';
 import { native } from '../native.js';
 import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, type IntegerArray } from '../validate.js';
@@ -74,9 +74,9 @@ export async function ncMetrics(options: NcMetricsOptions | NcStreamOptions): Pr
   if (typeof tolerance !== 'number' || !(tolerance < 1)) {
     fail('ERR_INVALID_ARGUMENT', 'rankTolerance', 'a number in [0, 1)', describe(tolerance));
   }
-  const backend = resolveBackend(options.backend);
-  return withCancelFlag(options.signal, (flag) =>
-    native().ncMetrics(
+  const backend = pickBackend(options.backend);
+  return withCancelFlag(options.signal, (cancelFlag) =>
+    native().ncMetrics({
       features,
       labels,
       rows,
@@ -84,14 +84,14 @@ export async function ncMetrics(options: NcMetricsOptions | NcStreamOptions): Pr
       numClasses,
       weights,
       bias,
-      ood,
-      ood ? ood.length / dim : 0,
-      options.weightedGlobalMean ?? false,
-      tolerance,
+      oodFeatures: ood,
+      oodRows: ood ? ood.length / dim : 0,
+      weightedGlobalMean: options.weightedGlobalMean ?? false,
+      rankTolerance: tolerance,
       backend,
-      flag,
-      options.onProgress,
-    ),
+      cancelFlag,
+      onProgress: options.onProgress,
+    }),
   );
 }
 

@@ -30,7 +30,9 @@ export async function crossEntropyLs(
   const classes = checkInteger('classes', options?.classes, 1, 1 << 24);
   matrixShape('logits', logits.length, labels.length, classes);
   const smoothing = options.smoothing ?? 0.1;
-  return withCancelFlag(options.signal, (flag) => native().crossEntropyLs(logits, labels, labels.length, classes, smoothing, flag));
+  return withCancelFlag(options.signal, (cancelFlag) =>
+    native().crossEntropyLs({ logits, labels, rows: labels.length, classes, smoothing, cancelFlag }),
+  );
 }
 
 /**
@@ -42,7 +44,7 @@ export async function nnEntropy(featuresIn: FloatArray, options: { dim: number; 
   const dim = checkInteger('dim', options?.dim, 1);
   if (features.length % dim !== 0) fail('ERR_SHAPE', 'features', `a multiple of dim = ${dim} elements`, `${features.length}`);
   const scale = options.scale ?? 1;
-  return withCancelFlag(options.signal, (flag) => native().nnEntropy(features, features.length / dim, dim, scale, flag));
+  return withCancelFlag(options.signal, (cancelFlag) => native().nnEntropy({ features, rows: features.length / dim, dim, scale, cancelFlag }));
 }
 
 /** The frozen simplex-ETF projector z = normalize(A₂ relu(A₁ e)), d → hiddenWidth → d; with dz, also dL/de. */
@@ -55,5 +57,7 @@ export async function etfProjector(
   const hidden = checkInteger('hiddenWidth', options.hiddenWidth, dim);
   if (features.length % dim !== 0) fail('ERR_SHAPE', 'features', `a multiple of dim = ${dim} elements`, `${features.length}`);
   const dz = options.dz === undefined ? null : checkFloat32('dz', options.dz);
-  return withCancelFlag(options.signal, (flag) => native().etfProjector(features, features.length / dim, dim, hidden, dz, flag));
+  return withCancelFlag(options.signal, (cancelFlag) =>
+    native().etfProjector({ features, rows: features.length / dim, dim, hiddenWidth: hidden, dz, cancelFlag }),
+  );
 }

@@ -4,7 +4,7 @@
 // memory) and writes them back when it completes.
 import type { RawMlpConfig } from '../../binding.js';
 import { withCancelFlag } from '../abort.js';
-import { resolveBackend, type BackendName } from '../backend.js';
+import { BACKEND_NAME_LIST, DEFAULT_BACKEND, isBackendName, pickBackend, type BackendName } from '../backend.js';
 import { describe, fail } from '../errors.js';
 import { native } from '../native.js';
 import { mulberry32 } from '../random.js';
@@ -96,7 +96,7 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
     epochs: checkInteger('epochs', options.epochs ?? 10, 1, 1 << 20),
     warmupEpochs: checkInteger('warmupEpochs', options.warmupEpochs ?? 5, 0, 1 << 20),
     seed: checkInteger('seed', options.seed ?? 0, 0, 2 ** 32 - 1),
-    backend: options.backend ?? 'cpu',
+    backend: options.backend ?? DEFAULT_BACKEND,
   };
   for (const key of ['alpha', 'labelSmoothing', 'lr', 'weightDecay'] as const) {
     if (typeof resolved[key] !== 'number' || !Number.isFinite(resolved[key]) || resolved[key] < 0) {
@@ -104,7 +104,7 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
     }
   }
   if (projector === 'etf') checkInteger('projectorHidden', resolved.projectorHidden, Math.max(d, 2), 1 << 20);
-  if (!['cpu', 'cuda', 'auto'].includes(resolved.backend)) fail('ERR_INVALID_ARGUMENT', 'backend', "'cpu', 'cuda' or 'auto'", describe(resolved.backend));
+  if (!isBackendName(resolved.backend)) fail('ERR_INVALID_ARGUMENT', 'backend', BACKEND_NAME_LIST, describe(resolved.backend));
   if (typeof resolved.layerNorm !== 'boolean') fail('ERR_INVALID_ARGUMENT', 'layerNorm', 'true or false', describe(resolved.layerNorm));
   if (resolved.classifierInit !== 'xavier' && resolved.classifierInit !== 'normal') {
     fail('ERR_INVALID_ARGUMENT', 'classifierInit', "'xavier' or 'normal'", describe(resolved.classifierInit));
@@ -209,12 +209,12 @@ export class Trainer {
     const start = performance.now();
     this.#busy = true;
     try {
-      const r = await withCancelFlag(run.signal, (flag) =>
-        native().trainEpoch(
-          this.config, this.#params, this.#m, this.#v, features, labels, rows, order,
-          { batch: o.batch, alpha: o.alpha, labelSmoothing: o.labelSmoothing, lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: o.weightDecay, step: this.#step },
-          resolveBackend(o.backend), flag, run.onProgress,
-        ),
+      const r = await withCancelFlag(run.signal, (cancelFlag) =>
+        native().trainEpoch({
+          config: this.config, params: this.#params, m: this.#m, v: this.#v, x: features, y: labels, rows, order,
+          epoch: { batch: o.batch, alpha: o.alpha, labelSmoothing: o.labelSmoothing, lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: o.weightDecay, step: this.#step },
+          backend: pickBackend(o.backend), cancelFlag, onProgress: run.onProgress,
+        }),
       );
       this.#step = r.step;
       this.#epoch += 1;
@@ -248,8 +248,11 @@ export class Trainer {
     const inputs = this.options.layers[0];
     const { rows } = matrixShape('features', features.length, features.length / inputs, inputs);
     const index = this.#layerIndex(layer);
-    return withCancelFlag(run.signal, (flag) =>
-      native().forwardLayer(this.config, this.#params, features, rows, index, resolveBackend(this.options.backend), flag, run.onProgress),
+    return withCancelFlag(run.signal, (cancelFlag) =>
+      native().forwardLayer({
+        config: this.config, params: this.#params, x: features, rows, layer: index,
+        backend: pickBackend(this.options.backend), cancelFlag, onProgress: run.onProgress,
+      }),
     );
   }
 

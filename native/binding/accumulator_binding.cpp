@@ -1,8 +1,8 @@
-// NcAccumulator as a JS class: new NcAccumulator(dim, numClasses, backend) or NcAccumulator.fromState(state, backend);
-// add(features, labels, rows, cancelFlag, onProgress) -> Promise; addOod(features, rows, cancelFlag, onProgress)
-// -> Promise; merge(other); mergeAsync(other) -> Promise; state(withScatter = true) -> {dim, classes, shift, counts,
-// sums, sqNorms, scatter, oodCount, oodSums}; stateAsync() -> Promise<state>;
-// finalize(weights|null, bias|null, weightedGlobalMean, rankTolerance, cancelFlag) -> Promise<metrics>.
+// NcAccumulator as a JS class: new NcAccumulator({dim, numClasses, backend}) or NcAccumulator.fromState({state,
+// backend}); add({features, labels, rows, cancelFlag?, onProgress?}) -> Promise; addOod({features, rows, cancelFlag?,
+// onProgress?}) -> Promise; merge(other); mergeAsync(other) -> Promise; state(withScatter = true) -> {dim, classes,
+// shift, counts, sums, sqNorms, scatter, oodCount, oodSums}; stateAsync() -> Promise<state>;
+// finalize({weights?, bias?, weightedGlobalMean, rankTolerance?, cancelFlag?}) -> Promise<metrics>.
 // Each object reports its state's bytes to V8 (AdjustExternalMemory), so dropped accumulators trigger collection.
 #include <memory>
 
@@ -12,19 +12,27 @@
 #include "bindings.h"
 #include "convert.h"
 #include "js_errors.h"
+#include "options_reader.h"
 #include "promise_worker.h"
 
 namespace ncod::binding {
 
 namespace {
 
-std::vector<double> float64_vector(Napi::Env env, Napi::Object state, const char* key) {
-  Napi::Value v = state.Get(key);
+std::vector<double> float64_vector(OptionsReader& state, const char* key) {
+  Napi::Value v = state.value(key);
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-    throw_error(env, ErrorCode::Dtype, std::string("state.") + key + ": expected Float64Array");
+    fail(ErrorCode::Dtype, state.field(key), "Float64Array", describe_js(v));
   }
   auto a = v.As<Napi::Float64Array>();
   return std::vector<double>(a.Data(), a.Data() + a.ElementLength());
+}
+
+// What a method's worker keeps alive: the inputs its reader read and the accumulator object itself.
+std::vector<Napi::Value> with_this(const OptionsReader& o, const Napi::CallbackInfo& info) {
+  std::vector<Napi::Value> keep = o.read_inputs();
+  keep.push_back(info.This());
+  return keep;
 }
 
 // A JS-owned copy (the state stays the accumulator's; one copy, made under its lock by the caller).
@@ -72,10 +80,10 @@ class AccumulatorWrap : public Napi::ObjectWrap<AccumulatorWrap> {
         kind_ = init->kind;
         return 0;
       }
-      check_arity(info, 3, "NcAccumulator");
-      const size_t dim = count(env, info[0], "dim", 16384);
-      const size_t classes = count(env, info[1], "numClasses", size_t(1) << 20);
-      kind_ = static_cast<BackendKind>(count(env, info[2], "backend", 1));
+      OptionsReader o = OptionsReader::only_argument(info, "NcAccumulator");
+      const size_t dim = o.size("dim", 16384);
+      const size_t classes = o.size("numClasses", size_t(1) << 20);
+      kind_ = o.backend();
       acc_ = std::make_shared<NcAccumulator>(dim, classes);
       return 0;
     });
@@ -97,22 +105,20 @@ class AccumulatorWrap : public Napi::ObjectWrap<AccumulatorWrap> {
   static Napi::Value FromState(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
-      check_arity(info, 2, "NcAccumulator.fromState");
-      if (!info[0].IsObject()) throw_error(env, ErrorCode::InvalidArgument, "state: expected an object");
-      Napi::Object o = info[0].As<Napi::Object>();
+      OptionsReader o = OptionsReader::only_argument(info, "NcAccumulator.fromState");
+      OptionsReader state = o.object("state");
       NcAccumulatorState s;
-      s.dim = count(env, o.Get("dim"), "state.dim", 16384);
-      s.classes = count(env, o.Get("classes"), "state.classes", size_t(1) << 20);
-      s.shift = float64_vector(env, o, "shift");
-      s.counts = float64_vector(env, o, "counts");
-      s.sums = float64_vector(env, o, "sums");
-      s.sq_norms = float64_vector(env, o, "sqNorms");
-      s.scatter = float64_vector(env, o, "scatter");
-      s.ood_sums = float64_vector(env, o, "oodSums");
-      if (!o.Get("oodCount").IsNumber()) throw_error(env, ErrorCode::InvalidArgument, "state.oodCount: expected a number");
-      s.ood_count = o.Get("oodCount").As<Napi::Number>().DoubleValue();
-      if (!(s.ood_count >= 0)) throw_error(env, ErrorCode::InvalidArgument, "state.oodCount: expected a count >= 0");
-      Init init{std::make_shared<NcAccumulator>(std::move(s)), static_cast<BackendKind>(count(env, info[1], "backend", 1))};
+      s.dim = state.size("dim", 16384);
+      s.classes = state.size("classes", size_t(1) << 20);
+      s.shift = float64_vector(state, "shift");
+      s.counts = float64_vector(state, "counts");
+      s.sums = float64_vector(state, "sums");
+      s.sq_norms = float64_vector(state, "sqNorms");
+      s.scatter = float64_vector(state, "scatter");
+      s.ood_sums = float64_vector(state, "oodSums");
+      s.ood_count = state.number("oodCount");
+      if (!(s.ood_count >= 0)) fail(ErrorCode::InvalidArgument, state.field("oodCount"), "a count >= 0", std::to_string(s.ood_count));
+      Init init{std::make_shared<NcAccumulator>(std::move(s)), o.backend()};
       return constructor(env).New({Napi::External<Init>::New(env, &init)});
     });
   }
@@ -120,20 +126,20 @@ class AccumulatorWrap : public Napi::ObjectWrap<AccumulatorWrap> {
   Napi::Value Add(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
-      check_arity(info, 5, "add");
-      auto features = float32_array(env, info[0], "features");
-      auto labels = int32_array(env, info[1], "labels");
-      const size_t rows = count(env, info[2], "rows");
+      OptionsReader o = OptionsReader::only_argument(info, "add");
+      auto features = o.float32_array("features");
+      auto labels = o.int32_array("labels");
+      const size_t rows = o.size("rows");
+      const int32_t* cancel = o.cancel_flag();
+      Napi::Function on_progress = o.progress();
       const size_t dim = acc_->dim();  // not from state(): that would copy the d×d scatter on the JS thread
       check_matrix_length("features", features.length, rows, dim);
       check_label_count(labels.length, rows);
-      const int32_t* cancel = cancel_flag(env, info[3], "cancelFlag");
       const LabelledRows batch{features.data, labels.data, rows, dim};
       auto acc = acc_;
       const BackendKind kind = kind_;
       return PromiseWorker::Start(
-          env, "ncod.NcAccumulator.add", {info[0], info[1], info[3], info.This()}, cancel,
-          optional_function(env, info[4], "onProgress"),
+          env, "ncod.NcAccumulator.add", with_this(o, info), cancel, on_progress,
           [acc, kind, batch](const RunContext& context) { acc->add(get_backend(kind), batch, context); },
           [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
     });
@@ -142,17 +148,17 @@ class AccumulatorWrap : public Napi::ObjectWrap<AccumulatorWrap> {
   Napi::Value AddOod(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
-      check_arity(info, 4, "addOod");
-      auto features = float32_array(env, info[0], "oodFeatures");
-      const size_t rows = count(env, info[1], "rows");
-      check_matrix_length("oodFeatures", features.length, rows, acc_->dim());
-      const int32_t* cancel = cancel_flag(env, info[2], "cancelFlag");
+      OptionsReader o = OptionsReader::only_argument(info, "addOod");
+      auto features = o.float32_array("features");
+      const size_t rows = o.size("rows");
+      const int32_t* cancel = o.cancel_flag();
+      Napi::Function on_progress = o.progress();
+      check_matrix_length("features", features.length, rows, acc_->dim());
       auto acc = acc_;
       const BackendKind kind = kind_;
       const float* x = features.data;
       return PromiseWorker::Start(
-          env, "ncod.NcAccumulator.addOod", {info[0], info[2], info.This()}, cancel,
-          optional_function(env, info[3], "onProgress"),
+          env, "ncod.NcAccumulator.addOod", with_this(o, info), cancel, on_progress,
           [acc, kind, x, rows](const RunContext& context) { acc->add_ood(get_backend(kind), x, rows, context); },
           [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
     });
@@ -217,29 +223,22 @@ class AccumulatorWrap : public Napi::ObjectWrap<AccumulatorWrap> {
   Napi::Value Finalize(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
-      check_arity(info, 5, "finalize");
+      OptionsReader o = OptionsReader::only_argument(info, "finalize");
+      auto w = o.optional_float32_array("weights");
+      auto b = o.optional_float32_array("bias");
+      const bool weighted = o.boolean("weightedGlobalMean");
+      const double tol = rank_tolerance(o);
+      const int32_t* cancel = o.cancel_flag();
       const size_t C = acc_->classes(), d = acc_->dim();
-      const float* weights = nullptr;
-      const float* bias = nullptr;
-      if (!info[0].IsNull() && !info[0].IsUndefined()) {
-        auto w = float32_array(env, info[0], "weights");
-        if (w.length != C * d) fail(ErrorCode::Shape, "weights", std::to_string(C * d) + " elements (numClasses × dim)", std::to_string(w.length) + " elements");
-        weights = w.data;
-      }
-      if (!info[1].IsNull() && !info[1].IsUndefined()) {
-        auto b = float32_array(env, info[1], "bias");
-        if (b.length != C) fail(ErrorCode::Shape, "bias", std::to_string(C) + " elements", std::to_string(b.length) + " elements");
-        bias = b.data;
-      }
-      const bool weighted = boolean(env, info[2], "weightedGlobalMean");
-      if (!info[3].IsNumber()) throw_error(env, ErrorCode::InvalidArgument, "rankTolerance: expected a number");
-      const double tol = info[3].As<Napi::Number>().DoubleValue();
-      const int32_t* cancel = cancel_flag(env, info[4], "cancelFlag");
+      check_optional_length(o.field("weights"), w, C * d, std::to_string(C * d) + " elements (numClasses × dim)");
+      check_optional_length(o.field("bias"), b, C, std::to_string(C) + " elements");
+      const float* weights = w.data;
+      const float* bias = b.data;
       auto acc = acc_;
       const BackendKind kind = kind_;
       auto result = std::make_shared<NcMetrics>();
       return PromiseWorker::Start(
-          env, "ncod.NcAccumulator.finalize", {info[0], info[1], info[4], info.This()}, cancel, Napi::Function(),
+          env, "ncod.NcAccumulator.finalize", with_this(o, info), cancel, Napi::Function(),
           [acc, kind, weights, bias, weighted, tol, result](const RunContext& context) {
             *result = acc->finalize(get_backend(kind), weights, bias, weighted, tol, context);
           },

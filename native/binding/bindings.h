@@ -34,6 +34,9 @@ Napi::Value SubspaceFitMoments(const Napi::CallbackInfo& info);
 Napi::Value NccAgreementCount(const Napi::CallbackInfo& info);
 Napi::Value KnnScore(const Napi::CallbackInfo& info);
 
+// options.rankTolerance: a number below 1, negative (the default when undefined) for the automatic tolerance.
+double rank_tolerance(class OptionsReader& o);
+
 // The JS object for a metrics result (null for metrics whose inputs were not given).
 Napi::Object nc_metrics_to_js(Napi::Env env, const NcMetrics& m);
 

@@ -157,6 +157,11 @@ bool boolean(Napi::Env env, Napi::Value value, const char* what) {
   return value.As<Napi::Boolean>().Value();
 }
 
+BackendKind backend(Napi::Env /*env: messages need none*/, Napi::Value value, const char* what) {
+  if (!value.IsString()) fail(ErrorCode::InvalidArgument, what, backend_name_list(), describe(value));
+  return backend_named(value.As<Napi::String>().Utf8Value(), what);
+}
+
 Napi::Function optional_function(Napi::Env env, Napi::Value value, const char* what) {
   if (value.IsUndefined() || value.IsNull()) return Napi::Function();
   if (!value.IsFunction()) {

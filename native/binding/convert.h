@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "../core/backend.h"
+#include "../core/error.h"
+
 namespace ncod::binding {
 
 // A typed array's elements as a native copy made at call time (see CallHolds): JS code that runs while the call
@@ -21,6 +24,17 @@ struct TypedView {
   size_t length;
   Napi::Value owner;
 };
+
+// Whether an optional array was given (neither null nor undefined).
+template <typename T>
+bool given(const TypedView<T>& view) {
+  return !view.owner.IsUndefined() && !view.owner.IsNull();
+}
+// ERR_SHAPE unless an optional array, when given, has `length` elements; `expected` says what they are.
+template <typename T>
+void check_optional_length(const std::string& what, const TypedView<T>& view, size_t length, const std::string& expected) {
+  if (given(view) && view.length != length) fail(ErrorCode::Shape, what, expected, std::to_string(view.length) + " elements");
+}
 
 TypedView<const float> float32_array(Napi::Env env, Napi::Value value, const char* what);
 TypedView<const int32_t> int32_array(Napi::Env env, Napi::Value value, const char* what);
@@ -62,6 +76,8 @@ void write_back_all(Napi::Env env, std::vector<WriteBack>& write_backs);
 // A non-negative integer not above max.
 size_t count(Napi::Env env, Napi::Value value, const char* what, size_t max = (size_t(1) << 53));
 bool boolean(Napi::Env env, Napi::Value value, const char* what);
+// A backend by name ('cpu' | 'cuda', the registry in native/core/backends.cpp); ERR_INVALID_ARGUMENT otherwise.
+BackendKind backend(Napi::Env env, Napi::Value value, const char* what);
 // What a JS value is, for "expected X, got Y" messages ("a string", "Float64Array", ...).
 std::string describe_js(Napi::Value value);
 // An optional function; an empty Function when undefined.

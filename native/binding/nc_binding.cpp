@@ -1,5 +1,5 @@
-// ncMetrics(features, labels, rows, dim, numClasses, weights|null, bias|null, oodFeatures|null, oodRows,
-//           weightedGlobalMean, rankTolerance, backend, cancelFlag, onProgress) -> Promise<metrics object>
+// ncMetrics({features, labels, rows, dim, numClasses, weights?, bias?, oodFeatures?, oodRows?, weightedGlobalMean,
+//            rankTolerance?, backend, cancelFlag?, onProgress?}) -> Promise<metrics object>
 #include <cmath>
 #include <memory>
 
@@ -9,6 +9,7 @@
 #include "bindings.h"
 #include "convert.h"
 #include "js_errors.h"
+#include "options_reader.h"
 #include "promise_worker.h"
 
 namespace ncod::binding {
@@ -24,6 +25,14 @@ const float* optional_float32(Napi::Env env, Napi::Value value, const char* what
 }
 
 }  // namespace
+
+double rank_tolerance(OptionsReader& o) {
+  Napi::Value v = o.value("rankTolerance");
+  if (v.IsUndefined()) return -1;
+  const double tolerance = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : 1;
+  if (!(tolerance < 1)) fail(ErrorCode::InvalidArgument, o.field("rankTolerance"), "a number below 1 (negative for the default)", describe_js(v));
+  return tolerance;
+}
 
 Napi::Object nc_metrics_to_js(Napi::Env env, const NcMetrics& m) {
   Napi::Object out = Napi::Object::New(env);
@@ -54,42 +63,41 @@ Napi::Object nc_metrics_to_js(Napi::Env env, const NcMetrics& m) {
 Napi::Value NcMetricsBinding(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 14, "ncMetrics");
-    auto features = float32_array(env, info[0], "features");
-    auto labels = int32_array(env, info[1], "labels");
-    const size_t rows = count(env, info[2], "rows");
-    const size_t dim = count(env, info[3], "dim");
-    const size_t C = count(env, info[4], "numClasses", size_t(1) << 20);
+    OptionsReader o = OptionsReader::only_argument(info, "ncMetrics");
+    auto features = o.float32_array("features");
+    auto labels = o.int32_array("labels");
+    const size_t rows = o.size("rows");
+    const size_t dim = o.size("dim");
+    const size_t C = o.size("numClasses", size_t(1) << 20);
+    auto weights = o.optional_float32_array("weights");
+    auto bias = o.optional_float32_array("bias");
+    auto ood = o.optional_float32_array("oodFeatures");
+    const size_t ood_rows = given(ood) ? o.size("oodRows") : 0;
+    NcInputs in;
+    in.weighted_global_mean = o.boolean("weightedGlobalMean");
+    in.rank_tolerance = rank_tolerance(o);
+    const BackendKind kind = o.backend();
+    const int32_t* cancel = o.cancel_flag();
+    Napi::Function on_progress = o.progress();
+
     check_matrix_length("features", features.length, rows, dim);
     check_label_count(labels.length, rows);
-    NcInputs in;
     in.data = LabelledRows{features.data, labels.data, rows, dim};
     in.num_classes = C;
-    const std::string cxd = std::to_string(C) + " × " + std::to_string(dim) + " elements (numClasses × dim)";
-    in.weights = optional_float32(env, info[5], "weights", C * dim, cxd);
-    in.bias = optional_float32(env, info[6], "bias", C, std::to_string(C) + " elements (numClasses)");
-    const size_t ood_rows = count(env, info[8], "oodRows");
-    if (!info[7].IsNull() && !info[7].IsUndefined()) {
-      auto ood = float32_array(env, info[7], "oodFeatures");
+    check_optional_length(o.field("weights"), weights, C * dim, std::to_string(C) + " × " + std::to_string(dim) + " elements (numClasses × dim)");
+    check_optional_length(o.field("bias"), bias, C, std::to_string(C) + " elements (numClasses)");
+    in.weights = weights.data;
+    in.bias = bias.data;
+    if (given(ood)) {
       check_matrix_length("oodFeatures", ood.length, ood_rows, dim);
       in.ood = ood.data;
       in.ood_rows = ood_rows;
     }
-    in.weighted_global_mean = boolean(env, info[9], "weightedGlobalMean");
-    if (!info[10].IsNumber()) throw_error(env, ErrorCode::InvalidArgument, "rankTolerance: expected a number");
-    in.rank_tolerance = info[10].As<Napi::Number>().DoubleValue();
-    if (!(in.rank_tolerance < 1)) {
-      fail(ErrorCode::InvalidArgument, "rankTolerance", "a number below 1 (negative for the default)",
-           std::to_string(in.rank_tolerance));
-    }
-    const auto kind = static_cast<BackendKind>(count(env, info[11], "backend", 1));
-    const int32_t* cancel = cancel_flag(env, info[12], "cancelFlag");
-    Napi::Function on_progress = optional_function(env, info[13], "onProgress");
     check_nc_inputs(in);
 
     auto result = std::make_shared<NcMetrics>();
     return PromiseWorker::Start(
-        env, "ncod.ncMetrics", {info[0], info[1], info[5], info[6], info[7], info[12]}, cancel, on_progress,
+        env, "ncod.ncMetrics", o.read_inputs(), cancel, on_progress,
         [result, in, kind](const RunContext& context) {
           *result = compute_nc_metrics(get_backend(kind), in, context);
         },

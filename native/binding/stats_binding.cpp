@@ -1,5 +1,5 @@
-// classStats(features, labels, rows, dim, numClasses, withScatter, allowEmptyClasses, backend, cancelFlag,
-//            onProgress) -> Promise<{counts, sums, means, scatter}>
+// classStats({features, labels, rows, dim, numClasses, withScatter, allowEmptyClasses, backend, cancelFlag?,
+//             onProgress?}) -> Promise<{counts, sums, means, scatter}>
 #include <memory>
 
 #include "../core/backend.h"
@@ -8,6 +8,7 @@
 #include "bindings.h"
 #include "convert.h"
 #include "js_errors.h"
+#include "options_reader.h"
 #include "promise_worker.h"
 
 namespace ncod::binding {
@@ -15,23 +16,21 @@ namespace ncod::binding {
 Napi::Value ClassStats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 10, "classStats");
-    auto features = float32_array(env, info[0], "features");
-    auto labels = int32_array(env, info[1], "labels");
-    const size_t rows = count(env, info[2], "rows");
-    const size_t dim = count(env, info[3], "dim");
-    const size_t num_classes = count(env, info[4], "numClasses", size_t(1) << 24);
+    OptionsReader o = OptionsReader::only_argument(info, "classStats");
+    auto features = o.float32_array("features");
+    auto labels = o.int32_array("labels");
+    const size_t rows = o.size("rows");
+    const size_t dim = o.size("dim");
     ClassStatsOptions options;
-    options.num_classes = num_classes;
-    options.with_scatter = boolean(env, info[5], "withScatter");
-    options.allow_empty_classes = boolean(env, info[6], "allowEmptyClasses");
-    const auto kind = static_cast<BackendKind>(count(env, info[7], "backend", 1));
-    const int32_t* cancel = cancel_flag(env, info[8], "cancelFlag");
-    Napi::Function on_progress = optional_function(env, info[9], "onProgress");
+    options.num_classes = o.positive_size("numClasses", size_t(1) << 24);
+    options.with_scatter = o.boolean("withScatter");
+    options.allow_empty_classes = o.boolean("allowEmptyClasses");
+    const BackendKind kind = o.backend();
+    const int32_t* cancel = o.cancel_flag();
+    Napi::Function on_progress = o.progress();
 
     check_matrix_length("features", features.length, rows, dim);
     check_label_count(labels.length, rows);
-    if (num_classes < 1) fail(ErrorCode::InvalidArgument, "numClasses", "an integer >= 1", "0");
     if (options.with_scatter && dim > 16384) {
       fail(ErrorCode::Shape, "dim with withScatter", "at most 16384 (the scatter is dim×dim)", std::to_string(dim));
     }
@@ -39,7 +38,7 @@ Napi::Value ClassStats(const Napi::CallbackInfo& info) {
     auto stats = std::make_shared<ncod::ClassStats>();
     const LabelledRows data{features.data, labels.data, rows, dim};
     return PromiseWorker::Start(
-        env, "ncod.classStats", {features.owner, labels.owner, info[8]}, cancel, on_progress,
+        env, "ncod.classStats", o.read_inputs(), cancel, on_progress,
         [stats, data, options, kind](const RunContext& context) {
           *stats = compute_class_stats(get_backend(kind), data, options, context);
         },

@@ -1,4 +1,4 @@
-// trainKernel(backend, kernel, arrays, numbers) -> Promise<{[name]: Float32Array | Int32Array | number}>:
+// trainKernel({backend, kernel, arrays, numbers}) -> Promise<{[name]: Float32Array | Int32Array | number}>:
 // runs one training kernel (core/train_kernels.h) on a backend, for tests: the CPU kernels against float64
 // references, the CUDA kernels against the CPU's. Inputs are copied into the backend's memory and outputs copied
 // back; outputs start as NaN (−1 for int32) so an element a kernel fails to write shows. Arguments per kernel are
@@ -16,6 +16,7 @@
 #include "bindings.h"
 #include "convert.h"
 #include "js_errors.h"
+#include "options_reader.h"
 #include "promise_worker.h"
 
 namespace ncod::binding {
@@ -216,6 +217,12 @@ const std::map<std::string, Kernel> kKernels = {
      }},
 };
 
+std::vector<std::string> kernel_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : kKernels) names.push_back(entry.first);
+  return names;
+}
+
 KernelData parse_data(Napi::Env env, Napi::Value arrays, Napi::Value numbers) {
   if (!arrays.IsObject() || !numbers.IsObject()) throw_error(env, ErrorCode::InvalidArgument, "arrays, numbers: expected objects");
   KernelData data;
@@ -250,13 +257,10 @@ KernelData parse_data(Napi::Env env, Napi::Value arrays, Napi::Value numbers) {
 Napi::Value TrainKernel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 4, "trainKernel");
-    const auto kind = static_cast<BackendKind>(count(env, info[0], "backend", 1));
-    if (!info[1].IsString()) throw_error(env, ErrorCode::InvalidArgument, "kernel: expected a string");
-    const std::string name = info[1].As<Napi::String>();
-    auto kernel = kKernels.find(name);
-    if (kernel == kKernels.end()) fail(ErrorCode::InvalidArgument, "kernel", "a training kernel name", name);
-    auto data = std::make_shared<KernelData>(parse_data(env, info[2], info[3]));
+    OptionsReader o = OptionsReader::only_argument(info, "trainKernel");
+    const BackendKind kind = o.backend();
+    auto kernel = std::next(kKernels.begin(), static_cast<std::ptrdiff_t>(o.one_of("kernel", kernel_names())));
+    auto data = std::make_shared<KernelData>(parse_data(env, o.value("arrays"), o.value("numbers")));
     auto results = std::make_shared<KernelData>();
     const Kernel run = kernel->second;
     return PromiseWorker::Start(

@@ -1,7 +1,7 @@
 // The method's loss and projector kernels, for the trainer and for tests:
-//   crossEntropyLs(logits, labels, rows, classes, smoothing) -> Promise<{loss, grad}>
-//   nnEntropy(e, rows, dim, scale) -> Promise<{loss, grad}>
-//   etfProjector(e, rows, dim, hiddenWidth, dz | null) -> Promise<{hidden, z, de | null}>
+//   crossEntropyLs({logits, labels, rows, classes, smoothing, cancelFlag?}) -> Promise<{loss, grad}>
+//   nnEntropy({features, rows, dim, scale, cancelFlag?}) -> Promise<{loss, grad}>
+//   etfProjector({features, rows, dim, hiddenWidth, dz?, cancelFlag?}) -> Promise<{hidden, z, de | null}>
 // CPU implementations (native/cpu/training.cpp); the CUDA versions come with the trainer.
 #include <memory>
 #include <vector>
@@ -11,6 +11,7 @@
 #include "bindings.h"
 #include "convert.h"
 #include "js_errors.h"
+#include "options_reader.h"
 #include "promise_worker.h"
 
 namespace ncod::binding {
@@ -40,24 +41,25 @@ Napi::Value loss_to_js(Napi::Env env, const LossResult& r) {
 Napi::Value CrossEntropyLs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 6, "crossEntropyLs");
-    auto logits = float32_array(env, info[0], "logits");
-    auto labels = int32_array(env, info[1], "labels");
-    const size_t rows = count(env, info[2], "rows");
-    const size_t classes = count(env, info[3], "classes", size_t(1) << 24);
+    OptionsReader o = OptionsReader::only_argument(info, "crossEntropyLs");
+    auto logits = o.float32_array("logits");
+    auto labels = o.int32_array("labels");
+    const size_t rows = o.size("rows");
+    const size_t classes = o.size("classes", size_t(1) << 24);
+    const double eps = o.number("smoothing");
+    const int32_t* cancel = o.cancel_flag();
+
     check_matrix_length("logits", logits.length, rows, classes);
     check_label_count(labels.length, rows);
     check_labels(labels.data, rows, classes);
     check_finite("logits", logits.data, rows, classes);
-    if (!info[4].IsNumber()) throw_error(env, ErrorCode::InvalidArgument, "smoothing: expected a number");
-    const double eps = info[4].As<Napi::Number>().DoubleValue();
-    if (!(eps >= 0 && eps < 1)) fail(ErrorCode::InvalidArgument, "smoothing", "a number in [0, 1)", std::to_string(eps));
+    if (!(eps >= 0 && eps < 1)) fail(ErrorCode::InvalidArgument, o.field("smoothing"), "a number in [0, 1)", std::to_string(eps));
     auto result = std::make_shared<LossResult>();
     const float* z = logits.data;
     const int32_t* y = labels.data;
     // The kernel is one step without a cancel point: an abort during it rejects once it returns.
     return PromiseWorker::Start(
-        env, "ncod.crossEntropyLs", {info[0], info[1], info[5]}, cancel_flag(env, info[5], "cancelFlag"), Napi::Function(),
+        env, "ncod.crossEntropyLs", o.read_inputs(), cancel, Napi::Function(),
         [=](const RunContext& context) {
           context.throw_if_cancelled();
           result->grad.resize(rows * classes);
@@ -71,19 +73,20 @@ Napi::Value CrossEntropyLs(const Napi::CallbackInfo& info) {
 Napi::Value NnEntropy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 5, "nnEntropy");
-    auto e = float32_array(env, info[0], "features");
-    const size_t rows = count(env, info[1], "rows");
-    const size_t dim = count(env, info[2], "dim");
+    OptionsReader o = OptionsReader::only_argument(info, "nnEntropy");
+    auto e = o.float32_array("features");
+    const size_t rows = o.size("rows");
+    const size_t dim = o.size("dim");
+    const double scale = o.number("scale");
+    const int32_t* cancel = o.cancel_flag();
+
     check_matrix_length("features", e.length, rows, dim);
     if (rows < 2) fail(ErrorCode::Shape, "features", "at least 2 rows (each row needs a neighbour)", std::to_string(rows));
     check_finite("features", e.data, rows, dim);
-    if (!info[3].IsNumber()) throw_error(env, ErrorCode::InvalidArgument, "scale: expected a number");
-    const double scale = info[3].As<Napi::Number>().DoubleValue();
     auto result = std::make_shared<LossResult>();
     const float* x = e.data;
     return PromiseWorker::Start(
-        env, "ncod.nnEntropy", {info[0], info[4]}, cancel_flag(env, info[4], "cancelFlag"), Napi::Function(),
+        env, "ncod.nnEntropy", o.read_inputs(), cancel, Napi::Function(),
         [=](const RunContext& context) {
           context.throw_if_cancelled();
           result->grad.resize(rows * dim);
@@ -97,28 +100,27 @@ Napi::Value NnEntropy(const Napi::CallbackInfo& info) {
 Napi::Value EtfProjector(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 6, "etfProjector");
-    auto e = float32_array(env, info[0], "features");
-    const size_t rows = count(env, info[1], "rows");
-    const size_t dim = count(env, info[2], "dim");
-    const size_t hidden = count(env, info[3], "hiddenWidth", size_t(1) << 20);
+    OptionsReader o = OptionsReader::only_argument(info, "etfProjector");
+    auto e = o.float32_array("features");
+    const size_t rows = o.size("rows");
+    const size_t dim = o.size("dim");
+    const size_t hidden = o.size("hiddenWidth", size_t(1) << 20);
+    auto g = o.optional_float32_array("dz");
+    const int32_t* cancel = o.cancel_flag();
+
     check_matrix_length("features", e.length, rows, dim);
     if (dim < 2) fail(ErrorCode::Shape, "dim", "at least 2 (the ETF needs c ≥ 2)", std::to_string(dim));
     if (hidden < dim) fail(ErrorCode::Shape, "hiddenWidth", "at least dim = " + std::to_string(dim), std::to_string(hidden));
     check_finite("features", e.data, rows, dim);
-    const float* dz = nullptr;
-    if (!info[4].IsNull() && !info[4].IsUndefined()) {
-      auto g = float32_array(env, info[4], "dz");
-      check_matrix_length("dz", g.length, rows, dim);
-      dz = g.data;
-    }
+    if (given(g)) check_matrix_length("dz", g.length, rows, dim);
+    const float* dz = g.data;
     struct Out {
       std::vector<float> hidden, z, de;
     };
     auto out = std::make_shared<Out>();
     const float* x = e.data;
     return PromiseWorker::Start(
-        env, "ncod.etfProjector", {info[0], info[4], info[5]}, cancel_flag(env, info[5], "cancelFlag"), Napi::Function(),
+        env, "ncod.etfProjector", o.read_inputs(), cancel, Napi::Function(),
         [=](const RunContext& context) {
           context.throw_if_cancelled();  // before, between and after the two passes (neither has a cancel point)
           out->hidden.resize(rows * hidden);

@@ -118,6 +118,8 @@ class Backend {
                                   size_t dim, size_t k, double* out, const RunContext& context) = 0;
 };
 
+// The backend registry (backends.cpp): one table of {kind, name, loader}; every lookup below reads it. Adding a
+// backend is one enum value here and one table entry there (a static_assert keeps the two in the same order).
 enum class BackendKind : int { Cpu = 0, Cuda = 1 };
 
 struct BackendStatus {
@@ -126,11 +128,18 @@ struct BackendStatus {
   std::string reason;  // why not available, or a description of the device when available
 };
 
-// The CPU backend always exists; the CUDA backend is loaded from its plugin on first use.
+// The backend a registry entry names; throws Error(InvalidArgument, "<what>: expected <backend_name_list()>, got
+// '<name>'") for any other name.
+BackendKind backend_named(const std::string& name, const std::string& what);
+// The registered names in table order, for messages ("'cpu' or 'cuda'").
+std::string backend_name_list();
+
+// Each backend is loaded once, on first use (the CPU backend always loads; the CUDA backend from its plugin).
 // Throws Error(BackendUnavailable, <reason>) when the requested backend cannot be used.
 Backend& get_backend(BackendKind kind);
 // The backend's training kernels; throws Error(BackendUnavailable) like get_backend, or when it has none.
 class TrainKernels& get_train_kernels(BackendKind kind);
+// Every registered backend, in table order, with whether it loads (loading each one that has not been tried yet).
 std::vector<BackendStatus> backend_statuses();
 
 // Implemented in native/cpu.

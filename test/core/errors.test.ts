@@ -7,11 +7,11 @@ import { native } from '../../lib/native.js';
 const features = new Float32Array([1, 2, 3, 4, 5, 6]); // 3 rows × 2
 const labels = new Int32Array([0, 1, 1]);
 
-function rawClassStats(overrides: Partial<Record<number, unknown>> = {}, arity = 10): () => unknown {
-  const args: unknown[] = [features, labels, 3, 2, 2, false, false, 0, undefined, undefined];
-  for (const [k, v] of Object.entries(overrides)) args[Number(k)] = v;
+const validOptions = { features, labels, rows: 3, dim: 2, numClasses: 2, withScatter: false, allowEmptyClasses: false, backend: 'cpu' };
+
+function rawClassStats(overrides: Record<string, unknown> = {}, ...extraArguments: unknown[]): () => unknown {
   const fn = native().classStats as unknown as (...a: unknown[]) => unknown;
-  return () => fn(...args.slice(0, arity));
+  return () => fn({ ...validOptions, ...overrides }, ...extraArguments);
 }
 
 function expectThrowCode(fn: () => unknown, code: string, message?: RegExp) {
@@ -27,44 +27,50 @@ function expectThrowCode(fn: () => unknown, code: string, message?: RegExp) {
 }
 
 describe('raw binding validates in C++', () => {
-  it('wrong argument count', () => expectThrowCode(rawClassStats({}, 3), 'ERR_INVALID_ARGUMENT', /expected 10 arguments, got 3/));
-  it('features of the wrong dtype', () =>
-    expectThrowCode(rawClassStats({ 0: new Float64Array(6) }), 'ERR_DTYPE', /expected Float32Array, got Float64Array/));
-  it('features that are not an array', () => expectThrowCode(rawClassStats({ 0: 'x' }), 'ERR_DTYPE', /got a string/));
-  it('labels of the wrong dtype', () =>
-    expectThrowCode(rawClassStats({ 1: new Uint32Array(3) }), 'ERR_DTYPE', /expected Int32Array, got Uint32Array/));
-  it('rows × dim not matching the features', () => expectThrowCode(rawClassStats({ 3: 3 }), 'ERR_SHAPE', /expected 3 × 3 elements, got 6/));
-  it('zero rows', () => expectThrowCode(rawClassStats({ 2: 0, 3: 2 }), 'ERR_SHAPE'));
-  it('labels of the wrong length', () =>
-    expectThrowCode(rawClassStats({ 1: new Int32Array(2) }), 'ERR_SHAPE', /expected 3 labels/));
-  it('a negative or fractional count', () => {
-    expectThrowCode(rawClassStats({ 4: -1 }), 'ERR_INVALID_ARGUMENT');
-    expectThrowCode(rawClassStats({ 4: 1.5 }), 'ERR_INVALID_ARGUMENT');
-    expectThrowCode(rawClassStats({ 4: Number.NaN }), 'ERR_INVALID_ARGUMENT');
+  it('wrong argument count', () => expectThrowCode(rawClassStats({}, 3, 4), 'ERR_INVALID_ARGUMENT', /expected 1 arguments, got 3/));
+  it('options that are not an object', () => {
+    const fn = native().classStats as unknown as (...a: unknown[]) => unknown;
+    expectThrowCode(() => fn('x'), 'ERR_INVALID_ARGUMENT', /^options: expected an object, got a string$/);
+    expectThrowCode(() => fn([validOptions]), 'ERR_INVALID_ARGUMENT', /options: expected an object, got Array/);
   });
-  it('zero classes', () => expectThrowCode(rawClassStats({ 4: 0 }), 'ERR_INVALID_ARGUMENT'));
-  it('an unknown backend id', () => expectThrowCode(rawClassStats({ 7: 5 }), 'ERR_INVALID_ARGUMENT'));
-  it('a non-boolean flag', () => expectThrowCode(rawClassStats({ 5: 1 }), 'ERR_INVALID_ARGUMENT', /expected a boolean/));
-  it('a cancel flag of the wrong type', () => expectThrowCode(rawClassStats({ 8: [0] }), 'ERR_DTYPE'));
-  it('an empty cancel flag', () => expectThrowCode(rawClassStats({ 8: new Int32Array(0) }), 'ERR_SHAPE'));
+  it('features of the wrong dtype', () =>
+    expectThrowCode(rawClassStats({ features: new Float64Array(6) }), 'ERR_DTYPE', /options\.features: expected Float32Array, got Float64Array/));
+  it('features that are not an array', () => expectThrowCode(rawClassStats({ features: 'x' }), 'ERR_DTYPE', /got a string/));
+  it('features missing', () => expectThrowCode(rawClassStats({ features: undefined }), 'ERR_DTYPE', /options\.features: expected Float32Array, got undefined/));
+  it('labels of the wrong dtype', () =>
+    expectThrowCode(rawClassStats({ labels: new Uint32Array(3) }), 'ERR_DTYPE', /expected Int32Array, got Uint32Array/));
+  it('rows × dim not matching the features', () => expectThrowCode(rawClassStats({ dim: 3 }), 'ERR_SHAPE', /expected 3 × 3 elements, got 6/));
+  it('zero rows', () => expectThrowCode(rawClassStats({ rows: 0, dim: 2 }), 'ERR_SHAPE'));
+  it('labels of the wrong length', () =>
+    expectThrowCode(rawClassStats({ labels: new Int32Array(2) }), 'ERR_SHAPE', /expected 3 labels/));
+  it('a negative or fractional count', () => {
+    expectThrowCode(rawClassStats({ numClasses: -1 }), 'ERR_INVALID_ARGUMENT', /options\.numClasses: expected an integer/);
+    expectThrowCode(rawClassStats({ numClasses: 1.5 }), 'ERR_INVALID_ARGUMENT');
+    expectThrowCode(rawClassStats({ numClasses: Number.NaN }), 'ERR_INVALID_ARGUMENT');
+  });
+  it('zero classes', () => expectThrowCode(rawClassStats({ numClasses: 0 }), 'ERR_INVALID_ARGUMENT', /options\.numClasses: expected an integer in \[1, /));
+  it('a backend by a name the registry does not hold, or by number', () => {
+    expectThrowCode(rawClassStats({ backend: 'tpu' }), 'ERR_INVALID_ARGUMENT', /^options\.backend: expected 'cpu' or 'cuda', got 'tpu'$/);
+    expectThrowCode(rawClassStats({ backend: 0 }), 'ERR_INVALID_ARGUMENT', /options\.backend: expected 'cpu' or 'cuda', got 0/);
+    expectThrowCode(rawClassStats({ backend: undefined }), 'ERR_INVALID_ARGUMENT', /got undefined/);
+  });
+  it('a non-boolean flag', () => expectThrowCode(rawClassStats({ withScatter: 1 }), 'ERR_INVALID_ARGUMENT', /options\.withScatter: expected a boolean/));
+  it('a cancel flag of the wrong type', () => expectThrowCode(rawClassStats({ cancelFlag: [0] }), 'ERR_DTYPE'));
+  it('an empty cancel flag', () => expectThrowCode(rawClassStats({ cancelFlag: new Int32Array(0) }), 'ERR_SHAPE'));
   it('a progress callback that is not a function', () =>
-    expectThrowCode(rawClassStats({ 9: 42 }), 'ERR_INVALID_ARGUMENT', /expected a function/));
+    expectThrowCode(rawClassStats({ onProgress: 42 }), 'ERR_INVALID_ARGUMENT', /options\.onProgress: expected a function/));
   it('setThreads with 0', () => expectThrowCode(() => native().setThreads(0), 'ERR_INVALID_ARGUMENT'));
   it('setErrorClass without a function', () =>
     expectThrowCode(() => (native().setErrorClass as (x: unknown) => void)(undefined), 'ERR_INVALID_ARGUMENT'));
 
   it('labels out of range reject with the index', async () => {
     await expect(
-      (native().classStats as (...a: unknown[]) => Promise<unknown>)(
-        features, new Int32Array([0, 2, 1]), 3, 2, 2, false, false, 0, undefined, undefined,
-      ),
+      native().classStats({ ...validOptions, backend: 'cpu', labels: new Int32Array([0, 2, 1]) }),
     ).rejects.toMatchObject({ code: 'ERR_LABEL_RANGE', message: expect.stringMatching(/labels\[1\]: expected an integer in \[0, 2\), got 2/) });
   });
   it('an empty class rejects', async () => {
     await expect(
-      (native().classStats as (...a: unknown[]) => Promise<unknown>)(
-        features, new Int32Array([0, 0, 0]), 3, 2, 2, false, false, 0, undefined, undefined,
-      ),
+      native().classStats({ ...validOptions, backend: 'cpu', labels: new Int32Array([0, 0, 0]) }),
     ).rejects.toMatchObject({ code: 'ERR_EMPTY_CLASS', message: expect.stringMatching(/class 1: expected at least one sample/) });
   });
 });

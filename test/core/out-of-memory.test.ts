@@ -12,7 +12,7 @@ const child = `
 const binding = require('node-gyp-build')(${JSON.stringify(root)});
 const dim = 16384;
 binding
-  .classStats(new Float32Array(2 * dim), new Int32Array([0, 1]), 2, dim, 2, true, false, 0, undefined, undefined)
+  .classStats({ features: new Float32Array(2 * dim), labels: new Int32Array([0, 1]), rows: 2, dim, numClasses: 2, withScatter: true, allowEmptyClasses: false, backend: 'cpu' })
   .then(() => console.log('no error'), (error) => console.log(error.code + ' ' + error.message))
   .then(() => console.log('still alive'));
 `;

@@ -33,8 +33,8 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
 
 /** Runs a kernel on both backends: Int32Array outputs and `exact` numbers equal, the rest within tol. */
 async function expectKernelParity(c: KernelCase, tol: number, exact: string[] = []) {
-  const cpu = await runKernel(0, c);
-  const gpu = await runKernel(1, c);
+  const cpu = await runKernel('cpu', c);
+  const gpu = await runKernel('cuda', c);
   expect(Object.keys(gpu).sort(), c.label).toEqual(Object.keys(cpu).sort());
   for (const [key, want] of Object.entries(cpu)) {
     const got = gpu[key];
@@ -105,9 +105,9 @@ describe.skipIf(!cudaAvailable)(`training: cuda equals cpu${cudaSkipReason}`, ()
       for (const rows of [1, 2, 7, 257]) {
         const x = data.features.subarray(0, rows * 13);
         const y = data.labels.subarray(0, rows);
-        const args = [t.config, t.state().params, x, y, rows, 0.05, 0.1] as const;
-        const cpu = await native().mlpGradients(...args, 0);
-        const gpu = await native().mlpGradients(...args, 1);
+        const args = { config: t.config, params: t.state().params, x, y, rows, alpha: 0.05, labelSmoothing: 0.1 };
+        const cpu = await native().mlpGradients({ ...args, backend: 'cpu' });
+        const gpu = await native().mlpGradients({ ...args, backend: 'cuda' });
         expect(Math.abs(gpu.ce - cpu.ce), `rows ${rows}: ce`).toBeLessThan(1e-5 * Math.max(1, cpu.ce));
         expect(Math.abs(gpu.entropy - cpu.entropy), `rows ${rows}: entropy`).toBeLessThan(1e-5 * Math.max(1, Math.abs(cpu.entropy)));
         cpu.grads.forEach((g, i) => expectClose(gpu.grads[i], g, 1e-4, `rows ${rows}: grads[${i}]`));

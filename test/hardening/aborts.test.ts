@@ -132,7 +132,7 @@ describe('NcAccumulator: async and scatter-free variants', () => {
     const acc = await filled(a);
     await expect(acc.mergeAsync(acc)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('expected another accumulator, got itself') });
     await expect(acc.mergeAsync({} as NcAccumulator)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
-    const raw = new (native().NcAccumulator)(dim, C, 0);
+    const raw = new (native().NcAccumulator)({ dim, numClasses: C, backend: 'cpu' });
     expect(() => raw.merge(raw)).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('got itself') }));
     expect(() => raw.mergeAsync('x' as never)).toThrowError(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: 'mergeAsync: expected an NcAccumulator, got a string' }),
@@ -141,17 +141,17 @@ describe('NcAccumulator: async and scatter-free variants', () => {
     expect(() => raw.state('yes' as never)).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     expect(raw.state(false).scatter.length).toBe(0);
     const notShared = new Int32Array(1);
-    expect(() => raw.finalize(null, null, false, -1, notShared)).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => raw.finalize({ weightedGlobalMean: false, cancelFlag: notShared })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
   });
 
   it('the raw kernels check their cancel flag argument', () => {
     const flag = new Int32Array(1); // on an ArrayBuffer: refused
     const b = native();
     expect(() => b.knnFit(new Float32Array(4), 2, 2, flag)).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
-    expect(() => b.nnEntropy(new Float32Array(4), 2, 2, 1, flag)).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
-    expect(() => b.crossEntropyLs(new Float32Array(4), Int32Array.of(0, 1), 2, 2, 0.1, flag)).toThrowError(
+    expect(() => b.nnEntropy({ features: new Float32Array(4), rows: 2, dim: 2, scale: 1, cancelFlag: flag })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => b.crossEntropyLs({ logits: new Float32Array(4), labels: Int32Array.of(0, 1), rows: 2, classes: 2, smoothing: 0.1, cancelFlag: flag })).toThrowError(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     );
-    expect(() => b.etfProjector(new Float32Array(4), 2, 2, 2, null, 'x' as never)).toThrowError(expect.objectContaining({ code: 'ERR_DTYPE' }));
+    expect(() => b.etfProjector({ features: new Float32Array(4), rows: 2, dim: 2, hiddenWidth: 2, cancelFlag: 'x' as never })).toThrowError(expect.objectContaining({ code: 'ERR_DTYPE' }));
   });
 });

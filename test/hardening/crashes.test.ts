@@ -160,8 +160,8 @@ describe('input buffers transferred or shrunk during a call (crash 2)', () => {
       let moved = false;
       let result = 'resolved';
       try {
-        await native().trainEpoch({ widths, classes, projectorHidden: 0 }, params, m, v, x, y, rows, order, options, 0, undefined,
-          () => { if (!moved) { moved = true; structuredClone(params[2].buffer, { transfer: [params[2].buffer] }); globalThis.gc(); } });
+        await native().trainEpoch({ config: { widths, classes, projectorHidden: 0 }, params, m, v, x, y, rows, order, epoch: options, backend: 'cpu',
+          onProgress: () => { if (!moved) { moved = true; structuredClone(params[2].buffer, { transfer: [params[2].buffer] }); globalThis.gc(); } } });
       } catch (e) { result = e.code; if (result !== 'ERR_INVALID_ARGUMENT') console.error(e); }
       // All or nothing: the arrays still attached were not written either.
       console.log(JSON.stringify({ moved, result, untouched: params[0][0] === Math.fround(0.01) && m[0][0] === 0 }));
@@ -182,8 +182,8 @@ describe('input buffers transferred or shrunk during a call (crash 2)', () => {
       let inner;
       const options = { alpha: 0, labelSmoothing: 0, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 0,
         // Read after x, y and order were copied: the inner call settles first and must free only its own copies.
-        get batch() { inner = native().classStats(new Float32Array(8).fill(1), new Int32Array([0, 1, 0, 1]), 4, 2, 2, false, false, 0, undefined, undefined); return 256; } };
-      const epoch = native().trainEpoch({ widths, classes, projectorHidden: 0 }, make(0.01), make(0), make(0), x, y, rows, order, options, 0, undefined, undefined);
+        get batch() { inner = native().classStats({ features: new Float32Array(8).fill(1), labels: new Int32Array([0, 1, 0, 1]), rows: 4, dim: 2, numClasses: 2, withScatter: false, allowEmptyClasses: false, backend: 'cpu' }); return 256; } };
+      const epoch = native().trainEpoch({ config: { widths, classes, projectorHidden: 0 }, params: make(0.01), m: make(0), v: make(0), x, y, rows, order, epoch: options, backend: 'cpu' });
       const counts = Array.from((await inner).counts);
       globalThis.gc();
       const filler = []; for (let k = 0; k < 8; k++) filler.push(new Float32Array(rows * 16).fill(1e30));
@@ -197,11 +197,12 @@ describe('input buffers transferred or shrunk during a call (crash 2)', () => {
     const out = await expectClean(`
       import { native } from 'NATIVE';
       let code = 'none';
-      try { native().classStats(new Float32Array(4), new Int32Array(2), 2, 2, 2, false, 0, new Int32Array(1), undefined); }
-      catch (e) { code = e.code; }
-      console.log(JSON.stringify({ code }));
+      let message = '';
+      try { native().classStats({ features: new Float32Array(4), labels: new Int32Array(2), rows: 2, dim: 2, numClasses: 2, withScatter: false, allowEmptyClasses: false, backend: 'cpu', cancelFlag: new Int32Array(1) }); }
+      catch (e) { code = e.code; message = e.message; }
+      console.log(JSON.stringify({ code, message }));
     `);
-    expect(out).toEqual({ code: 'ERR_INVALID_ARGUMENT' });
+    expect(out).toEqual({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('options.cancelFlag: expected an Int32Array on a SharedArrayBuffer') });
   });
 });
 
@@ -219,9 +220,10 @@ describe('a worker thread terminated with calls in flight (crash 3)', () => {
         const x = new Float32Array(n * d).fill(0.5);
         const y = Int32Array.from({ length: n }, (_, i) => i % 4);
         for (let k = 0; k < 4; k++) {
-          b.classStats(x, y, n, d, 4, true, false, 0, undefined, () => {}).catch(() => {});
-          b.ncMetrics(x, y, n, d, 4, null, null, null, 0, false, -1, 0, undefined, () => {}).catch(() => {});
-          try { b.classStats(new Float32Array(3), y, n, d, 4, true, false, 0, undefined, undefined); } catch {}
+          const common = { labels: y, rows: n, dim: d, numClasses: 4, backend: 'cpu', onProgress: () => {} };
+          b.classStats({ ...common, features: x, withScatter: true, allowEmptyClasses: false }).catch(() => {});
+          b.ncMetrics({ ...common, features: x, weightedGlobalMean: false }).catch(() => {});
+          try { b.classStats({ ...common, features: new Float32Array(3), withScatter: true, allowEmptyClasses: false }); } catch {}
         }
         parentPort.postMessage('started');
       \`;
@@ -260,7 +262,7 @@ describe('threads (crash 4)', () => {
       const b = require('ADDON');
       let code = 'accepted';
       try { b.setThreads(8); } catch (e) { code = e.code; }
-      b.classStats(new Float32Array(1 << 22).fill(1), Int32Array.from({ length: 1 << 18 }, (_, i) => i % 2), 1 << 18, 16, 2, true, false, 0, undefined, undefined)
+      b.classStats({ features: new Float32Array(1 << 22).fill(1), labels: Int32Array.from({ length: 1 << 18 }, (_, i) => i % 2), rows: 1 << 18, dim: 16, numClasses: 2, withScatter: true, allowEmptyClasses: false, backend: 'cpu' })
         .then((s) => console.log(JSON.stringify({ code, counts: Array.from(s.counts) })));
     `, { commonjs: true, shellPrefix: 'ulimit -s 262144 && ulimit -v 4194304' });
     expect(r.signal, describeChild(r)).toBeNull();

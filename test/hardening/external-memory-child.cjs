@@ -11,7 +11,7 @@ async function main() {
   const before = process.memoryUsage.rss();
   let peak = before;
   for (let i = 0; i < count; i++) {
-    new b.NcAccumulator(dim, 2, 0); // its d×d scatter is zero-filled, so resident, at construction
+    new b.NcAccumulator({ dim, numClasses: 2, backend: 'cpu' }); // its d×d scatter is zero-filled, so resident, at construction
     // Node runs native finalisers from the event loop: yield to it, as any real program does between batches.
     await new Promise((resolve) => setImmediate(resolve));
     peak = Math.max(peak, process.memoryUsage.rss());

@@ -112,7 +112,7 @@ describe('accumulator states: claimed sizes checked against the bytes (item 5)',
     // The raw binding too: the native constructor checks lengths before allocating.
     const raw = native().NcAccumulator;
     const s = acc.state();
-    expect(() => raw.fromState({ ...s, dim: 16384, classes: 16384 }, 0)).toThrowError(expect.objectContaining({ code: 'ERR_SHAPE' }));
+    expect(() => raw.fromState({ state: { ...s, dim: 16384, classes: 16384 }, backend: 'cpu' })).toThrowError(expect.objectContaining({ code: 'ERR_SHAPE' }));
     expect(performance.now() - start).toBeLessThan(1000);
   });
 });
@@ -227,7 +227,7 @@ describe('inputs that used to hang (item 7)', () => {
     withHole.length = 5;
     expect(() => new Trainer({ layers: withHole, classes: 2 })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     const config = { widths: sparseHuge(), classes: 2, projectorHidden: 0 };
-    expect(() => native().forwardLayer(config, [], new Float32Array(4), 1, 0, 0, undefined, undefined)).toThrowError(
+    expect(() => native().forwardLayer({ config, params: [], x: new Float32Array(4), rows: 1, layer: 0, backend: 'cpu' })).toThrowError(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     );
     expect(performance.now() - start).toBeLessThan(1000);

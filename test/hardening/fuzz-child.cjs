@@ -89,6 +89,9 @@ function mutateValue(v) {
   return pick([...NUMBERS, ...NUMBERS, null, undefined, 'x', {}, [], () => {}, true, new Float32Array(2), new Int32Array(1)]);
 }
 
+// An argument and, for an options object, its fields (the typed arrays a running call could lose).
+const withFields = (a) => (a && typeof a === 'object' && !ArrayBuffer.isView(a) && !Array.isArray(a) ? [a, ...Object.values(a)] : [a]);
+
 let model; // a fitted Mahalanobis model for mahalanobisScore
 function template() {
   const r = int(1, 24), d = int(1, 9), C = int(2, 5), h = int(1, 8);
@@ -99,14 +102,14 @@ function template() {
   const progress = random() < 0.3 ? () => {} : undefined;
   const epoch = { batch: int(1, 8), alpha: 0.05, labelSmoothing: 0.1, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 0 };
   const calls = [
-    ['classStats', [x, y, r, d, C, random() < 0.5, random() < 0.5, 0, flag, progress]],
-    ['ncMetrics', [x, y, r, d, C, random() < 0.5 ? W : null, null, random() < 0.5 ? f32(r * d) : null, r, false, -1, 0, flag, progress]],
-    ['crossEntropyLs', [f32(r * C), y, r, C, 0.1, flag]],
-    ['nnEntropy', [f32(Math.max(2, r) * d), Math.max(2, r), d, 1, flag]],
-    ['etfProjector', [f32(r * Math.max(2, d)), r, Math.max(2, d), Math.max(2, d) + h, random() < 0.5 ? f32(r * Math.max(2, d)) : null, flag]],
-    ['trainEpoch', [config, params(), params().map((p) => p.fill(0)), params().map((p) => p.fill(0)), x, y, r, Int32Array.from({ length: r }, (_, i) => i), epoch, 0, flag, progress]],
-    ['forwardLayer', [config, params(), x, r, int(0, 2), 0, flag, progress]],
-    ['mlpGradients', [config, params(), x, y, r, 0.05, 0.1, 0]],
+    ['classStats', [{ features: x, labels: y, rows: r, dim: d, numClasses: C, withScatter: random() < 0.5, allowEmptyClasses: random() < 0.5, backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
+    ['ncMetrics', [{ features: x, labels: y, rows: r, dim: d, numClasses: C, weights: random() < 0.5 ? W : null, oodFeatures: random() < 0.5 ? f32(r * d) : null, oodRows: r, weightedGlobalMean: false, rankTolerance: -1, backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
+    ['crossEntropyLs', [{ logits: f32(r * C), labels: y, rows: r, classes: C, smoothing: 0.1, cancelFlag: flag }]],
+    ['nnEntropy', [{ features: f32(Math.max(2, r) * d), rows: Math.max(2, r), dim: d, scale: 1, cancelFlag: flag }]],
+    ['etfProjector', [{ features: f32(r * Math.max(2, d)), rows: r, dim: Math.max(2, d), hiddenWidth: Math.max(2, d) + h, dz: random() < 0.5 ? f32(r * Math.max(2, d)) : null, cancelFlag: flag }]],
+    ['trainEpoch', [{ config, params: params(), m: params().map((p) => p.fill(0)), v: params().map((p) => p.fill(0)), x, y, rows: r, order: Int32Array.from({ length: r }, (_, i) => i), epoch, backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
+    ['forwardLayer', [{ config, params: params(), x, rows: r, layer: int(0, 2), backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
+    ['mlpGradients', [{ config, params: params(), x, y, rows: r, alpha: 0.05, labelSmoothing: 0.1, backend: 'cpu' }]],
     ['scoreLogits', [f32(r * C), r, C, int(0, 4), 1, 0.1, 0, 0, flag, progress]],
     ['linearScores', [x, r, d, W, random() < 0.5 ? bias : null, C, Infinity, int(0, 4), 1, 0.1, 0, 0, flag, progress]],
     ['mahalanobisFit', [x, y, r, d, C, random() < 0.5, 1e-6, int(0, 1), 0, flag, progress]],
@@ -118,7 +121,7 @@ function template() {
     ['subspaceFitMoments', [f64(d), 3, f64(d), identity(d, 5), d, random() < 0.5 ? W : null, null, C, random() < 0.5, 0]],
     ['nccAgreementCount', [x, r, d, f64(C * d), W, random() < 0.5 ? bias : null, C, 0, flag]],
     ['setThreads', [int(1, 4)]],
-    ['trainKernel', [0, pick(['sgemm', 'biasActivation', 'activationBackward', 'adamw', 'gatherRows', 'add', 'layerNormForward', 'layerNormBackward', 'crossEntropyLs', 'nnEntropy', 'etfForward', 'etfBackward', 'nope']), { a: x, b: f32(r * d), x, y, labels: y }, { rows: r, cols: d, m: r, n: d, k: d, classes: C }]],
+    ['trainKernel', [{ backend: 'cpu', kernel: pick(['sgemm', 'biasActivation', 'activationBackward', 'adamw', 'gatherRows', 'add', 'layerNormForward', 'layerNormBackward', 'crossEntropyLs', 'nnEntropy', 'etfForward', 'etfBackward', 'nope']), arrays: { a: x, b: f32(r * d), x, y, labels: y }, numbers: { rows: r, cols: d, m: r, n: d, k: d, classes: C } }]],
     ['accumulator', [d, C, x, y, r]],
   ];
   if (model && model.classes.dim === d) calls.push(['mahalanobisScore', [x, r, model.classes, model.background, 0, flag, progress]]);
@@ -127,14 +130,14 @@ function template() {
 
 async function callAccumulator(args) {
   const [d, C, x, y, r] = args;
-  const acc = new b.NcAccumulator(d, C, 0);
-  await acc.add(x, y, r, undefined, undefined);
+  const acc = new b.NcAccumulator({ dim: d, numClasses: C, backend: 'cpu' });
+  await acc.add({ features: x, labels: y, rows: r });
   const s = acc.state();
-  const again = b.NcAccumulator.fromState(random() < 0.5 ? s : mutateValue(s), 0);
+  const again = b.NcAccumulator.fromState({ state: random() < 0.5 ? s : mutateValue(s), backend: 'cpu' });
   if (random() < 0.5) acc.merge(again);
   else await acc.mergeAsync(again);
   if (random() < 0.5) await acc.stateAsync();
-  return acc.finalize(null, null, false, -1, undefined);
+  return acc.finalize({ weightedGlobalMean: false });
 }
 
 const counts = { calls: 0, returned: 0, resolved: 0, syncErrors: 0, rejections: 0, uncoded: 0, hung: 0 };
@@ -186,7 +189,7 @@ async function settle(promise, name) {
     if (result && typeof result.then === 'function') {
       // Sometimes the inputs are transferred away while the call runs.
       if (random() < 0.1) {
-        for (const a of args) if (ArrayBuffer.isView(a) && !(a.buffer instanceof SharedArrayBuffer) && a.buffer.byteLength) structuredClone(a.buffer, { transfer: [a.buffer] });
+        for (const a of args.flatMap(withFields)) if (ArrayBuffer.isView(a) && !(a.buffer instanceof SharedArrayBuffer) && a.buffer.byteLength) structuredClone(a.buffer, { transfer: [a.buffer] });
         if (typeof globalThis.gc === 'function') globalThis.gc(); // the transferred copies are garbage: freed now
       }
       await settle(result, name);

@@ -1,6 +1,7 @@
 // Inputs for single training kernels (native().trainKernel) on awkward sizes, shared by the CPU reference tests
 // (test/train/train-kernels.test.ts) and the CUDA parity tests (test/gpu/train.test.ts).
-import type { BackendId, RawTrainKernelName } from '../../binding.js';
+import type { RawTrainKernelName } from '../../binding.js';
+import type { Backend } from '../../lib/backend.js';
 import { native } from '../../lib/native.js';
 import { gaussian, rng } from './random.js';
 
@@ -23,8 +24,8 @@ export function labels(n: number, classes: number, seed: number): Int32Array {
   return Int32Array.from({ length: n }, () => Math.floor(random() * classes));
 }
 
-export function runKernel(backend: BackendId, c: KernelCase): Promise<KernelOutputs> {
-  return native().trainKernel(backend, c.kernel, c.arrays, c.numbers);
+export function runKernel(backend: Backend, c: KernelCase): Promise<KernelOutputs> {
+  return native().trainKernel({ backend, kernel: c.kernel, arrays: c.arrays, numbers: c.numbers });
 }
 
 export const BATCHES = [1, 2, 7, 257];

@@ -49,13 +49,17 @@ describe('ncMetrics rejects bad input', () => {
     await expect(ncMetrics({ ...base, rankTolerance: 2 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });
   it('the raw binding validates too', () => {
-    const raw = native().ncMetrics as unknown as (...a: unknown[]) => unknown;
-    const args = [features, labels, 60, 5, 3, null, null, null, 0, false, -1, 0, undefined, undefined];
-    const call = (k: number, v: unknown) => () => raw(...args.map((a, i) => (i === k ? v : a)));
-    expect(call(5, new Float32Array(14))).toThrowError(expect.objectContaining({ code: 'ERR_SHAPE' }));
-    expect(call(7, new Float32Array(10))).toThrowError(expect.objectContaining({ code: 'ERR_SHAPE' })); // oodRows 0
-    expect(call(4, 1)).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
-    expect(call(10, 'x')).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
-    expect(call(6, new Float32Array(3))).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' })); // bias without weights
+    const raw = native().ncMetrics as unknown as (o: unknown) => unknown;
+    const valid = { features, labels, rows: 60, dim: 5, numClasses: 3, weightedGlobalMean: false, backend: 'cpu' };
+    const call = (overrides: Record<string, unknown>) => () => raw({ ...valid, ...overrides });
+    expect(call({ weights: new Float32Array(14) })).toThrowError(expect.objectContaining({ code: 'ERR_SHAPE', message: expect.stringMatching(/^options\.weights: expected 3 × 5 elements/) }));
+    expect(call({ weights: new Float32Array(0) })).toThrowError(expect.objectContaining({ code: 'ERR_SHAPE' })); // given, but empty
+    expect(call({ oodFeatures: new Float32Array(10) })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' })); // no oodRows
+    expect(call({ oodFeatures: new Float32Array(10), oodRows: 0 })).toThrowError(expect.objectContaining({ code: 'ERR_SHAPE' }));
+    expect(call({ numClasses: 1 })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(call({ rankTolerance: 'x' })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('options.rankTolerance') }));
+    expect(call({ rankTolerance: 1 })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(call({ bias: new Float32Array(3) })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' })); // bias without weights
+    expect(call({ rankTolerance: -Infinity })).not.toThrow(); // any negative tolerance asks for the default
   });
 });

@@ -2,6 +2,7 @@
 // references on awkward sizes; the CUDA kernels are compared with these in test/gpu/train.test.ts.
 import { describe, expect, it } from 'vitest';
 
+import type { Backend } from '../../lib/backend.js';
 import { etfProjector } from '../../lib/index.js';
 import { native } from '../../lib/native.js';
 import { relativeError } from '../helpers/reference.js';
@@ -81,7 +82,7 @@ function adamwReference({ arrays, numbers }: KernelCase) {
 describe('CPU training kernels against float64 references', () => {
   for (const c of sgemmCases()) {
     it(c.label, async () => {
-      const got = await runKernel(0, c);
+      const got = await runKernel('cpu', c);
       expect(relativeError(f32(got, 'c'), sgemmReference(c))).toBeLessThan(1e-5);
     });
   }
@@ -89,7 +90,7 @@ describe('CPU training kernels against float64 references', () => {
   it('bias + activation, its backward, add and the batch gather: exact on every size', async () => {
     let checked = 0;
     for (const c of elementwiseCases().filter((k) => k.kernel !== 'adamw')) {
-      const got = await runKernel(0, c);
+      const got = await runKernel('cpu', c);
       for (const [key, expected] of Object.entries(elementwiseReference(c))) {
         expect(Array.from(got[key] as ArrayLike<number>), `${c.label}: ${key}`).toEqual(Array.from(expected));
         checked++;
@@ -100,7 +101,7 @@ describe('CPU training kernels against float64 references', () => {
 
   it('AdamW is PyTorch’s formula', async () => {
     for (const c of elementwiseCases().filter((k) => k.kernel === 'adamw')) {
-      const got = await runKernel(0, c);
+      const got = await runKernel('cpu', c);
       const ref = adamwReference(c);
       // float32 arithmetic: a few roundings, relative to the array's scale (m may cancel to near zero).
       for (const key of ['p', 'm', 'v'] as const) expect(relativeError(f32(got, key), ref[key]), `${c.label}: ${key}`).toBeLessThan(1e-5);
@@ -109,7 +110,7 @@ describe('CPU training kernels against float64 references', () => {
 
   it('cross-entropy: loss, gradient and the count of first-maximum hits', async () => {
     for (const c of crossEntropyCases()) {
-      const got = await runKernel(0, c);
+      const got = await runKernel('cpu', c);
       const { rows, classes } = c.numbers;
       const [logits, y] = [f32(c.arrays, 'logits'), i32(c.arrays, 'labels')];
       const ref = ceLsReference(logits, y, classes, 0.1);
@@ -126,7 +127,7 @@ describe('CPU training kernels against float64 references', () => {
 
   it('nearest-neighbour entropy', async () => {
     for (const c of nnEntropyCases().filter((k) => k.numbers.rows <= 7 || k.numbers.dim <= 3)) {
-      const got = await runKernel(0, c);
+      const got = await runKernel('cpu', c);
       const ref = nnEntropyReference(f32(c.arrays, 'e'), c.numbers.rows, c.numbers.dim);
       expect(Math.abs((got.loss as number) - ref.loss), c.label).toBeLessThan(1e-9 * Math.max(1, Math.abs(ref.loss)));
       expect(relativeError(f32(got, 'de'), ref.grad.map((g) => 0.05 * g)), c.label).toBeLessThan(1e-6);
@@ -137,13 +138,13 @@ describe('CPU training kernels against float64 references', () => {
     for (const c of etfCases().filter((k) => k.kernel === 'etfForward' && k.numbers.dim <= 3)) {
       const { rows, dim, width } = c.numbers;
       const e = f32(c.arrays, 'e');
-      const got = await runKernel(0, c);
+      const got = await runKernel('cpu', c);
       expect(relativeError(f32(got, 'z'), projectorReference(e, rows, dim, width)), c.label).toBeLessThan(1e-6);
       // etfProjector() (checked against finite differences in kernels.test.ts) runs the same CPU bodies.
       const dz = e.map((v, k) => Math.sin(k) * v);
       const standalone = await etfProjector(e, { dim, hiddenWidth: width, dz });
       expect(Array.from(f32(got, 'hidden')), c.label).toEqual(Array.from(standalone.hidden));
-      const back = await runKernel(0, { ...c, kernel: 'etfBackward', arrays: { hidden: standalone.hidden, z: standalone.z, dz } });
+      const back = await runKernel('cpu', { ...c, kernel: 'etfBackward', arrays: { hidden: standalone.hidden, z: standalone.z, dz } });
       expect(Array.from(f32(back, 'de')), c.label).toEqual(Array.from(standalone.de!));
     }
   });
@@ -152,7 +153,7 @@ describe('CPU training kernels against float64 references', () => {
     for (const c of layerNormCases().filter((k) => k.kernel === 'layerNormForward')) {
       const { rows, cols, relu } = c.numbers;
       const ref = layerNormReference(f32(c.arrays, 'x'), rows, cols, f32(c.arrays, 'gamma'), f32(c.arrays, 'beta'), relu === 1);
-      const got = await runKernel(0, c);
+      const got = await runKernel('cpu', c);
       expect(relativeError(f32(got, 'y'), ref.y), c.label).toBeLessThan(1e-6);
       expect(relativeError(f32(got, 'mean'), ref.mean), c.label).toBeLessThan(1e-7);
       expect(relativeError(f32(got, 'rstd'), ref.rstd), c.label).toBeLessThan(1e-6);
@@ -163,9 +164,9 @@ describe('CPU training kernels against float64 references', () => {
     for (const c of layerNormCases().filter((k) => k.kernel === 'layerNormForward' && k.numbers.rows <= 7 && k.numbers.cols <= 129)) {
       const { rows, cols, relu } = c.numbers;
       const [x, gamma, beta] = ['x', 'gamma', 'beta'].map((k) => f32(c.arrays, k));
-      const forward = await runKernel(0, c);
+      const forward = await runKernel('cpu', c);
       const dy = x.map((_, k) => Math.cos(3 * k)); // L = Σ dy ⊙ y
-      const back = await runKernel(0, {
+      const back = await runKernel('cpu', {
         ...c,
         kernel: 'layerNormBackward',
         arrays: { x, gamma, dy, y: f32(forward, 'y'), mean: f32(forward, 'mean'), rstd: f32(forward, 'rstd') },
@@ -184,9 +185,9 @@ describe('CPU training kernels against float64 references', () => {
 
   it('rejects unknown kernels, wrong types and lengths, missing sizes and an unavailable backend', async () => {
     // Some are thrown at the call, some by the worker: either way the caller sees a rejection with the code.
-    const attempt = (c: KernelCase, backend: 0 | 1 = 0) => Promise.resolve().then(() => runKernel(backend, c));
+    const attempt = (c: KernelCase, backend: Backend = 'cpu') => Promise.resolve().then(() => runKernel(backend, c));
     const c = sgemmCases()[2];
-    await expect(attempt({ ...c, kernel: 'nope' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(attempt({ ...c, kernel: 'nope' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/^options\.kernel: expected one of 'activationBackward', .*, got 'nope'$/) });
     await expect(attempt({ ...c, arrays: { ...c.arrays, a: [1] as never } })).rejects.toMatchObject({ code: 'ERR_DTYPE' });
     await expect(attempt({ ...c, arrays: { ...c.arrays, a: new Float32Array(3) } })).rejects.toMatchObject({ code: 'ERR_SHAPE' });
     await expect(attempt({ ...c, numbers: { ...c.numbers, M: undefined as never } })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
@@ -195,6 +196,6 @@ describe('CPU training kernels against float64 references', () => {
     const nn = nnEntropyCases()[0];
     await expect(attempt({ ...nn, numbers: { ...nn.numbers, rows: 1 } })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     const cuda = native().backends().find((b) => b.name === 'cuda')!;
-    if (!cuda.available) await expect(attempt(c, 1)).rejects.toMatchObject({ code: 'ERR_BACKEND_UNAVAILABLE' });
+    if (!cuda.available) await expect(attempt(c, 'cuda')).rejects.toMatchObject({ code: 'ERR_BACKEND_UNAVAILABLE' });
   });
 });

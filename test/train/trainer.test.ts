@@ -27,7 +27,7 @@ describe('whole-model gradients match finite differences of a float64 reference'
       const x = Float32Array.from({ length: rows * shape.widths[0] }, () => normal());
       const y = Int32Array.from({ length: rows }, (_, i) => i % shape.classes);
       const alpha = 0.05;
-      const got = await native().mlpGradients(shape, params, x, y, rows, alpha, 0.1, 0);
+      const got = await native().mlpGradients({ config: shape, params, x, y, rows, alpha, labelSmoothing: 0.1, backend: 'cpu' });
       const flat = Float64Array.from(params.flatMap((p) => Array.from(p)));
       const { loss, neighbours } = mlpLossReference(shape, flat, x, y, alpha, 0.1);
       expect(Math.abs(got.ce + alpha * got.entropy - loss)).toBeLessThan(1e-5 * Math.abs(loss));
@@ -133,7 +133,7 @@ describe('Trainer', () => {
     const unavailable = { code: 'ERR_BACKEND_UNAVAILABLE', message: expect.stringContaining(cuda.reason ?? '') };
     await expect(t.trainEpoch(data.features, data.labels)).rejects.toMatchObject(unavailable);
     await expect(t.features(data.features, 'encoder')).rejects.toMatchObject(unavailable);
-    await expect(native().mlpGradients(t.config, before.params, data.features.subarray(0, 40), data.labels.subarray(0, 2), 2, 0.05, 0.1, 1)).rejects.toMatchObject(unavailable);
+    await expect(native().mlpGradients({ config: t.config, params: before.params, x: data.features.subarray(0, 40), y: data.labels.subarray(0, 2), rows: 2, alpha: 0.05, labelSmoothing: 0.1, backend: 'cuda' })).rejects.toMatchObject(unavailable);
     expect(t.epoch).toBe(0);
     expect(t.state().params).toEqual(before.params);
     // 'auto' falls back to the CPU.

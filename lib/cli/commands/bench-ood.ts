@@ -1,9 +1,10 @@
 // `ncod bench ood` as commander parses it (a subcommand of `ncod bench`); the work is in ../bench-ood.ts.
-import { Option, type Command } from '../commander.js';
+import type { Command } from '../commander.js';
 import { FORMATS_HELP } from '../formats-help.js';
 
 import type { BenchOodCliOptions } from '../bench-ood.js';
 import { parseInteger } from '../parse.js';
+import { backendOption } from './backend-option.js';
 
 const EXAMPLE = `
 Examples:
@@ -34,7 +35,7 @@ export function registerBenchOod(bench: Command): void {
     .option('--detectors <list>', 'only these detectors (comma-separated, as ncod score --method spells them)')
     .option('--bootstrap <n>', 'bootstrap replicates per cell for 95 % intervals (default 0: none)', parseInteger)
     .option('--seed <n>', 'bootstrap seed (default 0)', parseInteger)
-    .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'cuda', 'auto']).default('cpu'))
+    .addOption(backendOption())
     .option('--out <file>', 'also write the JSON result to this file')
     .option('--json', 'print the result as one JSON object')
     .addHelpText('after', EXAMPLE)

@@ -7,6 +7,7 @@ import type { BenchPaperCliOptions } from '../bench-paper.js';
 import type { TransferRows } from '../../bench/paper-types.js';
 import { describe, fail } from '../../errors.js';
 import { parseInteger, parseIntegerList, parseWidths } from '../parse.js';
+import { backendOption } from './backend-option.js';
 import { registerBenchOod } from './bench-ood.js';
 
 const EXAMPLE = `
@@ -51,7 +52,7 @@ export function registerBenchPaper(program: Command): void {
     .option('--probe-epochs <list>', 'linear-probe epochs (default 30; --quick: 3); a list such as 10,30 sweeps the encoders\' transfer probes, the first value is used for everything else', parsePositiveList)
     .option('--transfer-rows <list>', "rows of each OOD set's train split for the encoders' transfer probes, per-class balanced: e.g. 2000,20000,all (a sweep; default all)", parseTransferRows)
     .option('--layers <widths>', 'encoder widths (default 512,512,512)', parseWidths)
-    .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'cuda', 'auto']).default('cpu'))
+    .addOption(backendOption())
     .option('--out <dir>', 'folder for result.json and report.html', 'ncod-paper')
     .option('--quick', 'a small configuration for smoke tests')
     .option('--json', 'print the result as one JSON object')

@@ -5,6 +5,7 @@ import { Option, type Command } from '../commander.js';
 import type { Hyperparameters } from '../../ood/fit-method.js';
 import { COVARIANCES, LOGIT_METHODS, METHODS } from '../../ood/method-names.js';
 import { parseInteger, parseNumber } from '../parse.js';
+import { backendOption } from './backend-option.js';
 
 /** The flags are the hyperparameters of lib/ood/fit-method.ts, camel-cased by commander (--top-m → topM). */
 export type HyperparameterFlags = Hyperparameters;
@@ -35,5 +36,5 @@ export function addHyperparameterOptions(command: Command): Command {
     .addOption(
       new Option('--covariance <how>', "the Mahalanobis variants: invert the covariance with the relative ridge, or its pseudo-inverse (scipy's pinvh: eigenvalues <= d·2^-52·λ_max dropped) (default ridge)").choices(COVARIANCES),
     )
-    .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'cuda', 'auto']).default('cpu'));
+    .addOption(backendOption());
 }

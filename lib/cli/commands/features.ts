@@ -3,6 +3,7 @@ import { Option, type Command } from '../commander.js';
 import { FORMATS_HELP } from '../formats-help.js';
 
 import type { FeaturesCliOptions } from '../features.js';
+import { backendOption } from './backend-option.js';
 
 const EXAMPLE = `
 Examples:
@@ -31,7 +32,7 @@ export function registerFeatures(program: Command): void {
     .requiredOption('--out <file>', 'features to write (.npy, float32 N×width)')
     .option('--labels-out <file>', 'also write the rows\' labels (.npy, int32)')
     .option('--head-out <dir>', "also write the classifier's W.npy (C×d) and b.npy (C) to this folder, for ncod metrics --weights --bias (needs --layer projector, or encoder for a --projector none model)")
-    .addOption(new Option('--backend <name>', "compute backend (default: the checkpoint's)").choices(['cpu', 'cuda', 'auto']))
+    .addOption(backendOption("compute backend (default: the checkpoint's)", null))
     .option('--json', 'print one JSON object describing what was written')
     .addHelpText('after', EXAMPLE)
     .action(async (options: FeaturesCliOptions) => (await import('../features.js')).runFeatures(options));

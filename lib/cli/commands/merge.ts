@@ -1,8 +1,9 @@
 // `ncod merge` as commander parses it; the work is in ../merge.ts, loaded only when the command runs.
-import { Option, type Command } from '../commander.js';
+import type { Command } from '../commander.js';
 
 import type { MergeCliOptions } from '../merge.js';
 import { parseNumber } from '../parse.js';
+import { backendOption } from './backend-option.js';
 
 const EXAMPLE = `
 Examples:
@@ -25,7 +26,7 @@ export function registerMerge(program: Command): void {
     .option('--bias <file>', 'classifier bias, C; needs --weights')
     .option('--weighted-global-mean', 'global mean weighted by class size instead of the mean of class means')
     .option('--rank-tolerance <x>', 'relative tolerance for the numerical rank (default max(d, C)·ε)', parseNumber)
-    .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'cuda', 'auto']).default('cpu'))
+    .addOption(backendOption())
     .option('--save-state <file>', 'also write the merged state (atomically), itself mergeable')
     .option('--json', 'print the metrics as one JSON object')
     .addHelpText('after', EXAMPLE)

@@ -1,9 +1,10 @@
 // `ncod metrics` as commander parses it; the work is in ../metrics.ts, loaded only when the command runs.
-import { Option, type Command } from '../commander.js';
+import type { Command } from '../commander.js';
 import { FORMATS_HELP } from '../formats-help.js';
 
 import type { MetricsCliOptions } from '../metrics.js';
 import { collect, parseInteger, parseNumber } from '../parse.js';
+import { backendOption } from './backend-option.js';
 
 const EXAMPLE = `
 Examples:
@@ -37,7 +38,7 @@ export function registerMetrics(program: Command): void {
     .option('--rank-tolerance <x>', 'relative tolerance for the numerical rank (default max(d, C)·ε)', parseNumber)
     .option('--save-state <file>', 'also write the accumulated state (.ncstate) for `ncod merge`; {layer} in the name for several layers')
     .option('--state-only', 'only write the --save-state file, no metrics: for a shard, which may miss classes')
-    .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'cuda', 'auto']).default('cpu'))
+    .addOption(backendOption())
     .option('--json', 'print JSON: one object for one layer, an array for several')
     .addHelpText('after', EXAMPLE)
     .action(async (options: MetricsCliOptions) => (await import('../metrics.js')).runMetrics(options));

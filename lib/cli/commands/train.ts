@@ -4,6 +4,7 @@ import { FORMATS_HELP } from '../formats-help.js';
 
 import { parseInteger, parseNumber } from '../parse.js';
 import type { TrainCliOptions } from '../train.js';
+import { backendOption } from './backend-option.js';
 
 const EXAMPLE = `
 Examples:
@@ -40,7 +41,7 @@ export function registerTrain(program: Command): void {
     .option('--lr <x>', 'peak learning rate (AdamW)', parseNumber, 1e-3)
     .option('--weight-decay <x>', 'AdamW weight decay', parseNumber, 0.05)
     .option('--seed <s>', 'seed of the initialisation and the batch order', parseInteger, 0)
-    .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'cuda', 'auto']).default('cpu'))
+    .addOption(backendOption())
     .requiredOption('--out <file>', 'checkpoint to write (.safetensors)')
     .option('--json', 'print one JSON object')
     .addHelpText('after', EXAMPLE)

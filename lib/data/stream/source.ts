@@ -6,6 +6,7 @@
  */
 import { fail } from '../../errors.js';
 import type { FeatureBatch } from '../batches.js';
+import { ClassCounter } from '../class-count.js';
 import type { ArraySpec } from '../read-array.js';
 import { ITEM_SIZE, isFloatDType, toFloat32, toInt32Labels, type DType, type TensorData } from '../tensor.js';
 import { describeFile, type ArrayFile } from './array-file.js';
@@ -234,14 +235,17 @@ export async function openFeatureSource(options: FeatureSourceOptions): Promise<
   return new FeatureFileSource(features, labels, options.chunkRows);
 }
 
-/** The largest label in a labels stream (one cheap pass), for commands that infer the class count. */
-export async function maxLabelOf(labels: ArrayStream): Promise<number> {
+/** The class count a labels stream implies, largest label + 1 (one cheap pass), for commands that infer it. */
+export async function classCountOf(labels: ArrayStream): Promise<number> {
   checkLabelShape(labels);
-  let max = -Infinity;
+  const counter = new ClassCounter();
   for await (const chunk of labels.chunks(chunkRowsFor(ITEM_SIZE[labels.dtype]))) {
-    const values = toInt32Labels({ dtype: chunk.dtype, shape: [chunk.rows], data: chunk.data }, labels.what);
-    for (let i = 0; i < values.length; i++) if (values[i] > max) max = values[i];
+    counter.add(toInt32Labels({ dtype: chunk.dtype, shape: [chunk.rows], data: chunk.data }, labels.what), labels.what);
   }
-  if (max === -Infinity) fail('ERR_SHAPE', labels.what, 'at least one label', 'an empty array');
-  return max;
+  return counter.count(labels.what);
+}
+
+/** The largest label in a labels stream (negative labels are ERR_LABEL_RANGE). */
+export async function maxLabelOf(labels: ArrayStream): Promise<number> {
+  return (await classCountOf(labels)) - 1;
 }
