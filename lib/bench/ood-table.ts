@@ -34,7 +34,8 @@ export interface OodTableOptions {
 }
 
 export interface OodTableResult {
-  layers: { name: string; dim: number; nc1: number | null; head: boolean; detectors: Method[] }[];
+  /** Per layer, beside NC1 (of the train features): GNC2, and UNC3 when the layer has a C-row classifier. */
+  layers: { name: string; dim: number; nc1: number | null; gnc2: number | null; unc3: number | null; head: boolean; detectors: Method[] }[];
   hyperparameters: Record<string, Hyperparameters>;
   cells: OodCell[];
   /** Mean AUROC and FPR95 over the OOD sets of each group, per detector and layer. */
@@ -105,8 +106,11 @@ export async function runOodTable(data: OodBenchData, options: OodTableOptions =
   const layers: OodTableResult['layers'] = [];
   const hyperparameters: Record<string, Hyperparameters> = {};
   for (const { layer, methods } of plan) {
-    const nc = await timed('nc1', () => ncMetrics({ features: layer.train, labels: data.trainLabels, numClasses: data.numClasses, dim: layer.dim, backend }));
-    layers.push({ name: layer.name, dim: layer.dim, nc1: nc.nc1, head: layer.head !== undefined, detectors: methods });
+    // UNC3 pairs class c's mean with weight row c, so only a head with one row per class qualifies.
+    const weights = layer.head?.numClasses === data.numClasses ? layer.head.weights : undefined;
+    const nc = await timed('nc1', () => ncMetrics({ features: layer.train, labels: data.trainLabels, numClasses: data.numClasses, dim: layer.dim, weights, backend }));
+    const collapse = { nc1: nc.nc1, gnc2: nc.gnc2_hyperspherical_uniformity, unc3: nc.unc3_uniform_duality };
+    layers.push({ name: layer.name, dim: layer.dim, ...collapse, head: layer.head !== undefined, detectors: methods });
     for (const method of methods) {
       options.onProgress?.(done, total, `${layer.name} ${method}`);
       const hyper = defaultHyperparameters(method, layer, data.trainLabels.length);

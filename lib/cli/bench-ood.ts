@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../data/tensor.js';
 import { runOodTable, type OodTableResult } from '../bench/ood-table.js';
 import { describe, fail } from '../errors.js';
 import { METHODS, type Method } from '../ood/method-names.js';
+import { formatValue } from './arrays.js';
 import { printJson, table } from './output.js';
 import { checkOutputFolder } from './output-path.js';
 
@@ -33,7 +34,8 @@ function printTable(result: OodTableResult): void {
   const sets = [...new Set(result.cells.map((c) => c.ood))];
   for (const layer of result.layers) {
     const ranking = result.ranking.perLayer[layer.name];
-    console.log(`\nlayer ${layer.name} (d = ${layer.dim}, NC1 = ${layer.nc1?.toPrecision(4) ?? '—'}): AUROC / FPR95 per OOD set`);
+    const collapse = `NC1 = ${formatValue(layer.nc1)}, GNC2 = ${formatValue(layer.gnc2)}, UNC3 = ${formatValue(layer.unc3)}`;
+    console.log(`\nlayer ${layer.name} (d = ${layer.dim}, ${collapse}): AUROC / FPR95 per OOD set`);
     const rows = layer.detectors.map((detector) => {
       const cells = sets.map((ood) => {
         const c = result.cells.find((x) => x.detector === detector && x.layer === layer.name && x.ood === ood);

@@ -10,6 +10,7 @@ import { NcodError, describe, fail } from '../errors.js';
 import { native } from '../native.js';
 import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, type IntegerArray } from '../validate.js';
 import type { NcMetrics } from './nc.js';
+import { uniformityOfState } from './nc-uniformity.js';
 import { decodeState, encodeState } from './nc-state-file.js';
 
 export type NcAccumulatorState = RawNcAccumulatorState;
@@ -153,6 +154,7 @@ export class NcAccumulator {
     if (bias && !weights) fail('ERR_INVALID_ARGUMENT', 'bias', 'weights to go with it', 'bias without weights');
     const weighted = options.weightedGlobalMean ?? false;
     const tolerance = options.rankTolerance ?? -1;
-    return withCancelFlag(options.signal, (flag) => this.#native.finalize(weights, bias, weighted, tolerance, flag));
+    const raw = await withCancelFlag(options.signal, (flag) => this.#native.finalize(weights, bias, weighted, tolerance, flag));
+    return { ...raw, ...uniformityOfState(this.stateWithoutScatter(), weights, weighted) };
   }
 }

@@ -14,7 +14,7 @@ const [C, dEnc, dRaw] = [3, 16, 10];
 const file = (name: string) => path.join(dir, `${name}.npy`);
 
 interface Result {
-  layers: { name: string; dim: number; nc1: number; detectors: string[] }[];
+  layers: { name: string; dim: number; nc1: number; gnc2: number | null; unc3: number | null; detectors: string[] }[];
   cells: { detector: string; layer: string; ood: string; group: string; auroc: number; fpr95: number; fpr95_ood_positive: number; aupr_in: number; aupr_out: number; ci?: Record<string, [number, number]> }[];
   hyperparameters: Record<string, Record<string, number>>;
   ranking: { perLayer: Record<string, { methods: string[]; blocks: number; meanRanks: number[] }>; overall: { methods: string[]; blocks: number } | null };
@@ -70,6 +70,24 @@ describe('ncod bench ood', () => {
     expect(result.ranking.overall).toMatchObject({ methods: ['mahalanobis', 'relative-mahalanobis', 'mahalanobis++', 'relative-mahalanobis++', 'knn'], blocks: 3 });
     expect(result.averages.find((a) => a.detector === 'knn' && a.layer === 'enc' && a.group === 'all')!.sets).toBe(2);
     expect(result.hyperparameters['enc/vim']).toEqual({ principalDim: 8 });
+  });
+
+  it("reports each layer's NC1, GNC2 and UNC3 as ncod metrics gives them on its train features (UNC3 only with a head)", () => {
+    const metrics = (layer: string, extra: string[]) =>
+      cliJson(['metrics', '--features', file(`${layer}_train`), '--labels', file('y_train'), ...extra]) as Record<string, number | null>;
+    const enc = metrics('enc', ['--weights', file('W'), '--bias', file('b')]);
+    const raw = metrics('raw', []);
+    const byName = Object.fromEntries(result.layers.map((l) => [l.name, l]));
+    expect(byName.enc.gnc2).toBeGreaterThan(0);
+    expect(byName.enc.unc3).toBeGreaterThan(0);
+    expect(byName.raw.unc3).toBeNull();
+    // ncod metrics streams (float64 moments), bench ood has the arrays in memory: equal to rounding, not bits.
+    const close = (a: number | null, b: number | null, what: string) => expect(Math.abs(a! - b!), `${what}: ${a} vs ${b}`).toBeLessThanOrEqual(1e-6 * Math.abs(b!));
+    for (const [layer, m] of [['enc', enc], ['raw', raw]] as const) {
+      close(byName[layer].nc1, m.nc1, `${layer} nc1`);
+      close(byName[layer].gnc2, m.gnc2_hyperspherical_uniformity, `${layer} gnc2`);
+    }
+    close(byName.enc.unc3, enc.unc3_uniform_duality, 'enc unc3');
   });
 
   it.each([

@@ -17,12 +17,14 @@ spec.json (paths relative to it; an OOD set may leave out layers; group defaults
 Every detector a layer allows runs on it (with weights: all of them; without: the four Mahalanobis variants and knn),
 fitted once on the layer's train features with the defaults shown in the output (knn k = min(50, N), vim,
 residual, neco principalDim = ⌊d/2⌋, react percentile 90), and scores the ID test set and every OOD set.
---json prints {layers: [{name, dim, nc1, head, detectors}], hyperparameters, cells: [{detector, layer, ood, group,
+--json prints {layers: [{name, dim, nc1, gnc2, unc3, head, detectors}], hyperparameters, cells: [{detector, layer, ood, group,
 auroc, fpr95, fpr95_ood_positive, aupr_in, aupr_out, ci?}], averages: [{detector, layer, group (near|far|all),
 auroc, fpr95, sets}], ranking: {perLayer: {layer: friedman}, overall: friedman}, nc1Correlation: [{detector, layers,
 pearson, spearman}], seconds}; friedman = {methods, blocks, meanRanks, statistic, pValue, pairwise: [{a, b,
 rankDifference, z, p, pHolm}]}, ranking by AUROC with blocks = OOD sets (× layers for overall). fpr95 is the
-paper's convention (ID positive), fpr95_ood_positive OpenOOD's. Detector names are spelled as ncod score --method.
+paper's convention (ID positive), fpr95_ood_positive OpenOOD's. nc1, gnc2 (hyperspherical uniformity) and unc3 (uniform duality; null without a
+C-row classifier) are the layer's train features' nc1, gnc2_hyperspherical_uniformity and unc3_uniform_duality
+as ncod metrics defines them. Detector names are spelled as ncod score --method.
 
 ${FORMATS_HELP}`;
 
