@@ -20,6 +20,7 @@ export interface BenchOodCliOptions {
   backend: BackendName;
   out?: string;
   json?: boolean;
+  sweep?: boolean;
 }
 
 function parseDetectors(text: string | undefined): Method[] | undefined {
@@ -53,8 +54,30 @@ function printTable(result: OodTableResult): void {
     console.log('\nNC1 vs FPR95 across layers (Pearson / Spearman):');
     console.log(table(['detector', 'pearson', 'spearman'], correlated.map((c) => [c.detector, c.pearson!.toFixed(3), c.spearman?.toFixed(3) ?? '—'])));
   }
+  if (result.sweep) printSweep(result);
   const s = result.seconds;
-  console.log(`\n${s.total.toFixed(1)} s: fits ${s.fit.toFixed(1)} s, scoring ${s.score.toFixed(1)} s, evaluation ${s.evaluate.toFixed(1)} s, NC1 ${s.nc1.toFixed(1)} s`);
+  console.log(`\n${s.total.toFixed(1)} s: fits ${s.fit.toFixed(1)} s, scoring ${s.score.toFixed(1)} s, evaluation ${s.evaluate.toFixed(1)} s, NC1 ${s.nc1.toFixed(1)} s${result.sweep ? `, sweep ${s.sweep.toFixed(1)} s` : ''}`);
+}
+
+const hyperText = (h: object) => Object.entries(h).map(([k, v]) => `${k}=${v}`).join(' ') || 'library defaults';
+
+/** Chosen against default values per layer × detector, with the mean test AUROC / FPR95 of both. */
+function printSweep(result: OodTableResult): void {
+  const sweep = result.sweep!;
+  const source = sweep.validation === 'spec' ? "the spec's validation features" : 'held-out ID rows with each column permuted';
+  console.log(`\nSweep (validation AUROC: ${sweep.heldOutFraction * 100} % of ID train held out vs ${source}; seed ${sweep.seed}):`);
+  const meanOf = (cells: OodTableResult['cells'], key: string, pick: 'auroc' | 'fpr95') => {
+    const mine = cells.filter((c) => `${c.layer}/${c.detector}` === key);
+    return (mine.reduce((a, c) => a + c[pick], 0) / mine.length).toFixed(3);
+  };
+  const rows = Object.entries(sweep.choices).map(([key, c]) => [
+    key,
+    hyperText(c.chosen),
+    `${meanOf(result.cells, key, 'auroc')} / ${meanOf(result.cells, key, 'fpr95')}`,
+    hyperText(c.default),
+    `${meanOf(sweep.defaultCells, key, 'auroc')} / ${meanOf(sweep.defaultCells, key, 'fpr95')}`,
+  ]);
+  console.log(table(['layer/detector', 'chosen', 'AUROC / FPR95', 'default', 'AUROC / FPR95 (default)'], rows));
 }
 
 export async function runBenchOod(o: BenchOodCliOptions): Promise<void> {
@@ -70,6 +93,7 @@ export async function runBenchOod(o: BenchOodCliOptions): Promise<void> {
       bootstrap: o.bootstrap,
       seed: o.seed,
       detectors,
+      sweep: o.sweep,
       onProgress: (done, total, stage) => {
         if (!bar) return;
         if (!started) bar.start(total, 0, { stage });

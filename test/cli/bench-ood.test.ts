@@ -1,13 +1,13 @@
 // `ncod bench ood` on a small spec: every applicable detector × layer × OOD set, each cell what `ncod score` +
 // `ncod eval` give on the same arrays, the rankings and NC1 per layer; bad specs refused with codes.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { METHODS } from '../../lib/index.js';
 import { clusters, gaussian, rng } from '../helpers/random.js';
-import { cliJson, expectCliError, matrix, saveNpy, tmpDir, vector } from './helpers.js';
+import { cliJson, expectCliError, runCli, matrix, saveNpy, tmpDir, vector } from './helpers.js';
 
 const dir = tmpDir();
 const [C, dEnc, dRaw] = [3, 16, 10];
@@ -38,6 +38,10 @@ beforeAll(async () => {
   await saveNpy(dir, 'raw_train', matrix(slice(train.features, 300), dRaw));
   await saveNpy(dir, 'raw_test', matrix(slice(test.features, 150), dRaw));
   await saveNpy(dir, 'raw_near', matrix(slice(clusters(120, dEnc, C, 3, { shift: 0.8 }).features, 120), dRaw));
+  // --sweep's validation OOD source: its own draw, none of the test OOD sets.
+  const validation = clusters(100, dEnc, C, 4, { shift: 0.6 }).features;
+  await saveNpy(dir, 'enc_val', matrix(validation, dEnc));
+  await saveNpy(dir, 'raw_val', matrix(slice(validation, 100), dRaw));
   const spec = {
     labels: { train: 'y_train.npy', test: 'y_test.npy' },
     layers: { enc: { train: 'enc_train.npy', test: 'enc_test.npy', weights: 'W.npy', bias: 'b.npy' }, raw: { train: 'raw_train.npy', test: 'raw_test.npy' } },
@@ -122,5 +126,26 @@ describe('ncod bench ood', () => {
     expect(stderr).toContain('expected a regular file');
     expectCliError(['bench', 'ood', '--data', write('d.json', { ...base, ood: {} })], 'ERR_INVALID_ARGUMENT');
     expectCliError(['bench', 'ood', '--data', path.join(dir, 'spec.json'), '--detectors', 'knn,bogus'], 'ERR_INVALID_ARGUMENT');
+    // --sweep's validation source must cover every layer, at the layer's width.
+    const spec = JSON.parse(readFileSync(path.join(dir, 'spec.json'), 'utf8'));
+    expectCliError(['bench', 'ood', '--data', write('e.json', { ...spec, validation: { layers: { enc: 'enc_val.npy' } } })], 'ERR_INVALID_ARGUMENT');
+    expectCliError(['bench', 'ood', '--data', write('f.json', { ...spec, validation: { layers: { enc: 'enc_val.npy', raw: 'enc_val.npy' } } })], 'ERR_SHAPE');
+  });
+
+  it("--sweep with the spec's validation set: chosen values, the grid and the defaults' cells in JSON and in the table", () => {
+    const spec = JSON.parse(readFileSync(path.join(dir, 'spec.json'), 'utf8'));
+    const sweepSpec = path.join(dir, 'sweep.json');
+    writeFileSync(sweepSpec, JSON.stringify({ ...spec, validation: { layers: { enc: 'enc_val.npy', raw: 'raw_val.npy' } } }));
+    const args = ['bench', 'ood', '--data', sweepSpec, '--sweep', '--detectors', 'knn,react,energy'];
+    const swept = cliJson([...args, '--json']) as Result & { sweep: { validation: string; choices: Record<string, { chosen: Record<string, number>; grid: { auroc: number }[] }>; defaultCells: Result['cells'] } };
+    expect(swept.sweep.validation).toBe('spec');
+    expect(Object.keys(swept.sweep.choices).sort()).toEqual(['enc/knn', 'enc/react', 'raw/knn']);
+    for (const choice of Object.values(swept.sweep.choices)) expect(choice.grid.length).toBeGreaterThan(2);
+    expect(swept.hyperparameters['enc/knn']).toEqual(swept.sweep.choices['enc/knn'].chosen);
+    expect(swept.sweep.defaultCells.filter((c) => c.detector === 'knn')).toHaveLength(3); // enc × 2 sets, raw × 1
+    const text = runCli(args);
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toContain("Sweep (validation AUROC: 10 % of ID train held out vs the spec's validation features; seed 0)");
+    expect(text.stdout).toMatch(/enc\/knn\s+k=\d+/);
   });
 });
