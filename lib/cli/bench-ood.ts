@@ -1,5 +1,7 @@
 // `ncod bench ood`: loads the spec, runs the detector × layer × OOD table (lib/bench/ood-table.ts), prints it per
 // layer (AUROC / FPR95 per OOD set, mean rank) with the ranking and NC1, or as JSON. Options: commands/bench-ood.ts.
+import path from 'node:path';
+
 import cliProgress from 'cli-progress';
 
 import type { BackendName } from '../backend.js';
@@ -21,6 +23,7 @@ export interface BenchOodCliOptions {
   out?: string;
   json?: boolean;
   sweep?: boolean;
+  report?: string;
 }
 
 function parseDetectors(text: string | undefined): Method[] | undefined {
@@ -82,6 +85,7 @@ function printSweep(result: OodTableResult): void {
 
 export async function runBenchOod(o: BenchOodCliOptions): Promise<void> {
   if (o.out !== undefined) checkOutputFolder(o.out, '--out');
+  if (o.report !== undefined) checkOutputFolder(o.report, '--report');
   const detectors = parseDetectors(o.detectors);
   const data = await loadOodSpec(o.data);
   const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} fits {stage}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
@@ -105,6 +109,7 @@ export async function runBenchOod(o: BenchOodCliOptions): Promise<void> {
     bar?.stop();
   }
   if (o.out !== undefined) await writeFileAtomic(o.out, [new TextEncoder().encode(JSON.stringify(result, null, 2) + '\n')]);
+  if (o.report !== undefined) await (await import('../bench/ood-report.js')).writeOodReport(result, o.report, `ncod bench ood: ${path.basename(o.data)}`);
   if (o.json) printJson(result);
   else printTable(result);
 }

@@ -143,8 +143,12 @@ describe('ncod bench ood', () => {
     for (const choice of Object.values(swept.sweep.choices)) expect(choice.grid.length).toBeGreaterThan(2);
     expect(swept.hyperparameters['enc/knn']).toEqual(swept.sweep.choices['enc/knn'].chosen);
     expect(swept.sweep.defaultCells.filter((c) => c.detector === 'knn')).toHaveLength(3); // enc × 2 sets, raw × 1
-    const text = runCli(args);
+    const report = path.join(dir, 'report.html');
+    const text = runCli([...args, '--report', report]);
     expect(text.status, text.stderr).toBe(0);
+    const html = readFileSync(report, 'utf8');
+    expect(html).toContain('<title>ncod bench ood: sweep.json</title>');
+    expect(html.match(/<svg/g)!.length).toBeGreaterThanOrEqual(6); // 2 sets × 2 metrics, a CD plot, NC1 vs FPR95
     expect(text.stdout).toContain("Sweep (validation AUROC: 10 % of ID train held out vs the spec's validation features; seed 0)");
     expect(text.stdout).toMatch(/enc\/knn\s+k=\d+/);
   });

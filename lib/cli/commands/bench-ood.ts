@@ -49,6 +49,7 @@ export function registerBenchOod(bench: Command): void {
     .option('--seed <n>', 'bootstrap and --sweep split seed (default 0)', parseInteger)
     .addOption(new Option('--backend <name>', 'compute backend').choices(['cpu', 'cuda', 'auto']).default('cpu'))
     .option('--sweep', 'choose knn k, react percentile, vim/residual/neco principalDim, gen γ and M, nci α on validation data (below)')
+    .option('--report <file.html>', 'also write a self-contained HTML report: AUROC/FPR95 heatmaps per OOD set, critical-difference plots, NC1 vs FPR95')
     .option('--out <file>', 'also write the JSON result to this file')
     .option('--json', 'print the result as one JSON object')
     .addHelpText('after', EXAMPLE)
