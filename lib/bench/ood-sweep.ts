@@ -123,7 +123,8 @@ export interface SweepOptions {
   seed?: number;
   /** The methods each layer runs (the table's plan). */
   plan: { layer: OodLayer; methods: Method[] }[];
-  onProgress?: (what: string) => void;
+  /** Grid points fitted so far, of all of them, and the one starting. */
+  onProgress?: (done: number, total: number, what: string) => void;
 }
 
 /** The chosen hyperparameters per layer × swept detector (see the protocol above). */
@@ -134,6 +135,8 @@ export async function sweepHyperparameters(data: OodBenchData, options: SweepOpt
   const fitLabels = Int32Array.from(fit, (i) => data.trainLabels[i]);
   const validation: ValidationSource = data.validation ? 'spec' : 'permuted-columns';
   const choices: Record<string, SweepChoice> = {};
+  const points = options.plan.reduce((n, { layer, methods }) => n + methods.reduce((k, m) => k + sweepGrid(m, layer, fit.length, data.numClasses).length, 0), 0);
+  let done = 0;
   for (const { layer, methods } of options.plan) {
     const fitFeatures = rowsOf(layer.train, layer.dim, fit);
     const idValidation = rowsOf(layer.train, layer.dim, held);
@@ -142,7 +145,7 @@ export async function sweepHyperparameters(data: OodBenchData, options: SweepOpt
       const grid = sweepGrid(method, layer, fit.length, data.numClasses);
       const scored: SweepChoice['grid'] = [];
       for (const hyper of grid) {
-        options.onProgress?.(`sweep ${layer.name} ${method} ${JSON.stringify(hyper)}`);
+        options.onProgress?.(done++, points, `sweep ${layer.name} ${method} ${JSON.stringify(hyper)}`);
         const fitData = { features: fitFeatures, dim: layer.dim, labels: fitLabels, numClasses: data.numClasses, head: layer.head };
         const names = { features: `layers.${layer.name}.train`, labels: 'labels.train', head: `layers.${layer.name}.weights`, principalDim: 'principalDim', logitWidth: 'weights' };
         const detector = await fitMethod(method, fitData, { ...hyper, backend }, names);

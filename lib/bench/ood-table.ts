@@ -106,7 +106,7 @@ export async function runOodTable(data: OodBenchData, options: OodTableOptions =
   const bootstrap = options.bootstrap ? { samples: options.bootstrap, seed: options.seed ?? 0 } : undefined;
   const plan = data.layers.map((layer) => ({ layer, methods: applicable(layer).filter((m) => !options.detectors || options.detectors.includes(m)) }));
   const sweep = options.sweep
-    ? await timed('sweep', () => sweepHyperparameters(data, { plan, backend, seed: options.seed, onProgress: (what) => options.onProgress?.(0, 1, what) }))
+    ? await timed('sweep', () => sweepHyperparameters(data, { plan, backend, seed: options.seed, onProgress: options.onProgress }))
     : undefined;
   const total = plan.reduce((n, p) => n + p.methods.length, 0) + (sweep ? Object.keys(sweep.choices).length : 0);
   let done = 0;
@@ -143,14 +143,14 @@ export async function runOodTable(data: OodBenchData, options: OodTableOptions =
       }
     };
     for (const method of methods) {
-      options.onProgress?.(done, total, `${layer.name} ${method}`);
+      options.onProgress?.(done, total, `fit ${layer.name} ${method}`);
       const defaults = defaultHyperparameters(method, layer, data.trainLabels.length);
       const choice = sweep?.choices[`${layer.name}/${method}`];
       hyperparameters[`${layer.name}/${method}`] = choice?.chosen ?? defaults;
       await runCells(method, choice?.chosen ?? defaults, cells);
       done++;
       if (choice) {
-        options.onProgress?.(done, total, `${layer.name} ${method} (defaults)`);
+        options.onProgress?.(done, total, `fit ${layer.name} ${method} (defaults)`);
         await runCells(method, defaults, defaultCells);
         done++;
       }

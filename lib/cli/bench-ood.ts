@@ -88,7 +88,7 @@ export async function runBenchOod(o: BenchOodCliOptions): Promise<void> {
   if (o.report !== undefined) checkOutputFolder(o.report, '--report');
   const detectors = parseDetectors(o.detectors);
   const data = await loadOodSpec(o.data);
-  const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} fits {stage}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} {stage}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
   let started = false;
   let result: OodTableResult;
   try {
@@ -100,8 +100,10 @@ export async function runBenchOod(o: BenchOodCliOptions): Promise<void> {
       sweep: o.sweep,
       onProgress: (done, total, stage) => {
         if (!bar) return;
+        // The sweep's grid points first, then the table's fits: each phase brings its own total.
         if (!started) bar.start(total, 0, { stage });
         started = true;
+        bar.setTotal(total);
         bar.update(done, { stage });
       },
     });
