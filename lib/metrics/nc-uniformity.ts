@@ -8,8 +8,9 @@
  *   logarithmic inverse-distance kernel log(1/‖û_i − û_j‖) (Liu et al. 2023's K_log). Their library's
  *   `kernel_grid(M, m_G, log_kernel)` gives exactly these pairwise values on the centred, L2-normalised means, and
  *   the paper's analysis (linguistic-collapse/analyze.py, `--geodesic log`) records the mean and the standard
- *   deviation of the upper triangle; the paper plots the variation as GNC2. We report the deviation, not the mean,
- *   because it is what reaches 0 under collapse: a simplex ETF (C ≤ d + 1) has all pairwise distances equal,
+ *   deviation of the upper triangle (`triu_mean`/`triu_std`); neither code fixes one of the two as "GNC2". We
+ *   report the deviation (uniformity read as all pairwise log-distances alike), not the mean, because it is what
+ *   reaches 0 under collapse: a simplex ETF (C ≤ d + 1) has all pairwise distances equal,
  *   whereas the kernel's mean depends on C and d even at the optimum. Population deviation (divide by the number
  *   of pairs): the pairs are the whole population, not a sample. Null when two normalised means coincide (a
  *   distance of 0 puts +∞ in the kernel, e.g. d = 1 with C > 2) or a centred mean is 0.
