@@ -35,6 +35,8 @@ export interface OodBenchData {
   numClasses: number;
   layers: OodLayer[];
   ood: OodSet[];
+  /** The spec's optional "validation": {"layers": {...}}: OOD features for --sweep only, never a test set. */
+  validation?: Map<string, Float32Array>;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -60,6 +62,17 @@ async function vector(dir: string, file: unknown, what: string, length: number):
 
 async function labelsOf(dir: string, file: unknown, what: string): Promise<Int32Array> {
   return toLabels(await tensor(dir, file, what), what);
+}
+
+/** An OOD entry's {layer: file} features, each with its layer's width. */
+async function layerFeatures(dir: string, entries: Record<string, unknown>, layers: OodLayer[], what: string): Promise<Map<string, Float32Array>> {
+  const features = new Map<string, Float32Array>();
+  for (const [layer, file] of Object.entries(entries)) {
+    const known = layers.find((l) => l.name === layer);
+    if (!known) fail('ERR_INVALID_ARGUMENT', `${what}.layers.${layer}`, `one of the layers ${layers.map((l) => l.name).join(', ')}`, layer);
+    features.set(layer, (await matrix(dir, file, `${what}.layers.${layer}`, undefined, known.dim)).data);
+  }
+  return features;
 }
 
 export async function loadOodSpec(specPath: string): Promise<OodBenchData> {
@@ -100,14 +113,15 @@ export async function loadOodSpec(specPath: string): Promise<OodBenchData> {
     if (!isObject(entry) || !isObject(entry.layers)) fail('ERR_INVALID_ARGUMENT', `ood.${name}`, '{ "group": "near"|"far", "layers": {...} }', describe(entry));
     const group = entry.group ?? 'far';
     if (group !== 'near' && group !== 'far') fail('ERR_INVALID_ARGUMENT', `ood.${name}.group`, '"near" or "far"', describe(group));
-    const features = new Map<string, Float32Array>();
-    for (const [layer, file] of Object.entries(entry.layers)) {
-      const known = layers.find((l) => l.name === layer);
-      if (!known) fail('ERR_INVALID_ARGUMENT', `ood.${name}.layers.${layer}`, `one of the layers ${layers.map((l) => l.name).join(', ')}`, layer);
-      features.set(layer, (await matrix(dir, file, `ood.${name}.layers.${layer}`, undefined, known.dim)).data);
-    }
-    ood.push({ name, group, layers: features });
+    ood.push({ name, group, layers: await layerFeatures(dir, entry.layers, layers, `ood.${name}`) });
   }
   if (ood.length === 0) fail('ERR_INVALID_ARGUMENT', 'ood', 'at least one OOD set', '{}');
-  return { trainLabels, testLabels, numClasses, layers, ood };
+  let validation: Map<string, Float32Array> | undefined;
+  if (spec.validation !== undefined) {
+    if (!isObject(spec.validation) || !isObject(spec.validation.layers)) fail('ERR_INVALID_ARGUMENT', 'validation', '{ "layers": { layer: file } }', describe(spec.validation));
+    validation = await layerFeatures(dir, spec.validation.layers, layers, 'validation');
+    const missing = layers.filter((l) => !validation!.has(l.name)).map((l) => l.name);
+    if (missing.length) fail('ERR_INVALID_ARGUMENT', 'validation.layers', `features for every layer (${layers.map((l) => l.name).join(', ')})`, `none for ${missing.join(', ')}`);
+  }
+  return { trainLabels, testLabels, numClasses, layers, ood, validation };
 }

@@ -2,7 +2,8 @@
 // detector fitted on the layer's ID train features and scored on its ID test and OOD features; per layer NC1; the
 // Friedman ranking of the detectors by AUROC over OOD sets (per layer, and over all layer × OOD blocks); and across
 // layers the correlation of NC1 with each detector's FPR95. Each detector is fitted once per layer and scores all
-// the layer's sets. Hyperparameters are the documented defaults (reported in the output), not tuned.
+// the layer's sets. Hyperparameters are the documented defaults (reported in the output), or with `sweep` chosen on
+// validation data (ood-sweep.ts), the defaults' cells then reported beside.
 import type { BackendName } from '../backend.js';
 import { ncMetrics } from '../metrics/nc.js';
 import { evaluateOOD, type OODReport } from '../ood/evaluate.js';
@@ -10,6 +11,7 @@ import { fitMethod, methodNeeds, type Hyperparameters } from '../ood/fit-method.
 import { METHODS, type Method } from '../ood/method-names.js';
 import { friedman, ranksOf, type FriedmanResult } from '../stats/friedman.js';
 import type { OodBenchData, OodLayer } from './ood-spec.js';
+import { sweepHyperparameters, type SweepResult } from './ood-sweep.js';
 
 export const CELL_METRICS = ['auroc', 'fpr95', 'fpr95_ood_positive', 'aupr_in', 'aupr_out'] as const;
 type CellMetric = (typeof CELL_METRICS)[number];
@@ -31,10 +33,13 @@ export interface OodTableOptions {
   /** Restrict to these detectors (default: every one the layer's inputs allow). */
   detectors?: Method[];
   onProgress?: (done: number, total: number, what: string) => void;
+  /** Choose the swept detectors' hyperparameters on validation data first (ood-sweep.ts); defaults otherwise. */
+  sweep?: boolean;
 }
 
 export interface OodTableResult {
-  layers: { name: string; dim: number; nc1: number | null; head: boolean; detectors: Method[] }[];
+  /** Per layer, beside NC1 (of the train features): GNC2, and UNC3 when the layer has a C-row classifier. */
+  layers: { name: string; dim: number; nc1: number | null; gnc2: number | null; unc3: number | null; head: boolean; detectors: Method[] }[];
   hyperparameters: Record<string, Hyperparameters>;
   cells: OodCell[];
   /** Mean AUROC and FPR95 over the OOD sets of each group, per detector and layer. */
@@ -42,7 +47,9 @@ export interface OodTableResult {
   ranking: { perLayer: Record<string, FriedmanResult>; overall: FriedmanResult | null };
   /** Across layers: NC1 against the detector's mean FPR95 (null below 3 layers). */
   nc1Correlation: { detector: Method; layers: number; pearson: number | null; spearman: number | null }[];
-  seconds: { fit: number; score: number; evaluate: number; nc1: number; total: number };
+  seconds: { fit: number; score: number; evaluate: number; nc1: number; sweep: number; total: number };
+  /** With options.sweep: the protocol, the grid's validation AUROCs and the choices, and the defaults' own cells. */
+  sweep?: SweepResult & { defaultCells: OodCell[] };
 }
 
 /** The defaults the table uses; principal subspaces take half the feature dimension (ViM's D ≈ d/2 at d = 2048). */
@@ -88,7 +95,7 @@ const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.le
 
 export async function runOodTable(data: OodBenchData, options: OodTableOptions = {}): Promise<OodTableResult> {
   const start = performance.now();
-  const seconds = { fit: 0, score: 0, evaluate: 0, nc1: 0, total: 0 };
+  const seconds = { fit: 0, score: 0, evaluate: 0, nc1: 0, sweep: 0, total: 0 };
   const timed = async <T>(key: keyof typeof seconds, work: () => Promise<T> | T): Promise<T> => {
     const t0 = performance.now();
     const value = await work();
@@ -98,35 +105,55 @@ export async function runOodTable(data: OodBenchData, options: OodTableOptions =
   const backend = options.backend ?? 'cpu';
   const bootstrap = options.bootstrap ? { samples: options.bootstrap, seed: options.seed ?? 0 } : undefined;
   const plan = data.layers.map((layer) => ({ layer, methods: applicable(layer).filter((m) => !options.detectors || options.detectors.includes(m)) }));
-  const total = plan.reduce((n, p) => n + p.methods.length, 0);
+  const sweep = options.sweep
+    ? await timed('sweep', () => sweepHyperparameters(data, { plan, backend, seed: options.seed, onProgress: options.onProgress }))
+    : undefined;
+  const total = plan.reduce((n, p) => n + p.methods.length, 0) + (sweep ? Object.keys(sweep.choices).length : 0);
   let done = 0;
+  const defaultCells: OodCell[] = [];
 
   const cells: OodCell[] = [];
   const layers: OodTableResult['layers'] = [];
   const hyperparameters: Record<string, Hyperparameters> = {};
   for (const { layer, methods } of plan) {
-    const nc = await timed('nc1', () => ncMetrics({ features: layer.train, labels: data.trainLabels, numClasses: data.numClasses, dim: layer.dim, backend }));
-    layers.push({ name: layer.name, dim: layer.dim, nc1: nc.nc1, head: layer.head !== undefined, detectors: methods });
-    for (const method of methods) {
-      options.onProgress?.(done, total, `${layer.name} ${method}`);
-      const hyper = defaultHyperparameters(method, layer, data.trainLabels.length);
-      hyperparameters[`${layer.name}/${method}`] = hyper;
+    // UNC3 pairs class c's mean with weight row c, so only a head with one row per class qualifies.
+    const weights = layer.head?.numClasses === data.numClasses ? layer.head.weights : undefined;
+    const nc = await timed('nc1', () => ncMetrics({ features: layer.train, labels: data.trainLabels, numClasses: data.numClasses, dim: layer.dim, weights, backend }));
+    const collapse = { nc1: nc.nc1, gnc2: nc.gnc2_hyperspherical_uniformity, unc3: nc.unc3_uniform_duality };
+    layers.push({ name: layer.name, dim: layer.dim, ...collapse, head: layer.head !== undefined, detectors: methods });
+    // Fitted on all train rows, scores the ID test set and every OOD set the layer has.
+    const runCells = async (method: Method, hyper: Hyperparameters, into: OodCell[]) => {
       const fitData = { features: layer.train, dim: layer.dim, labels: data.trainLabels, numClasses: data.numClasses, head: layer.head };
       const names = { features: `layers.${layer.name}.train`, labels: 'labels.train', head: `layers.${layer.name}.weights`, principalDim: 'principalDim', logitWidth: 'weights' };
       const detector = await timed('fit', () => fitMethod(method, fitData, { ...hyper, backend }, names));
-      const idScores = await timed('score', () => detector.score(layer.test));
-      for (const set of data.ood) {
-        const features = set.layers.get(layer.name);
-        if (!features) continue;
-        const oodScores = await timed('score', () => detector.score(features));
-        const report: OODReport = await timed('evaluate', () => evaluateOOD(idScores, oodScores, { bootstrap }));
-        const cell = { detector: method, layer: layer.name, ood: set.name, group: set.group } as OodCell;
-        for (const key of CELL_METRICS) cell[key] = report[key];
-        if (report.ci) cell.ci = Object.fromEntries(CELL_METRICS.map((key) => [key, report.ci![key]])) as OodCell['ci'];
-        cells.push(cell);
+      try {
+        const idScores = await timed('score', () => detector.score(layer.test));
+        for (const set of data.ood) {
+          const features = set.layers.get(layer.name);
+          if (!features) continue;
+          const oodScores = await timed('score', () => detector.score(features));
+          const report: OODReport = await timed('evaluate', () => evaluateOOD(idScores, oodScores, { bootstrap }));
+          const cell = { detector: method, layer: layer.name, ood: set.name, group: set.group } as OodCell;
+          for (const key of CELL_METRICS) cell[key] = report[key];
+          if (report.ci) cell.ci = Object.fromEntries(CELL_METRICS.map((key) => [key, report.ci![key]])) as OodCell['ci'];
+          into.push(cell);
+        }
+      } finally {
+        detector.dispose();
       }
-      detector.dispose();
+    };
+    for (const method of methods) {
+      options.onProgress?.(done, total, `fit ${layer.name} ${method}`);
+      const defaults = defaultHyperparameters(method, layer, data.trainLabels.length);
+      const choice = sweep?.choices[`${layer.name}/${method}`];
+      hyperparameters[`${layer.name}/${method}`] = choice?.chosen ?? defaults;
+      await runCells(method, choice?.chosen ?? defaults, cells);
       done++;
+      if (choice) {
+        options.onProgress?.(done, total, `fit ${layer.name} ${method} (defaults)`);
+        await runCells(method, defaults, defaultCells);
+        done++;
+      }
     }
   }
   options.onProgress?.(done, total, 'done');
@@ -168,5 +195,5 @@ export async function runOodTable(data: OodBenchData, options: OodTableOptions =
   });
 
   seconds.total = (performance.now() - start) / 1000;
-  return { layers, hyperparameters, cells, averages, ranking: { perLayer, overall }, nc1Correlation, seconds };
+  return { layers, hyperparameters, cells, averages, ranking: { perLayer, overall }, nc1Correlation, seconds, ...(sweep && { sweep: { ...sweep, defaultCells } }) };
 }

@@ -1,5 +1,7 @@
 // `ncod bench ood`: loads the spec, runs the detector × layer × OOD table (lib/bench/ood-table.ts), prints it per
 // layer (AUROC / FPR95 per OOD set, mean rank) with the ranking and NC1, or as JSON. Options: commands/bench-ood.ts.
+import path from 'node:path';
+
 import cliProgress from 'cli-progress';
 
 import type { BackendName } from '../backend.js';
@@ -8,6 +10,7 @@ import { writeFileAtomic } from '../data/tensor.js';
 import { runOodTable, type OodTableResult } from '../bench/ood-table.js';
 import { describe, fail } from '../errors.js';
 import { METHODS, type Method } from '../ood/method-names.js';
+import { formatValue } from './arrays.js';
 import { printJson, table } from './output.js';
 import { checkOutputFolder } from './output-path.js';
 
@@ -19,6 +22,8 @@ export interface BenchOodCliOptions {
   backend: BackendName;
   out?: string;
   json?: boolean;
+  sweep?: boolean;
+  report?: string;
 }
 
 function parseDetectors(text: string | undefined): Method[] | undefined {
@@ -33,7 +38,8 @@ function printTable(result: OodTableResult): void {
   const sets = [...new Set(result.cells.map((c) => c.ood))];
   for (const layer of result.layers) {
     const ranking = result.ranking.perLayer[layer.name];
-    console.log(`\nlayer ${layer.name} (d = ${layer.dim}, NC1 = ${layer.nc1?.toPrecision(4) ?? '—'}): AUROC / FPR95 per OOD set`);
+    const collapse = `NC1 = ${formatValue(layer.nc1)}, GNC2 = ${formatValue(layer.gnc2)}, UNC3 = ${formatValue(layer.unc3)}`;
+    console.log(`\nlayer ${layer.name} (d = ${layer.dim}, ${collapse}): AUROC / FPR95 per OOD set`);
     const rows = layer.detectors.map((detector) => {
       const cells = sets.map((ood) => {
         const c = result.cells.find((x) => x.detector === detector && x.layer === layer.name && x.ood === ood);
@@ -51,15 +57,38 @@ function printTable(result: OodTableResult): void {
     console.log('\nNC1 vs FPR95 across layers (Pearson / Spearman):');
     console.log(table(['detector', 'pearson', 'spearman'], correlated.map((c) => [c.detector, c.pearson!.toFixed(3), c.spearman?.toFixed(3) ?? '—'])));
   }
+  if (result.sweep) printSweep(result);
   const s = result.seconds;
-  console.log(`\n${s.total.toFixed(1)} s: fits ${s.fit.toFixed(1)} s, scoring ${s.score.toFixed(1)} s, evaluation ${s.evaluate.toFixed(1)} s, NC1 ${s.nc1.toFixed(1)} s`);
+  console.log(`\n${s.total.toFixed(1)} s: fits ${s.fit.toFixed(1)} s, scoring ${s.score.toFixed(1)} s, evaluation ${s.evaluate.toFixed(1)} s, NC1 ${s.nc1.toFixed(1)} s${result.sweep ? `, sweep ${s.sweep.toFixed(1)} s` : ''}`);
+}
+
+const hyperText = (h: object) => Object.entries(h).map(([k, v]) => `${k}=${v}`).join(' ') || 'library defaults';
+
+/** Chosen against default values per layer × detector, with the mean test AUROC / FPR95 of both. */
+function printSweep(result: OodTableResult): void {
+  const sweep = result.sweep!;
+  const source = sweep.validation === 'spec' ? "the spec's validation features" : 'held-out ID rows with each column permuted';
+  console.log(`\nSweep (validation AUROC: ${sweep.heldOutFraction * 100} % of ID train held out vs ${source}; seed ${sweep.seed}):`);
+  const meanOf = (cells: OodTableResult['cells'], key: string, pick: 'auroc' | 'fpr95') => {
+    const mine = cells.filter((c) => `${c.layer}/${c.detector}` === key);
+    return (mine.reduce((a, c) => a + c[pick], 0) / mine.length).toFixed(3);
+  };
+  const rows = Object.entries(sweep.choices).map(([key, c]) => [
+    key,
+    hyperText(c.chosen),
+    `${meanOf(result.cells, key, 'auroc')} / ${meanOf(result.cells, key, 'fpr95')}`,
+    hyperText(c.default),
+    `${meanOf(sweep.defaultCells, key, 'auroc')} / ${meanOf(sweep.defaultCells, key, 'fpr95')}`,
+  ]);
+  console.log(table(['layer/detector', 'chosen', 'AUROC / FPR95', 'default', 'AUROC / FPR95 (default)'], rows));
 }
 
 export async function runBenchOod(o: BenchOodCliOptions): Promise<void> {
   if (o.out !== undefined) checkOutputFolder(o.out, '--out');
+  if (o.report !== undefined) checkOutputFolder(o.report, '--report');
   const detectors = parseDetectors(o.detectors);
   const data = await loadOodSpec(o.data);
-  const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} fits {stage}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} {stage}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
   let started = false;
   let result: OodTableResult;
   try {
@@ -68,10 +97,13 @@ export async function runBenchOod(o: BenchOodCliOptions): Promise<void> {
       bootstrap: o.bootstrap,
       seed: o.seed,
       detectors,
+      sweep: o.sweep,
       onProgress: (done, total, stage) => {
         if (!bar) return;
+        // The sweep's grid points first, then the table's fits: each phase brings its own total.
         if (!started) bar.start(total, 0, { stage });
         started = true;
+        bar.setTotal(total);
         bar.update(done, { stage });
       },
     });
@@ -79,6 +111,7 @@ export async function runBenchOod(o: BenchOodCliOptions): Promise<void> {
     bar?.stop();
   }
   if (o.out !== undefined) await writeFileAtomic(o.out, [new TextEncoder().encode(JSON.stringify(result, null, 2) + '\n')]);
+  if (o.report !== undefined) await (await import('../bench/ood-report.js')).writeOodReport(result, o.report, `ncod bench ood: ${path.basename(o.data)}`);
   if (o.json) printJson(result);
   else printTable(result);
 }

@@ -5,11 +5,16 @@ import { withCancelFlag } from '../abort.js';
 import { pickBackend, type BackendName } from '../backend.js';
 import { describe, fail } from '../errors.js';
 import { native } from '../native.js';
+import { classMeans, uniformityMetrics, type UniformityMetrics } from './nc-uniformity.js';
 import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, type IntegerArray } from '../validate.js';
 
-export type NcMetrics = RawNcMetrics;
+/** The native metrics plus GNC2 and UNC3 (nc-uniformity.ts), which need only the class means. */
+export type NcMetrics = RawNcMetrics & UniformityMetrics;
 
-/** The metric keys of NcMetrics, in report order (n, dim, classes and rank are counts, not metrics). */
+/**
+ * The metric keys of NcMetrics, in report order (n, dim, classes and rank are counts, not metrics): the one list
+ * that `ncod metrics`, its table, `ncod bench ood` and the reference tests go by.
+ */
 export const NC_METRIC_KEYS = [
   'nc1',
   'nc1_quotient',
@@ -19,8 +24,10 @@ export const NC_METRIC_KEYS = [
   'nc2_etf_error_means',
   'nc2_equinorm_weights',
   'nc2_etf_error_weights',
+  'gnc2_hyperspherical_uniformity',
   'nc3_self_duality',
   'nc3_papyan',
+  'unc3_uniform_duality',
   'nc4_ncc_agreement',
   'nc4_bias_relation',
   'nc5_ood_orthogonality',
@@ -75,7 +82,7 @@ export async function ncMetrics(options: NcMetricsOptions | NcStreamOptions): Pr
     fail('ERR_INVALID_ARGUMENT', 'rankTolerance', 'a number in [0, 1)', describe(tolerance));
   }
   const backend = pickBackend(options.backend);
-  return withCancelFlag(options.signal, (cancelFlag) =>
+  const raw = await withCancelFlag(options.signal, (cancelFlag) =>
     native().ncMetrics({
       features,
       labels,
@@ -93,6 +100,9 @@ export async function ncMetrics(options: NcMetricsOptions | NcStreamOptions): Pr
       onProgress: options.onProgress,
     }),
   );
+  // After the native pass, which has checked the labels' range and that no class is empty.
+  const { means, counts } = classMeans(features, labels, numClasses, dim);
+  return { ...raw, ...uniformityMetrics(means, counts, numClasses, dim, weights, options.weightedGlobalMean ?? false) };
 }
 
 export interface Layer {

@@ -1,20 +1,20 @@
 // `ncod bench ood` on a small spec: every applicable detector × layer × OOD set, each cell what `ncod score` +
 // `ncod eval` give on the same arrays, the rankings and NC1 per layer; bad specs refused with codes.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { METHODS } from '../../lib/index.js';
 import { clusters, gaussian, rng } from '../helpers/random.js';
-import { cliJson, expectCliError, matrix, saveNpy, tmpDir, vector } from './helpers.js';
+import { cliJson, expectCliError, runCli, matrix, saveNpy, tmpDir, vector } from './helpers.js';
 
 const dir = tmpDir();
 const [C, dEnc, dRaw] = [3, 16, 10];
 const file = (name: string) => path.join(dir, `${name}.npy`);
 
 interface Result {
-  layers: { name: string; dim: number; nc1: number; detectors: string[] }[];
+  layers: { name: string; dim: number; nc1: number; gnc2: number | null; unc3: number | null; detectors: string[] }[];
   cells: { detector: string; layer: string; ood: string; group: string; auroc: number; fpr95: number; fpr95_ood_positive: number; aupr_in: number; aupr_out: number; ci?: Record<string, [number, number]> }[];
   hyperparameters: Record<string, Record<string, number>>;
   ranking: { perLayer: Record<string, { methods: string[]; blocks: number; meanRanks: number[] }>; overall: { methods: string[]; blocks: number } | null };
@@ -38,6 +38,10 @@ beforeAll(async () => {
   await saveNpy(dir, 'raw_train', matrix(slice(train.features, 300), dRaw));
   await saveNpy(dir, 'raw_test', matrix(slice(test.features, 150), dRaw));
   await saveNpy(dir, 'raw_near', matrix(slice(clusters(120, dEnc, C, 3, { shift: 0.8 }).features, 120), dRaw));
+  // --sweep's validation OOD source: its own draw, none of the test OOD sets.
+  const validation = clusters(100, dEnc, C, 4, { shift: 0.6 }).features;
+  await saveNpy(dir, 'enc_val', matrix(validation, dEnc));
+  await saveNpy(dir, 'raw_val', matrix(slice(validation, 100), dRaw));
   const spec = {
     labels: { train: 'y_train.npy', test: 'y_test.npy' },
     layers: { enc: { train: 'enc_train.npy', test: 'enc_test.npy', weights: 'W.npy', bias: 'b.npy' }, raw: { train: 'raw_train.npy', test: 'raw_test.npy' } },
@@ -72,6 +76,24 @@ describe('ncod bench ood', () => {
     expect(result.hyperparameters['enc/vim']).toEqual({ principalDim: 8 });
   });
 
+  it("reports each layer's NC1, GNC2 and UNC3 as ncod metrics gives them on its train features (UNC3 only with a head)", () => {
+    const metrics = (layer: string, extra: string[]) =>
+      cliJson(['metrics', '--features', file(`${layer}_train`), '--labels', file('y_train'), ...extra]) as Record<string, number | null>;
+    const enc = metrics('enc', ['--weights', file('W'), '--bias', file('b')]);
+    const raw = metrics('raw', []);
+    const byName = Object.fromEntries(result.layers.map((l) => [l.name, l]));
+    expect(byName.enc.gnc2).toBeGreaterThan(0);
+    expect(byName.enc.unc3).toBeGreaterThan(0);
+    expect(byName.raw.unc3).toBeNull();
+    // ncod metrics streams (float64 moments), bench ood has the arrays in memory: equal to rounding, not bits.
+    const close = (a: number | null, b: number | null, what: string) => expect(Math.abs(a! - b!), `${what}: ${a} vs ${b}`).toBeLessThanOrEqual(1e-6 * Math.abs(b!));
+    for (const [layer, m] of [['enc', enc], ['raw', raw]] as const) {
+      close(byName[layer].nc1, m.nc1, `${layer} nc1`);
+      close(byName[layer].gnc2, m.gnc2_hyperspherical_uniformity, `${layer} gnc2`);
+    }
+    close(byName.enc.unc3, enc.unc3_uniform_duality, 'enc unc3');
+  });
+
   it.each([
     ['knn', 'enc', 'noise', ['--k', '50', '--fit-features', file('enc_train'), '--features']],
     ['vim', 'enc', 'shifted', ['--principal-dim', '8', '--fit-features', file('enc_train'), '--weights', file('W'), '--bias', file('b'), '--features']],
@@ -104,5 +126,30 @@ describe('ncod bench ood', () => {
     expect(stderr).toContain('expected a regular file');
     expectCliError(['bench', 'ood', '--data', write('d.json', { ...base, ood: {} })], 'ERR_INVALID_ARGUMENT');
     expectCliError(['bench', 'ood', '--data', path.join(dir, 'spec.json'), '--detectors', 'knn,bogus'], 'ERR_INVALID_ARGUMENT');
+    // --sweep's validation source must cover every layer, at the layer's width.
+    const spec = JSON.parse(readFileSync(path.join(dir, 'spec.json'), 'utf8'));
+    expectCliError(['bench', 'ood', '--data', write('e.json', { ...spec, validation: { layers: { enc: 'enc_val.npy' } } })], 'ERR_INVALID_ARGUMENT');
+    expectCliError(['bench', 'ood', '--data', write('f.json', { ...spec, validation: { layers: { enc: 'enc_val.npy', raw: 'enc_val.npy' } } })], 'ERR_SHAPE');
+  });
+
+  it("--sweep with the spec's validation set: chosen values, the grid and the defaults' cells in JSON and in the table", () => {
+    const spec = JSON.parse(readFileSync(path.join(dir, 'spec.json'), 'utf8'));
+    const sweepSpec = path.join(dir, 'sweep.json');
+    writeFileSync(sweepSpec, JSON.stringify({ ...spec, validation: { layers: { enc: 'enc_val.npy', raw: 'raw_val.npy' } } }));
+    const args = ['bench', 'ood', '--data', sweepSpec, '--sweep', '--detectors', 'knn,react,energy'];
+    const swept = cliJson([...args, '--json']) as Result & { sweep: { validation: string; choices: Record<string, { chosen: Record<string, number>; grid: { auroc: number }[] }>; defaultCells: Result['cells'] } };
+    expect(swept.sweep.validation).toBe('spec');
+    expect(Object.keys(swept.sweep.choices).sort()).toEqual(['enc/knn', 'enc/react', 'raw/knn']);
+    for (const choice of Object.values(swept.sweep.choices)) expect(choice.grid.length).toBeGreaterThan(2);
+    expect(swept.hyperparameters['enc/knn']).toEqual(swept.sweep.choices['enc/knn'].chosen);
+    expect(swept.sweep.defaultCells.filter((c) => c.detector === 'knn')).toHaveLength(3); // enc × 2 sets, raw × 1
+    const report = path.join(dir, 'report.html');
+    const text = runCli([...args, '--report', report]);
+    expect(text.status, text.stderr).toBe(0);
+    const html = readFileSync(report, 'utf8');
+    expect(html).toContain('<title>ncod bench ood: sweep.json</title>');
+    expect(html.match(/<svg/g)!.length).toBeGreaterThanOrEqual(6); // 2 sets × 2 metrics, a CD plot, NC1 vs FPR95
+    expect(text.stdout).toContain("Sweep (validation AUROC: 10 % of ID train held out vs the spec's validation features; seed 0)");
+    expect(text.stdout).toMatch(/enc\/knn\s+k=\d+/);
   });
 });

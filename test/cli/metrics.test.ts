@@ -97,7 +97,7 @@ describe('ncod metrics --json', () => {
     const inputs = { features: id.features, labels: id.labels, weights, bias, oodFeatures: ood, weightedGlobalMean: true, rankTolerance: 1e-5 };
     expect(out).toEqual(await streamed(inputs));
     expectCloseToInMemory(out, await ncMetrics({ ...inputs, numClasses: C }));
-    const needsInputs = ['nc2_equinorm_weights', 'nc3_self_duality', 'nc3_papyan', 'nc4_ncc_agreement', 'nc4_bias_relation', 'nc5_ood_orthogonality'] as const;
+    const needsInputs = ['nc2_equinorm_weights', 'nc3_self_duality', 'unc3_uniform_duality', 'nc3_papyan', 'nc4_ncc_agreement', 'nc4_bias_relation', 'nc5_ood_orthogonality'] as const;
     for (const key of needsInputs) {
       expect(out[key], key).not.toBeNull();
     }
@@ -145,6 +145,7 @@ describe('ncod metrics table', () => {
       'nc2_equinorm_means',
       'nc2_equiangularity_means',
       'nc2_etf_error_means',
+      'gnc2_hyperspherical_uniformity',
     ]);
     expect(rule).toMatch(/^[- ]+$/);
     expect(rows.map((row) => row.split(/\s+/)[0])).toEqual(['penultimate', 'deep']);

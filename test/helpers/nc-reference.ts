@@ -23,6 +23,14 @@ export interface NcReferenceInput {
   naive?: boolean;
 }
 
+/** Keeps every `every`-th row of class 0 and all others: unbalanced classes, so μ_G weighted or not differ. */
+export function unbalanced(features: Float32Array, labels: Int32Array, dim: number, every: number): { features: Float32Array; labels: Int32Array } {
+  const keep = Array.from(labels.keys()).filter((i) => labels[i] !== 0 || i % every === 0);
+  const f = new Float32Array(keep.length * dim);
+  keep.forEach((i, r) => f.set(features.subarray(i * dim, (i + 1) * dim), r * dim));
+  return { features: f, labels: Int32Array.from(keep, (i) => labels[i]) };
+}
+
 export async function ncReference(input: NcReferenceInput): Promise<Record<string, number>> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ncod-nc-'));
   try {

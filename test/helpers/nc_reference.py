@@ -5,9 +5,11 @@ Usage: python3 nc_reference.py DIR  (DIR holds features.npy, labels.npy, meta.js
 weights.npy, bias.npy, ood.npy); prints one JSON object."""
 import json
 import sys
+import warnings
 
 import numpy as np
 
+warnings.simplefilter("ignore")  # log(0) = -inf for coinciding normalised means is expected (GNC2 is then None)
 d = sys.argv[1]
 meta = json.load(open(f"{d}/meta.json"))
 C = meta["num_classes"]
@@ -43,7 +45,13 @@ out["nc2_equiangularity_means"] = float(np.abs((G / np.outer(norms, norms))[off]
 E = (np.eye(C) - np.ones((C, C)) / C) / np.sqrt(C - 1)
 etf = lambda A: float(np.linalg.norm(A / np.linalg.norm(A) - E))
 out["nc2_etf_error_means"] = etf(G)
+# GNC2: population std over pairs i < j of log(1/‖û_i − û_j‖), û the unit centred means; None when a distance is 0.
+U = Mt.T / norms[:, None]
+logk = [-np.log(np.linalg.norm(U[a] - U[c])) for a in range(C) for c in range(a + 1, C)]
+out["gnc2_hyperspherical_uniformity"] = float(np.std(logk)) if np.all(np.isfinite(logk)) else None
 if W is not None:
+    cosines = np.array([W[c] @ Mt[:, c] / (np.linalg.norm(W[c]) * np.linalg.norm(Mt[:, c])) for c in range(C)])
+    out["unc3_uniform_duality"] = float(cosines.std(ddof=1) / abs(cosines.mean())) if cosines.mean() != 0 else None
     bb = b if b is not None else np.zeros(C)
     wn = np.linalg.norm(W, axis=1)
     out["nc2_equinorm_weights"] = float(wn.std(ddof=1) / wn.mean())

@@ -14,16 +14,29 @@ Examples:
 spec.json (paths relative to it; an OOD set may leave out layers; group defaults to far):
   {"labels": {"train": "y_train.npy", "test": "y_test.npy"},
    "layers": {"enc3": {"train": "a.npy", "test": "b.npy", "weights": "W.npy", "bias": "b.npy"}},
-   "ood": {"fashion": {"group": "far", "layers": {"enc3": "c.npy"}}}}
+   "ood": {"fashion": {"group": "far", "layers": {"enc3": "c.npy"}}},
+   "validation": {"layers": {"enc3": "v.npy"}}}   (optional: --sweep's OOD source)
 Every detector a layer allows runs on it (with weights: all of them; without: the four Mahalanobis variants and knn),
 fitted once on the layer's train features with the defaults shown in the output (knn k = min(50, N), vim,
 residual, neco principalDim = ⌊d/2⌋, react percentile 90), and scores the ID test set and every OOD set.
---json prints {layers: [{name, dim, nc1, head, detectors}], hyperparameters, cells: [{detector, layer, ood, group,
+--json prints {layers: [{name, dim, nc1, gnc2, unc3, head, detectors}], hyperparameters, cells: [{detector, layer, ood, group,
 auroc, fpr95, fpr95_ood_positive, aupr_in, aupr_out, ci?}], averages: [{detector, layer, group (near|far|all),
 auroc, fpr95, sets}], ranking: {perLayer: {layer: friedman}, overall: friedman}, nc1Correlation: [{detector, layers,
 pearson, spearman}], seconds}; friedman = {methods, blocks, meanRanks, statistic, pValue, pairwise: [{a, b,
 rankDifference, z, p, pHolm}]}, ranking by AUROC with blocks = OOD sets (× layers for overall). fpr95 is the
-paper's convention (ID positive), fpr95_ood_positive OpenOOD's. Detector names are spelled as ncod score --method.
+paper's convention (ID positive), fpr95_ood_positive OpenOOD's. seconds = {fit, score, evaluate, nc1, sweep, total}.
+--sweep: a seeded 10 % of the ID train rows (--seed; every class keeps a fit row) is held out; each grid point
+is fitted on the rest and scored on the held-out rows against the validation OOD source: the spec's optional
+"validation": {"layers": {layer: file}} (every layer), or else the held-out rows with every feature column
+permuted independently. Never a test OOD set. The highest validation AUROC wins (ties keep the default, listed
+first); the detector is then refitted on all train rows with it. Grids: knn k ∈ {50, 1, 5, 10, 20, 100, 200}
+(≤ N); react percentile ∈ {90, 80, 85, 95, 99}; vim/residual/neco principalDim ∈ {⌊d/2⌋, and ⅛, ¼, ¾, 0.9 of d}
+(< d for vim/residual); gen γ ∈ {0.1, 0.01, 0.5, 1} × M ∈ {0 = every class, 5, 10} (M < C); nci α ∈ {0, 1e-4,
+1e-3, 1e-2, 0.1}. JSON adds sweep = {validation ("spec" | "permuted-columns"), heldOutFraction, seed, criterion
+("auroc"), choices: {"layer/detector": {chosen, default, grid: [{hyperparameters, auroc}]}}, defaultCells
+(cells like the others, fitted with the defaults)}; hyperparameters then holds the chosen values. nc1, gnc2 (hyperspherical uniformity) and unc3 (uniform duality; null without a
+C-row classifier) are the layer's train features' nc1, gnc2_hyperspherical_uniformity and unc3_uniform_duality
+as ncod metrics defines them. Detector names are spelled as ncod score --method.
 
 ${FORMATS_HELP}`;
 
@@ -34,8 +47,10 @@ export function registerBenchOod(bench: Command): void {
     .requiredOption('--data <spec.json>', 'the layers, labels and OOD sets (format below)')
     .option('--detectors <list>', 'only these detectors (comma-separated, as ncod score --method spells them)')
     .option('--bootstrap <n>', 'bootstrap replicates per cell for 95 % intervals (default 0: none)', parseInteger)
-    .option('--seed <n>', 'bootstrap seed (default 0)', parseInteger)
+    .option('--seed <n>', 'bootstrap and --sweep split seed (default 0)', parseInteger)
     .addOption(backendOption())
+    .option('--sweep', 'choose knn k, react percentile, vim/residual/neco principalDim, gen γ and M, nci α on validation data (below)')
+    .option('--report <file.html>', 'also write a self-contained HTML report: AUROC/FPR95 heatmaps per OOD set, critical-difference plots, NC1 vs FPR95')
     .option('--out <file>', 'also write the JSON result to this file')
     .option('--json', 'print the result as one JSON object')
     .addHelpText('after', EXAMPLE)

@@ -17,6 +17,14 @@ Examples:
   $ ncod merge s*.ncstate --weights fc_w.npy
 
 Features are N×d float arrays; labels are N integer class ids.
+Metrics (columns in this order; null/— where an input is missing): nc1 (Tr(Σ_W Σ_B⁺)/C), nc1_quotient,
+nc1_cdnv, nc2_* (equinorm, equiangularity, ETF error of the means; with --weights of the weights),
+gnc2_hyperspherical_uniformity, nc3_* (--weights), unc3_uniform_duality (--weights), nc4_* (--weights),
+nc5_ood_orthogonality (--ood-features). GNC2 and UNC3 are Wu & Papyan's (Linguistic Collapse, NeurIPS 2024; as
+in rhubarbwu/neural-collapse): gnc2 = the population standard deviation, over class pairs i < j, of the
+logarithmic inverse-distance kernel log(1/‖û_i − û_j‖) with û_c = (μ_c − μ_G)/‖μ_c − μ_G‖ (the variation, not
+the mean: it is 0 at a simplex ETF; null when two û coincide); unc3 = std/|mean| (sample std) over classes of
+cos(w_c, μ_c − μ_G). Both tend to 0 under collapse.
 A repeated --features (or one file with several arrays, e.g. a .npz or file.pt:layers) gives one row per layer.
 Shards: a quoted glob ('feats/part-*.npy', natural order) or a comma list (a.npy,b.npy) is one dataset; labels
 may be sharded too, with their own shard sizes. Files are streamed in chunks of rows (memory does not grow

@@ -1,0 +1,164 @@
+/**
+ * `ncod bench ood --sweep`: the detectors' hyperparameters chosen per layer by a small grid on validation data
+ * that no test OOD set enters.
+ *
+ * Protocol (fixed, so a run is reproducible from its seed):
+ * - ID validation: a seeded 10 % of the layer's ID *train* rows (at least 1 row per class stays in the fit part;
+ *   the same rows for every layer). Each grid point is fitted on the other 90 % and scores the held-out rows.
+ * - OOD validation: the spec's "validation": {"layers": {...}} features when given; otherwise a synthetic source,
+ *   the held-out ID rows with every feature column permuted independently (seeded): each feature keeps its ID
+ *   marginal while the joint structure (class clusters, correlations) is destroyed, like OpenOOD v1.5's use of a
+ *   held-out source disjoint from every test OOD set. Never a test OOD set.
+ * - Criterion: the AUROC of held-out ID vs validation OOD; ties keep the earlier grid point, and the grid lists the
+ *   default first, so a flat criterion keeps the default.
+ * - The table then refits every swept detector on all train rows with the chosen values; the defaults' cells are
+ *   reported too (OodTableResult.sweep.defaultCells).
+ */
+import type { BackendName } from '../backend.js';
+import { evaluateOOD } from '../ood/evaluate.js';
+import { fitMethod, type Hyperparameters } from '../ood/fit-method.js';
+import { mulberry32 } from '../random.js';
+import type { Method } from '../ood/method-names.js';
+import type { OodBenchData, OodLayer } from './ood-spec.js';
+import { defaultHyperparameters } from './ood-table.js';
+
+export const HELD_OUT_FRACTION = 0.1;
+
+export type ValidationSource = 'spec' | 'permuted-columns';
+
+export interface SweepChoice {
+  chosen: Hyperparameters;
+  default: Hyperparameters;
+  /** Validation AUROC of every grid point, in grid order. */
+  grid: { hyperparameters: Hyperparameters; auroc: number }[];
+}
+
+export interface SweepResult {
+  validation: ValidationSource;
+  heldOutFraction: number;
+  seed: number;
+  criterion: 'auroc';
+  /** Keyed `${layer}/${detector}`, like OodTableResult.hyperparameters. */
+  choices: Record<string, SweepChoice>;
+}
+
+/** The detectors with a swept hyperparameter. */
+export const SWEPT: readonly Method[] = ['knn', 'react', 'vim', 'residual', 'neco', 'gen', 'nci'];
+
+const unique = (values: number[]) => [...new Set(values)];
+
+/** The grid for one detector on one layer (the default first); [] for detectors without one. */
+export function sweepGrid(method: Method, layer: OodLayer, fitRows: number, numClasses: number): Hyperparameters[] {
+  const base = defaultHyperparameters(method, layer, fitRows);
+  switch (method) {
+    case 'knn':
+      return unique([base.k!, 1, 5, 10, 20, 50, 100, 200].map((k) => Math.min(k, fitRows))).map((k) => ({ k }));
+    case 'react':
+      return unique([base.percentile!, 80, 85, 95, 99]).map((percentile) => ({ percentile }));
+    case 'vim':
+    case 'residual':
+    case 'neco': {
+      // ViM and Residual need a residual space: D < d.
+      const top = method === 'neco' ? layer.dim : layer.dim - 1;
+      const dims = [base.principalDim!, ...[0.125, 0.25, 0.75, 0.9].map((f) => Math.round(f * layer.dim))].map((p) => Math.max(1, Math.min(p, top)));
+      return unique(dims).map((principalDim) => ({ principalDim }));
+    }
+    case 'gen': {
+      const ms = unique([0, 5, 10].filter((m) => m < numClasses)); // 0: every class (the default)
+      return [0.1, 0.01, 0.5, 1].flatMap((gamma) => ms.map((topM) => ({ gamma, topM })));
+    }
+    case 'nci':
+      return [0, 1e-4, 1e-3, 1e-2, 1e-1].map((alpha) => ({ alpha }));
+    default:
+      return [];
+  }
+}
+
+function shuffle(n: number, next: () => number): Int32Array {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+/** Held-out row indices: ⌈fraction·N⌉ rows at random, except that every class keeps at least one fit row. */
+export function heldOutRows(labels: Int32Array, numClasses: number, seed: number, fraction = HELD_OUT_FRACTION): { fit: Int32Array; held: Int32Array } {
+  const order = shuffle(labels.length, mulberry32(seed));
+  const want = Math.max(1, Math.ceil(fraction * labels.length));
+  const left = new Float64Array(numClasses);
+  for (const c of labels) left[c]++;
+  const held: number[] = [];
+  const fit: number[] = [];
+  for (const i of order) {
+    if (held.length < want && left[labels[i]] > 1) {
+      held.push(i);
+      left[labels[i]]--;
+    } else fit.push(i);
+  }
+  return { fit: Int32Array.from(fit.sort((a, b) => a - b)), held: Int32Array.from(held.sort((a, b) => a - b)) };
+}
+
+function rowsOf(features: Float32Array, dim: number, rows: Int32Array): Float32Array {
+  const out = new Float32Array(rows.length * dim);
+  rows.forEach((r, i) => out.set(features.subarray(r * dim, (r + 1) * dim), i * dim));
+  return out;
+}
+
+/** Every column of the rows×dim matrix permuted on its own (seeded): ID marginals, no joint structure. */
+export function permuteColumns(features: Float32Array, dim: number, seed: number): Float32Array {
+  const rows = features.length / dim;
+  const next = mulberry32(seed ^ 0x9e3779b9);
+  const out = new Float32Array(features.length);
+  for (let j = 0; j < dim; j++) {
+    const order = shuffle(rows, next);
+    for (let i = 0; i < rows; i++) out[i * dim + j] = features[order[i] * dim + j];
+  }
+  return out;
+}
+
+export interface SweepOptions {
+  backend?: BackendName;
+  seed?: number;
+  /** The methods each layer runs (the table's plan). */
+  plan: { layer: OodLayer; methods: Method[] }[];
+  /** Grid points fitted so far, of all of them, and the one starting. */
+  onProgress?: (done: number, total: number, what: string) => void;
+}
+
+/** The chosen hyperparameters per layer × swept detector (see the protocol above). */
+export async function sweepHyperparameters(data: OodBenchData, options: SweepOptions): Promise<SweepResult> {
+  const seed = options.seed ?? 0;
+  const backend = options.backend ?? 'cpu';
+  const { fit, held } = heldOutRows(data.trainLabels, data.numClasses, seed);
+  const fitLabels = Int32Array.from(fit, (i) => data.trainLabels[i]);
+  const validation: ValidationSource = data.validation ? 'spec' : 'permuted-columns';
+  const choices: Record<string, SweepChoice> = {};
+  const points = options.plan.reduce((n, { layer, methods }) => n + methods.reduce((k, m) => k + sweepGrid(m, layer, fit.length, data.numClasses).length, 0), 0);
+  let done = 0;
+  for (const { layer, methods } of options.plan) {
+    const fitFeatures = rowsOf(layer.train, layer.dim, fit);
+    const idValidation = rowsOf(layer.train, layer.dim, held);
+    const oodValidation = data.validation?.get(layer.name) ?? permuteColumns(idValidation, layer.dim, seed);
+    for (const method of methods.filter((m) => SWEPT.includes(m))) {
+      const grid = sweepGrid(method, layer, fit.length, data.numClasses);
+      const scored: SweepChoice['grid'] = [];
+      for (const hyper of grid) {
+        options.onProgress?.(done++, points, `sweep ${layer.name} ${method} ${JSON.stringify(hyper)}`);
+        const fitData = { features: fitFeatures, dim: layer.dim, labels: fitLabels, numClasses: data.numClasses, head: layer.head };
+        const names = { features: `layers.${layer.name}.train`, labels: 'labels.train', head: `layers.${layer.name}.weights`, principalDim: 'principalDim', logitWidth: 'weights' };
+        const detector = await fitMethod(method, fitData, { ...hyper, backend }, names);
+        try {
+          const report = await evaluateOOD(await detector.score(idValidation), await detector.score(oodValidation));
+          scored.push({ hyperparameters: hyper, auroc: report.auroc });
+        } finally {
+          detector.dispose();
+        }
+      }
+      const best = scored.reduce((a, b) => (b.auroc > a.auroc ? b : a));
+      choices[`${layer.name}/${method}`] = { chosen: best.hyperparameters, default: grid[0], grid: scored };
+    }
+  }
+  return { validation, heldOutFraction: HELD_OUT_FRACTION, seed, criterion: 'auroc', choices };
+}
