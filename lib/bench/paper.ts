@@ -119,7 +119,7 @@ function histogram(id: Float64Array, ood: Record<string, Float64Array>): LayerRe
   return { edges, id: count(id), ood: Object.fromEntries(Object.entries(ood).map(([k, v]) => [k, count(v)])) };
 }
 
-interface Settings {
+export interface Settings {
   seeds: number[];
   epochs: number;
   probeEpochs: number;
@@ -129,7 +129,8 @@ interface Settings {
   budget?: TransferBudget;
 }
 
-function settings(o: PaperOptions): Settings {
+/** The options with their defaults (quick mode's smaller ones included). */
+export function paperSettings(o: PaperOptions): Settings {
   const quick = o.quick ?? false;
   const probeEpochs = o.probeEpochs ?? (quick ? 3 : 30);
   const b = o.transferBudget;
@@ -217,7 +218,7 @@ async function transferBudgetOf(
 }
 
 /** Layer names as reported: enc1..enc(K−1), encoder (= encK), then proj1 and projector with the ETF projector. */
-function reportedLayers(trainer: Trainer): LayerName[] {
+export function reportedLayers(trainer: Trainer): LayerName[] {
   const names = trainer.layerNames();
   const K = trainer.options.layers.length - 1;
   return names.map((n) => (n === `enc${K}` ? 'encoder' : n));
@@ -268,29 +269,42 @@ function summaryOf(r: SeedResult): Record<string, number> {
   };
 }
 
+/** The ID and OOD sets of a run: the caller's own or a built-in protocol's, subsampled in quick mode. */
+export async function paperData(options: PaperOptions, s: Settings = paperSettings(options)): Promise<PaperData> {
+  const data = options.data ?? (await loadProtocol(options.protocol ?? 'fashion'));
+  if (!s.quick) return data;
+  const shrink = (sp: Split, k: number): Split => ({ train: subsample(sp.train, 2000, k), test: subsample(sp.test, 500, k + 1) });
+  return { id: { ...data.id, split: shrink(data.id.split, 1) }, ood: data.ood.map((o, i) => ({ ...o, split: shrink(o.split, 10 + i) })) };
+}
+
+export const RUN_KINDS = ['baseline', 'nc_control'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+
+/** One of the paper's two models trained on the ID train split: no projector and α = 0, or the ETF projector with α = 0.05. */
+export async function trainPaperModel(data: PaperData, kind: RunKind, s: Settings, seed: number, signal?: AbortSignal): Promise<Trainer> {
+  const trainer = new Trainer({
+    layers: [data.id.split.train.dim, ...s.layers], classes: data.id.classes,
+    projector: kind === 'baseline' ? 'none' : 'etf', alpha: kind === 'baseline' ? 0 : 0.05,
+    epochs: s.epochs, seed, backend: s.backend,
+  });
+  await trainer.fit(data.id.split.train.features, data.id.split.train.labels, { signal });
+  return trainer;
+}
+
 export async function runPaperBenchmark(options: PaperOptions = {}): Promise<PaperResult> {
-  const s = settings(options);
+  const s = paperSettings(options);
   const protocol = options.protocol ?? 'fashion';
-  let data = options.data ?? (await loadProtocol(protocol));
-  if (s.quick) {
-    const shrink = (sp: Split, k: number): Split => ({ train: subsample(sp.train, 2000, k), test: subsample(sp.test, 500, k + 1) });
-    data = { id: { ...data.id, split: shrink(data.id.split, 1) }, ood: data.ood.map((o, i) => ({ ...o, split: shrink(o.split, 10 + i) })) };
-  }
+  const data = await paperData(options, s);
   const total = s.seeds.length * 2;
   let done = 0;
   const seedRuns: Pick<SeedResult, 'seed' | 'runs'>[] = [];
   for (const seed of s.seeds) {
     const runs = {} as SeedResult['runs'];
-    for (const kind of ['baseline', 'nc_control'] as const) {
+    for (const kind of RUN_KINDS) {
       const stage = `seed ${seed}, ${kind}`;
       options.onProgress?.(`${stage}: training`, done / total);
-      const trainer = new Trainer({
-        layers: [data.id.split.train.dim, ...s.layers], classes: data.id.classes,
-        projector: kind === 'baseline' ? 'none' : 'etf', alpha: kind === 'baseline' ? 0 : 0.05,
-        epochs: s.epochs, seed, backend: s.backend,
-      });
       const start = performance.now();
-      await trainer.fit(data.id.split.train.features, data.id.split.train.labels, { signal: options.signal });
+      const trainer = await trainPaperModel(data, kind, s, seed, options.signal);
       const train_seconds = (performance.now() - start) / 1000;
       const run: RunResult = {
         id_test_acc: (await trainer.evaluate(data.id.split.test.features, data.id.split.test.labels)).accuracy!,

@@ -5,17 +5,23 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 
 import type { BackendName } from '../backend.js';
-import { loadOodSpec } from '../bench/ood-spec.js';
+import { loadOodSpec, type OodBenchData } from '../bench/ood-spec.js';
 import { writeFileAtomic } from '../data/tensor.js';
 import { runOodTable, type OodTableResult } from '../bench/ood-table.js';
 import { describe, fail } from '../errors.js';
 import { METHODS, type Method } from '../ood/method-names.js';
+import type { ProtocolName } from '../bench/paper-types.js';
 import { formatValue } from './arrays.js';
 import { printJson, table } from './output.js';
 import { checkOutputFolder } from './output-path.js';
 
 export interface BenchOodCliOptions {
-  data: string;
+  data?: string;
+  protocol?: ProtocolName;
+  seeds?: number[];
+  epochs?: number;
+  layers?: number[];
+  quick?: boolean;
   detectors?: string;
   bootstrap?: number;
   seed?: number;
@@ -83,11 +89,36 @@ function printSweep(result: OodTableResult): void {
   console.log(table(['layer/detector', 'chosen', 'AUROC / FPR95', 'default', 'AUROC / FPR95 (default)'], rows));
 }
 
+const PROTOCOL_ONLY = ['seeds', 'epochs', 'layers', 'quick'] as const;
+
+/** The table's input: the --data spec, or the layers of bench paper's models trained on --protocol. */
+async function benchData(o: BenchOodCliOptions): Promise<OodBenchData> {
+  if ((o.data === undefined) === (o.protocol === undefined)) {
+    fail('ERR_INVALID_ARGUMENT', '--data / --protocol', 'exactly one of them', o.data === undefined ? 'neither' : 'both');
+  }
+  if (o.data !== undefined) {
+    const stray = PROTOCOL_ONLY.find((k) => o[k] !== undefined);
+    if (stray) fail('ERR_INVALID_ARGUMENT', `--${stray}`, 'it only with --protocol', `--${stray} with --data`);
+    return loadOodSpec(o.data);
+  }
+  const { protocolOodData } = await import('../bench/ood-protocol.js');
+  const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bar} {percentage}% {stage}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  bar?.start(100, 0, { stage: 'loading the protocol' });
+  try {
+    return await protocolOodData({
+      protocol: o.protocol!, seeds: o.seeds, epochs: o.epochs, layers: o.layers, quick: o.quick, backend: o.backend,
+      onProgress: (stage, fraction) => bar?.update(Math.round(100 * fraction), { stage }),
+    });
+  } finally {
+    bar?.stop();
+  }
+}
+
 export async function runBenchOod(o: BenchOodCliOptions): Promise<void> {
   if (o.out !== undefined) checkOutputFolder(o.out, '--out');
   if (o.report !== undefined) checkOutputFolder(o.report, '--report');
   const detectors = parseDetectors(o.detectors);
-  const data = await loadOodSpec(o.data);
+  const data = await benchData(o);
   const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} {stage}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
   let started = false;
   let result: OodTableResult;
@@ -111,7 +142,7 @@ export async function runBenchOod(o: BenchOodCliOptions): Promise<void> {
     bar?.stop();
   }
   if (o.out !== undefined) await writeFileAtomic(o.out, [new TextEncoder().encode(JSON.stringify(result, null, 2) + '\n')]);
-  if (o.report !== undefined) await (await import('../bench/ood-report.js')).writeOodReport(result, o.report, `ncod bench ood: ${path.basename(o.data)}`);
+  if (o.report !== undefined) await (await import('../bench/ood-report.js')).writeOodReport(result, o.report, `ncod bench ood: ${o.data !== undefined ? path.basename(o.data) : `--protocol ${o.protocol}`}`);
   if (o.json) printJson(result);
   else printTable(result);
 }

@@ -153,3 +153,30 @@ describe('ncod bench ood', () => {
     expect(text.stdout).toMatch(/enc\/knn\s+k=\d+/);
   });
 });
+
+describe('ncod bench ood --protocol', () => {
+  it("ranks every layer of bench paper's two models (quick): all detectors where the classifier reads, the head-free ones elsewhere", () => {
+    const r = cliJson(['bench', 'ood', '--protocol', 'fashion', '--quick', '--seeds', '0,1', '--detectors', 'knn,energy,mahalanobis']) as Result;
+    const names = r.layers.map((l) => l.name);
+    // --quick: encoder widths 64,64 → enc1, encoder; the NC-controlled model adds proj1 and the projector.
+    for (const seed of [0, 1]) {
+      expect(names).toEqual(expect.arrayContaining([`baseline.enc1@${seed}`, `baseline.encoder@${seed}`, `nc_control.encoder@${seed}`, `nc_control.projector@${seed}`]));
+    }
+    expect(names).toHaveLength(2 * (2 + 4));
+    const detectorsOf = (name: string) => r.layers.find((l) => l.name === name)!.detectors.sort();
+    expect(detectorsOf('baseline.encoder@0')).toEqual(['energy', 'knn', 'mahalanobis']); // the baseline's classifier reads its encoder
+    expect(detectorsOf('nc_control.projector@1')).toEqual(['energy', 'knn', 'mahalanobis']);
+    expect(detectorsOf('nc_control.encoder@0')).toEqual(['knn', 'mahalanobis']);
+    const groups = new Map(r.cells.map((c) => [c.ood, c.group]));
+    expect(Object.fromEntries(groups)).toEqual({ fashion_5_9: 'near', mnist: 'far' });
+    for (const c of r.cells) expect(c.auroc).toBeGreaterThanOrEqual(0);
+    expect(r.cells).toHaveLength(2 * (2 * 3 + 4 * 2) * 2); // seeds × (2 head layers × 3 + 4 others × 2 detectors) × 2 OOD sets
+    expect(r.ranking.overall!.blocks).toBe(12 * 2); // layers × OOD sets over the detectors every layer has
+  }, 240_000);
+
+  it('takes exactly one of --data and --protocol, and the training flags only with --protocol', () => {
+    expect(expectCliError(['bench', 'ood'], 'ERR_INVALID_ARGUMENT')).toContain('exactly one of them, got neither');
+    expect(expectCliError(['bench', 'ood', '--protocol', 'mnist', '--data', 'x.json'], 'ERR_INVALID_ARGUMENT')).toContain('got both');
+    expect(expectCliError(['bench', 'ood', '--data', path.join(dir, 'spec.json'), '--quick'], 'ERR_INVALID_ARGUMENT')).toContain('--quick with --data');
+  });
+});

@@ -1,15 +1,16 @@
 // `ncod bench ood` as commander parses it (a subcommand of `ncod bench`); the work is in ../bench-ood.ts.
-import type { Command } from '../commander.js';
+import { Option, type Command } from '../commander.js';
 import { FORMATS_HELP } from '../formats-help.js';
 
 import type { BenchOodCliOptions } from '../bench-ood.js';
-import { parseInteger } from '../parse.js';
+import { parseInteger, parseIntegerList, parseWidths } from '../parse.js';
 import { backendOption } from './backend-option.js';
 
 const EXAMPLE = `
 Examples:
   $ ncod bench ood --data spec.json
   $ ncod bench ood --data spec.json --bootstrap 200 --json > table.json
+  $ ncod bench ood --protocol fashion --seeds 0,1,2 --report fashion.html
 
 spec.json (paths relative to it; an OOD set may leave out layers; group defaults to far):
   {"labels": {"train": "y_train.npy", "test": "y_test.npy"},
@@ -37,6 +38,11 @@ first); the detector is then refitted on all train rows with it. Grids: knn k �
 (cells like the others, fitted with the defaults)}; hyperparameters then holds the chosen values. nc1, gnc2 (hyperspherical uniformity) and unc3 (uniform duality; null without a
 C-row classifier) are the layer's train features' nc1, gnc2_hyperspherical_uniformity and unc3_uniform_duality
 as ncod metrics defines them. Detector names are spelled as ncod score --method.
+--protocol fashion|mnist instead of --data: the baseline and the NC-controlled model are trained per seed as
+ncod bench paper trains them (--epochs, --layers, --quick alike), and every layer of both is a layer of the table,
+named baseline.enc1 … nc_control.projector (with @seed appended when several --seeds run; the ranking's blocks are
+then layer × OOD set × seed). The other five classes of the ID dataset are the near OOD set, the other dataset the
+far one; the layer the classifier reads has its trained head (all detectors), the others run the head-free ones.
 
 ${FORMATS_HELP}`;
 
@@ -44,7 +50,12 @@ export function registerBenchOod(bench: Command): void {
   bench
     .command('ood')
     .description('every detector × every layer × every OOD set of your features, ranked, with NC1 per layer')
-    .requiredOption('--data <spec.json>', 'the layers, labels and OOD sets (format below)')
+    .option('--data <spec.json>', 'the layers, labels and OOD sets (format below)')
+    .addOption(new Option('--protocol <name>', "instead of --data: train bench paper's two models and rank every layer of both").choices(['fashion', 'mnist']))
+    .option('--seeds <list>', '--protocol: seeds, one model pair each (default 0)', parseIntegerList)
+    .option('--epochs <n>', '--protocol: training epochs per model (default 10; --quick: 2)', parseInteger)
+    .option('--layers <widths>', '--protocol: encoder widths (default 512,512,512; --quick: 64,64)', parseWidths)
+    .option('--quick', '--protocol: the small configuration of bench paper --quick (smoke tests)')
     .option('--detectors <list>', 'only these detectors (comma-separated, as ncod score --method spells them)')
     .option('--bootstrap <n>', 'bootstrap replicates per cell for 95 % intervals (default 0: none)', parseInteger)
     .option('--seed <n>', 'bootstrap and --sweep split seed (default 0)', parseInteger)
