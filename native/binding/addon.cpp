@@ -135,8 +135,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("subspaceFitMoments", Napi::Function::New(env, SubspaceFitMoments, "subspaceFitMoments"));
   exports.Set("nccAgreementCount", Napi::Function::New(env, NccAgreementCount, "nccAgreementCount"));
   exports.Set("decisionScores", Napi::Function::New(env, DecisionScores, "decisionScores"));
-  exports.Set("knnFit", Napi::Function::New(env, KnnFit, "knnFit"));
-  exports.Set("knnScore", Napi::Function::New(env, KnnScore, "knnScore"));
+  exports.Set("KnnBank", DefineKnnBank(env));
   return exports;
 }
 

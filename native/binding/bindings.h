@@ -15,6 +15,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info);
 Napi::Value ClassStats(const Napi::CallbackInfo& info);
 Napi::Value NcMetricsBinding(const Napi::CallbackInfo& info);
 Napi::Function DefineNcAccumulator(Napi::Env env);
+Napi::Function DefineKnnBank(Napi::Env env);
 Napi::Value CrossEntropyLs(const Napi::CallbackInfo& info);
 Napi::Value NnEntropy(const Napi::CallbackInfo& info);
 Napi::Value EtfProjector(const Napi::CallbackInfo& info);
@@ -27,12 +28,10 @@ Napi::Value LinearScores(const Napi::CallbackInfo& info);
 Napi::Value MahalanobisFit(const Napi::CallbackInfo& info);
 Napi::Value MahalanobisScore(const Napi::CallbackInfo& info);
 Napi::Value MahalanobisFitMoments(const Napi::CallbackInfo& info);
-Napi::Value KnnFit(const Napi::CallbackInfo& info);
 Napi::Value DecisionScores(const Napi::CallbackInfo& info);
 Napi::Value SubspaceFit(const Napi::CallbackInfo& info);
 Napi::Value SubspaceFitMoments(const Napi::CallbackInfo& info);
 Napi::Value NccAgreementCount(const Napi::CallbackInfo& info);
-Napi::Value KnnScore(const Napi::CallbackInfo& info);
 
 // The JS object for a metrics result (null for metrics whose inputs were not given).
 Napi::Object nc_metrics_to_js(Napi::Env env, const NcMetrics& m);

@@ -1,4 +1,5 @@
-// OOD detectors: scoreLogits, linearScores, mahalanobisFit/Score, knnFit/Score (see binding.d.ts for signatures).
+// OOD detectors: scoreLogits, linearScores, mahalanobisFit/Score, subspaceFit, decisionScores (see binding.d.ts for
+// signatures; KNN's bank is a class of its own, knn_bank_binding.cpp).
 // Every call validates its arguments here (throws synchronously) and runs the work in a PromiseWorker.
 #include <cmath>
 #include <limits>
@@ -355,57 +356,6 @@ Napi::Value SubspaceFitMoments(const Napi::CallbackInfo& info) {
         env, "ncod.subspaceFitMoments", {info[5], info[6]}, nullptr, Napi::Function(),
         [=](const RunContext&) { *result = subspace_from_moments(*moments, weights, bias, classes, standardise); },
         [result](Napi::Env env) -> Napi::Value { return subspace_to_js(env, *result); });
-  });
-}
-
-// knnFit(features, rows, dim, cancelFlag) -> Promise<Float32Array> (the rows L2-normalised)
-Napi::Value KnnFit(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 4, "knnFit");
-    const size_t rows = count(env, info[1], "rows");
-    const size_t dim = count(env, info[2], "dim");
-    const float* x = matrix(env, info[0], "features", rows, dim);
-    auto bank = std::make_shared<std::vector<float>>();
-    return PromiseWorker::Start(
-        env, "ncod.knnFit", {info[0], info[3]}, cancel_flag(env, info[3], "cancelFlag"), Napi::Function(),
-        [=](const RunContext& context) {
-          check_finite("features", x, rows, dim);  // once over all rows, so a bad element's index is the row's own
-          bank->resize(rows * dim);
-          // In bounded chunks, so that an abort is seen between them.
-          for_each_row_range(rows, dim, context, 0.0, 1.0, [&](size_t start, size_t n) {
-            const std::vector<float> part = l2_normalised("features", x + start * dim, n, dim);
-            std::copy(part.begin(), part.end(), bank->begin() + start * dim);
-          });
-        },
-        [bank](Napi::Env env) -> Napi::Value {
-          auto out = Napi::Float32Array::New(env, bank->size());
-          std::copy(bank->begin(), bank->end(), out.Data());
-          return out;
-        });
-  });
-}
-
-// knnScore(features, rows, dim, bank, bankRows, k, backend, cancelFlag, onProgress)
-Napi::Value KnnScore(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 9, "knnScore");
-    const size_t rows = count(env, info[1], "rows");
-    const size_t dim = count(env, info[2], "dim");
-    const float* x = matrix(env, info[0], "features", rows, dim);
-    const size_t bank_rows = count(env, info[4], "bankRows");
-    const float* bank = matrix(env, info[3], "bank", bank_rows, dim);
-    const size_t k = count(env, info[5], "k");
-    if (k < 1 || k > bank_rows) {
-      fail(ErrorCode::InvalidArgument, "k", "an integer in [1, " + std::to_string(bank_rows) + "] (the fit set size)",
-           std::to_string(k));
-    }
-    const BackendKind kind = backend_kind(env, info[6]);
-    return scores_promise(env, "ncod.knnScore", {info[0], info[3], info[7]}, cancel_flag(env, info[7], "cancelFlag"),
-                          optional_function(env, info[8], "onProgress"), [=](const RunContext& context) {
-                            return knn_scores(get_backend(kind), x, rows, bank, bank_rows, dim, k, context);
-                          });
   });
 }
 

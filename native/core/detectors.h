@@ -116,8 +116,6 @@ Subspace subspace_from_moments(const ShiftedMoments& moments, const float* weigh
 // Rows scaled to unit L2 norm (in float64, stored as float32); all-zero rows stay zero. Checks finiteness.
 std::vector<float> l2_normalised(const char* what, const float* x, size_t rows, size_t dim);
 
-// Requires 1 <= k <= bank_rows (ERR_INVALID_ARGUMENT). bank: already normalised.
-std::vector<double> knn_scores(Backend& backend, const float* x, size_t rows, const float* bank, size_t bank_rows,
-                               size_t dim, size_t k, const RunContext& context);
+// KNN's fitted state and scores: detectors/knn_bank.h.
 
 }  // namespace ncod
