@@ -348,6 +348,29 @@ export interface NativeBinding {
     cancelFlag: Int32Array | undefined,
     onProgress: ((fraction: number) => void) | undefined,
   ): Promise<Float64Array>;
+  /**
+   * ViM (energy − α·√p), Residual (−√p) or NECO (√(p/‖z‖²)·maxLogit) in one call: p = ‖L (x − shift)‖² for the
+   * projection model (one centre at the origin), z = (x − shift)/scale (native/core/detectors.h SubspaceScore).
+   */
+  subspaceScores(options: {
+    features: Float32Array;
+    rows: number;
+    projection: RawWhitenedModel;
+    weights: Float32Array;
+    bias?: Float32Array | null;
+    classes: number;
+    kind: 'vim' | 'residual' | 'neco';
+    /** ViM only. */
+    alpha?: number;
+    /** NECO only: the standardisation (d each). */
+    shift?: Float64Array;
+    scale?: Float64Array;
+    /** NECO only; default true. */
+    multiplyMaxLogit?: boolean;
+    backend?: RawBackendName;
+    cancelFlag?: Int32Array;
+    onProgress?: (fraction: number) => void;
+  }): Promise<Float64Array>;
   /** A KNN detector's bank in native memory (native/binding/knn_bank_binding.cpp). */
   KnnBank: RawKnnBankClass;
 }

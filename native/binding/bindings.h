@@ -31,6 +31,7 @@ Napi::Value MahalanobisFitMoments(const Napi::CallbackInfo& info);
 Napi::Value DecisionScores(const Napi::CallbackInfo& info);
 Napi::Value SubspaceFit(const Napi::CallbackInfo& info);
 Napi::Value SubspaceFitMoments(const Napi::CallbackInfo& info);
+Napi::Value SubspaceScores(const Napi::CallbackInfo& info);
 Napi::Value NccAgreementCount(const Napi::CallbackInfo& info);
 
 // The JS object for a metrics result (null for metrics whose inputs were not given).

@@ -12,6 +12,7 @@
 #include "../core/detectors.h"
 #include "bindings.h"
 #include "convert.h"
+#include "detector_options.h"
 #include "js_errors.h"
 #include "promise_worker.h"
 
@@ -356,6 +357,44 @@ Napi::Value SubspaceFitMoments(const Napi::CallbackInfo& info) {
         env, "ncod.subspaceFitMoments", {info[5], info[6]}, nullptr, Napi::Function(),
         [=](const RunContext&) { *result = subspace_from_moments(*moments, weights, bias, classes, standardise); },
         [result](Napi::Env env) -> Napi::Value { return subspace_to_js(env, *result); });
+  });
+}
+
+// subspaceScores({ features, rows, projection, weights, bias?, classes, kind: 'vim' | 'residual' | 'neco', alpha?,
+//                  shift?, scale?, multiplyMaxLogit?, backend?, cancelFlag?, onProgress? }) -> Promise<Float64Array>
+Napi::Value SubspaceScores(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    check_arity(info, 1, "subspaceScores");
+    Napi::Object o = options_object(env, info[0], "subspaceScores");
+    auto projection = std::make_shared<WhitenedModel>(whitened_from_js(env, o.Get("projection")));
+    const size_t dim = projection->dim;
+    const size_t rows = count(env, o.Get("rows"), "rows");
+    const float* x = matrix(env, o.Get("features"), "features", rows, dim);
+    LinearHead head;
+    head.classes = count(env, o.Get("classes"), "classes", size_t(1) << 24);
+    if (head.classes < 1) fail(ErrorCode::InvalidArgument, "classes", "at least 1", "0");
+    head.weights = matrix(env, o.Get("weights"), "weights", head.classes, dim);
+    const Napi::Value bias = o.Get("bias");
+    if (!bias.IsNull() && !bias.IsUndefined()) head.bias = matrix(env, bias, "bias", 1, head.classes);
+    head.clip = std::numeric_limits<float>::infinity();
+    SubspaceScoreSpec spec;
+    spec.kind = static_cast<SubspaceScore>(enum_option(env, o, "kind", {"vim", "residual", "neco"}));
+    if (spec.kind == SubspaceScore::Vim) spec.alpha = number(env, o.Get("alpha"), "alpha");
+    if (spec.kind == SubspaceScore::Neco) {
+      const std::string d = std::to_string(dim) + " elements (dim)";
+      spec.shift = float64_argument(env, o.Get("shift"), "shift", dim, d);
+      spec.scale = float64_argument(env, o.Get("scale"), "scale", dim, d);
+      const Napi::Value multiply = o.Get("multiplyMaxLogit");
+      spec.multiply_max_logit = multiply.IsUndefined() || boolean(env, multiply, "multiplyMaxLogit");
+    }
+    const BackendKind backend = backend_option(env, o);
+    const Napi::Value flag = o.Get("cancelFlag");
+    auto shared_spec = std::make_shared<SubspaceScoreSpec>(std::move(spec));
+    return scores_promise(env, "ncod.subspaceScores", {info[0], flag}, cancel_flag(env, flag, "cancelFlag"),
+                          optional_function(env, o.Get("onProgress"), "onProgress"), [=](const RunContext& context) {
+                            return subspace_scores(get_backend(backend), x, rows, *projection, head, *shared_spec, context);
+                          });
   });
 }
 

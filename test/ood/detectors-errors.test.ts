@@ -197,6 +197,17 @@ describe('raw binding validates in C++', () => {
     expectCode(() => raw.linearScores(features, 10, 4, new Float32Array(7), null, 2, Infinity, 2, 1, 0.1, 0, 0, undefined, undefined), 'ERR_SHAPE'));
   it('NaN clip', () =>
     expectCode(() => raw.linearScores(features, 10, 4, new Float32Array(8), null, 2, NaN, 2, 1, 0.1, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT'));
+  it('subspaceScores: an options object, a named kind, a projection of the features\' width', async () => {
+    const projection = { dim: 4, dims: 1, count: 1, shift: new Float64Array(4), whitening: new Float64Array(4), centres: new Float64Array(1) };
+    const base = { features, rows: 10, projection, weights: new Float32Array(8), classes: 2 };
+    const scores = native().subspaceScores;
+    await expectCode(() => scores({ ...base, kind: 'pca' as never }), 'ERR_INVALID_ARGUMENT', /kind: expected 'vim', 'residual' or 'neco', got 'pca'/);
+    await expectCode(() => scores({ ...base, kind: 1 as never }), 'ERR_INVALID_ARGUMENT', /kind: expected .*, got 1/);
+    await expectCode(() => scores({ ...base, kind: 'vim' }), 'ERR_INVALID_ARGUMENT', /alpha: expected a number/);
+    await expectCode(() => scores({ ...base, kind: 'neco', shift: new Float64Array(3), scale: new Float64Array(4) }), 'ERR_SHAPE');
+    await expectCode(() => scores({ ...base, rows: 3, kind: 'residual' }), 'ERR_SHAPE');
+    expect(Array.from(await scores({ ...base, kind: 'residual' }))).toHaveLength(10);
+  });
   it('k above the bank size, k = 0, a bad backend name, a disposed bank', async () => {
     const bank = new (native().KnnBank)({ dim: 4 });
     await bank.append({ features, rows: 10 });

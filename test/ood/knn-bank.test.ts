@@ -9,7 +9,7 @@ import { detectors } from '../../lib/index.js';
 import { knnSaveLimits } from '../../lib/ood/detectors/knn.js';
 
 let seed = 7;
-const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5);
+const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5);
 const matrix = (rows: number, dim: number, scale = 1) => Float32Array.from({ length: rows * dim }, () => scale * random());
 
 /** Cuts rows×dim features into batches of the given row counts (cycled). */

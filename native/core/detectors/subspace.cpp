@@ -111,4 +111,44 @@ Subspace subspace_from_moments(const ShiftedMoments& mo, const float* weights, c
   return subspace_of(mean, std::move(cov), d, weights, bias, classes, standardise);
 }
 
+std::vector<double> subspace_scores(Backend& backend, const float* x, size_t rows, const WhitenedModel& projection,
+                                    const LinearHead& head, const SubspaceScoreSpec& spec, const RunContext& context) {
+  const size_t d = projection.dim;
+  check_head(head.weights, head.bias, head.classes, d);
+  const bool neco = spec.kind == SubspaceScore::Neco;
+  const bool with_head = spec.kind == SubspaceScore::Vim || (neco && spec.multiply_max_logit);
+  if (!std::isfinite(spec.alpha)) fail(ErrorCode::InvalidArgument, "alpha", "a finite number", std::to_string(spec.alpha));
+  if (neco) {
+    check_finite("shift", spec.shift.data(), 1, d);
+    check_finite("scale", spec.scale.data(), 1, d);
+  }
+  check_finite("features", x, rows, d);
+  LogitScoreSpec logit;
+  logit.kind = spec.kind == SubspaceScore::Vim ? LogitScore::Energy : LogitScore::MaxLogit;
+  logit = checked_logit_spec(logit, head.classes);
+  const WhitenedCentres centres = projection.view();
+  std::vector<double> out(rows), logits(with_head ? rows : 0);
+  for_each_row_range(rows, std::max(d, head.classes), context, 0.0, 1.0, [&](size_t start, size_t n) {
+    backend.min_whitened_sq_distances(x + start * d, n, d, centres, out.data() + start);
+    if (with_head) backend.linear_scores(x + start * d, n, d, head, logit, logits.data() + start);
+  });
+  for (size_t i = 0; i < rows; ++i) {
+    const double p = out[i];
+    if (spec.kind == SubspaceScore::Vim) {
+      out[i] = logits[i] - spec.alpha * std::sqrt(p);
+    } else if (spec.kind == SubspaceScore::Residual) {
+      out[i] = -std::sqrt(p);
+    } else {
+      double total = 0;  // ‖z‖², O(N·d): cheaper here than a d×d product
+      for (size_t j = 0; j < d; ++j) {
+        const double z = (double(x[i * d + j]) - spec.shift[j]) / spec.scale[j];
+        total += z * z;
+      }
+      out[i] = total > 0 ? std::sqrt(p / total) : 0.0;
+      if (spec.multiply_max_logit) out[i] *= logits[i];
+    }
+  }
+  return out;
+}
+
 }  // namespace ncod
