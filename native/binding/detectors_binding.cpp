@@ -42,7 +42,7 @@ LogitScoreSpec logit_spec(Napi::Env env, const Napi::CallbackInfo& info, size_t 
   return checked_logit_spec(s, classes);
 }
 
-// ridge and covariance (0 ridge, 1 pinv) from two arguments; core/detectors.cpp checks the values again.
+// ridge and covariance (0 ridge, 1 pinv) from two arguments; core/detectors/mahalanobis.cpp checks the values again.
 CovarianceOptions covariance_options(Napi::Env env, Napi::Value ridge, Napi::Value kind) {
   CovarianceOptions o;
   o.ridge = number(env, ridge, "ridge");

@@ -106,7 +106,7 @@ class Backend {
   // out (m×n, row-major float64) = A Bᵀ for A (m×k) and B (n×k), row-major float64. Small Gram-type products.
   virtual void gram(const double* a, size_t m, const double* b, size_t n, size_t k, double* out) = 0;
 
-  // ---- OOD detector kernels. Inputs are validated (finite, shapes) by core/detectors.cpp; out is written.
+  // ---- OOD detector kernels. Inputs are validated (finite, shapes) by core/detectors/; out is written.
 
   // out[i] = score of logits row i (rows×C float32); NaN exactly when the row holds a NaN or ±inf. Unlike the other
   // kernels' inputs, the logits are not checked beforehand: the scores say where to look.
