@@ -336,19 +336,64 @@ export interface NativeBinding {
     cancelFlag: Int32Array | undefined,
     onProgress: ((fraction: number) => void) | undefined,
   ): Promise<Float64Array>;
-  /** The rows L2-normalised (all-zero rows stay zero). */
-  knnFit(features: Float32Array, rows: number, dim: number, cancelFlag: Int32Array | undefined): Promise<Float32Array>;
-  knnScore(
-    features: Float32Array,
-    rows: number,
-    dim: number,
-    bank: Float32Array,
-    bankRows: number,
-    k: number,
-    backend: BackendId,
-    cancelFlag: Int32Array | undefined,
-    onProgress: ((fraction: number) => void) | undefined,
-  ): Promise<Float64Array>;
+  /**
+   * ViM (energy − α·√p), Residual (−√p) or NECO (√(p/‖z‖²)·maxLogit) in one call: p = ‖L (x − shift)‖² for the
+   * projection model (one centre at the origin), z = (x − shift)/scale (native/core/detectors.h SubspaceScore).
+   */
+  subspaceScores(options: {
+    features: Float32Array;
+    rows: number;
+    projection: RawWhitenedModel;
+    weights: Float32Array;
+    bias?: Float32Array | null;
+    classes: number;
+    kind: 'vim' | 'residual' | 'neco';
+    /** ViM only. */
+    alpha?: number;
+    /** NECO only: the standardisation (d each). */
+    shift?: Float64Array;
+    scale?: Float64Array;
+    /** NECO only; default true. */
+    multiplyMaxLogit?: boolean;
+    backend?: RawBackendName;
+    cancelFlag?: Int32Array;
+    onProgress?: (fraction: number) => void;
+  }): Promise<Float64Array>;
+  /** A KNN detector's bank in native memory (native/binding/knn_bank_binding.cpp). */
+  KnnBank: RawKnnBankClass;
+}
+
+/** The backend of the options-object detector bindings. */
+export type RawBackendName = 'cpu' | 'cuda';
+
+/** A KNN bank in native memory: the fit rows L2-normalised (all-zero rows stay zero), prepared once for scoring. */
+export interface RawKnnBank {
+  /**
+   * Appends rows (rows×dim float32), checked finite and L2-normalised (as they are with `normalize: false`: a saved
+   * bank, already normalised); any number of calls, any total size.
+   */
+  append(options: { features: Float32Array; rows: number; normalize?: boolean; cancelFlag?: Int32Array }): Promise<void>;
+  /** Throws ERR_INVALID_ARGUMENT unless 1 ≤ k ≤ rows(): the one check of k. */
+  checkK(k: number): void;
+  /** The k-th largest cosine similarity of each query row to the bank. */
+  score(options: {
+    features: Float32Array;
+    rows: number;
+    k: number;
+    backend?: RawBackendName;
+    cancelFlag?: Int32Array;
+    onProgress?: (fraction: number) => void;
+  }): Promise<Float64Array>;
+  /** A copy of normalised rows [start, start + rows). */
+  read(options: { start: number; rows: number }): Float32Array;
+  rows(): number;
+  dim(): number;
+  /** Frees the bank now (calls in flight finish first); later calls throw ERR_INVALID_ARGUMENT. */
+  dispose(): void;
+}
+
+export interface RawKnnBankClass {
+  new (options: { dim: number }): RawKnnBank;
 }
 
 export interface RawSubspace {

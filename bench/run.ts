@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --backend cpu|cuda] [-- --only classStats,detectors,nc,eval,train,simd,cli-startup,bench-ood,serve,stream,stream-check] : runs the suites and
+// npm run bench [-- --quick] [-- --backend cpu|cuda] [-- --only classStats,detectors,knn-chunks,nc,eval,train,simd,cli-startup,bench-ood,serve,stream,stream-check] : runs the suites and
 // writes bench/results/. cli-startup and stream run the compiled CLI, so they need `npm run build:ts` first.
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -10,6 +10,7 @@ import { benchBenchOod } from './suites/bench-ood.js';
 import { benchClassStats } from './suites/class-stats.js';
 import { benchCliStartup } from './suites/cli-startup.js';
 import { benchDetectors } from './suites/detectors.js';
+import { benchKnnChunks } from './suites/knn-chunks.js';
 import { benchNcMetrics } from './suites/nc-metrics.js';
 import { benchEval } from './suites/ood-eval.js';
 import { benchServe } from './suites/serve.js';
@@ -33,6 +34,7 @@ const device = backend === 'cuda' ? `${cuda?.device ?? 'CUDA'}; host ${machineDe
 const suites = {
   classStats: benchClassStats,
   detectors: benchDetectors,
+  'knn-chunks': benchKnnChunks,
   nc: benchNcMetrics,
   eval: benchEval,
   train: benchTrain,

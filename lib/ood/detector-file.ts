@@ -28,7 +28,7 @@ const FORMAT = 'ncod.detector';
 const VERSION = 1;
 
 /** Every method's restore: a Record over Method, so a detector without one does not compile. */
-const RESTORE: Readonly<Record<Method, (state: FittedState, options: DetectorOptions) => Detector<never>>> = {
+const RESTORE: Readonly<Record<Method, (state: FittedState, options: DetectorOptions) => Detector<never> | Promise<Detector<never>>>> = {
   msp: LogitDetector.fromState,
   maxlogit: LogitDetector.fromState,
   energy: LogitDetector.fromState,
@@ -150,7 +150,7 @@ export async function readDetectorFile(path: string, options: DetectorOptions = 
 
   let detector: Detector<never>;
   try {
-    detector = RESTORE[method](state, options);
+    detector = await RESTORE[method](state, options);
   } catch (error) {
     // A hyperparameter the constructor refuses is a bad file, not a bad argument of the caller.
     if (error instanceof NcodError && error.code !== 'ERR_FILE_FORMAT') bad('a consistent detector state', error.message);

@@ -1,8 +1,7 @@
 // Fitting a detector by its method name from in-memory arrays or batches: the one place that maps a method and its
 // hyperparameters to a fitted detector, for `ncod fit`, `ncod score --method` and `ncod bench ood`.
 import type { BackendName } from '../backend.js';
-import { checkedBatches, type BatchSource } from '../data/batches.js';
-import { checkArrayLength } from '../data/tensor.js';
+import type { BatchSource } from '../data/batches.js';
 import { fail } from '../errors.js';
 import { detectors } from './detectors.js';
 import type { Detector } from './detectors/common.js';
@@ -27,7 +26,7 @@ export interface MethodFitData {
   features?: Float32Array;
   /**
    * The same rows (with labels where the method needs them) as batches, e.g. a file source: every statistics-based
-   * fit then holds one batch at a time. KNN's bank is whole by nature: its batches are gathered into one array.
+   * fit then holds one batch at a time (KNN appends each batch to its native bank, which has no size limit).
    */
   batches?: BatchSource;
   dim?: number;
@@ -57,24 +56,6 @@ export function methodNeeds(method: Method): { features: boolean; labels: boolea
 function need<T>(value: T | undefined, what: string, method: string): T {
   if (value === undefined) fail('ERR_INVALID_ARGUMENT', what, `a value (method ${method} needs it)`, 'none');
   return value;
-}
-
-/** Every row of `batches` in one array (KNN's bank), within one typed array's limit. */
-async function gatherRows(batches: BatchSource, dim: number): Promise<Float32Array> {
-  const parts: Float32Array[] = [];
-  let length = 0;
-  for await (const batch of checkedBatches(batches, { dim, what: 'KNN bank' })) {
-    parts.push(batch.features);
-    length += batch.features.length;
-  }
-  checkArrayLength(length, 'the KNN bank (one array of every fit row)');
-  const bank = new Float32Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    bank.set(part, offset);
-    offset += part.length;
-  }
-  return bank;
 }
 
 /** A fitted (or, for logit methods, bound) detector of `method`. */
@@ -122,8 +103,8 @@ export async function fitMethod(
     }
     case 'knn': {
       const dim = need(data.dim, names.features, method);
-      const bank = data.batches !== undefined ? await gatherRows(data.batches, dim) : features();
-      return detectors.knn({ ...backend, k: hyper.k }).fit({ features: bank, dim });
+      const detector = detectors.knn({ ...backend, k: hyper.k });
+      return data.batches !== undefined ? detector.fit({ batches: data.batches, dim }, run) : detector.fit({ features: features(), dim }, run);
     }
     case 'vim':
     case 'residual':

@@ -133,10 +133,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("subspaceFit", Napi::Function::New(env, SubspaceFit, "subspaceFit"));
   exports.Set("mahalanobisFitMoments", Napi::Function::New(env, MahalanobisFitMoments, "mahalanobisFitMoments"));
   exports.Set("subspaceFitMoments", Napi::Function::New(env, SubspaceFitMoments, "subspaceFitMoments"));
+  exports.Set("subspaceScores", Napi::Function::New(env, SubspaceScores, "subspaceScores"));
   exports.Set("nccAgreementCount", Napi::Function::New(env, NccAgreementCount, "nccAgreementCount"));
   exports.Set("decisionScores", Napi::Function::New(env, DecisionScores, "decisionScores"));
-  exports.Set("knnFit", Napi::Function::New(env, KnnFit, "knnFit"));
-  exports.Set("knnScore", Napi::Function::New(env, KnnScore, "knnScore"));
+  exports.Set("KnnBank", DefineKnnBank(env));
   return exports;
 }
 

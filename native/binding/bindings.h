@@ -15,6 +15,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info);
 Napi::Value ClassStats(const Napi::CallbackInfo& info);
 Napi::Value NcMetricsBinding(const Napi::CallbackInfo& info);
 Napi::Function DefineNcAccumulator(Napi::Env env);
+Napi::Function DefineKnnBank(Napi::Env env);
 Napi::Value CrossEntropyLs(const Napi::CallbackInfo& info);
 Napi::Value NnEntropy(const Napi::CallbackInfo& info);
 Napi::Value EtfProjector(const Napi::CallbackInfo& info);
@@ -27,12 +28,11 @@ Napi::Value LinearScores(const Napi::CallbackInfo& info);
 Napi::Value MahalanobisFit(const Napi::CallbackInfo& info);
 Napi::Value MahalanobisScore(const Napi::CallbackInfo& info);
 Napi::Value MahalanobisFitMoments(const Napi::CallbackInfo& info);
-Napi::Value KnnFit(const Napi::CallbackInfo& info);
 Napi::Value DecisionScores(const Napi::CallbackInfo& info);
 Napi::Value SubspaceFit(const Napi::CallbackInfo& info);
 Napi::Value SubspaceFitMoments(const Napi::CallbackInfo& info);
+Napi::Value SubspaceScores(const Napi::CallbackInfo& info);
 Napi::Value NccAgreementCount(const Napi::CallbackInfo& info);
-Napi::Value KnnScore(const Napi::CallbackInfo& info);
 
 // options.rankTolerance: a number below 1, negative (the default when undefined) for the automatic tolerance.
 double rank_tolerance(class OptionsReader& o);

@@ -1,4 +1,5 @@
-// OOD detectors: scoreLogits, linearScores, mahalanobisFit/Score, knnFit/Score (see binding.d.ts for signatures).
+// OOD detectors: scoreLogits, linearScores, mahalanobisFit/Score, subspaceFit, decisionScores (see binding.d.ts for
+// signatures; KNN's bank is a class of its own, knn_bank_binding.cpp).
 // Every call validates its arguments here (throws synchronously) and runs the work in a PromiseWorker.
 #include <cmath>
 #include <limits>
@@ -11,6 +12,7 @@
 #include "../core/detectors.h"
 #include "bindings.h"
 #include "convert.h"
+#include "detector_options.h"
 #include "js_errors.h"
 #include "promise_worker.h"
 
@@ -40,7 +42,7 @@ LogitScoreSpec logit_spec(Napi::Env env, const Napi::CallbackInfo& info, size_t 
   return checked_logit_spec(s, classes);
 }
 
-// ridge and covariance (0 ridge, 1 pinv) from two arguments; core/detectors.cpp checks the values again.
+// ridge and covariance (0 ridge, 1 pinv) from two arguments; core/detectors/mahalanobis.cpp checks the values again.
 CovarianceOptions covariance_options(Napi::Env env, Napi::Value ridge, Napi::Value kind) {
   CovarianceOptions o;
   o.ridge = number(env, ridge, "ridge");
@@ -358,53 +360,40 @@ Napi::Value SubspaceFitMoments(const Napi::CallbackInfo& info) {
   });
 }
 
-// knnFit(features, rows, dim, cancelFlag) -> Promise<Float32Array> (the rows L2-normalised)
-Napi::Value KnnFit(const Napi::CallbackInfo& info) {
+// subspaceScores({ features, rows, projection, weights, bias?, classes, kind: 'vim' | 'residual' | 'neco', alpha?,
+//                  shift?, scale?, multiplyMaxLogit?, backend?, cancelFlag?, onProgress? }) -> Promise<Float64Array>
+Napi::Value SubspaceScores(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 4, "knnFit");
-    const size_t rows = count(env, info[1], "rows");
-    const size_t dim = count(env, info[2], "dim");
-    const float* x = matrix(env, info[0], "features", rows, dim);
-    auto bank = std::make_shared<std::vector<float>>();
-    return PromiseWorker::Start(
-        env, "ncod.knnFit", {info[0], info[3]}, cancel_flag(env, info[3], "cancelFlag"), Napi::Function(),
-        [=](const RunContext& context) {
-          check_finite("features", x, rows, dim);  // once over all rows, so a bad element's index is the row's own
-          bank->resize(rows * dim);
-          // In bounded chunks, so that an abort is seen between them.
-          for_each_row_range(rows, dim, context, 0.0, 1.0, [&](size_t start, size_t n) {
-            const std::vector<float> part = l2_normalised("features", x + start * dim, n, dim);
-            std::copy(part.begin(), part.end(), bank->begin() + start * dim);
-          });
-        },
-        [bank](Napi::Env env) -> Napi::Value {
-          auto out = Napi::Float32Array::New(env, bank->size());
-          std::copy(bank->begin(), bank->end(), out.Data());
-          return out;
-        });
-  });
-}
-
-// knnScore(features, rows, dim, bank, bankRows, k, backend, cancelFlag, onProgress)
-Napi::Value KnnScore(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 9, "knnScore");
-    const size_t rows = count(env, info[1], "rows");
-    const size_t dim = count(env, info[2], "dim");
-    const float* x = matrix(env, info[0], "features", rows, dim);
-    const size_t bank_rows = count(env, info[4], "bankRows");
-    const float* bank = matrix(env, info[3], "bank", bank_rows, dim);
-    const size_t k = count(env, info[5], "k");
-    if (k < 1 || k > bank_rows) {
-      fail(ErrorCode::InvalidArgument, "k", "an integer in [1, " + std::to_string(bank_rows) + "] (the fit set size)",
-           std::to_string(k));
+    check_arity(info, 1, "subspaceScores");
+    Napi::Object o = options_object(env, info[0], "subspaceScores");
+    auto projection = std::make_shared<WhitenedModel>(whitened_from_js(env, o.Get("projection")));
+    const size_t dim = projection->dim;
+    const size_t rows = count(env, o.Get("rows"), "rows");
+    const float* x = matrix(env, o.Get("features"), "features", rows, dim);
+    LinearHead head;
+    head.classes = count(env, o.Get("classes"), "classes", size_t(1) << 24);
+    if (head.classes < 1) fail(ErrorCode::InvalidArgument, "classes", "at least 1", "0");
+    head.weights = matrix(env, o.Get("weights"), "weights", head.classes, dim);
+    const Napi::Value bias = o.Get("bias");
+    if (!bias.IsNull() && !bias.IsUndefined()) head.bias = matrix(env, bias, "bias", 1, head.classes);
+    head.clip = std::numeric_limits<float>::infinity();
+    SubspaceScoreSpec spec;
+    spec.kind = static_cast<SubspaceScore>(enum_option(env, o, "kind", {"vim", "residual", "neco"}));
+    if (spec.kind == SubspaceScore::Vim) spec.alpha = number(env, o.Get("alpha"), "alpha");
+    if (spec.kind == SubspaceScore::Neco) {
+      const std::string d = std::to_string(dim) + " elements (dim)";
+      spec.shift = float64_argument(env, o.Get("shift"), "shift", dim, d);
+      spec.scale = float64_argument(env, o.Get("scale"), "scale", dim, d);
+      const Napi::Value multiply = o.Get("multiplyMaxLogit");
+      spec.multiply_max_logit = multiply.IsUndefined() || boolean(env, multiply, "multiplyMaxLogit");
     }
-    const BackendKind kind = backend_kind(env, info[6]);
-    return scores_promise(env, "ncod.knnScore", {info[0], info[3], info[7]}, cancel_flag(env, info[7], "cancelFlag"),
-                          optional_function(env, info[8], "onProgress"), [=](const RunContext& context) {
-                            return knn_scores(get_backend(kind), x, rows, bank, bank_rows, dim, k, context);
+    const BackendKind backend = backend_option(env, o);
+    const Napi::Value flag = o.Get("cancelFlag");
+    auto shared_spec = std::make_shared<SubspaceScoreSpec>(std::move(spec));
+    return scores_promise(env, "ncod.subspaceScores", {info[0], flag}, cancel_flag(env, flag, "cancelFlag"),
+                          optional_function(env, o.Get("onProgress"), "onProgress"), [=](const RunContext& context) {
+                            return subspace_scores(get_backend(backend), x, rows, *projection, head, *shared_spec, context);
                           });
   });
 }

@@ -75,6 +75,18 @@ struct WhitenedCentres {
   bool upper_triangular = false;      // p = d and L is upper triangular: y costs half a GEMM
 };
 
+
+// A KNN bank (rows×dim float32, already L2-normalised) prepared once for many query batches: whatever a backend
+// derives from the bank alone (the CPU's bfloat16 packing and bound on the row norms) is computed here and not per
+// call. The bank is borrowed: its owner (core/detectors/knn_bank.h) keeps it alive and unchanged while this exists.
+class PreparedKnnBank {
+ public:
+  virtual ~PreparedKnnBank() = default;
+  // out[i] = the k-th largest similarity of query row i (as Backend::knn_kth_similarity).
+  virtual void kth_similarity(const float* queries, size_t rows, size_t k, double* out,
+                              const RunContext& context) = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -94,7 +106,7 @@ class Backend {
   // out (m×n, row-major float64) = A Bᵀ for A (m×k) and B (n×k), row-major float64. Small Gram-type products.
   virtual void gram(const double* a, size_t m, const double* b, size_t n, size_t k, double* out) = 0;
 
-  // ---- OOD detector kernels. Inputs are validated (finite, shapes) by core/detectors.cpp; out is written.
+  // ---- OOD detector kernels. Inputs are validated (finite, shapes) by core/detectors/; out is written.
 
   // out[i] = score of logits row i (rows×C float32); NaN exactly when the row holds a NaN or ±inf. Unlike the other
   // kernels' inputs, the logits are not checked beforehand: the scores say where to look.
@@ -116,7 +128,31 @@ class Backend {
   // bank can take seconds); the CUDA plugin's C ABI has no flag, so there the caller's per-chunk check is all.
   virtual void knn_kth_similarity(const float* queries, size_t rows, const float* bank, size_t bank_rows,
                                   size_t dim, size_t k, double* out, const RunContext& context) = 0;
+
+  // The bank prepared for repeated scoring. The default prepares nothing and calls knn_kth_similarity per batch;
+  // a backend overrides it to do the per-bank work once (the CPU packs the bank; CUDA could keep it on the device).
+  virtual std::unique_ptr<PreparedKnnBank> prepare_knn_bank(const float* bank, size_t bank_rows, size_t dim);
 };
+
+namespace detail {
+class UnpreparedKnnBank final : public PreparedKnnBank {
+ public:
+  UnpreparedKnnBank(Backend& backend, const float* bank, size_t rows, size_t dim)
+      : backend_(backend), bank_(bank), rows_(rows), dim_(dim) {}
+  void kth_similarity(const float* queries, size_t rows, size_t k, double* out, const RunContext& context) override {
+    backend_.knn_kth_similarity(queries, rows, bank_, rows_, dim_, k, out, context);
+  }
+
+ private:
+  Backend& backend_;
+  const float* bank_;
+  size_t rows_, dim_;
+};
+}  // namespace detail
+
+inline std::unique_ptr<PreparedKnnBank> Backend::prepare_knn_bank(const float* bank, size_t bank_rows, size_t dim) {
+  return std::make_unique<detail::UnpreparedKnnBank>(*this, bank, bank_rows, dim);
+}
 
 // The backend registry (backends.cpp): one table of {kind, name, loader}; every lookup below reads it. Adding a
 // backend is one enum value here and one table entry there (a static_assert keeps the two in the same order).

@@ -113,11 +113,25 @@ Subspace fit_subspace(Backend& backend, const float* x, size_t rows, size_t dim,
 Subspace subspace_from_moments(const ShiftedMoments& moments, const float* weights, const float* bias, size_t classes,
                                bool standardise);
 
+// Scores over a fitted subspace, in one pass of row chunks (each chunk: the projection's squared norm
+// p = ‖L (x − shift)‖² from min_whitened_sq_distances with one centre at the origin, and the head's logit score):
+//   ViM       energy(x) − α·√p   (L: the residual directions)
+//   Residual  −√p
+//   NECO      √(p / ‖z‖²)·maxLogit(x) (the factor only with multiply_max_logit), z = (x − shift)/scale, 0 when z = 0
+//             (L: the kept directions, divided by scale per column)
+enum class SubspaceScore : int { Vim = 0, Residual = 1, Neco = 2 };
+struct SubspaceScoreSpec {
+  SubspaceScore kind = SubspaceScore::Vim;
+  double alpha = 0;                 // ViM
+  bool multiply_max_logit = true;   // NECO
+  std::vector<double> shift, scale; // NECO (d each)
+};
+std::vector<double> subspace_scores(Backend& backend, const float* x, size_t rows, const WhitenedModel& projection,
+                                    const LinearHead& head, const SubspaceScoreSpec& spec, const RunContext& context);
+
 // Rows scaled to unit L2 norm (in float64, stored as float32); all-zero rows stay zero. Checks finiteness.
 std::vector<float> l2_normalised(const char* what, const float* x, size_t rows, size_t dim);
 
-// Requires 1 <= k <= bank_rows (ERR_INVALID_ARGUMENT). bank: already normalised.
-std::vector<double> knn_scores(Backend& backend, const float* x, size_t rows, const float* bank, size_t bank_rows,
-                               size_t dim, size_t k, const RunContext& context);
+// KNN's fitted state and scores: detectors/knn_bank.h.
 
 }  // namespace ncod

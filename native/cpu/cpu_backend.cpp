@@ -267,6 +267,9 @@ class CpuBackend final : public Backend {
                           size_t k, double* out, const RunContext& context) override {
     cpu::knn_kth_similarity(queries, rows, bank, bank_rows, dim, k, out, context);
   }
+  std::unique_ptr<PreparedKnnBank> prepare_knn_bank(const float* bank, size_t bank_rows, size_t dim) override {
+    return cpu::prepare_knn_bank(bank, bank_rows, dim);
+  }
 };
 
 }  // namespace

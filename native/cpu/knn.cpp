@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -78,13 +79,24 @@ struct Scratch {
   std::vector<double> exact;
 };
 
-}  // namespace
+// What the kernel derives from the bank alone: its bfloat16 packing (where the CPU has AVX512-BF16 and dim is large
+// enough) and the bound on its row norms. Built once per prepared bank, or once per call of knn_kth_similarity.
+struct PackedBank {
+  PackedBank(const float* bank, size_t rows, size_t dim) : bank(bank), rows(rows), dim(dim) {
+    if (dim >= kBf16MinDim && bf16_available()) bf16.emplace(bank, rows, dim);
+    max_norm = bf16 ? bf16->max_norm : max_row_norm(bank, rows, dim);
+  }
+  const float* bank;
+  size_t rows, dim;
+  std::optional<Bf16Bank> bf16;
+  double max_norm = 0;
+};
 
-void knn_kth_similarity(const float* q, size_t rows, const float* bank, size_t bank_rows, size_t d, size_t k,
-                        double* out, const RunContext& context) {
-  std::optional<Bf16Bank> packed;
-  if (d >= kBf16MinDim && bf16_available()) packed.emplace(bank, bank_rows, d);
-  const double bank_norm = packed ? packed->max_norm : max_row_norm(bank, bank_rows, d);
+void kth_similarity(const PackedBank& pb, const float* q, size_t rows, size_t k, double* out, const RunContext& context) {
+  const float* bank = pb.bank;
+  const size_t bank_rows = pb.rows, d = pb.dim;
+  const std::optional<Bf16Bank>& packed = pb.bf16;
+  const double bank_norm = pb.max_norm;
   // Queries per block: many, so that the bank is streamed rarely, but the filters' buffers (about 10 floats per
   // unit of k and query) stay near 16 MiB per thread for a large k. Then as many blocks as it takes, a multiple
   // of the thread count, of equal size (in whole kernel groups).
@@ -112,6 +124,28 @@ void knn_kth_similarity(const float* q, size_t rows, const float* bank, size_t b
     }
     for (size_t i = 0; i < n; ++i) out[start + i] = s.filters[i].kth_exact(qb + i * d, bank, d, s.exact);
   });
+}
+
+class CpuPreparedBank final : public PreparedKnnBank {
+ public:
+  CpuPreparedBank(const float* bank, size_t rows, size_t dim) : packed_(bank, rows, dim) {}
+  void kth_similarity(const float* queries, size_t rows, size_t k, double* out, const RunContext& context) override {
+    cpu::kth_similarity(packed_, queries, rows, k, out, context);
+  }
+
+ private:
+  PackedBank packed_;
+};
+
+}  // namespace
+
+void knn_kth_similarity(const float* q, size_t rows, const float* bank, size_t bank_rows, size_t d, size_t k,
+                        double* out, const RunContext& context) {
+  kth_similarity(PackedBank(bank, bank_rows, d), q, rows, k, out, context);
+}
+
+std::unique_ptr<PreparedKnnBank> prepare_knn_bank(const float* bank, size_t rows, size_t dim) {
+  return std::make_unique<CpuPreparedBank>(bank, rows, dim);
 }
 
 }  // namespace ncod::cpu

@@ -147,7 +147,9 @@ describe('NcAccumulator: async and scatter-free variants', () => {
   it('the raw kernels check their cancel flag argument', () => {
     const flag = new Int32Array(1); // on an ArrayBuffer: refused
     const b = native();
-    expect(() => b.knnFit(new Float32Array(4), 2, 2, flag)).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => new b.KnnBank({ dim: 2 }).append({ features: new Float32Array(4), rows: 2, cancelFlag: flag })).toThrowError(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    );
     expect(() => b.nnEntropy({ features: new Float32Array(4), rows: 2, dim: 2, scale: 1, cancelFlag: flag })).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     expect(() => b.crossEntropyLs({ logits: new Float32Array(4), labels: Int32Array.of(0, 1), rows: 2, classes: 2, smoothing: 0.1, cancelFlag: flag })).toThrowError(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),

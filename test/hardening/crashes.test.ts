@@ -272,16 +272,20 @@ describe('threads (crash 4)', () => {
 });
 
 describe('found by the fuzz suite', () => {
-  it('knnScore with a NaN in the bank is ERR_NOT_FINITE (it read past the k-th candidate: SIGSEGV)', async () => {
+  it('a KNN bank refuses a NaN (a NaN bank row read past the k-th candidate: SIGSEGV)', async () => {
     const out = await expectClean(`
       import { native } from 'NATIVE';
       const codes = [];
       for (const bank of [Float32Array.of(NaN, 0.5), Float32Array.of(NaN, NaN), Float32Array.of(0.5, Infinity)]) {
-        try { await native().knnScore(Float32Array.of(0.3, -0.7), 2, 1, bank, 2, 1, 0, undefined, undefined); codes.push('resolved'); }
+        const raw = new (native().KnnBank)({ dim: 1 });
+        try { await raw.append({ features: bank, rows: 2 }); codes.push('appended'); }
+        catch (e) { codes.push(e.code); }
+        try { await raw.score({ features: Float32Array.of(0.3, -0.7), rows: 2, k: 1 }); codes.push('resolved'); }
         catch (e) { codes.push(e.code); }
       }
       console.log(JSON.stringify({ codes }));
     `);
-    expect(out).toEqual({ codes: ['ERR_NOT_FINITE', 'ERR_NOT_FINITE', 'ERR_NOT_FINITE'] });
+    // Refused whole: the bank stays empty, so k = 1 exceeds its size.
+    expect(out).toEqual({ codes: ['ERR_NOT_FINITE', 'ERR_INVALID_ARGUMENT', 'ERR_NOT_FINITE', 'ERR_INVALID_ARGUMENT', 'ERR_NOT_FINITE', 'ERR_INVALID_ARGUMENT'] });
   });
 });

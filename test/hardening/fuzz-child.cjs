@@ -113,8 +113,8 @@ function template() {
     ['scoreLogits', [f32(r * C), r, C, int(0, 4), 1, 0.1, 0, 0, flag, progress]],
     ['linearScores', [x, r, d, W, random() < 0.5 ? bias : null, C, Infinity, int(0, 4), 1, 0.1, 0, 0, flag, progress]],
     ['mahalanobisFit', [x, y, r, d, C, random() < 0.5, 1e-6, int(0, 1), 0, flag, progress]],
-    ['knnFit', [x, r, d, flag]],
-    ['knnScore', [x, r, d, f32(r * d), r, int(1, r), 0, flag, progress]],
+    ['knnBank', [{ dim: d }, { features: x, rows: r, normalize: random() < 0.8, cancelFlag: flag }, { features: f32(r * d), rows: r, k: int(1, r), backend: 'cpu', cancelFlag: flag, onProgress: progress }, { start: int(0, r), rows: int(0, r) }]],
+    ['subspaceScores', [{ features: x, rows: r, projection: { dim: d, dims: 1, count: 1, shift: f64(d), whitening: f64(d), centres: new Float64Array(1) }, weights: W, bias: random() < 0.5 ? bias : null, classes: C, kind: pick(['vim', 'residual', 'neco']), alpha: 0.5, shift: f64(d), scale: new Float64Array(d).fill(1), multiplyMaxLogit: random() < 0.5, backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
     ['subspaceFit', [x, r, d, random() < 0.5 ? W : null, null, C, random() < 0.5, 0, flag, progress]],
     ['decisionScores', [x, r, d, W, random() < 0.5 ? bias : null, C, new Float64Array(d), int(0, 1), 1, 0, flag, progress]],
     ['mahalanobisFitMoments', [f64(d), new Float64Array(C).fill(3), f64(C * d), identity(d, 10 * C), d, C, random() < 0.5, 1e-6, int(0, 1), 0]],
@@ -126,6 +126,17 @@ function template() {
   ];
   if (model && model.classes.dim === d) calls.push(['mahalanobisScore', [x, r, model.classes, model.background, 0, flag, progress]]);
   return pick(calls);
+}
+
+// A KNN bank through its whole life: append, score, read back, dispose (then one call that must refuse).
+async function callKnnBank(args) {
+  const [options, append, score, read] = args;
+  const bank = new b.KnnBank(options);
+  await bank.append(append);
+  await bank.score(score);
+  bank.read(read);
+  bank.dispose();
+  return bank.rows();
 }
 
 async function callAccumulator(args) {
@@ -181,7 +192,7 @@ async function settle(promise, name) {
     if (process.env.NCOD_FUZZ_TRACE) require('node:fs').writeSync(2, `${i} ${name} ${JSON.stringify(args, (k, v) => (ArrayBuffer.isView(v) ? `${v.constructor.name}(${v.length})${v.buffer instanceof SharedArrayBuffer ? "S" : ""}` : Array.isArray(v) && v.length > 100 ? `Array(${v.length})` : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)).slice(0, 400)}\n`);
     let result;
     try {
-      result = name === 'accumulator' ? callAccumulator(args) : b[name](...args);
+      result = name === 'accumulator' ? callAccumulator(args) : name === 'knnBank' ? callKnnBank(args) : b[name](...args);
     } catch (error) {
       record(error, 'syncErrors', name);
       continue;

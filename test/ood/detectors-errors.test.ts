@@ -197,9 +197,30 @@ describe('raw binding validates in C++', () => {
     expectCode(() => raw.linearScores(features, 10, 4, new Float32Array(7), null, 2, Infinity, 2, 1, 0.1, 0, 0, undefined, undefined), 'ERR_SHAPE'));
   it('NaN clip', () =>
     expectCode(() => raw.linearScores(features, 10, 4, new Float32Array(8), null, 2, NaN, 2, 1, 0.1, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT'));
-  it('k above the bank size', () =>
-    expectCode(() => raw.knnScore(features, 10, 4, features, 10, 11, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT', /fit set size/));
-  it('k = 0', () => expectCode(() => raw.knnScore(features, 10, 4, features, 10, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT'));
+  it('subspaceScores: an options object, a named kind, a projection of the features\' width', async () => {
+    const projection = { dim: 4, dims: 1, count: 1, shift: new Float64Array(4), whitening: new Float64Array(4), centres: new Float64Array(1) };
+    const base = { features, rows: 10, projection, weights: new Float32Array(8), classes: 2 };
+    const scores = native().subspaceScores;
+    await expectCode(() => scores({ ...base, kind: 'pca' as never }), 'ERR_INVALID_ARGUMENT', /kind: expected 'vim', 'residual' or 'neco', got 'pca'/);
+    await expectCode(() => scores({ ...base, kind: 1 as never }), 'ERR_INVALID_ARGUMENT', /kind: expected .*, got 1/);
+    await expectCode(() => scores({ ...base, kind: 'vim' }), 'ERR_INVALID_ARGUMENT', /alpha: expected a number/);
+    await expectCode(() => scores({ ...base, kind: 'neco', shift: new Float64Array(3), scale: new Float64Array(4) }), 'ERR_SHAPE');
+    await expectCode(() => scores({ ...base, rows: 3, kind: 'residual' }), 'ERR_SHAPE');
+    expect(Array.from(await scores({ ...base, kind: 'residual' }))).toHaveLength(10);
+  });
+  it('k above the bank size, k = 0, a bad backend name, a disposed bank', async () => {
+    const bank = new (native().KnnBank)({ dim: 4 });
+    await bank.append({ features, rows: 10 });
+    await expectCode(() => bank.score({ features, rows: 10, k: 11 }), 'ERR_INVALID_ARGUMENT', /k: expected an integer in \[1, 10\] \(the fit set size\), got 11/);
+    await expectCode(() => bank.checkK(0), 'ERR_INVALID_ARGUMENT', /fit set size/);
+    await expectCode(() => bank.score({ features, rows: 10, k: 1, backend: 'gpu' as never }), 'ERR_INVALID_ARGUMENT', /backend: expected 'cpu' or 'cuda', got 'gpu'/);
+    await expectCode(() => bank.score(features as never), 'ERR_INVALID_ARGUMENT', /score: expected an options object, got Float32Array/);
+    await expectCode(() => bank.append({ features, rows: 3 }), 'ERR_SHAPE');
+    await expectCode(() => bank.read({ start: 8, rows: 3 }), 'ERR_INVALID_ARGUMENT', /within the bank's 10 rows/);
+    bank.dispose();
+    await expectCode(() => bank.rows(), 'ERR_INVALID_ARGUMENT', /disposed/);
+    await expectCode(() => new (native().KnnBank)({ dim: 0 }), 'ERR_SHAPE');
+  });
   it('a model that is not one', () =>
     expectCode(() => raw.mahalanobisScore(features, 10, {}, null, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT'));
   it('a model with a wrong-sized array', async () => {

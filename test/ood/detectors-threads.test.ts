@@ -19,8 +19,9 @@ const bytes = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString(
   const logits = matrix(3001, 1001, 20);
   for (const kind of [0, 2, 3]) out.push(await binding.scoreLogits(logits, 3001, 1001, kind, 1.5, 0.1, 0, 0, undefined, undefined));
   for (const dim of [17, 300]) {
-    const bank = await binding.knnFit(matrix(4001, dim, 1), 4001, dim, undefined);
-    out.push(await binding.knnScore(matrix(1001, dim, 1), 1001, dim, bank, 4001, 20, 0, undefined, undefined));
+    const bank = new binding.KnnBank({ dim });
+    await bank.append({ features: matrix(4001, dim, 1), rows: 4001 });
+    out.push(await bank.score({ features: matrix(1001, dim, 1), rows: 1001, k: 20 }));
   }
   const features = matrix(3001, 64, 1);
   const labels = Int32Array.from({ length: 3001 }, (_, i) => i % 7);

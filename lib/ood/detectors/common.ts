@@ -22,6 +22,11 @@ export function backendId(options: DetectorOptions | undefined): BackendId {
   return resolveBackend(options?.backend);
 }
 
+/** The backend as the options-object bindings name it. */
+export function backendName(options: DetectorOptions | undefined): 'cpu' | 'cuda' {
+  return backendId(options) === 1 ? 'cuda' : 'cpu';
+}
+
 export function notFitted(name: string): never {
   throw new NcodError('ERR_INVALID_ARGUMENT', `${name}.score: expected a fitted detector, got one without fit() (or disposed)`);
 }

@@ -4,13 +4,14 @@
 //   Residual (same paper):       −‖P_null (x − u)‖.
 //   NECO (Ammar et al. 2024):    ‖P_D z‖ / ‖z‖ · maxLogit(x) with z = (x − μ)/σ (StandardScaler) and P_D the top
 //                                `principalDim` PCA directions of the standardised ID features.
-// Norms come from the whitened-distance kernel (one centre at the origin, "whitening" = the projection rows).
+// Norms come from the whitened-distance kernel (one centre at the origin, "whitening" = the projection rows); each
+// score is one native call (subspaceScores), the fit's α two.
 import type { RawWhitenedModel } from '../../../binding.js';
 import { withCancelFlag } from '../../abort.js';
 import { fail } from '../../errors.js';
 import { native } from '../../native.js';
 import { checkFloat32, checkInteger, type FloatArray } from '../../validate.js';
-import { backendId, Detector, digestOf, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
+import { backendId, backendName, Detector, digestOf, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
 import { checkHead, headFromState, headTensors, modelFromState, modelTensors, stateTensor, stateValue, type HeadState as Head } from './state.js';
 import { accumulateMoments, BatchDigest, checkSameRows, isBatchesInput, type BatchesInput } from './batch-fit.js';
 import { checkedBatches, requirePasses } from '../../data/batches.js';
@@ -74,6 +75,7 @@ function projectionModel(shift: Float64Array, vectors: Float64Array, dim: number
   return { dim, dims, count: 1, shift, whitening, centres: new Float64Array(dims) };
 }
 
+// The fit's α needs the train residual norms and max logits apart (the scores below combine them natively).
 async function sqNorms(features: Float32Array, rows: number, model: RawWhitenedModel, backend: 0 | 1, run: RunOptions): Promise<Float64Array> {
   const negative = await withCancelFlag(run.signal, (flag) => native().mahalanobisScore(features, rows, model, null, backend, flag, run.onProgress));
   return negative.map((v) => -v); // the kernel returns −distance²
@@ -82,6 +84,32 @@ async function sqNorms(features: Float32Array, rows: number, model: RawWhitenedM
 function head(h: Head, features: Float32Array, rows: number, kind: 1 | 2, backend: 0 | 1, run: RunOptions) {
   return withCancelFlag(run.signal, (flag) =>
     native().linearScores(features, rows, h.dim, h.weights, h.bias, h.classes, Infinity, kind, 1, 0.1, 0, backend, flag, undefined),
+  );
+}
+
+/** One native call per score (native/core/detectors.h subspace_scores). */
+function subspaceScores(
+  features: Float32Array,
+  rows: number,
+  h: Head,
+  projection: RawWhitenedModel,
+  spec: { kind: 'vim' | 'residual' | 'neco'; alpha?: number; shift?: Float64Array; scale?: Float64Array; multiplyMaxLogit?: boolean },
+  options: DetectorOptions,
+  run: RunOptions,
+): Promise<Float64Array> {
+  return withCancelFlag(run.signal, (cancelFlag) =>
+    native().subspaceScores({
+      features,
+      rows,
+      projection,
+      weights: h.weights,
+      bias: h.bias,
+      classes: h.classes,
+      ...spec,
+      backend: backendName(options),
+      cancelFlag,
+      onProgress: run.onProgress,
+    }),
   );
 }
 
@@ -207,11 +235,8 @@ export class Vim extends Detector<FloatArray> {
     const f = this.#fitted;
     if (!f) notFitted(this.#withEnergy ? 'vim' : 'residual');
     const { array, rows } = rowsOf('features', features, f.head.dim);
-    const backend = backendId(this.#options);
-    const norms = (await sqNorms(array, rows, f.residual, backend, run)).map(Math.sqrt);
-    if (!this.#withEnergy) return norms.map((v) => -v);
-    const energy = await head(f.head, array, rows, 2, backend, run);
-    return energy.map((e, i) => e - f.alpha * norms[i]);
+    const spec = this.#withEnergy ? { kind: 'vim' as const, alpha: f.alpha } : { kind: 'residual' as const };
+    return subspaceScores(array, rows, f.head, f.residual, spec, this.#options, run);
   }
 }
 
@@ -300,21 +325,8 @@ export class Neco extends Detector<FloatArray> {
     const f = this.#fitted;
     if (!f) notFitted('neco');
     const { array, rows } = rowsOf('features', features, f.head.dim);
-    const backend = backendId(this.#options);
-    const kept = await sqNorms(array, rows, f.kept, backend, run);
-    const d = f.head.dim;
-    const out = new Float64Array(rows);
-    for (let i = 0; i < rows; i++) {
-      let total = 0; // ‖z‖², O(N·d): cheaper here than a d×d product
-      for (let j = 0; j < d; j++) {
-        const z = (array[i * d + j] - f.shift[j]) / f.scale[j];
-        total += z * z;
-      }
-      out[i] = total > 0 ? Math.sqrt(kept[i] / total) : 0;
-    }
-    if (!this.#multiply) return out;
-    const maxLogit = await head(f.head, array, rows, 1, backend, run);
-    return out.map((v, i) => v * maxLogit[i]);
+    const spec = { kind: 'neco' as const, shift: f.shift, scale: f.scale, multiplyMaxLogit: this.#multiply };
+    return subspaceScores(array, rows, f.head, f.kept, spec, this.#options, run);
   }
 }
 
