@@ -31,6 +31,14 @@ bool file_exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+// The ABI version a plugin that refused ours implements, found by asking for each: get_api only compares numbers.
+std::string plugin_versions(ncod_cuda_get_api_fn get_api) {
+  constexpr int kHighestVersionAsked = 64;
+  for (int v = 1; v <= kHighestVersionAsked; ++v)
+    if (v != NCOD_CUDA_ABI_VERSION && get_api(v) != nullptr) return std::to_string(v);
+  return "none of 1 to " + std::to_string(kHighestVersionAsked);
+}
+
 class CudaPluginBackend final : public Backend {
  public:
   explicit CudaPluginBackend(const ncod_cuda_api* api) : api_(api) {}
@@ -40,9 +48,7 @@ class CudaPluginBackend final : public Backend {
 
   void accumulate_class_sums(const LabelledRows& rows, size_t num_classes, double* counts,
                              double* sums) override {
-    call_plugin("accumulate_class_sums", [&](char* err, size_t n) {
-      return api_->accumulate_class_sums(rows.x, rows.y, rows.rows, rows.dim, num_classes, counts, sums, err, n);
-    });
+    NCOD_CUDA_CALL(api_, accumulate_class_sums, rows.x, rows.y, rows.rows, rows.dim, num_classes, counts, sums);
   }
 
   void accumulate_centred(const LabelledRows& rows, size_t num_classes, const CentredRequest& request) override {
@@ -63,46 +69,37 @@ class CudaPluginBackend final : public Backend {
       const ArgmaxBlock& b = request.argmax[k];
       c.argmax[k] = ncod_cuda_argmax{b.offset, b.classes, b.scale, b.table, b.out};
     }
-    call_plugin("accumulate_centred", [&](char* err, size_t n) {
-      return api_->accumulate_centred(rows.x, rows.y, rows.rows, rows.dim, num_classes, &c, err, n);
-    });
+    NCOD_CUDA_CALL(api_, accumulate_centred, rows.x, rows.y, rows.rows, rows.dim, num_classes, &c);
   }
 
   TrainKernels* train_kernels() override { return train_kernels_.get(); }
 
   void gram(const double* a, size_t m, const double* b, size_t n, size_t k, double* out) override {
-    call_plugin("gram", [&](char* err, size_t size) { return api_->gram(a, m, b, n, k, out, err, size); });
+    NCOD_CUDA_CALL(api_, gram, a, m, b, n, k, out);
   }
 
   void score_logits(const float* logits, size_t rows, size_t classes, const LogitScoreSpec& spec,
                     double* out) override {
     const ncod_cuda_logit_spec c = abi_spec(spec);
-    call_plugin("score_logits",
-                [&](char* err, size_t n) { return api_->score_logits(logits, rows, classes, &c, out, err, n); });
+    NCOD_CUDA_CALL(api_, score_logits, logits, rows, classes, &c, out);
   }
 
   void linear_scores(const float* x, size_t rows, size_t dim, const LinearHead& head, const LogitScoreSpec& spec,
                      double* out) override {
     const ncod_cuda_logit_spec c = abi_spec(spec);
-    call_plugin("linear_scores", [&](char* err, size_t n) {
-      return api_->linear_scores(x, rows, dim, head.weights, head.bias, head.classes, head.clip, &c, out, err, n);
-    });
+    NCOD_CUDA_CALL(api_, linear_scores, x, rows, dim, head.weights, head.bias, head.classes, head.clip, &c, out);
   }
 
   void min_whitened_sq_distances(const float* x, size_t rows, size_t dim, const WhitenedCentres& w,
                                  double* out) override {
-    call_plugin("min_whitened_sq_distances", [&](char* err, size_t n) {
-      return api_->min_whitened_sq_distances(x, rows, dim, w.shift, w.whitening, w.dims, w.centres, w.count, out, err,
-                                             n);
-    });
+    NCOD_CUDA_CALL(api_, min_whitened_sq_distances, x, rows, dim, w.shift, w.whitening, w.dims, w.centres, w.count,
+                   out);
   }
 
   void knn_kth_similarity(const float* queries, size_t rows, const float* bank, size_t bank_rows, size_t dim,
                           size_t k, double* out, const RunContext&) override {
     // The plugin's C ABI takes no cancel flag: knn_scores checks it between query chunks.
-    call_plugin("knn_kth_similarity", [&](char* err, size_t n) {
-      return api_->knn_kth_similarity(queries, rows, bank, bank_rows, dim, k, out, err, n);
-    });
+    NCOD_CUDA_CALL(api_, knn_kth_similarity, queries, rows, bank, bank_rows, dim, k, out);
   }
 
  private:
@@ -116,11 +113,17 @@ class CudaPluginBackend final : public Backend {
 
 }  // namespace
 
-void raise_cuda_error(const char* what, const char* err) {
-  const std::string message = std::string("CUDA ") + what + " failed: " + err;
-  // The plugin reports allocation failures with this phrase so callers can tell them apart.
-  if (message.find("out of memory") != std::string::npos) throw Error(ErrorCode::OutOfMemory, message);
-  throw Error(ErrorCode::Backend, message);
+ErrorCode error_for_cuda_status(int status) {
+  switch (status) {
+    case NCOD_CUDA_OUT_OF_MEMORY: return ErrorCode::OutOfMemory;
+    case NCOD_CUDA_INVALID_ARGUMENT: return ErrorCode::InvalidArgument;
+    case NCOD_CUDA_NO_DEVICE: return ErrorCode::BackendUnavailable;
+    default: return ErrorCode::Backend;  // NCOD_CUDA_DRIVER_ERROR, NCOD_CUDA_INTERNAL_ERROR, any newer status
+  }
+}
+
+void raise_cuda_error(const char* what, int status, const char* err) {
+  throw Error(error_for_cuda_status(status), std::string("CUDA ") + what + " failed: " + err);
 }
 
 void set_cuda_plugin_directory(const std::string& directory) {
@@ -150,12 +153,13 @@ std::unique_ptr<Backend> load_cuda_backend(std::string& reason, std::string& dev
   }
   const ncod_cuda_api* api = get_api(NCOD_CUDA_ABI_VERSION);
   if (api == nullptr || api->abi_version != NCOD_CUDA_ABI_VERSION) {
-    reason = "CUDA plugin ABI mismatch: expected version " + std::to_string(NCOD_CUDA_ABI_VERSION) +
-             ", got " + (api == nullptr ? std::string("none") : std::to_string(api->abi_version));
+    reason = "CUDA plugin ABI mismatch: expected version " + std::to_string(NCOD_CUDA_ABI_VERSION) + ", got " +
+             (api == nullptr ? plugin_versions(get_api) : std::to_string(api->abi_version)) + " (" + path +
+             " was built from another ncod version; rebuild it with this addon)";
     return nullptr;
   }
   char err[512] = {0};
-  if (api->init(err, sizeof err) != 0) {
+  if (api->init(err, sizeof err) != NCOD_CUDA_OK) {
     reason = err;
     return nullptr;
   }

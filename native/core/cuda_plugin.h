@@ -3,8 +3,10 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "backend.h"
+#include "error.h"
 #include "train_kernels.h"
 
 struct ncod_cuda_api;  // ../cuda/ncod_cuda_abi.h
@@ -24,15 +26,23 @@ std::unique_ptr<Backend> load_cuda_backend(std::string& reason, std::string& dev
 
 // ---- Internal to the CUDA backend (cuda_plugin.cpp, cuda_train_kernels.cpp).
 
-// Throws the Error for a failed plugin call: OutOfMemory when the plugin's message says "out of memory", else Backend.
-[[noreturn]] void raise_cuda_error(const char* what, const char* err);
+// The Error code of an ncod_cuda_status: OutOfMemory, InvalidArgument, BackendUnavailable (no device), else Backend.
+ErrorCode error_for_cuda_status(int status);
 
-// Runs one plugin ABI call f(err, err_size) with an error buffer; a non-zero return becomes that Error.
-template <class F>
-void call_plugin(const char* what, F&& f) {
+// Throws the Error for a failed plugin call from its ncod_cuda_status and message.
+[[noreturn]] void raise_cuda_error(const char* what, int status, const char* err);
+
+// Calls fn(args..., err, errlen) with an error buffer; a status other than NCOD_CUDA_OK becomes its Error.
+template <class... Params, class... Args>
+void call_plugin(const char* what, int (*fn)(Params...), Args&&... args) {
   char err[512] = {0};
-  if (f(err, sizeof err) != 0) raise_cuda_error(what, err);
+  const int status = fn(std::forward<Args>(args)..., err, sizeof err);
+  if (status != 0) raise_cuda_error(what, status, err);
 }
+
+// The one way the addon calls a plugin function: NCOD_CUDA_CALL(api, gram, a, m, b, n, k, out) calls
+// api->gram(a, m, b, n, k, out, err, errlen) and names the function in the error.
+#define NCOD_CUDA_CALL(api, name, ...) ::ncod::call_plugin(#name, (api)->name, __VA_ARGS__)
 
 // The training kernels of a loaded plugin: each call forwards to the plugin's ABI (device memory as opaque pointers).
 std::unique_ptr<TrainKernels> make_cuda_train_kernels(const ncod_cuda_api* api);

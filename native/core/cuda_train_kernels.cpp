@@ -1,4 +1,4 @@
-// TrainKernels of the CUDA backend: every call forwards to the plugin's version-4 ABI. Kernel memory is device memory
+// TrainKernels of the CUDA backend: every call is one forward to the plugin's ABI (ncod_cuda_abi.h, train_*). Kernel memory is device memory
 // the plugin allocates; the pointers are opaque here and only ever passed back to the plugin.
 #include <memory>
 
@@ -16,76 +16,64 @@ class CudaTrainKernels final : public TrainKernels {
 
   void* allocate(size_t bytes) override {
     void* p = nullptr;
-    call_plugin("train_alloc", [&](char* err, size_t n) { return api_->train_alloc(bytes, &p, err, n); });
+    NCOD_CUDA_CALL(api_, train_alloc, bytes, &p);
     return p;
   }
   void release(void* p) noexcept override { api_->train_free(p); }
   void upload(void* dst, const void* host_src, size_t bytes) override {
-    call_plugin("train_upload", [&](char* err, size_t n) { return api_->train_upload(dst, host_src, bytes, err, n); });
+    NCOD_CUDA_CALL(api_, train_upload, dst, host_src, bytes);
   }
   void download(void* host_dst, const void* src, size_t bytes) override {
-    call_plugin("train_download", [&](char* err, size_t n) { return api_->train_download(host_dst, src, bytes, err, n); });
+    NCOD_CUDA_CALL(api_, train_download, host_dst, src, bytes);
   }
 
   void sgemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float* A, const float* B, float beta,
              float* C) override {
-    call_plugin("train_sgemm", [&](char* err, size_t n) {
-      return api_->train_sgemm(trans_a, trans_b, M, N, K, A, B, beta, C, err, n);
-    });
+    NCOD_CUDA_CALL(api_, train_sgemm, trans_a, trans_b, M, N, K, A, B, beta, C);
   }
   void bias_activation(float* Y, const float* bias, size_t rows, size_t cols, bool relu) override {
-    call_plugin("train_bias_activation",
-         [&](char* err, size_t n) { return api_->train_bias_activation(Y, bias, rows, cols, relu, err, n); });
+    NCOD_CUDA_CALL(api_, train_bias_activation, Y, bias, rows, cols, relu);
   }
   void activation_backward(float* dY, const float* Y, size_t rows, size_t cols, bool relu, float* db) override {
-    call_plugin("train_activation_backward",
-         [&](char* err, size_t n) { return api_->train_activation_backward(dY, Y, rows, cols, relu, db, err, n); });
+    NCOD_CUDA_CALL(api_, train_activation_backward, dY, Y, rows, cols, relu, db);
   }
   void adamw(float* p, const float* g, float* m, float* v, size_t count, const AdamWParams& hp, int64_t step) override {
     const ncod_cuda_adamw c{hp.lr, hp.beta1, hp.beta2, hp.eps, hp.weight_decay};
-    call_plugin("train_adamw", [&](char* err, size_t n) { return api_->train_adamw(p, g, m, v, count, &c, step, err, n); });
+    NCOD_CUDA_CALL(api_, train_adamw, p, g, m, v, count, &c, step);
   }
   void gather_rows(const float* x, const int32_t* y, size_t rows, size_t dim, const int32_t* order, size_t count,
                    float* xb, int32_t* yb) override {
-    call_plugin("train_gather_rows",
-         [&](char* err, size_t n) { return api_->train_gather_rows(x, y, rows, dim, order, count, xb, yb, err, n); });
+    NCOD_CUDA_CALL(api_, train_gather_rows, x, y, rows, dim, order, count, xb, yb);
   }
   void add(float* y, const float* x, size_t count) override {
-    call_plugin("train_add", [&](char* err, size_t n) { return api_->train_add(y, x, count, err, n); });
+    NCOD_CUDA_CALL(api_, train_add, y, x, count);
   }
   void layer_norm_forward(const float* x, const float* gamma, const float* beta, size_t rows, size_t cols, bool relu,
                           float* y, float* mean, float* rstd) override {
-    call_plugin("train_layer_norm_forward", [&](char* err, size_t n) {
-      return api_->train_layer_norm_forward(x, gamma, beta, rows, cols, relu, y, mean, rstd, err, n);
-    });
+    NCOD_CUDA_CALL(api_, train_layer_norm_forward, x, gamma, beta, rows, cols, relu, y, mean, rstd);
   }
   void layer_norm_backward(const float* x, const float* mean, const float* rstd, const float* gamma, const float* y,
                            const float* dy, size_t rows, size_t cols, bool relu, float* dx, float* dgamma,
                            float* dbeta) override {
-    call_plugin("train_layer_norm_backward", [&](char* err, size_t n) {
-      return api_->train_layer_norm_backward(x, mean, rstd, gamma, y, dy, rows, cols, relu, dx, dgamma, dbeta, err, n);
-    });
+    NCOD_CUDA_CALL(api_, train_layer_norm_backward, x, mean, rstd, gamma, y, dy, rows, cols, relu, dx, dgamma, dbeta);
   }
   double cross_entropy_ls(const float* logits, const int32_t* y, size_t B, size_t K, double eps, float* dlogits,
                           size_t* correct) override {
     double loss = 0;
-    call_plugin("train_cross_entropy_ls", [&](char* err, size_t n) {
-      return api_->train_cross_entropy_ls(logits, y, B, K, eps, dlogits, &loss, correct, err, n);
-    });
+    NCOD_CUDA_CALL(api_, train_cross_entropy_ls, logits, y, B, K, eps, dlogits, &loss, correct);
     return loss;
   }
   double nn_entropy(const float* e, size_t B, size_t d, double scale, float* de) override {
     double loss = 0;
-    call_plugin("train_nn_entropy", [&](char* err, size_t n) { return api_->train_nn_entropy(e, B, d, scale, de, &loss, err, n); });
+    NCOD_CUDA_CALL(api_, train_nn_entropy, e, B, d, scale, de, &loss);
     return loss;
   }
   void etf_projector_forward(const float* e, size_t B, size_t d, size_t h, float* hidden, float* z) override {
-    call_plugin("train_etf_forward", [&](char* err, size_t n) { return api_->train_etf_forward(e, B, d, h, hidden, z, err, n); });
+    NCOD_CUDA_CALL(api_, train_etf_forward, e, B, d, h, hidden, z);
   }
   void etf_projector_backward(const float* hidden, const float* z, const float* dz, size_t B, size_t d, size_t h,
                               float* de) override {
-    call_plugin("train_etf_backward",
-         [&](char* err, size_t n) { return api_->train_etf_backward(hidden, z, dz, B, d, h, de, err, n); });
+    NCOD_CUDA_CALL(api_, train_etf_backward, hidden, z, dz, B, d, h, de);
   }
 
  private:

@@ -1,16 +1,16 @@
 // The plugin's only view of cuBLAS. blas_cublas.cpp is the one file that includes cublas_v2.h; everything else
-// (plugin.cpp in particular) builds against this header with the CUDA runtime headers alone.
+// (the plugin's other host sources) builds against this header with the CUDA runtime headers alone.
 #ifndef NCOD_CUDA_BLAS_H
 #define NCOD_CUDA_BLAS_H
 
 #include <cuda_runtime_api.h>  // cudaStream_t
 
-#include <string>
 
 namespace ncod::cuda {
 
 // Owns one cuBLAS handle bound to one stream. Not thread-safe on its own: the plugin serialises all use with its
-// mutex. Methods return true on success, or false with a "what failed: <cuBLAS status string>" message in err.
+// mutex. Methods throw Failure (runtime.h) "what failed: <cuBLAS status string>", NCOD_CUDA_OUT_OF_MEMORY for
+// CUBLAS_STATUS_ALLOC_FAILED and NCOD_CUDA_DRIVER_ERROR otherwise.
 class Blas {
  public:
   Blas() = default;
@@ -20,7 +20,7 @@ class Blas {
 
   // Creates the handle on the current device, binds it to stream and selects host pointer mode (alpha/beta are host
   // scalars). Calling it again while a handle exists only re-binds the stream.
-  bool create(cudaStream_t stream, std::string& err);
+  void create(cudaStream_t stream);
 
   // Destroys the handle, if any. Safe to call repeatedly.
   void destroy() noexcept;
@@ -33,19 +33,18 @@ class Blas {
   //
   // For a row-major rows×d matrix z (which is column-major d×rows with leading dimension d), pass n = d, k = rows,
   // lda = d to get C += zᵀz.
-  bool dsyrk_accumulate(int n, int k, const double* a, int lda, double beta, double* c, int ldc, std::string& err);
+  void dsyrk_accumulate(int n, int k, const double* a, int lda, double beta, double* c, int ldc);
 
   enum class Op { N, T };  // CUBLAS_OP_N / CUBLAS_OP_T
 
   // C = op(A)·op(B) (alpha = 1, beta = 0: C is not read), column-major, on the stream. C is m×n (ldc >= m),
   // op(A) is m×k, op(B) is k×n; requires m, n, k >= 1. sgemm uses cuBLAS's default math mode (no TF32).
-  bool sgemm(Op ta, Op tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc,
-             std::string& err);
+  void sgemm(Op ta, Op tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc);
   // C = op(A)·op(B) + beta·C (C is read unless beta == 0); otherwise as above.
-  bool sgemm(Op ta, Op tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float beta, float* c,
-             int ldc, std::string& err);
-  bool dgemm(Op ta, Op tb, int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c,
-             int ldc, std::string& err);
+  void sgemm(Op ta, Op tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float beta, float* c,
+             int ldc);
+  void dgemm(Op ta, Op tb, int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c,
+             int ldc);
 
  private:
   void* handle_ = nullptr;  // a cublasHandle_t, kept opaque so this header needs no cuBLAS types

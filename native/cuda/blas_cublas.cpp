@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "runtime.h"
+
 namespace ncod::cuda {
 namespace {
 
@@ -12,56 +14,41 @@ cublasHandle_t as_handle(void* h) { return static_cast<cublasHandle_t>(h); }
 
 cublasOperation_t as_op(Blas::Op op) { return op == Blas::Op::T ? CUBLAS_OP_T : CUBLAS_OP_N; }
 
-void describe(std::string& err, const char* what, cublasStatus_t status) {
+// Throws "what: <status string> (cublasStatus_t N)" unless status is success.
+void check_blas(cublasStatus_t status, const char* what) {
+  if (status == CUBLAS_STATUS_SUCCESS) return;
   const char* text = cublasGetStatusString(status);
-  err = std::string(what) + ": " + (text != nullptr ? text : "unknown cuBLAS status") + " (cublasStatus_t " +
-        std::to_string(static_cast<int>(status)) + ")";
-  // The addon classifies failures whose message contains "out of memory" as allocation failures.
-  if (status == CUBLAS_STATUS_ALLOC_FAILED) err += " [out of memory]";
+  fail(status == CUBLAS_STATUS_ALLOC_FAILED ? NCOD_CUDA_OUT_OF_MEMORY : NCOD_CUDA_DRIVER_ERROR,
+       std::string(what) + ": " + (text != nullptr ? text : "unknown cuBLAS status") + " (cublasStatus_t " +
+           std::to_string(static_cast<int>(status)) + ")");
+}
+
+void require_handle(void* handle, const char* what) {
+  if (handle == nullptr) fail(NCOD_CUDA_INTERNAL_ERROR, std::string(what) + ": cuBLAS handle not created");
 }
 
 }  // namespace
 
 Blas::~Blas() { destroy(); }
 
-bool Blas::create(cudaStream_t stream, std::string& err) {
+void Blas::create(cudaStream_t stream) {
   if (handle_ != nullptr) {
-    const cublasStatus_t st = cublasSetStream(as_handle(handle_), stream);
-    if (st != CUBLAS_STATUS_SUCCESS) {
-      describe(err, "cublasSetStream", st);
-      return false;
-    }
-    return true;
+    check_blas(cublasSetStream(as_handle(handle_), stream), "cublasSetStream");
+    return;
   }
-
   cublasHandle_t h = nullptr;
-  cublasStatus_t st = cublasCreate(&h);
-  if (st != CUBLAS_STATUS_SUCCESS) {
-    describe(err, "cublasCreate", st);
-    return false;
-  }
-  st = cublasSetStream(h, stream);
-  if (st != CUBLAS_STATUS_SUCCESS) {
-    describe(err, "cublasSetStream", st);
+  check_blas(cublasCreate(&h), "cublasCreate");
+  try {
+    check_blas(cublasSetStream(h, stream), "cublasSetStream");
+    // Host pointer mode is the default; set it anyway because dsyrk_accumulate passes alpha/beta from the host stack.
+    check_blas(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST), "cublasSetPointerMode");
+    // Default math: float32 GEMMs stay in float32 (no TF32 tensor-core rounding of the projections).
+    check_blas(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+  } catch (...) {
     cublasDestroy(h);
-    return false;
-  }
-  // Host pointer mode is the default; set it anyway because dsyrk_accumulate passes alpha/beta from the host stack.
-  st = cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST);
-  if (st != CUBLAS_STATUS_SUCCESS) {
-    describe(err, "cublasSetPointerMode", st);
-    cublasDestroy(h);
-    return false;
-  }
-  // Default math: float32 GEMMs stay in float32 (no TF32 tensor-core rounding of the projections).
-  st = cublasSetMathMode(h, CUBLAS_DEFAULT_MATH);
-  if (st != CUBLAS_STATUS_SUCCESS) {
-    describe(err, "cublasSetMathMode", st);
-    cublasDestroy(h);
-    return false;
+    throw;
   }
   handle_ = h;
-  return true;
 }
 
 void Blas::destroy() noexcept {
@@ -71,58 +58,33 @@ void Blas::destroy() noexcept {
   }
 }
 
-bool Blas::dsyrk_accumulate(int n, int k, const double* a, int lda, double beta, double* c, int ldc,
-                            std::string& err) {
-  if (handle_ == nullptr) {
-    err = "cublasDsyrk: cuBLAS handle not created";
-    return false;
-  }
+void Blas::dsyrk_accumulate(int n, int k, const double* a, int lda, double beta, double* c, int ldc) {
+  require_handle(handle_, "cublasDsyrk");
   const double alpha = 1.0;
-  const cublasStatus_t st = cublasDsyrk(as_handle(handle_), CUBLAS_FILL_MODE_UPPER, CUBLAS_OP_N, n, k, &alpha, a,
-                                        lda, &beta, c, ldc);
-  if (st != CUBLAS_STATUS_SUCCESS) {
-    describe(err, "cublasDsyrk", st);
-    return false;
-  }
-  return true;
+  check_blas(cublasDsyrk(as_handle(handle_), CUBLAS_FILL_MODE_UPPER, CUBLAS_OP_N, n, k, &alpha, a, lda, &beta, c, ldc),
+             "cublasDsyrk");
 }
 
-bool Blas::sgemm(Op ta, Op tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c,
-                 int ldc, std::string& err) {
-  return sgemm(ta, tb, m, n, k, a, lda, b, ldb, 0.0f, c, ldc, err);
+void Blas::sgemm(Op ta, Op tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c,
+                 int ldc) {
+  sgemm(ta, tb, m, n, k, a, lda, b, ldb, 0.0f, c, ldc);
 }
 
-bool Blas::sgemm(Op ta, Op tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float beta,
-                 float* c, int ldc, std::string& err) {
-  if (handle_ == nullptr) {
-    err = "cublasSgemm: cuBLAS handle not created";
-    return false;
-  }
+void Blas::sgemm(Op ta, Op tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float beta,
+                 float* c, int ldc) {
+  require_handle(handle_, "cublasSgemm");
   const float alpha = 1.0f;
-  const cublasStatus_t st =
-      cublasSgemm(as_handle(handle_), as_op(ta), as_op(tb), m, n, k, &alpha, a, lda, b, ldb, &beta, c, ldc);
-  if (st != CUBLAS_STATUS_SUCCESS) {
-    describe(err, "cublasSgemm", st);
-    return false;
-  }
-  return true;
+  check_blas(cublasSgemm(as_handle(handle_), as_op(ta), as_op(tb), m, n, k, &alpha, a, lda, b, ldb, &beta, c, ldc),
+             "cublasSgemm");
 }
 
-bool Blas::dgemm(Op ta, Op tb, int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c,
-                 int ldc, std::string& err) {
-  if (handle_ == nullptr) {
-    err = "cublasDgemm: cuBLAS handle not created";
-    return false;
-  }
+void Blas::dgemm(Op ta, Op tb, int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c,
+                 int ldc) {
+  require_handle(handle_, "cublasDgemm");
   const double alpha = 1.0;
   const double beta = 0.0;
-  const cublasStatus_t st =
-      cublasDgemm(as_handle(handle_), as_op(ta), as_op(tb), m, n, k, &alpha, a, lda, b, ldb, &beta, c, ldc);
-  if (st != CUBLAS_STATUS_SUCCESS) {
-    describe(err, "cublasDgemm", st);
-    return false;
-  }
-  return true;
+  check_blas(cublasDgemm(as_handle(handle_), as_op(ta), as_op(tb), m, n, k, &alpha, a, lda, b, ldb, &beta, c, ldc),
+             "cublasDgemm");
 }
 
 }  // namespace ncod::cuda

@@ -8,7 +8,8 @@
 // never index with an out-of-range label: such rows contribute nothing to sums (centred rows become zeros) and get
 // -1 from launch_argmax_rows.
 //
-// This header is included by plugin.cpp, which the host C++ compiler builds, so it must stay free of device code.
+// This header is included by the plugin's host sources (native/cuda/*.cpp), which the host C++ compiler builds, so it
+// must stay free of device code.
 #ifndef NCOD_CUDA_KERNELS_CUH
 #define NCOD_CUDA_KERNELS_CUH
 

@@ -1,7 +1,8 @@
 /* The C ABI between the ncod addon and its CUDA plugin (libncod_cuda.so).
  * The addon dlopen()s the plugin and calls ncod_cuda_get_api(NCOD_CUDA_ABI_VERSION); a plugin built for
  * another ABI version returns NULL. Plain C: no CUDA types cross this boundary.
- * Every function returns 0 on success, or non-zero and writes a NUL-terminated reason into err[errlen]. */
+ * Every function that takes err returns an ncod_cuda_status: NCOD_CUDA_OK, or another status with a NUL-terminated
+ * reason in err[errlen]. The status says what kind of failure it was; the text is only for people. */
 #ifndef NCOD_CUDA_ABI_H
 #define NCOD_CUDA_ABI_H
 
@@ -12,7 +13,19 @@
 extern "C" {
 #endif
 
-#define NCOD_CUDA_ABI_VERSION 5 /* 3: OOD detector kernels; 4: training kernels on device memory; 5: entropy score (kind 4; fDBD/argmax tables now kinds 5, 6) */
+/* 3: OOD detector kernels; 4: training kernels on device memory; 5: entropy score (kind 4; fDBD/argmax tables now
+ * kinds 5, 6); 6: functions return an ncod_cuda_status (was 0 / 1 with out-of-memory told only by the text). */
+#define NCOD_CUDA_ABI_VERSION 6
+
+/* What went wrong, returned by every function that takes err. Numbers are part of the ABI: append, never renumber. */
+typedef enum ncod_cuda_status {
+  NCOD_CUDA_OK = 0,
+  NCOD_CUDA_INVALID_ARGUMENT = 1, /* a null pointer, a size that overflows or exceeds a cuBLAS limit, a bad request */
+  NCOD_CUDA_OUT_OF_MEMORY = 2,    /* a device (cudaMalloc, cuBLAS) or host allocation failed */
+  NCOD_CUDA_NO_DEVICE = 3,        /* no driver, no device, or no kernels for this device (init) */
+  NCOD_CUDA_DRIVER_ERROR = 4,     /* any other CUDA runtime or cuBLAS failure, including a kernel fault */
+  NCOD_CUDA_INTERNAL_ERROR = 5    /* an unexpected exception inside the plugin */
+} ncod_cuda_status;
 
 #define NCOD_CUDA_MAX_ARGMAX 4
 
@@ -54,98 +67,101 @@ typedef struct ncod_cuda_adamw {
   double lr, beta1, beta2, eps, weight_decay;
 } ncod_cuda_adamw;
 
+/* ---- The functions, declared once. X(return type, name, (parameters), "one-line doc") for each; the ncod_cuda_api
+ * struct below, the plugin's entry points and its table (native/cuda/entry_points.h, get_api.cpp) are generated from
+ * this list, and the addon calls them by name (core/cuda_plugin.h NCOD_CUDA_CALL). Adding a function: one entry here,
+ * its implementation ncod_cuda_<name> in the plugin, one forwarding line in the addon, and a version bump.
+ *
+ * Host inputs are validated by the addon; the plugin checks again only what protects memory. Training functions
+ * (version 4, core/train_kernels.h) take device memory from train_alloc (offsets into it are fine) unless marked host;
+ * they run in order on the plugin's stream, and train_upload, train_download and the two losses wait for it, so
+ * errors of earlier kernels may be reported there. */
+#define NCOD_CUDA_FUNCTIONS(X)                                                                                          \
+  X(int, init, (char* err, size_t errlen),                                                                             \
+    "checks for a driver and a device, creates the context and cuBLAS handle; safe to call twice")                     \
+  X(int, device_name, (char* out, size_t outlen, char* err, size_t errlen),                                            \
+    "writes a description of the device, e.g. \"NVIDIA H100 80GB HBM3 (sm_90, 79.1 GiB)\"")                           \
+  X(int, accumulate_class_sums,                                                                                        \
+    (const float* x, const int32_t* y, size_t rows, size_t d, size_t num_classes, double* counts, double* sums,        \
+     char* err, size_t errlen),                                                                                        \
+    "counts[c] += #{y_i = c}, sums[c·d + j] += x_ij over y_i = c (x rows×d float32, y int32 in [0, C), host)")          \
+  X(int, accumulate_centred,                                                                                           \
+    (const float* x, const int32_t* y, size_t rows, size_t d, size_t num_classes,                                      \
+     const ncod_cuda_centred_request* request, char* err, size_t errlen),                                              \
+    "one pass over the rows centred at their class means; see ncod_cuda_centred_request")                             \
+  X(int, gram, (const double* a, size_t m, const double* b, size_t n, size_t k, double* out, char* err, size_t errlen), \
+    "out (m×n) = A Bᵀ for row-major float64 host matrices A (m×k) and B (n×k)")                                       \
+  X(int, score_logits,                                                                                                 \
+    (const float* logits, size_t rows, size_t classes, const ncod_cuda_logit_spec* spec, double* out, char* err,       \
+     size_t errlen),                                                                                                   \
+    "out[i] = score of logits row i (rows×classes float32)")                                                          \
+  X(int, linear_scores,                                                                                                \
+    (const float* x, size_t rows, size_t d, const float* weights, const float* bias, size_t classes, float clip,       \
+     const ncod_cuda_logit_spec* spec, double* out, char* err, size_t errlen),                                         \
+    "out[i] = score of min(x_i, clip) Wᵀ + b (W classes×d float32, b classes or NULL, clip +inf for none)")           \
+  X(int, min_whitened_sq_distances,                                                                                    \
+    (const float* x, size_t rows, size_t d, const double* shift, const double* whitening, size_t p,                    \
+     const double* centres, size_t count, double* out, char* err, size_t errlen),                                      \
+    "out[i] = min_c ‖L (x_i − shift) − centres_c‖² (shift d, L p×d, centres count×p, float64 row-major)")            \
+  X(int, knn_kth_similarity,                                                                                           \
+    (const float* queries, size_t rows, const float* bank, size_t bank_rows, size_t d, size_t k, double* out,          \
+     char* err, size_t errlen),                                                                                        \
+    "out[i] = the k-th largest q_i · bank_j over bank rows j (float32 row-major, d columns), exact")                  \
+  X(int, train_alloc, (size_t bytes, void** out, char* err, size_t errlen),                                            \
+    "*out = bytes of device memory (NULL for 0 bytes), freed by train_free")                                          \
+  X(void, train_free, (void* p), "frees train_alloc memory after the stream is idle; NULL is ignored")                \
+  X(int, train_upload, (void* dst, const void* host_src, size_t bytes, char* err, size_t errlen),                      \
+    "copies host memory to the device and waits")                                                                      \
+  X(int, train_download, (void* host_dst, const void* src, size_t bytes, char* err, size_t errlen),                    \
+    "copies device memory to the host and waits")                                                                      \
+  X(int, train_sgemm,                                                                                                  \
+    (int trans_a, int trans_b, size_t m, size_t n, size_t k, const float* a, const float* b, float beta, float* c,     \
+     char* err, size_t errlen),                                                                                        \
+    "row-major C (m×n) = op(A)·op(B) + beta·C, op(A) m×k, op(B) k×n (float32, no TF32)")                             \
+  X(int, train_bias_activation,                                                                                        \
+    (float* y, const float* bias, size_t rows, size_t cols, int relu, char* err, size_t errlen),                       \
+    "y (rows×cols) += bias per column, then ReLU when relu != 0")                                                     \
+  X(int, train_activation_backward,                                                                                    \
+    (float* dy, const float* y, size_t rows, size_t cols, int relu, float* db, char* err, size_t errlen),              \
+    "dy *= [y > 0] when relu != 0; db (cols) = Σ_rows dy")                                                            \
+  X(int, train_adamw,                                                                                                  \
+    (float* p, const float* g, float* m, float* v, size_t n, const ncod_cuda_adamw* hp, int64_t step, char* err,       \
+     size_t errlen),                                                                                                   \
+    "torch.optim.AdamW on n elements; step >= 1")                                                                     \
+  X(int, train_gather_rows,                                                                                            \
+    (const float* x, const int32_t* y, size_t rows, size_t dim, const int32_t* order, size_t n, float* xb,             \
+     int32_t* yb, char* err, size_t errlen),                                                                           \
+    "xb (n×dim) = rows order[0..n) of x (rows×dim), yb = their labels")                                               \
+  X(int, train_add, (float* y, const float* x, size_t n, char* err, size_t errlen), "y += x (n elements)")            \
+  X(int, train_layer_norm_forward,                                                                                     \
+    (const float* x, const float* gamma, const float* beta, size_t rows, size_t cols, int relu, float* y, float* mean, \
+     float* rstd, char* err, size_t errlen),                                                                           \
+    "LayerNorm of each row (eps 1e-5), y = γ·x̂ + β, then ReLU when relu != 0; mean and rstd (rows) saved")           \
+  X(int, train_layer_norm_backward,                                                                                    \
+    (const float* x, const float* mean, const float* rstd, const float* gamma, const float* y, const float* dy,        \
+     size_t rows, size_t cols, int relu, float* dx, float* dgamma, float* dbeta, char* err, size_t errlen),            \
+    "LayerNorm backward: dx, dgamma, dbeta from x, the saved mean/rstd, gamma, the forward output y and dy")          \
+  X(int, train_cross_entropy_ls,                                                                                       \
+    (const float* logits, const int32_t* y, size_t rows, size_t classes, double smoothing, float* dlogits,             \
+     double* loss, size_t* correct, char* err, size_t errlen),                                                         \
+    "label-smoothed cross-entropy: dlogits (device), *loss and *correct (host)")                                      \
+  X(int, train_nn_entropy,                                                                                             \
+    (const float* e, size_t rows, size_t d, double scale, float* de, double* loss, char* err, size_t errlen),          \
+    "nearest-neighbour entropy of e (rows >= 2): de = scale·dL/de (device), *loss (host)")                            \
+  X(int, train_etf_forward,                                                                                            \
+    (const float* e, size_t rows, size_t d, size_t h, float* hidden, float* z, char* err, size_t errlen),              \
+    "the frozen ETF projector d → h → d")                                                                             \
+  X(int, train_etf_backward,                                                                                           \
+    (const float* hidden, const float* z, const float* dz, size_t rows, size_t d, size_t h, float* de, char* err,      \
+     size_t errlen),                                                                                                   \
+    "the ETF projector's backward: de from dz")                                                                       \
+  X(void, shutdown, (void), "frees device memory and handles")
+
 typedef struct ncod_cuda_api {
   int abi_version;
-
-  /* Checks for a driver and a device and creates the context and cuBLAS handle. Safe to call twice. */
-  int (*init)(char* err, size_t errlen);
-
-  /* Human-readable device description, e.g. "NVIDIA H100 80GB HBM3 (sm_90, 79.1 GiB)". */
-  int (*device_name)(char* out, size_t outlen, char* err, size_t errlen);
-
-  /* counts[c] += #{i : y[i] == c};  sums[c*d + j] += x[i*d + j] for y[i] == c.
-   * x: rows×d float32 host memory, y: rows int32 host memory (already validated to lie in [0, C)).
-   * counts (C) and sums (C×d) are float64 host memory. */
-  int (*accumulate_class_sums)(const float* x, const int32_t* y, size_t rows, size_t d, size_t num_classes,
-                               double* counts, double* sums, char* err, size_t errlen);
-
-  /* One pass over rows centred at their class means; see ncod_cuda_centred_request. x, y as above. */
-  int (*accumulate_centred)(const float* x, const int32_t* y, size_t rows, size_t d, size_t num_classes,
-                            const ncod_cuda_centred_request* request, char* err, size_t errlen);
-
-  /* out (m×n) = A Bᵀ for row-major float64 host matrices A (m×k) and B (n×k). */
-  int (*gram)(const double* a, size_t m, const double* b, size_t n, size_t k, double* out, char* err, size_t errlen);
-
-  /* ---- Version 3: OOD detector kernels. Host inputs are validated by the addon; every out is written (rows). */
-
-  /* out[i] = score of logits row i (rows×classes float32). */
-  int (*score_logits)(const float* logits, size_t rows, size_t classes, const ncod_cuda_logit_spec* spec,
-                      double* out, char* err, size_t errlen);
-
-  /* out[i] = score of min(x_i, clip) Wᵀ + b (W: classes×d float32, b: classes or NULL, clip = +inf for none),
-   * computed in row blocks. */
-  int (*linear_scores)(const float* x, size_t rows, size_t d, const float* weights, const float* bias,
-                       size_t classes, float clip, const ncod_cuda_logit_spec* spec, double* out, char* err,
-                       size_t errlen);
-
-  /* out[i] = min_c ‖L (x_i − shift) − centres_c‖² (shift d, L p×d, centres count×p, float64 row-major). */
-  int (*min_whitened_sq_distances)(const float* x, size_t rows, size_t d, const double* shift,
-                                   const double* whitening, size_t p, const double* centres, size_t count,
-                                   double* out, char* err, size_t errlen);
-
-  /* out[i] = the k-th largest q_i · bank_j over bank rows j (both float32 row-major, d columns), exact. */
-  int (*knn_kth_similarity)(const float* queries, size_t rows, const float* bank, size_t bank_rows, size_t d,
-                            size_t k, double* out, char* err, size_t errlen);
-
-  /* ---- Version 4: training (core/train_kernels.h). Every float/int32 pointer is device memory from train_alloc
-   * (offsets into it are fine) unless marked host. Kernels run in order on the plugin's stream; train_upload,
-   * train_download and the two losses wait for it, so errors of earlier kernels may be reported there. Sizes and
-   * formulas as in core/train_kernels.h and core/training.h; the addon validates labels and indices. */
-
-  /* *out = bytes of device memory (NULL for 0 bytes); freed by train_free (NULL is ignored). */
-  int (*train_alloc)(size_t bytes, void** out, char* err, size_t errlen);
-  void (*train_free)(void* p);
-  int (*train_upload)(void* dst, const void* host_src, size_t bytes, char* err, size_t errlen);
-  int (*train_download)(void* host_dst, const void* src, size_t bytes, char* err, size_t errlen);
-
-  /* Row-major C (m×n) = op(A)·op(B) + beta·C, op(A) m×k, op(B) k×n (float32, no TF32). */
-  int (*train_sgemm)(int trans_a, int trans_b, size_t m, size_t n, size_t k, const float* a, const float* b,
-                     float beta, float* c, char* err, size_t errlen);
-  /* y (rows×cols) += bias per column, then ReLU when relu != 0. */
-  int (*train_bias_activation)(float* y, const float* bias, size_t rows, size_t cols, int relu, char* err,
-                               size_t errlen);
-  /* dy *= [y > 0] when relu != 0; db (cols) = Σ_rows dy. */
-  int (*train_activation_backward)(float* dy, const float* y, size_t rows, size_t cols, int relu, float* db,
-                                   char* err, size_t errlen);
-  /* torch.optim.AdamW on n elements; step >= 1. */
-  int (*train_adamw)(float* p, const float* g, float* m, float* v, size_t n, const ncod_cuda_adamw* hp, int64_t step,
-                     char* err, size_t errlen);
-  /* xb (n×dim) = rows order[0..n) of x (rows×dim), yb = their labels. */
-  int (*train_gather_rows)(const float* x, const int32_t* y, size_t rows, size_t dim, const int32_t* order, size_t n,
-                           float* xb, int32_t* yb, char* err, size_t errlen);
-  /* y += x (n elements). */
-  int (*train_add)(float* y, const float* x, size_t n, char* err, size_t errlen);
-  /* LayerNorm of each row (eps 1e-5), y = γ·x̂ + β, then ReLU when relu != 0; mean and rstd (rows) saved. */
-  int (*train_layer_norm_forward)(const float* x, const float* gamma, const float* beta, size_t rows, size_t cols,
-                                  int relu, float* y, float* mean, float* rstd, char* err, size_t errlen);
-  /* Its backward: dx, dgamma, dbeta from x, the saved mean/rstd, gamma, the forward output y and dy. */
-  int (*train_layer_norm_backward)(const float* x, const float* mean, const float* rstd, const float* gamma,
-                                   const float* y, const float* dy, size_t rows, size_t cols, int relu, float* dx,
-                                   float* dgamma, float* dbeta, char* err, size_t errlen);
-  /* Label-smoothed cross-entropy: dlogits (device), *loss and *correct (host). */
-  int (*train_cross_entropy_ls)(const float* logits, const int32_t* y, size_t rows, size_t classes, double smoothing,
-                                float* dlogits, double* loss, size_t* correct, char* err, size_t errlen);
-  /* Nearest-neighbour entropy of e (rows >= 2): de = scale·dL/de (device), *loss (host). */
-  int (*train_nn_entropy)(const float* e, size_t rows, size_t d, double scale, float* de, double* loss, char* err,
-                          size_t errlen);
-  /* The frozen ETF projector d → h → d and its backward. */
-  int (*train_etf_forward)(const float* e, size_t rows, size_t d, size_t h, float* hidden, float* z, char* err,
-                           size_t errlen);
-  int (*train_etf_backward)(const float* hidden, const float* z, const float* dz, size_t rows, size_t d, size_t h,
-                            float* de, char* err, size_t errlen);
-
-  /* Frees device memory and handles. */
-  void (*shutdown)(void);
+#define NCOD_CUDA_API_MEMBER(ret, name, params, doc) ret(*name) params;
+  NCOD_CUDA_FUNCTIONS(NCOD_CUDA_API_MEMBER)
+#undef NCOD_CUDA_API_MEMBER
 } ncod_cuda_api;
 
 /* The plugin's one exported symbol. Returns NULL when requested_version is not the plugin's version. */

@@ -1,6 +1,6 @@
 // Host-side helpers shared by the plugin's sources: failures as exceptions, checked sizes, device memory.
 // Host-compiler header (CUDA runtime API only). Every failure throws Failure (or std::bad_alloc); the ABI entry points
-// in plugin.cpp turn it into an error message.
+// (plugin_state.h guarded) turn it into its ncod_cuda_status and message.
 #ifndef NCOD_CUDA_RUNTIME_H
 #define NCOD_CUDA_RUNTIME_H
 
@@ -11,23 +11,30 @@
 #include <stdexcept>
 #include <string>
 
+#include "ncod_cuda_abi.h"
+
 namespace ncod::cuda {
 
+// A failure and its ncod_cuda_status (ncod_cuda_abi.h), which is what crosses the ABI to tell the kinds apart.
 struct Failure : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  Failure(int status, const std::string& msg) : std::runtime_error(msg), status(status) {}
+  int status;
 };
 
-[[noreturn]] inline void fail(const std::string& msg) { throw Failure(msg); }
+// Without a status: the plugin refuses its arguments (every call's own checks).
+[[noreturn]] inline void fail(const std::string& msg) { throw Failure(NCOD_CUDA_INVALID_ARGUMENT, msg); }
+[[noreturn]] inline void fail(int status, const std::string& msg) { throw Failure(status, msg); }
 
-// Every message for an allocation failure contains "out of memory": the addon relies on that to classify it
-// (cudaErrorMemoryAllocation's string is "out of memory"; host and cuBLAS allocation failures say so explicitly).
+inline int status_of(cudaError_t e) {
+  return e == cudaErrorMemoryAllocation ? NCOD_CUDA_OUT_OF_MEMORY : NCOD_CUDA_DRIVER_ERROR;
+}
 
-// Throws "what: <cudaGetErrorString> (<cudaGetErrorName>)". Also clears the runtime's last-error slot so a
-// non-sticky error (e.g. a failed cudaMalloc) is not reported again by a later cudaGetLastError().
+// Throws "what: <cudaGetErrorString> (<cudaGetErrorName>)" with the status of e. Also clears the runtime's last-error
+// slot so a non-sticky error (e.g. a failed cudaMalloc) is not reported again by a later cudaGetLastError().
 inline void check(cudaError_t e, const char* what) {
   if (e == cudaSuccess) return;
   (void)cudaGetLastError();
-  fail(std::string(what) + ": " + cudaGetErrorString(e) + " (" + cudaGetErrorName(e) + ")");
+  fail(status_of(e), std::string(what) + ": " + cudaGetErrorString(e) + " (" + cudaGetErrorName(e) + ")");
 }
 
 inline size_t checked_mul(size_t a, size_t b, const char* what) {
@@ -40,15 +47,11 @@ inline size_t checked_add(size_t a, size_t b, const char* what) {
   return a + b;
 }
 
-// cudaMalloc that throws "cudaMalloc(<bytes> bytes for <what>): out of memory (...)" on failure.
+// cudaMalloc that throws "cudaMalloc(<bytes> bytes for <what>): ..." (NCOD_CUDA_OUT_OF_MEMORY when it is that).
 inline void* device_alloc(size_t bytes, const char* what) {
   void* p = nullptr;
-  const cudaError_t e = cudaMalloc(&p, bytes);
-  if (e != cudaSuccess) {
-    (void)cudaGetLastError();
-    fail(std::string("cudaMalloc(") + std::to_string(bytes) + " bytes for " + what + "): " + cudaGetErrorString(e) +
-         " (" + cudaGetErrorName(e) + ")");
-  }
+  const std::string call = std::string("cudaMalloc(") + std::to_string(bytes) + " bytes for " + what + ")";
+  check(cudaMalloc(&p, bytes), call.c_str());
   return p;
 }
 

@@ -68,10 +68,8 @@ void train_sgemm(const TrainContext& c, bool trans_a, bool trans_b, size_t M, si
   // Row-major C (M×N) = op(A)·op(B) is column-major Cᵀ (N×M, ld N) = op(B)ᵀ·op(A)ᵀ. A row-major matrix is its own
   // transpose in column-major, so B and A keep their transpose flags; leading dimensions are their row lengths.
   using Op = Blas::Op;
-  std::string err;
-  if (!c.blas.sgemm(trans_b ? Op::T : Op::N, trans_a ? Op::T : Op::N, int(N), int(M), int(K), B, int(trans_b ? K : N),
-                    A, int(trans_a ? M : K), beta, C, int(N), err))
-    fail(err);
+  c.blas.sgemm(trans_b ? Op::T : Op::N, trans_a ? Op::T : Op::N, int(N), int(M), int(K), B, int(trans_b ? K : N), A,
+               int(trans_a ? M : K), beta, C, int(N));
 }
 
 void train_bias_activation(const TrainContext& c, float* y, const float* bias, size_t rows, size_t cols, bool relu) {
@@ -159,10 +157,7 @@ double train_nn_entropy(const TrainContext& c, const float* e, size_t rows, size
   check(launch_normalize_rows(e, rows, d, hat, norms, c.stream), "launching the row normalisation kernel");
   // Row-major gram (rows×rows) = hat·hatᵀ, in float64 like the CPU so that both pick the same neighbours. Column-major
   // that is gramᵀ = hat_cmᵀ·hat_cm with hat_cm = hatᵀ (d×rows, ld d); gram is symmetric anyway.
-  std::string err;
-  if (!c.blas.dgemm(Blas::Op::T, Blas::Op::N, int(rows), int(rows), int(d), hat, int(d), hat, int(d), gram, int(rows),
-                    err))
-    fail(err);
+  c.blas.dgemm(Blas::Op::T, Blas::Op::N, int(rows), int(rows), int(d), hat, int(d), hat, int(d), gram, int(rows));
   check(launch_nearest_neighbours(hat, gram, rows, d, nbr, coef, row_loss, c.stream),
         "launching the nearest-neighbour kernel");
   check(launch_nn_entropy_grad(hat, norms, nbr, coef, rows, d, scale, grad_hat, de, c.stream),

@@ -1,5 +1,5 @@
 // The plugin's training operations (ABI version 4, core/train_kernels.h) on the CUDA runtime: device memory for the
-// addon's TrainKernels, and each kernel enqueued on the plugin's one stream. plugin.cpp calls these under its lock
+// addon's TrainKernels, and each kernel enqueued on the plugin's one stream. train_api.cpp calls these under its lock
 // with the device selected; every failure throws Failure (runtime.h).
 //
 // Only the calls that hand something to the host wait for the stream: downloads, uploads (so the host buffer may be

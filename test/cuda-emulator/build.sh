@@ -26,11 +26,15 @@ for f in "$out"/gen_kernels "$out"/gen_detector_kernels "$out"/gen_train_kernels
 done
 g++ "${flags[@]}" -include "$here/inc/cuda_runtime.h" -c "$here/fake_rt.cpp" -o "$out/fake_rt.o" &
 pids+=($!)
-g++ "${flags[@]}" -c "$src/plugin.cpp" -o "$out/plugin.o" &
-pids+=($!)
-g++ "${flags[@]}" -c "$src/train_ops.cpp" -o "$out/train_ops.o" &
-pids+=($!)
+# The plugin's host sources: every .cpp in native/cuda except blas_cublas.cpp (fake_rt.cpp stands in for cuBLAS).
+for f in "$src"/*.cpp; do
+  name="$(basename "$f" .cpp)"
+  [ "$name" = blas_cublas ] && continue
+  g++ "${flags[@]}" -c "$f" -o "$out/host_$name.o" &
+  pids+=($!)
+  objects+=("$out/host_$name.o")
+done
 for p in "${pids[@]}"; do wait "$p"; done  # set -e: a failed compile stops here
-g++ -shared -pthread -o "$out/libncod_cuda.so" "${objects[@]}" "$out/fake_rt.o" "$out/plugin.o" "$out/train_ops.o" \
+g++ -shared -pthread -o "$out/libncod_cuda.so" "${objects[@]}" "$out/fake_rt.o" \
   -Wl,--version-script="$src/exports.map"
 echo "built $out/libncod_cuda.so"

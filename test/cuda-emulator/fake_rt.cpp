@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include "blas.h"
+#include "runtime.h"
 thread_local uint3 threadIdx, blockIdx;
 thread_local dim3 blockDim, gridDim;
 thread_local EmuBarrier* tl_bar;
@@ -105,15 +106,14 @@ const char* cudaGetErrorName(cudaError_t e) { static thread_local std::string s;
 int emu_handles = 0;
 namespace ncod::cuda {
 Blas::~Blas() { destroy(); }
-bool Blas::create(cudaStream_t, std::string&) { if (!handle_) { handle_ = this; ++emu_handles; } return true; }
+void Blas::create(cudaStream_t) { if (!handle_) { handle_ = this; ++emu_handles; } }
 void Blas::destroy() noexcept { if (handle_) { handle_ = nullptr; --emu_handles; } }
-bool Blas::dsyrk_accumulate(int n, int k, const double* a, int lda, double beta, double* c, int ldc, std::string& err) {
-  if (emu_syrk_fail) { err = "cublasDsyrk: CUBLAS_STATUS_EXECUTION_FAILED"; return false; }
+void Blas::dsyrk_accumulate(int n, int k, const double* a, int lda, double beta, double* c, int ldc) {
+  if (emu_syrk_fail) fail(NCOD_CUDA_DRIVER_ERROR, "cublasDsyrk: CUBLAS_STATUS_EXECUTION_FAILED");
   check_dev(a, size_t(lda) * k * 8); check_dev(c, size_t(ldc) * n * 8);
   for (int col = 0; col < n; ++col) for (int r = 0; r <= col; ++r) {
     double s = 0; for (int q = 0; q < k; ++q) s += a[r + size_t(q) * lda] * a[col + size_t(q) * lda];
-    double& cc = c[r + size_t(col) * ldc]; cc = beta == 0.0 ? s : beta * cc + s; }
-  return true; }
+    double& cc = c[r + size_t(col) * ldc]; cc = beta == 0.0 ? s : beta * cc + s; } }
 static double el(const double* a, int lda, bool t, int r, int c) { return t ? a[c + size_t(r) * lda] : a[r + size_t(c) * lda]; }
 static float el(const float* a, int lda, bool t, int r, int c) { return t ? a[c + size_t(r) * lda] : a[r + size_t(c) * lda]; }
 int emu_gemm_calls = 0;
@@ -123,10 +123,10 @@ template <class T> static void gemm(bool ta, bool tb, int m, int n, int k, const
   check_dev(a, size_t(lda) * (ta ? m : k) * sizeof(T)); check_dev(b, size_t(ldb) * (tb ? k : n) * sizeof(T)); check_dev(c, size_t(ldc) * n * sizeof(T));
   for (int j = 0; j < n; ++j) for (int i = 0; i < m; ++i) { T s = 0; for (int q = 0; q < k; ++q) s += el(a, lda, ta, i, q) * el(b, ldb, tb, q, j);
     T& cc = c[i + size_t(j) * ldc]; cc = beta == 0 ? s : beta * cc + s; } }
-bool Blas::sgemm(Op ta, Op tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc, std::string&) {
-  gemm(ta == Op::T, tb == Op::T, m, n, k, a, lda, b, ldb, c, ldc); return true; }
-bool Blas::sgemm(Op ta, Op tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float beta, float* c, int ldc, std::string&) {
-  gemm(ta == Op::T, tb == Op::T, m, n, k, a, lda, b, ldb, c, ldc, beta); return true; }
-bool Blas::dgemm(Op ta, Op tb, int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c, int ldc, std::string&) {
-  gemm(ta == Op::T, tb == Op::T, m, n, k, a, lda, b, ldb, c, ldc); return true; }
+void Blas::sgemm(Op ta, Op tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc) {
+  gemm(ta == Op::T, tb == Op::T, m, n, k, a, lda, b, ldb, c, ldc); }
+void Blas::sgemm(Op ta, Op tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float beta, float* c, int ldc) {
+  gemm(ta == Op::T, tb == Op::T, m, n, k, a, lda, b, ldb, c, ldc, beta); }
+void Blas::dgemm(Op ta, Op tb, int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c, int ldc) {
+  gemm(ta == Op::T, tb == Op::T, m, n, k, a, lda, b, ldb, c, ldc); }
 }
