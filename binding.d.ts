@@ -3,7 +3,8 @@
  * (native/binding/options_reader.h; the detector calls still take flat arguments). Only lib/native.ts loads it; users
  * call the public API in lib/ instead.
  */
-import type { Backend } from './lib/backend.js';
+/** A backend as the native registry names it (native/core/backends.cpp); lib/backend.ts checks that lib/backend-names.ts BACKENDS is the same set. */
+export type Backend = 'cpu' | 'cuda';
 
 /**
  * A backend as the detector calls still take it: its index in lib/backend.ts BACKENDS (native/core/backend.h

@@ -1,8 +1,14 @@
 // Backends by name, and their status. The names themselves are in backend-names.ts.
-import type { BackendId, RawBackendStatus, RawBlasInfo, RawSimdInfo } from '../binding.js';
+import type { Backend as NativeBackend, BackendId, RawBackendStatus, RawBlasInfo, RawSimdInfo } from '../binding.js';
 import { BACKEND_NAME_LIST, BACKENDS, DEFAULT_BACKEND, isBackendName, type Backend, type BackendName } from './backend-names.js';
 import { describe, fail } from './errors.js';
 import { native } from './native.js';
+
+// The names the native registry takes (binding.d.ts) and BACKENDS are one set: a backend added to one and not the
+// other does not compile.
+type SameSet<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const backendListsAgree: SameSet<Backend, NativeBackend> = true;
+void backendListsAgree;
 
 export { BACKEND_NAME_LIST, BACKEND_NAMES, BACKENDS, DEFAULT_BACKEND, isBackendName, type Backend, type BackendName } from './backend-names.js';
 
