@@ -374,6 +374,8 @@ export interface RawKnnBank {
    * bank, already normalised); any number of calls, any total size.
    */
   append(options: { features: Float32Array; rows: number; normalize?: boolean; cancelFlag?: Int32Array }): Promise<void>;
+  /** Allocates room for `rows` more rows at once, so appends up to that total never reallocate (and copy) the bank. */
+  reserve(rows: number): void;
   /** Throws ERR_INVALID_ARGUMENT unless 1 ≤ k ≤ rows(): the one check of k. */
   checkK(k: number): void;
   /** The k-th largest cosine similarity of each query row to the bank. */

@@ -74,9 +74,10 @@ export async function fitDetector(
 }
 
 /** The source, re-iterable as it is, reporting rows on each pass (ViM and ReAct make two) and stopping on Ctrl-C. */
-function withProgress(source: FeatureFileSource, progress: RowProgress): AsyncIterable<FeatureBatch> {
+function withProgress(source: FeatureFileSource, progress: RowProgress): AsyncIterable<FeatureBatch> & { rows: number } {
   let pass = 0;
   return {
+    rows: source.rows, // the total, so that KNN's bank is allocated once (lib/data/batches.ts BatchSource)
     async *[Symbol.asyncIterator]() {
       pass += 1;
       let done = 0;

@@ -17,6 +17,10 @@ export interface FeatureBatch {
   labels?: IntegerArray;
 }
 
+/**
+ * Batches in order. A source may also carry `rows`, its total row count when known (FeatureFileSource does): fits that
+ * keep every row (KNN's bank) then allocate once.
+ */
 export type BatchSource = AsyncIterable<FeatureBatch> | Iterable<FeatureBatch> | (() => AsyncIterable<FeatureBatch> | Iterable<FeatureBatch>);
 
 /** A batch as the native code takes it. */

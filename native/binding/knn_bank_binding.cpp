@@ -2,6 +2,7 @@
 //   new KnnBank({ dim })
 //   append({ features, rows, normalize?, cancelFlag? }) -> Promise<void>  (rows L2-normalised unless normalize is
 //                                                  false; batch by batch, any total size)
+//   reserve(rows)                                              (room for rows more, allocated at once)
 //   checkK(k)                                                  (the one check of k against the bank's rows)
 //   score({ features, rows, k, backend?, cancelFlag?, onProgress? }) -> Promise<Float64Array>
 //   read({ start, rows }) -> Float32Array                      (a copy of normalised rows, for saving in pieces)
@@ -35,6 +36,7 @@ class KnnBankWrap : public Napi::ObjectWrap<KnnBankWrap> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "KnnBank",
                        {InstanceMethod<&KnnBankWrap::Append>("append"), InstanceMethod<&KnnBankWrap::CheckK>("checkK"),
+                        InstanceMethod<&KnnBankWrap::Reserve>("reserve"),
                         InstanceMethod<&KnnBankWrap::Score>("score"), InstanceMethod<&KnnBankWrap::Read>("read"),
                         InstanceMethod<&KnnBankWrap::Rows>("rows"), InstanceMethod<&KnnBankWrap::Dim>("dim"),
                         InstanceMethod<&KnnBankWrap::Dispose>("dispose")});
@@ -83,6 +85,16 @@ class KnnBankWrap : public Napi::ObjectWrap<KnnBankWrap> {
             if (bank_ == b) report_bytes(env, b->bytes());
             return env.Undefined();
           });
+    });
+  }
+
+  Napi::Value Reserve(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      check_arity(info, 1, "reserve");
+      auto b = bank(env);
+      b->reserve(count(env, info[0], "rows"));
+      return env.Undefined();
     });
   }
 

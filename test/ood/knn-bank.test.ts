@@ -121,3 +121,24 @@ describe('KNN scores against a float64 reference', () => {
     }
   });
 });
+
+describe('a KNN bank reserved from the source row count', () => {
+  it('scores the same whatever `rows` the source announces (exact, too many, too few), and reserve checks its argument', async () => {
+    const dim = 9;
+    const fit = matrix(301, dim);
+    const queries = matrix(40, dim);
+    const whole = await (await detectors.knn({ k: 7 }).fit({ features: fit, dim })).score(queries);
+    for (const rows of [301, 5000, 10]) {
+      const source = Object.assign(batchesOf(fit, dim, [64]), { rows });
+      const scores = await (await detectors.knn({ k: 7 }).fit({ batches: source, dim })).score(queries);
+      expect(scores, `rows ${rows}`).toEqual(whole);
+    }
+    const { native } = await import('../../lib/native.js');
+    const bank = new (native().KnnBank)({ dim: 4 });
+    expect(() => bank.reserve(-1)).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => bank.reserve(2 ** 50)).toThrowError(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    bank.reserve(1000);
+    expect(bank.rows()).toBe(0);
+    bank.dispose();
+  });
+});

@@ -66,7 +66,11 @@ export class Knn extends Detector<FloatArray> {
     try {
       for await (const batch of checkedBatches(input.batches, { dim: input.dim, signal, what: 'KNN bank' })) {
         digest.add(batch);
-        bank ??= new (native().KnnBank)({ dim: batch.features.length / batch.rows });
+        if (!bank) {
+          bank = new (native().KnnBank)({ dim: batch.features.length / batch.rows });
+          const total = knownRows(input.batches);
+          if (total !== undefined) bank.reserve(total);
+        }
         await withCancelFlag(signal, (cancelFlag) => bank!.append({ features: batch.features, rows: batch.rows, cancelFlag }));
       }
       bank!.checkK(this.#k); // checkedBatches refuses a source without rows
@@ -133,6 +137,12 @@ export class Knn extends Detector<FloatArray> {
       bank.score({ features: array, rows, k: this.#k, backend, cancelFlag, onProgress: run.onProgress }),
     );
   }
+}
+
+/** The source's total row count when it says (lib/data/batches.ts BatchSource), for one allocation of the bank. */
+function knownRows(source: unknown): number | undefined {
+  const rows = (source as { rows?: unknown } | null)?.rows;
+  return typeof rows === 'number' && Number.isSafeInteger(rows) && rows > 0 ? rows : undefined;
 }
 
 /** A native bank holding `features` (rows×dim), normalised unless they are a saved bank (`normalize: false`). */

@@ -56,6 +56,14 @@ void KnnBank::append(const float* x, size_t rows, bool normalise, const RunConte
   data_.insert(data_.end(), normalised.begin(), normalised.end());
 }
 
+void KnnBank::reserve(size_t rows) {
+  if (rows > (size_t(1) << 40) / dim_) fail(ErrorCode::InvalidArgument, "rows", "at most 2^40 elements in all", std::to_string(rows) + " rows");
+  std::unique_lock lock(bank_mutex_);
+  std::lock_guard prepared(prepared_mutex_);
+  for (auto& p : prepared_) p.reset();  // it borrows data_, which may move
+  data_.reserve(data_.size() + rows * dim_);
+}
+
 void KnnBank::check_k(size_t k) const {
   const size_t n = rows();
   if (k < 1 || k > n)

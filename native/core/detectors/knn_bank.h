@@ -27,6 +27,9 @@ class KnnBank {
   // as they are without normalise: a bank saved after its fit is already normalised, and normalising a float32 row
   // twice can move its last bits (a saved-and-loaded detector must save the same bytes again).
   void append(const float* x, size_t rows, bool normalise, const RunContext& context);
+  // Room for `rows` more rows, allocated at once: appends up to that total then never reallocate, so a bank streamed
+  // from a file whose row count is known peaks at its own size instead of twice it (a vector's growth copies).
+  void reserve(size_t rows);
 
   // The one check of k: 1 <= k <= rows() (ERR_INVALID_ARGUMENT).
   void check_k(size_t k) const;
