@@ -1,6 +1,12 @@
 // The frame of ncod's self-contained HTML reports: a Content-Security-Policy that forbids scripts and every
 // network resource (styles inline, images as data: only), so a page that renders is known to be offline.
-import { escapeHtml } from './report.js';
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Escapes text for HTML content and attribute values. */
+export function escapeHtml(value: unknown): string {
+  return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
 
 export function htmlPage(title: string, css: string, body: string): string {
   return `<!DOCTYPE html>

@@ -3,8 +3,7 @@
 import { writeFileAtomic } from '../data/tensor.js';
 import { renderOodPlots } from './ood-report-plots.js';
 import type { OodTableResult } from './ood-table.js';
-import { htmlPage } from './html-page.js';
-import { escapeHtml } from './report.js';
+import { escapeHtml, htmlPage } from './html-page.js';
 
 const CSS = `
 body{font:14px/1.45 system-ui,sans-serif;color:#222;max-width:1200px;margin:1.5em auto;padding:0 1em}

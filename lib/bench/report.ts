@@ -4,14 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 
 import type { Claims, LayerResult, PaperResult, SeedResult } from './paper-types.js';
+import { escapeHtml, htmlPage } from './html-page.js';
 import { layerOrder, meanOf, meanStd, RUN_LABELS, renderPlots, seedsOf } from './report-plots.js';
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export { escapeHtml };
 
-/** Escapes text for HTML content and attribute values. */
-export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c]);
-}
 
 /** A fraction as a percentage with one decimal. */
 export const pct = (x: number): string => (Number.isFinite(x) ? (100 * x).toFixed(1) : 'n/a');
@@ -219,17 +216,7 @@ export async function renderReport(result: PaperResult): Promise<string> {
       : `ID test accuracy ${pct(acc.mean)} %, training ${secs.mean.toFixed(1)} s`;
   };
   const title = `NC control for OOD detection: ${result.config.id} vs ${result.config.ood_sets.join(', ')}`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-<header>
+  return htmlPage(title, CSS, `<header>
 <h1>${escapeHtml(title)}</h1>
 <p class="note">Baseline (classifier on the encoder) vs NC control (entropy-regularised encoder and a fixed simplex-ETF projector), after Harun, Gallardo and Kanan, ICML 2025.</p>
 ${header(result)}
@@ -251,10 +238,7 @@ ${layerTable(result, 'baseline')}
 ${layerTable(result, 'nc_control')}
 <h2>Plots</h2>
 ${plots.map((p) => `<figure id="${p.id}">\n<h3>${escapeHtml(p.title)}</h3>\n${p.svg}\n<figcaption>${escapeHtml(p.caption)}</figcaption>\n</figure>`).join('\n')}
-</main>
-</body>
-</html>
-`;
+</main>`);
 }
 
 /** Writes the report atomically: to a temporary file next to `path`, then renamed over it. */

@@ -1,19 +1,17 @@
 // The HTML report of `ncod bench paper`: escaping, atomic writing, and the rendered page in real headless
 // Chromium (Debian's /usr/bin/chromium through playwright-core; no browser download).
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { PaperResult } from '../../lib/bench/paper-types.js';
 import { escapeHtml, renderReport, writeReport } from '../../lib/bench/report.js';
 import { paperFixture } from './fixture.js';
+import { openOffline } from '../helpers/headless-page.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 let dir: string;
 
 beforeAll(async () => {
@@ -102,30 +100,16 @@ describe('the report in headless Chromium', () => {
   const result: PaperResult = paperFixture();
   let browser: Browser | undefined;
   let page: Page;
-  const problems: string[] = [];
-  const requests: string[] = [];
+  let problems: string[] = [];
+  let requests: string[] = [];
   let fileUrl: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium) to run the browser test`);
-    }
     const path = join(dir, 'report.html');
     await writeReport(result, path);
-    fileUrl = pathToFileURL(path).href;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-    page.on('request', (r) => requests.push(r.url()));
-    const response = await page.goto(fileUrl, { waitUntil: 'load' });
-    expect(response?.ok()).toBe(true);
+    const opened = await openOffline(path);
+    ({ browser, page, problems, requests, url: fileUrl } = opened);
+    expect(opened.ok).toBe(true);
   });
 
   afterAll(async () => {
