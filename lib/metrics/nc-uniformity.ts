@@ -21,10 +21,29 @@
  *   equal; |mean| keeps it non-negative for a classifier anti-aligned with the means. Null without weights,
  *   when a centred mean or a classifier row is 0, or when the cosines average exactly 0 (e.g. ±1 at d = 1).
  */
+import { fail } from '../errors.js';
 
 export interface UniformityMetrics {
   gnc2_hyperspherical_uniformity: number | null;
   unc3_uniform_duality: number | null;
+}
+
+/** Per-class float64 means and counts of features in memory (the GNC2/UNC3 input; NC1's native pass has its own). */
+export function classMeans(features: Float32Array, labels: Int32Array, classes: number, dim: number): { means: Float64Array; counts: Float64Array } {
+  const means = new Float64Array(classes * dim);
+  const counts = new Float64Array(classes);
+  for (let i = 0; i < labels.length; i++) {
+    const c = labels[i];
+    counts[c]++;
+    const row = i * dim;
+    const out = c * dim;
+    for (let j = 0; j < dim; j++) means[out + j] += features[row + j];
+  }
+  for (let c = 0; c < classes; c++) {
+    if (counts[c] === 0) fail('ERR_INVALID_ARGUMENT', 'labels', `at least one sample of every class 0..${classes - 1}`, `none of class ${c}`);
+    for (let j = 0; j < dim; j++) means[c * dim + j] /= counts[c];
+  }
+  return { means, counts };
 }
 
 /** The class statistics of an NcAccumulator's state (means = shift + sums / counts, all float64). */

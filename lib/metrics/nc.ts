@@ -5,8 +5,7 @@ import { withCancelFlag } from '../abort.js';
 import { pickBackend, type BackendName } from '../backend.js';
 import { describe, fail } from '../errors.js';
 import { native } from '../native.js';
-import { classStats } from './class-stats.js';
-import { uniformityMetrics, type UniformityMetrics } from './nc-uniformity.js';
+import { classMeans, uniformityMetrics, type UniformityMetrics } from './nc-uniformity.js';
 import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, type IntegerArray } from '../validate.js';
 
 /** The native metrics plus GNC2 and UNC3 (nc-uniformity.ts), which need only the class means. */
@@ -101,9 +100,8 @@ export async function ncMetrics(options: NcMetricsOptions | NcStreamOptions): Pr
       onProgress: options.onProgress,
     }),
   );
-  // The class means for GNC2/UNC3 from the native class statistics (off the JS thread, float64 sums), after the
-  // metrics pass, which has checked the labels' range and that no class is empty.
-  const { means, counts } = await classStats(features, labels, { numClasses, dim, backend: options.backend, signal: options.signal });
+  // After the native pass, which has checked the labels' range and that no class is empty.
+  const { means, counts } = classMeans(features, labels, numClasses, dim);
   return { ...raw, ...uniformityMetrics(means, counts, numClasses, dim, weights, options.weightedGlobalMean ?? false) };
 }
 
