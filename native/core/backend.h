@@ -87,6 +87,24 @@ class PreparedKnnBank {
                               const RunContext& context) = 0;
 };
 
+// A linear head prepared once for many row batches (CUDA: W and b kept on the device). The head's arrays are
+// borrowed: its owner keeps them alive and unchanged while this exists.
+class PreparedLinearHead {
+ public:
+  virtual ~PreparedLinearHead() = default;
+  // out[i] = score of the logits clip(x_i) Wᵀ + b (as Backend::linear_scores; x is rows×dim float32).
+  virtual void scores(const float* x, size_t rows, const LogitScoreSpec& spec, double* out) = 0;
+};
+
+// Whitened centres prepared once for many row batches (CUDA: shift, L and the centres kept on the device). Borrowed
+// like PreparedLinearHead.
+class PreparedWhitenedCentres {
+ public:
+  virtual ~PreparedWhitenedCentres() = default;
+  // out[i] = min_c ‖L (x_i − shift) − centre_c‖² (as Backend::min_whitened_sq_distances).
+  virtual void min_sq_distances(const float* x, size_t rows, double* out) = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -132,6 +150,12 @@ class Backend {
   // The bank prepared for repeated scoring. The default prepares nothing and calls knn_kth_similarity per batch;
   // a backend overrides it to do the per-bank work once (the CPU packs the bank; CUDA could keep it on the device).
   virtual std::unique_ptr<PreparedKnnBank> prepare_knn_bank(const float* bank, size_t bank_rows, size_t dim);
+
+  // The head and the whitened centres prepared for repeated scoring, as prepare_knn_bank. The defaults prepare
+  // nothing and call linear_scores / min_whitened_sq_distances per batch (the CPU reads host memory anyway).
+  virtual std::unique_ptr<PreparedLinearHead> prepare_linear_head(const LinearHead& head, size_t dim);
+  virtual std::unique_ptr<PreparedWhitenedCentres> prepare_whitened_centres(const WhitenedCentres& centres,
+                                                                            size_t dim);
 };
 
 namespace detail {
@@ -148,10 +172,44 @@ class UnpreparedKnnBank final : public PreparedKnnBank {
   const float* bank_;
   size_t rows_, dim_;
 };
+
+class UnpreparedLinearHead final : public PreparedLinearHead {
+ public:
+  UnpreparedLinearHead(Backend& backend, const LinearHead& head, size_t dim) : backend_(backend), head_(head), dim_(dim) {}
+  void scores(const float* x, size_t rows, const LogitScoreSpec& spec, double* out) override {
+    backend_.linear_scores(x, rows, dim_, head_, spec, out);
+  }
+
+ private:
+  Backend& backend_;
+  LinearHead head_;
+  size_t dim_;
+};
+
+class UnpreparedWhitenedCentres final : public PreparedWhitenedCentres {
+ public:
+  UnpreparedWhitenedCentres(Backend& backend, const WhitenedCentres& centres, size_t dim)
+      : backend_(backend), centres_(centres), dim_(dim) {}
+  void min_sq_distances(const float* x, size_t rows, double* out) override {
+    backend_.min_whitened_sq_distances(x, rows, dim_, centres_, out);
+  }
+
+ private:
+  Backend& backend_;
+  WhitenedCentres centres_;
+  size_t dim_;
+};
 }  // namespace detail
 
 inline std::unique_ptr<PreparedKnnBank> Backend::prepare_knn_bank(const float* bank, size_t bank_rows, size_t dim) {
   return std::make_unique<detail::UnpreparedKnnBank>(*this, bank, bank_rows, dim);
+}
+inline std::unique_ptr<PreparedLinearHead> Backend::prepare_linear_head(const LinearHead& head, size_t dim) {
+  return std::make_unique<detail::UnpreparedLinearHead>(*this, head, dim);
+}
+inline std::unique_ptr<PreparedWhitenedCentres> Backend::prepare_whitened_centres(const WhitenedCentres& centres,
+                                                                                  size_t dim) {
+  return std::make_unique<detail::UnpreparedWhitenedCentres>(*this, centres, dim);
 }
 
 // The backend registry (backends.cpp): one table of {kind, name, loader}; every lookup below reads it. Adding a

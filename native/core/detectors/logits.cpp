@@ -55,8 +55,9 @@ std::vector<double> linear_scores(Backend& backend, const float* x, size_t rows,
     fail(ErrorCode::InvalidArgument, "clip", "a finite number (or Infinity for none)", std::to_string(head.clip));
   check_finite("features", x, rows, dim);
   std::vector<double> out(rows);
+  const std::unique_ptr<PreparedLinearHead> prepared = backend.prepare_linear_head(head, dim);
   for_each_row_range(rows, std::max(dim, head.classes), context, 0.0, 1.0, [&](size_t start, size_t n) {
-    backend.linear_scores(x + start * dim, n, dim, head, s, out.data() + start);
+    prepared->scores(x + start * dim, n, s, out.data() + start);
   });
   return out;
 }

@@ -192,10 +192,12 @@ std::vector<double> mahalanobis_scores(Backend& backend, const float* x, size_t 
   const size_t d = model.classes.dim;
   check_finite("features", x, rows, d);
   std::vector<double> out(rows), background(model.background.count > 0 ? rows : 0);
+  const std::unique_ptr<PreparedWhitenedCentres> classes = backend.prepare_whitened_centres(model.classes.view(), d);
+  const std::unique_ptr<PreparedWhitenedCentres> rest =
+      background.empty() ? nullptr : backend.prepare_whitened_centres(model.background.view(), d);
   for_each_row_range(rows, d, context, 0.0, 1.0, [&](size_t start, size_t n) {
-    backend.min_whitened_sq_distances(x + start * d, n, d, model.classes.view(), out.data() + start);
-    if (!background.empty())
-      backend.min_whitened_sq_distances(x + start * d, n, d, model.background.view(), background.data() + start);
+    classes->min_sq_distances(x + start * d, n, out.data() + start);
+    if (rest) rest->min_sq_distances(x + start * d, n, background.data() + start);
   });
   for (size_t i = 0; i < rows; ++i) out[i] = -(out[i] - (background.empty() ? 0.0 : background[i]));
   return out;

@@ -126,11 +126,12 @@ std::vector<double> subspace_scores(Backend& backend, const float* x, size_t row
   LogitScoreSpec logit;
   logit.kind = spec.kind == SubspaceScore::Vim ? LogitScore::Energy : LogitScore::MaxLogit;
   logit = checked_logit_spec(logit, head.classes);
-  const WhitenedCentres centres = projection.view();
   std::vector<double> out(rows), logits(with_head ? rows : 0);
+  const std::unique_ptr<PreparedWhitenedCentres> centres = backend.prepare_whitened_centres(projection.view(), d);
+  const std::unique_ptr<PreparedLinearHead> prepared_head = with_head ? backend.prepare_linear_head(head, d) : nullptr;
   for_each_row_range(rows, std::max(d, head.classes), context, 0.0, 1.0, [&](size_t start, size_t n) {
-    backend.min_whitened_sq_distances(x + start * d, n, d, centres, out.data() + start);
-    if (with_head) backend.linear_scores(x + start * d, n, d, head, logit, logits.data() + start);
+    centres->min_sq_distances(x + start * d, n, out.data() + start);
+    if (prepared_head) prepared_head->scores(x + start * d, n, logit, logits.data() + start);
   });
   for (size_t i = 0; i < rows; ++i) {
     const double p = out[i];
