@@ -98,6 +98,10 @@ export interface RawNcMetrics {
   nc4_ncc_agreement: number | null;
   nc4_bias_relation: number | null;
   nc5_ood_orthogonality: number | null;
+  /** GNC2 and UNC3 of Wu & Papyan (NeurIPS 2024), from the centred class means (native/core/nc_uniformity.h documents both); null where undefined. */
+  gnc2_hyperspherical_uniformity: number | null;
+  /** Null without weights. */
+  unc3_uniform_duality: number | null;
 }
 
 export interface NativeBinding {

@@ -10,7 +10,6 @@ import { NcodError, describe, fail } from '../errors.js';
 import { native } from '../native.js';
 import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, type IntegerArray } from '../validate.js';
 import type { NcMetrics } from './nc.js';
-import { uniformityOfState } from './nc-uniformity.js';
 import { decodeState, encodeState } from './nc-state-file.js';
 
 export type NcAccumulatorState = RawNcAccumulatorState;
@@ -156,9 +155,8 @@ export class NcAccumulator {
     if (bias && !weights) fail('ERR_INVALID_ARGUMENT', 'bias', 'weights to go with it', 'bias without weights');
     const weightedGlobalMean = options.weightedGlobalMean ?? false;
     const rankTolerance = options.rankTolerance ?? -1;
-    const raw = await withCancelFlag(options.signal, (cancelFlag) =>
+    return withCancelFlag(options.signal, (cancelFlag) =>
       this.#native.finalize({ weights, bias, weightedGlobalMean, rankTolerance, cancelFlag }),
     );
-    return { ...raw, ...uniformityOfState(this.stateWithoutScatter(), weights, weightedGlobalMean) };
   }
 }

@@ -5,11 +5,10 @@ import { withCancelFlag } from '../abort.js';
 import { pickBackend, type BackendName } from '../backend.js';
 import { describe, fail } from '../errors.js';
 import { native } from '../native.js';
-import { classMeans, uniformityMetrics, type UniformityMetrics } from './nc-uniformity.js';
 import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, type IntegerArray } from '../validate.js';
 
-/** The native metrics plus GNC2 and UNC3 (nc-uniformity.ts), which need only the class means. */
-export type NcMetrics = RawNcMetrics & UniformityMetrics;
+/** The metrics, all computed natively from one set of sufficient statistics (native/core/nc_metrics.h). */
+export type NcMetrics = RawNcMetrics;
 
 /**
  * The metric keys of NcMetrics, in report order (n, dim, classes and rank are counts, not metrics): the one list
@@ -82,7 +81,7 @@ export async function ncMetrics(options: NcMetricsOptions | NcStreamOptions): Pr
     fail('ERR_INVALID_ARGUMENT', 'rankTolerance', 'a number in [0, 1)', describe(tolerance));
   }
   const backend = pickBackend(options.backend);
-  const raw = await withCancelFlag(options.signal, (cancelFlag) =>
+  return withCancelFlag(options.signal, (cancelFlag) =>
     native().ncMetrics({
       features,
       labels,
@@ -100,9 +99,6 @@ export async function ncMetrics(options: NcMetricsOptions | NcStreamOptions): Pr
       onProgress: options.onProgress,
     }),
   );
-  // After the native pass, which has checked the labels' range and that no class is empty.
-  const { means, counts } = classMeans(features, labels, numClasses, dim);
-  return { ...raw, ...uniformityMetrics(means, counts, numClasses, dim, weights, options.weightedGlobalMean ?? false) };
 }
 
 export interface Layer {

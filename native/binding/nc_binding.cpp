@@ -54,6 +54,8 @@ Napi::Object nc_metrics_to_js(Napi::Env env, const NcMetrics& m) {
       {"nc4_ncc_agreement", m.nc4_ncc_agreement},
       {"nc4_bias_relation", m.nc4_bias_relation},
       {"nc5_ood_orthogonality", m.nc5_ood_orthogonality},
+      {"gnc2_hyperspherical_uniformity", m.gnc2_hyperspherical_uniformity},
+      {"unc3_uniform_duality", m.unc3_uniform_duality},
   };
   // Metrics that need inputs that were not given are null, not NaN, so JSON stays valid.
   for (const auto& [key, value] : values) out.Set(key, std::isnan(value) ? env.Null() : Napi::Number::New(env, value));

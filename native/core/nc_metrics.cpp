@@ -11,6 +11,7 @@
 #include "class_stats.h"
 #include "error.h"
 #include "linalg.h"
+#include "nc_uniformity.h"
 
 namespace ncod {
 
@@ -153,6 +154,8 @@ NcMetrics assemble_nc_metrics(Backend& backend, const NcSufficientStats& st, con
   m.nc2_equinorm_means = coefficient_of_variation(row_norms(mt, C, d));
   m.nc2_equiangularity_means = equiangularity(gm, C);
   m.nc2_etf_error_means = etf_distance(gm, C);
+  m.gnc2_hyperspherical_uniformity = gnc2_hyperspherical_uniformity(mt.data(), C, d);
+  m.unc3_uniform_duality = weights ? unc3_uniform_duality(mt.data(), weights, C, d) : kNaN;
 
   m.nc2_equinorm_weights = m.nc2_etf_error_weights = m.nc3_self_duality = m.nc3_papyan = m.nc4_bias_relation = kNaN;
   if (weights != nullptr) {

@@ -40,6 +40,8 @@ struct NcMetrics {
   // NaN when the inputs they need were not given.
   double nc2_equinorm_weights, nc2_etf_error_weights, nc3_self_duality, nc3_papyan, nc4_ncc_agreement,
       nc4_bias_relation, nc5_ood_orthogonality;
+  // From the centred means alone (nc_uniformity.h); NaN where undefined, UNC3 also without weights.
+  double gnc2_hyperspherical_uniformity, unc3_uniform_duality;
 };
 
 NcMetrics compute_nc_metrics(Backend& backend, const NcInputs& inputs, const RunContext& context);

@@ -1,4 +1,4 @@
-// GNC2 and UNC3 (lib/metrics/nc-uniformity.ts) against the float64 NumPy reference on awkward sizes and
+// GNC2 and UNC3 (native/core/nc_uniformity.cpp, through ncMetrics and the accumulator) against the float64 NumPy reference on awkward sizes and
 // extreme values, their exact zeros on a simplex ETF, and the streaming path against the in-memory one.
 import { describe, expect, it } from 'vitest';
 
