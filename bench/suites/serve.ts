@@ -3,7 +3,8 @@
 // by autocannon in this process against the server in a child process (bench/serve-child.ts).
 // Ratios, all measured in the same run:
 //   served rows/s ÷ in-process det.score() rows/s at the same batch (goal ≥ 0.5 at batch ≥ 64 with binary bodies);
-//   requests/s at batch 1 ÷ a bare fastify route returning a constant for the same body (goal ≥ 0.5).
+//   requests/s at batch 1 ÷ a bare fastify route returning a constant for the same body (goal ≥ 0.5, where the
+//   detector can score that fast at all: not for KNN over 60k rows, whose in-process peak is below half the route).
 // Each point runs 2 s (--quick) or 4 s after a short warm-up, longer (at most 15 s) where one request takes seconds.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -156,20 +157,24 @@ export async function benchServe(_backend: 'cpu' | 'cuda', quick: boolean): Prom
             });
             if (n === 1) {
               const vsBare = got.requestsPerSecond / bareRate[encoding].requestsPerSecond;
-              // No server can answer batch-1 requests faster than the detector scores rows at its best batch size.
+              // No server can answer batch-1 requests faster than the detector scores rows at its best batch size:
+              // where that peak is under GOAL × the bare route (KNN over a 60k bank), the HTTP-ceiling goal cannot
+              // apply; the row still says how close the server comes.
               const ceiling = Math.max(...BATCHES.map((b) => reference[model][b]));
+              const ceilingRatio = ceiling / bareRate[encoding].requestsPerSecond;
+              const computeBound = ceilingRatio < GOAL;
               rows.push({
                 suite: 'serve',
                 case:
                   `${where}: requests/s vs a bare fastify route (bare: p50 ${bareRate[encoding].p50.toFixed(1)} ms, p99 ${bareRate[encoding].p99.toFixed(1)} ms; ` +
-                  `compute ceiling: in-process score() peaks at ${ceiling.toFixed(0)} rows/s = ${(ceiling / bareRate[encoding].requestsPerSecond).toFixed(2)} of bare)`,
+                  `compute ceiling: in-process score() peaks at ${ceiling.toFixed(0)} rows/s = ${ceilingRatio.toFixed(2)} of bare` +
+                  `${computeBound ? `, under ${GOAL}: compute-bound, so the ${GOAL} goal does not apply; served ÷ ceiling ${(got.requestsPerSecond / ceiling).toFixed(2)}` : ''})`,
                 value: got.requestsPerSecond,
                 unit: 'req/s',
                 reference: bareRate[encoding].requestsPerSecond,
                 referenceName: 'fastify constant',
                 ratio: vsBare,
-                goal: `≥ ${GOAL}`,
-                met: vsBare >= GOAL,
+                ...(!computeBound && { goal: `≥ ${GOAL}`, met: vsBare >= GOAL }),
               });
             }
           }

@@ -20,6 +20,7 @@ export interface ServeCliOptions {
   drainDelayMs: number;
   driftWindow: number;
   logLevel: string;
+  logRequests: boolean;
 }
 
 /** "name=path" or "path" (named by its base name without extension) for each --detector. */
@@ -57,6 +58,7 @@ export async function runServe(o: ServeCliOptions): Promise<void> {
     requestTimeoutMs: o.requestTimeoutMs,
     driftWindow: o.driftWindow,
     logger: { level: o.logLevel },
+    logRequests: o.logRequests,
   });
   const log = server.app.log;
   let stopped!: () => void;

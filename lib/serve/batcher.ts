@@ -3,6 +3,7 @@
 // One batch runs per model at a time: while it runs, newcomers queue and form the next batch. The queue is bounded
 // in rows, so overload answers 503 at once instead of growing memory and latency without bound.
 import { NcodError } from '../errors.js';
+import { clientLeft } from './errors.js';
 import type { BatchResult } from './types.js';
 
 export interface BatcherOptions {
@@ -26,7 +27,13 @@ interface Item {
   settled: boolean;
   resolve(result: BatchResult): void;
   reject(error: unknown): void;
-  cleanup(): void;
+}
+
+/** A queued request: its result, and how to withdraw it (rows not yet in a batch leave the queue). */
+export interface Pending {
+  readonly result: Promise<BatchResult>;
+  /** Rejects the result with `reason` unless it has settled; rows already being scored are scored and dropped. */
+  cancel(reason: NcodError): void;
 }
 
 function slice(result: BatchResult, start: number, end: number): BatchResult {
@@ -67,40 +74,56 @@ export class Batcher {
    * rows already being scored are scored, and their result is dropped.
    */
   submit(rows: Float32Array, n: number, signal?: AbortSignal): Promise<BatchResult> {
-    const { maxQueueRows } = this.#options;
-    if (n > maxQueueRows) {
-      return Promise.reject(new NcodError('ERR_TOO_LARGE', `request rows: expected at most ${maxQueueRows} (--max-queue-rows), got ${n}`));
+    if (signal?.aborted) {
+      const refused = this.#refusal(n);
+      return Promise.reject(refused ?? reasonOf(signal));
     }
-    if (this.#queuedRows + n > maxQueueRows) {
-      return Promise.reject(
-        new NcodError('ERR_UNAVAILABLE', `queue: expected room for ${n} rows, got ${this.#queuedRows} of ${maxQueueRows} rows waiting`),
-      );
+    const pending = this.enqueue(rows, n);
+    if (signal) {
+      const onAbort = () => pending.cancel(reasonOf(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+      const off = () => signal.removeEventListener('abort', onAbort);
+      pending.result.then(off, off);
     }
-    if (signal?.aborted) return Promise.reject(reasonOf(signal));
-    return new Promise<BatchResult>((resolve, reject) => {
-      const onAbort = () => {
+    return pending.result;
+  }
+
+  /**
+   * submit() without an AbortSignal: the caller cancels with a reason instead. The server uses it, since an
+   * AbortController per request costs more than the rest of a batch-1 request's bookkeeping.
+   */
+  enqueue(rows: Float32Array, n: number): Pending {
+    const refused = this.#refusal(n);
+    if (refused) return { result: Promise.reject(refused), cancel: () => {} };
+    let item!: Item;
+    const result = new Promise<BatchResult>((resolve, reject) => {
+      item = { rows, n, enqueued: performance.now(), settled: false, resolve, reject };
+    });
+    this.#queue.push(item);
+    this.#queuedRows += n;
+    this.#schedule();
+    return {
+      result,
+      cancel: (reason) => {
         if (item.settled) return;
         const k = this.#queue.indexOf(item);
         if (k >= 0) {
           this.#queue.splice(k, 1);
           this.#queuedRows -= item.n;
         }
-        settle(item, () => reject(reasonOf(signal!)));
-      };
-      const item: Item = {
-        rows,
-        n,
-        enqueued: performance.now(),
-        settled: false,
-        resolve,
-        reject,
-        cleanup: () => signal?.removeEventListener('abort', onAbort),
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#queue.push(item);
-      this.#queuedRows += n;
-      this.#schedule();
-    });
+        settle(item, () => item.reject(reason));
+      },
+    };
+  }
+
+  /** Why `n` more rows cannot queue now, or undefined when they can. */
+  #refusal(n: number): NcodError | undefined {
+    const { maxQueueRows } = this.#options;
+    if (n > maxQueueRows) return new NcodError('ERR_TOO_LARGE', `request rows: expected at most ${maxQueueRows} (--max-queue-rows), got ${n}`);
+    if (this.#queuedRows + n > maxQueueRows) {
+      return new NcodError('ERR_UNAVAILABLE', `queue: expected room for ${n} rows, got ${this.#queuedRows} of ${maxQueueRows} rows waiting`);
+    }
+    return undefined;
   }
 
   #schedule(): void {
@@ -178,10 +201,9 @@ export class Batcher {
 function settle(item: Item, action: () => void): void {
   if (item.settled) return;
   item.settled = true;
-  item.cleanup();
   action();
 }
 
 function reasonOf(signal: AbortSignal): NcodError {
-  return signal.reason instanceof NcodError ? signal.reason : new NcodError('ERR_ABORTED', 'request: expected the client to wait for the answer, got a closed connection');
+  return signal.reason instanceof NcodError ? signal.reason : clientLeft();
 }

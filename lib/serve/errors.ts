@@ -39,3 +39,8 @@ export function toServeError(error: unknown): NcodError {
   }
   return toNcodError(error);
 }
+
+/** Why a request ended without an answer when its client closed the connection first. */
+export function clientLeft(): NcodError {
+  return new NcodError('ERR_ABORTED', 'request: expected the client to wait for the answer, got a closed connection');
+}

@@ -98,27 +98,42 @@ export class ServeMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'ncod_' });
   }
 
+  // Label children resolved once per model (and status): prom-client otherwise hashes the labels on every call.
+  readonly #requestChildren = new Map<string, { duration: ReturnType<Histogram<'model'>['labels']>; byStatus: Map<number, ReturnType<Counter<'model' | 'status'>['labels']>> }>();
+
   request(model: string, status: number, seconds: number | undefined): void {
-    this.#requests.inc({ model, status: String(status) });
-    if (seconds !== undefined) this.#duration.observe({ model }, seconds);
+    let children = this.#requestChildren.get(model);
+    if (!children) {
+      children = { duration: this.#duration.labels({ model }), byStatus: new Map() };
+      this.#requestChildren.set(model, children);
+    }
+    let counter = children.byStatus.get(status);
+    if (!counter) {
+      counter = this.#requests.labels({ model, status: String(status) });
+      children.byStatus.set(status, counter);
+    }
+    counter.inc();
+    if (seconds !== undefined) children.duration.observe(seconds);
   }
 
   /** The batcher's hooks for `model`. */
   observer(model: string): BatchObserver {
     const window = this.#windows.get(model);
+    const [batchRows, batchRequests, queueWait] = [this.#batchRows, this.#batchRequests, this.#queueWait].map((h) => h.labels({ model }));
+    const [rows, decisions, oodDecisions] = [this.#rows, this.#decisions, this.#oodDecisions].map((c) => c.labels({ model }));
     return {
-      onBatch: (rows, requests, waits) => {
-        this.#batchRows.observe({ model }, rows);
-        this.#batchRequests.observe({ model }, requests);
-        for (const w of waits) this.#queueWait.observe({ model }, w);
+      onBatch: (n, requests, waits) => {
+        batchRows.observe(n);
+        batchRequests.observe(requests);
+        for (const w of waits) queueWait.observe(w);
       },
       onResult: (result: BatchResult) => {
-        this.#rows.inc({ model }, result.score.length);
+        rows.inc(result.score.length);
         if (window && result.isOOD) {
           let ood = 0;
           for (const v of result.isOOD) ood += v ? 1 : 0;
-          this.#decisions.inc({ model }, result.isOOD.length);
-          this.#oodDecisions.inc({ model }, ood);
+          decisions.inc(result.isOOD.length);
+          oodDecisions.inc(ood);
           window.push(result.isOOD);
         }
       },

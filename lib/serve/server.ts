@@ -3,13 +3,13 @@
 // `app.inject`; listening and signals belong to the CLI (lib/cli/serve.ts) and shutdown.ts.
 import net from 'node:net';
 
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 import { describe, fail, NcodError } from '../errors.js';
 import { version } from '../version.js';
 import { checkInteger } from '../validate.js';
 import { Batcher } from './batcher.js';
-import { errorBody, statusOf, toServeError } from './errors.js';
+import { clientLeft, errorBody, statusOf, toServeError } from './errors.js';
 import { ServeMetrics } from './metrics.js';
 import { decodeInferRequest, encodeInferResponse, INPUT_TYPES, OUTPUT_TYPES, outputNames } from './oip-codec.js';
 import type { BatchResult, ServableDetector, ServerOptions } from './types.js';
@@ -66,6 +66,9 @@ export function createServer(options: ServerOptions): NcodServer {
   const requestTimeoutMs = option('requestTimeoutMs', options.requestTimeoutMs, 30_000, 1);
   const driftWindow = option('driftWindow', options.driftWindow, 1000, 1);
   const serverName = options.serverName ?? 'ncod';
+  if (options.logRequests !== undefined && typeof options.logRequests !== 'boolean') {
+    fail('ERR_INVALID_ARGUMENT', 'logRequests', 'a boolean', describe(options.logRequests));
+  }
 
   const served = new Map<string, Served>();
   const metrics = new ServeMetrics(models, (name) => served.get(name)?.batcher.queuedRows ?? 0, driftWindow);
@@ -79,6 +82,9 @@ export function createServer(options: ServerOptions): NcodServer {
 
   const app = Fastify({
     logger: options.logger ?? false,
+    // fastify's two log lines per request cost a batch-1 server about as much as the rest of the request; errors
+    // (5xx) are still logged by the error handler below.
+    logController: new LogController({ disableRequestLogging: options.logRequests !== true }),
     bodyLimit,
     // Node's own limit on receiving a whole request (slow clients); the answer's deadline is enforced below.
     requestTimeout: requestTimeoutMs,
@@ -104,34 +110,43 @@ export function createServer(options: ServerOptions): NcodServer {
     return reply.code(404).type('application/json').send(JSON.stringify(errorBody(e)));
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks in callback style: an async hook costs a promise per request, which a batch-1 request notices.
+  const finished = () => inflight--; // one function for every response, not a closure each
+  app.addHook('onRequest', (_request, reply, done) => {
     inflight++;
-    reply.raw.once('close', () => inflight--);
-    if (closing) throw new NcodError('ERR_UNAVAILABLE', 'server: expected to accept requests, got one shutting down');
+    reply.raw.on('close', finished);
+    if (closing) return done(new NcodError('ERR_UNAVAILABLE', 'server: expected to accept requests, got one shutting down'));
+    done();
+  });
+  // While draining, answers close their connections, so keep-alive clients move to another replica.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (draining) reply.header('Connection', 'close');
+    done(null, payload);
   });
 
-  // Inference requests counted once each: answered (onResponse) or abandoned by the client (onRequestAbort).
+  // Inference requests counted once each: answered (onResponse) or abandoned by the client (onRequestAbort). These
+  // hooks belong to the infer routes only, so no other request pays for them.
   const counted = new WeakSet<FastifyRequest>();
-  const isInfer = (request: FastifyRequest) => request.routeOptions.url?.endsWith('/infer') === true;
   const modelLabel = (request: FastifyRequest) => {
     const name = (request.params as { name?: string } | undefined)?.name;
     return name !== undefined && served.has(name) ? name : '_unknown'; // bounded label values, whatever the URL
   };
-  app.addHook('onResponse', async (request, reply) => {
-    if (!isInfer(request) || counted.has(request)) return;
-    counted.add(request);
-    metrics.request(modelLabel(request), reply.statusCode, reply.elapsedTime / 1000);
-  });
-  app.addHook('onRequestAbort', async (request) => {
-    if (!isInfer(request) || counted.has(request)) return;
-    counted.add(request);
-    metrics.request(modelLabel(request), 499, undefined);
-  });
-  // While draining, answers close their connections, so keep-alive clients move to another replica.
-  app.addHook('onSend', async (_request, reply, payload) => {
-    if (draining) reply.header('Connection', 'close');
-    return payload;
-  });
+  const inferHooks = {
+    onResponse: (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      if (!counted.has(request)) {
+        counted.add(request);
+        metrics.request(modelLabel(request), reply.statusCode, reply.elapsedTime / 1000);
+      }
+      done();
+    },
+    onRequestAbort: (request: FastifyRequest, done: () => void) => {
+      if (!counted.has(request)) {
+        counted.add(request);
+        metrics.request(modelLabel(request), 499, undefined);
+      }
+      done();
+    },
+  };
 
   const model = (request: FastifyRequest): Served & { name: string } => {
     const { name, version: v } = request.params as { name: string; version?: string };
@@ -174,20 +189,18 @@ export function createServer(options: ServerOptions): NcodServer {
       input: detector.input,
       calibrated: detector.calibration !== undefined,
     });
-    // One signal for both ways a request can end early: the client leaving (its rows leave the queue) and the deadline.
-    const controller = new AbortController();
+    // Two ways a request can end early, both withdrawing its rows: the client leaving, and the deadline.
+    const pending = batcher.enqueue(decoded.rows, decoded.n);
     const onClose = () => {
-      if (!reply.raw.writableEnded) controller.abort();
+      if (!reply.raw.writableEnded) pending.cancel(clientLeft());
     };
     reply.raw.once('close', onClose);
-    const remaining = requestTimeoutMs - reply.elapsedTime;
     const timer = setTimeout(
-      () => controller.abort(new NcodError('ERR_TIMEOUT', `request: expected an answer within ${requestTimeoutMs} ms, got none in time`)),
-      Math.max(0, remaining),
+      () => pending.cancel(new NcodError('ERR_TIMEOUT', `request: expected an answer within ${requestTimeoutMs} ms, got none in time`)),
+      Math.max(0, requestTimeoutMs - reply.elapsedTime),
     );
     try {
-      const result = await batcher.submit(decoded.rows, decoded.n, controller.signal);
-      const encoded = encodeInferResponse(name, decoded, result);
+      const encoded = encodeInferResponse(name, decoded, await pending.result);
       if (encoded.headerLength !== undefined) reply.header('Inference-Header-Content-Length', String(encoded.headerLength));
       return reply.type(encoded.contentType).send(encoded.body);
     } finally {
@@ -198,7 +211,7 @@ export function createServer(options: ServerOptions): NcodServer {
   for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
     app.get(prefix, metadata);
     app.get(`${prefix}/ready`, ready);
-    app.post(`${prefix}/infer`, infer);
+    app.post(`${prefix}/infer`, inferHooks, infer);
   }
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 

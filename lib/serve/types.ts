@@ -37,8 +37,10 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** Decisions per model in the sliding window behind the OOD-rate and drift gauges; default 1000. */
   driftWindow?: number;
-  /** fastify's logger option (pino): false (default) for none, true or { level } for JSON logs on stdout. */
-  logger?: boolean | { level: string };
+  /** fastify's logger option (pino): false (default) for none, true or { level } for JSON logs on stdout (or `stream`). */
+  logger?: boolean | { level: string; stream?: { write(line: string): void } };
+  /** Log every request (fastify's "incoming request" and "request completed" lines); default false. */
+  logRequests?: boolean;
   /** Reported by GET /v2; default 'ncod'. */
   serverName?: string;
 }

@@ -85,6 +85,25 @@ describe('Batcher', () => {
     expect(performance.now() - start).toBeLessThan(30);
   });
 
+  it('enqueue().cancel: queued rows leave with the reason; once settled, cancel changes nothing', async () => {
+    const { batches, run } = recorder(20);
+    const b = new Batcher(run, { dim, maxBatchRows: 100, maxDelayMs: 0, maxQueueRows: 1000 });
+    const first = b.enqueue(req(0), 1);
+    await new Promise((r) => setTimeout(r, 5));
+    const leaving = b.enqueue(req(100, 2), 2);
+    const staying = b.enqueue(req(200), 1);
+    expect(b.queuedRows).toBe(3);
+    leaving.cancel(new NcodError('ERR_TIMEOUT', 'too slow'));
+    await expect(leaving.result).rejects.toMatchObject({ code: 'ERR_TIMEOUT', message: 'too slow' });
+    expect(b.queuedRows).toBe(1);
+    expect(Array.from((await first.result).score)).toEqual([0]);
+    first.cancel(new NcodError('ERR_ABORTED', 'late'));
+    expect(Array.from((await staying.result).score)).toEqual([200]);
+    expect(batches).toEqual([[0, 0], [200, 0]]);
+    const full = new Batcher(run, { dim, maxBatchRows: 100, maxDelayMs: 0, maxQueueRows: 2 }).enqueue(req(0, 3), 3);
+    await expect(full.result).rejects.toMatchObject({ code: 'ERR_TOO_LARGE' });
+  });
+
   it('a failing batch rejects its requests, and the next batch runs', async () => {
     let calls = 0;
     const b = new Batcher(

@@ -66,6 +66,7 @@ export function registerServe(program: Command): void {
     .option('--request-timeout-ms <ms>', 'a request unanswered this long gets 503 ERR_TIMEOUT; its rows leave the queue', parseInteger, 30_000)
     .option('--drain-delay-ms <ms>', 'on SIGTERM, how long readiness fails before the listener closes', parseInteger, 0)
     .option('--drift-window <n>', 'decisions in the sliding window of the OOD-rate and drift gauges', parseInteger, 1000)
+    .option('--log-requests', 'also log every request (two lines each; off by default: it costs batch-1 throughput)', false)
     .addOption(new Option('--log-level <level>', 'JSON logs on stdout (pino)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
     .addHelpText('after', EXAMPLE)
     .action(async (options: ServeCliOptions) => (await import('../serve.js')).runServe(options));
