@@ -3,10 +3,12 @@
 // a layer of the table, named `baseline.enc1`, `nc_control.projector`, … (with `@seed` appended when several seeds
 // run), so the Friedman ranking has blocks = layer × OOD set × seed. The protocol's first OOD set (the other five
 // classes of the ID dataset) is near, the second (the other dataset) far. The layer the classifier reads gets the
-// trained head, so the logit detectors run there; the other layers run the detectors that need no head.
+// trained head, so the logit detectors run there; the other layers run the detectors that need no head. The models'
+// features are computed in memory (the training data is), and the table reads them as in-memory row sources.
 import type { BackendName } from '../backend.js';
 import { classifierHead } from '../train/checkpoint.js';
 import type { Trainer } from '../train/trainer.js';
+import { memoryRows } from './ood-rows.js';
 import type { OodBenchData, OodLayer, OodSet } from './ood-spec.js';
 import { paperData, paperSettings, reportedLayers, RUN_KINDS, trainPaperModel, type PaperData } from './paper.js';
 import type { ProtocolName } from './paper-types.js';
@@ -39,7 +41,7 @@ export async function protocolOodData(o: OodProtocolOptions): Promise<OodBenchDa
       const suffix = s.seeds.length > 1 ? `@${seed}` : '';
       for (const layer of await modelLayers(trainer, data, `${kind}.`, suffix)) {
         layers.push(layer.layer);
-        layer.ood.forEach((features, i) => ood[i].layers.set(layer.layer.name, features));
+        layer.ood.forEach((features, i) => ood[i].layers.set(layer.layer.name, memoryRows(features, layer.layer.dim)));
       }
       done++;
     }
@@ -58,7 +60,7 @@ async function modelLayers(trainer: Trainer, data: PaperData, prefix: string, su
     const ood = await Promise.all(data.ood.map((set) => trainer.features(set.split.test.features, name)));
     const dim = train.length / data.id.split.train.rows;
     const withHead = name === head.layer ? { weights: head.weight, bias: head.bias, numClasses: head.shape[0] } : undefined;
-    out.push({ layer: { name: `${prefix}${name}${suffix}`, dim, train, test, head: withHead }, ood });
+    out.push({ layer: { name: `${prefix}${name}${suffix}`, dim, train: memoryRows(train, dim), test: memoryRows(test, dim), head: withHead }, ood });
   }
   return out;
 }

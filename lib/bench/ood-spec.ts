@@ -4,21 +4,26 @@
 //   "layers": { "enc3": { "train": "a.npy", "test": "b.npy", "weights": "W.npy", "bias": "b.npy" } },
 //   "ood": { "fashion": { "group": "far", "layers": { "enc3": "c.npy" } } } }
 // An OOD set may leave a layer out (its cells are then absent). Any array file and file:name ncod reads (see
-// lib/data/read-array.ts); labels any integer dtype, 0..C−1; weights C×d, bias C.
+// lib/data/read-array.ts), and for features also shards, as quoted globs or comma lists (lib/data/stream/shards.ts);
+// labels any integer dtype, 0..C−1; weights C×d, bias C. Features are opened as streams (ood-rows.ts), never read
+// whole: only the labels and the head are held in memory.
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
 import { classCount } from '../data/class-count.js';
 import { readArray, toFeatures, toFloatVector, toLabels, type Features } from '../data/read-array.js';
+import { openFeatureSource } from '../data/stream/source.js';
 import type { Tensor } from '../data/tensor.js';
 import { describe, fail } from '../errors.js';
 import type { HeadInput } from '../ood/detectors/state.js';
+import type { RowSource } from './ood-rows.js';
 
 export interface OodLayer {
   name: string;
   dim: number;
-  train: Float32Array;
-  test: Float32Array;
+  train: RowSource;
+  test: RowSource;
   head: HeadInput | undefined;
 }
 
@@ -26,7 +31,7 @@ export interface OodSet {
   name: string;
   group: 'near' | 'far';
   /** Features per layer name (a subset of the layers). */
-  layers: Map<string, Float32Array>;
+  layers: Map<string, RowSource>;
 }
 
 export interface OodBenchData {
@@ -36,7 +41,7 @@ export interface OodBenchData {
   layers: OodLayer[];
   ood: OodSet[];
   /** The spec's optional "validation": {"layers": {...}}: OOD features for --sweep only, never a test set. */
-  validation?: Map<string, Float32Array>;
+  validation?: Map<string, RowSource>;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -45,6 +50,18 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 async function tensor(dir: string, file: unknown, what: string): Promise<Tensor> {
   if (typeof file !== 'string' || file === '') fail('ERR_INVALID_ARGUMENT', what, 'a file name (relative to the spec)', describe(file));
   return readArray(path.resolve(dir, file), what); // regular files only: a FIFO would block the read forever
+}
+
+/** A feature matrix as a stream over its file or shards (a glob or comma list, relative to the spec). */
+async function rowSource(dir: string, file: unknown, what: string, rows?: number, cols?: number): Promise<RowSource> {
+  if (typeof file !== 'string' || file === '') fail('ERR_INVALID_ARGUMENT', what, 'a file name (relative to the spec)', describe(file));
+  // Each shard of a comma list relative to the spec (an existing file whose name holds a comma is that file).
+  const whole = path.resolve(dir, file);
+  const spec = existsSync(whole) ? whole : file.split(',').map((part) => path.resolve(dir, part)).join(',');
+  const source = await openFeatureSource({ features: spec, what });
+  if (rows !== undefined && source.rows !== rows) fail('ERR_SHAPE', what, `${rows} rows`, `${source.rows}`);
+  if (cols !== undefined && source.dim !== cols) fail('ERR_SHAPE', what, `${cols} columns`, `${source.dim}`);
+  return source;
 }
 
 async function matrix(dir: string, file: unknown, what: string, rows?: number, cols?: number): Promise<Features> {
@@ -65,12 +82,12 @@ async function labelsOf(dir: string, file: unknown, what: string): Promise<Int32
 }
 
 /** An OOD entry's {layer: file} features, each with its layer's width. */
-async function layerFeatures(dir: string, entries: Record<string, unknown>, layers: OodLayer[], what: string): Promise<Map<string, Float32Array>> {
-  const features = new Map<string, Float32Array>();
+async function layerFeatures(dir: string, entries: Record<string, unknown>, layers: OodLayer[], what: string): Promise<Map<string, RowSource>> {
+  const features = new Map<string, RowSource>();
   for (const [layer, file] of Object.entries(entries)) {
     const known = layers.find((l) => l.name === layer);
     if (!known) fail('ERR_INVALID_ARGUMENT', `${what}.layers.${layer}`, `one of the layers ${layers.map((l) => l.name).join(', ')}`, layer);
-    features.set(layer, (await matrix(dir, file, `${what}.layers.${layer}`, undefined, known.dim)).data);
+    features.set(layer, await rowSource(dir, file, `${what}.layers.${layer}`, undefined, known.dim));
   }
   return features;
 }
@@ -96,15 +113,15 @@ export async function loadOodSpec(specPath: string): Promise<OodBenchData> {
   const layers: OodLayer[] = [];
   for (const [name, entry] of Object.entries(spec.layers)) {
     if (!isObject(entry)) fail('ERR_INVALID_ARGUMENT', `layers.${name}`, '{ "train", "test" [, "weights", "bias"] }', describe(entry));
-    const train = await matrix(dir, entry.train, `layers.${name}.train`, trainLabels.length);
-    const test = await matrix(dir, entry.test, `layers.${name}.test`, testLabels.length, train.dim);
+    const train = await rowSource(dir, entry.train, `layers.${name}.train`, trainLabels.length);
+    const test = await rowSource(dir, entry.test, `layers.${name}.test`, testLabels.length, train.dim);
     let head: HeadInput | undefined;
     if (entry.weights !== undefined) {
       const w = await matrix(dir, entry.weights, `layers.${name}.weights`, undefined, train.dim);
       const bias = entry.bias === undefined ? undefined : await vector(dir, entry.bias, `layers.${name}.bias`, w.rows);
       head = { weights: w.data, bias, numClasses: w.rows };
     }
-    layers.push({ name, dim: train.dim, train: train.data, test: test.data, head });
+    layers.push({ name, dim: train.dim, train, test, head });
   }
   if (layers.length === 0) fail('ERR_INVALID_ARGUMENT', 'layers', 'at least one layer', '{}');
 
@@ -116,7 +133,7 @@ export async function loadOodSpec(specPath: string): Promise<OodBenchData> {
     ood.push({ name, group, layers: await layerFeatures(dir, entry.layers, layers, `ood.${name}`) });
   }
   if (ood.length === 0) fail('ERR_INVALID_ARGUMENT', 'ood', 'at least one OOD set', '{}');
-  let validation: Map<string, Float32Array> | undefined;
+  let validation: Map<string, RowSource> | undefined;
   if (spec.validation !== undefined) {
     if (!isObject(spec.validation) || !isObject(spec.validation.layers)) fail('ERR_INVALID_ARGUMENT', 'validation', '{ "layers": { layer: file } }', describe(spec.validation));
     validation = await layerFeatures(dir, spec.validation.layers, layers, 'validation');

@@ -19,6 +19,7 @@ import { evaluateOOD } from '../ood/evaluate.js';
 import { fitMethod, type Hyperparameters } from '../ood/fit-method.js';
 import { mulberry32 } from '../random.js';
 import type { Method } from '../ood/method-names.js';
+import { gatherRows, memoryRows, scoreRows, selectedRows, withLabels, type RowSource } from './ood-rows.js';
 import type { OodBenchData, OodLayer } from './ood-spec.js';
 import { defaultHyperparameters } from './ood-table.js';
 
@@ -100,10 +101,11 @@ export function heldOutRows(labels: Int32Array, numClasses: number, seed: number
   return { fit: Int32Array.from(fit.sort((a, b) => a - b)), held: Int32Array.from(held.sort((a, b) => a - b)) };
 }
 
-function rowsOf(features: Float32Array, dim: number, rows: Int32Array): Float32Array {
-  const out = new Float32Array(rows.length * dim);
-  rows.forEach((r, i) => out.set(features.subarray(r * dim, (r + 1) * dim), i * dim));
-  return out;
+/** A one-byte-per-row mask of the given row indices. */
+function maskOf(rows: Int32Array, total: number): Uint8Array {
+  const mask = new Uint8Array(total);
+  for (const r of rows) mask[r] = 1;
+  return mask;
 }
 
 /** Every column of the rows×dim matrix permuted on its own (seeded): ID marginals, no joint structure. */
@@ -137,20 +139,28 @@ export async function sweepHyperparameters(data: OodBenchData, options: SweepOpt
   const choices: Record<string, SweepChoice> = {};
   const points = options.plan.reduce((n, { layer, methods }) => n + methods.reduce((k, m) => k + sweepGrid(m, layer, fit.length, data.numClasses).length, 0), 0);
   let done = 0;
+  const heldMask = maskOf(held, data.trainLabels.length);
+  const fitMask = heldMask.map((h) => 1 - h);
   for (const { layer, methods } of options.plan) {
-    const fitFeatures = rowsOf(layer.train, layer.dim, fit);
-    const idValidation = rowsOf(layer.train, layer.dim, held);
-    const oodValidation = data.validation?.get(layer.name) ?? permuteColumns(idValidation, layer.dim, seed);
-    for (const method of methods.filter((m) => SWEPT.includes(m))) {
+    const swept = methods.filter((m) => SWEPT.includes(m));
+    if (swept.length === 0) continue;
+    // The fit rows stream from the layer's train source; the held-out rows (10 %) are gathered once, in memory, so
+    // that their columns can be permuted into the synthetic OOD source.
+    const fitRows = withLabels(selectedRows(layer.train, fitMask), fitLabels);
+    const idValidation = await gatherRows(layer.train, heldMask);
+    const oodValidation = data.validation?.get(layer.name) ?? memoryRows(permuteColumns(idValidation, layer.dim, seed), layer.dim);
+    const idSource = memoryRows(idValidation, layer.dim);
+    for (const method of swept) {
       const grid = sweepGrid(method, layer, fit.length, data.numClasses);
       const scored: SweepChoice['grid'] = [];
       for (const hyper of grid) {
         options.onProgress?.(done++, points, `sweep ${layer.name} ${method} ${JSON.stringify(hyper)}`);
-        const fitData = { features: fitFeatures, dim: layer.dim, labels: fitLabels, numClasses: data.numClasses, head: layer.head };
+        const fitData = { batches: fitRows, dim: layer.dim, numClasses: data.numClasses, head: layer.head };
         const names = { features: `layers.${layer.name}.train`, labels: 'labels.train', head: `layers.${layer.name}.weights`, principalDim: 'principalDim', logitWidth: 'weights' };
         const detector = await fitMethod(method, fitData, { ...hyper, backend }, names);
         try {
-          const report = await evaluateOOD(await detector.score(idValidation), await detector.score(oodValidation));
+          const scores = async (source: RowSource) => (await scoreRows(source, [detector], (work) => work()))[0];
+          const report = await evaluateOOD(await scores(idSource), await scores(oodValidation));
           scored.push({ hyperparameters: hyper, auroc: report.auroc });
         } finally {
           detector.dispose();

@@ -1,15 +1,18 @@
 // `ncod bench ood`: every applicable detector × every layer × every OOD set, each cell the OOD metrics of the
 // detector fitted on the layer's ID train features and scored on its ID test and OOD features; per layer NC1; the
 // Friedman ranking of the detectors by AUROC over OOD sets (per layer, and over all layer × OOD blocks); and across
-// layers the correlation of NC1 with each detector's FPR95. Each detector is fitted once per layer and scores all
-// the layer's sets. Hyperparameters are the documented defaults (reported in the output), or with `sweep` chosen on
-// validation data (ood-sweep.ts), the defaults' cells then reported beside.
+// layers the correlation of NC1 with each detector's FPR95. Each detector is fitted once per layer from the
+// streamed train rows (ood-rows.ts), the states several detectors read computed once (ood-fits.ts), and each query
+// set is read once and scored by every detector. Hyperparameters are the documented defaults (reported in the
+// output), or with `sweep` chosen on validation data (ood-sweep.ts), the defaults' cells then reported beside.
 import type { BackendName } from '../backend.js';
 import { ncMetrics } from '../metrics/nc.js';
 import { evaluateOOD, type OODReport } from '../ood/evaluate.js';
-import { fitMethod, methodNeeds, type Hyperparameters } from '../ood/fit-method.js';
+import { methodNeeds, type Hyperparameters } from '../ood/fit-method.js';
 import { METHODS, type Method } from '../ood/method-names.js';
 import { friedman, ranksOf, type FriedmanResult } from '../stats/friedman.js';
+import { fitLayerDetectors } from './ood-fits.js';
+import { scoreRows, withLabels, type RowSource } from './ood-rows.js';
 import type { OodBenchData, OodLayer } from './ood-spec.js';
 import { sweepHyperparameters, type SweepResult } from './ood-sweep.js';
 
@@ -33,6 +36,8 @@ export interface OodTableOptions {
   /** Restrict to these detectors (default: every one the layer's inputs allow). */
   detectors?: Method[];
   onProgress?: (done: number, total: number, what: string) => void;
+  /** Rows done of the query set being scored (for a row-level progress bar). */
+  onRows?: (done: number, total: number, what: string) => void;
   /** Choose the swept detectors' hyperparameters on validation data first (ood-sweep.ts); defaults otherwise. */
   sweep?: boolean;
 }
@@ -116,45 +121,49 @@ export async function runOodTable(data: OodBenchData, options: OodTableOptions =
   const layers: OodTableResult['layers'] = [];
   const hyperparameters: Record<string, Hyperparameters> = {};
   for (const { layer, methods } of plan) {
+    const train = withLabels(layer.train, data.trainLabels);
     // UNC3 pairs class c's mean with weight row c, so only a head with one row per class qualifies.
     const weights = layer.head?.numClasses === data.numClasses ? layer.head.weights : undefined;
-    const nc = await timed('nc1', () => ncMetrics({ features: layer.train, labels: data.trainLabels, numClasses: data.numClasses, dim: layer.dim, weights, backend }));
+    options.onProgress?.(done, total, `NC1 ${layer.name}`);
+    const nc = await timed('nc1', () => ncMetrics({ batches: train, numClasses: data.numClasses, dim: layer.dim, weights, backend }));
     const collapse = { nc1: nc.nc1, gnc2: nc.gnc2_hyperspherical_uniformity, unc3: nc.unc3_uniform_duality };
     layers.push({ name: layer.name, dim: layer.dim, ...collapse, head: layer.head !== undefined, detectors: methods });
-    // Fitted on all train rows, scores the ID test set and every OOD set the layer has.
-    const runCells = async (method: Method, hyper: Hyperparameters, into: OodCell[]) => {
-      const fitData = { features: layer.train, dim: layer.dim, labels: data.trainLabels, numClasses: data.numClasses, head: layer.head };
-      const names = { features: `layers.${layer.name}.train`, labels: 'labels.train', head: `layers.${layer.name}.weights`, principalDim: 'principalDim', logitWidth: 'weights' };
-      const detector = await timed('fit', () => fitMethod(method, fitData, { ...hyper, backend }, names));
-      try {
-        const idScores = await timed('score', () => detector.score(layer.test));
-        for (const set of data.ood) {
-          const features = set.layers.get(layer.name);
-          if (!features) continue;
-          const oodScores = await timed('score', () => detector.score(features));
-          const report: OODReport = await timed('evaluate', () => evaluateOOD(idScores, oodScores, { bootstrap }));
+    const planned: { method: Method; hyper: Hyperparameters; into: OodCell[] }[] = [];
+    for (const method of methods) {
+      const defaults = defaultHyperparameters(method, layer, data.trainLabels.length);
+      const choice = sweep?.choices[`${layer.name}/${method}`];
+      hyperparameters[`${layer.name}/${method}`] = choice?.chosen ?? defaults;
+      planned.push({ method, hyper: choice?.chosen ?? defaults, into: cells });
+      if (choice) planned.push({ method, hyper: defaults, into: defaultCells });
+    }
+    // Every detector fitted on all train rows (shared states computed once: ood-fits.ts), then each query set read
+    // once and scored by all of them; the ID test scores serve every OOD set.
+    options.onProgress?.(done, total, `fit ${layer.name}: ${methods.length} detectors`);
+    const fitData = { batches: train, dim: layer.dim, numClasses: data.numClasses, head: layer.head };
+    const names = { features: `layers.${layer.name}.train`, labels: 'labels.train', head: `layers.${layer.name}.weights`, principalDim: 'principalDim', logitWidth: 'weights' };
+    const fitted = await fitLayerDetectors(planned, fitData, { backend }, names, (work) => timed('fit', work));
+    try {
+      const score = async (source: RowSource, what: string) => {
+        options.onProgress?.(done, total, `score ${layer.name} ${what}`);
+        return scoreRows(source, fitted, (work) => timed('score', work), (rows) => options.onRows?.(rows, source.rows, `score ${layer.name} ${what}`));
+      };
+      const idScores = await score(layer.test, 'ID test');
+      for (const set of data.ood) {
+        const features = set.layers.get(layer.name);
+        if (!features) continue;
+        const oodScores = await score(features, set.name);
+        for (const [i, { method, into }] of planned.entries()) {
+          const report: OODReport = await timed('evaluate', () => evaluateOOD(idScores[i], oodScores[i], { bootstrap }));
           const cell = { detector: method, layer: layer.name, ood: set.name, group: set.group } as OodCell;
           for (const key of CELL_METRICS) cell[key] = report[key];
           if (report.ci) cell.ci = Object.fromEntries(CELL_METRICS.map((key) => [key, report.ci![key]])) as OodCell['ci'];
           into.push(cell);
         }
-      } finally {
-        detector.dispose();
       }
-    };
-    for (const method of methods) {
-      options.onProgress?.(done, total, `fit ${layer.name} ${method}`);
-      const defaults = defaultHyperparameters(method, layer, data.trainLabels.length);
-      const choice = sweep?.choices[`${layer.name}/${method}`];
-      hyperparameters[`${layer.name}/${method}`] = choice?.chosen ?? defaults;
-      await runCells(method, choice?.chosen ?? defaults, cells);
-      done++;
-      if (choice) {
-        options.onProgress?.(done, total, `fit ${layer.name} ${method} (defaults)`);
-        await runCells(method, defaults, defaultCells);
-        done++;
-      }
+    } finally {
+      for (const detector of fitted) detector.dispose();
     }
+    done += planned.length;
   }
   options.onProgress?.(done, total, 'done');
 

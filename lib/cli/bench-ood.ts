@@ -14,6 +14,7 @@ import type { ProtocolName } from '../bench/paper-types.js';
 import { formatValue } from './arrays.js';
 import { printJson, table } from './output.js';
 import { checkOutputFolder } from './output-path.js';
+import { rowProgress } from './row-progress.js';
 
 export interface BenchOodCliOptions {
   data?: string;
@@ -119,7 +120,11 @@ export async function runBenchOod(o: BenchOodCliOptions): Promise<void> {
   if (o.report !== undefined) checkOutputFolder(o.report, '--report');
   const detectors = parseDetectors(o.detectors);
   const data = await benchData(o);
-  const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} {stage}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  // On a terminal only (stderr), so --json's stdout stays clean: detectors done, and the rows of the set being scored.
+  const bar = process.stderr.isTTY
+    ? new cliProgress.SingleBar({ stream: process.stderr, format: '{bar} {value}/{total} detectors | {stage}', hideCursor: true }, cliProgress.Presets.shades_classic)
+    : null;
+  const rows = rowProgress('bench ood');
   let started = false;
   let result: OodTableResult;
   try {
@@ -137,8 +142,10 @@ export async function runBenchOod(o: BenchOodCliOptions): Promise<void> {
         bar.setTotal(total);
         bar.update(done, { stage });
       },
+      onRows: (done, total, stage) => rows.update(done, total, stage),
     });
   } finally {
+    rows.stop();
     bar?.stop();
   }
   if (o.out !== undefined) await writeFileAtomic(o.out, [new TextEncoder().encode(JSON.stringify(result, null, 2) + '\n')]);

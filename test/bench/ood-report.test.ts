@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { renderOodReport, writeOodReport } from '../../lib/bench/ood-report.js';
 import { cdGroups } from '../../lib/bench/ood-report-plots.js';
+import { memoryRows } from '../../lib/bench/ood-rows.js';
 import type { OodBenchData } from '../../lib/bench/ood-spec.js';
 import { runOodTable, type OodTableResult } from '../../lib/bench/ood-table.js';
 import { openOffline, type OpenedPage } from '../helpers/headless-page.js';
@@ -25,11 +26,11 @@ function benchData(): OodBenchData {
   const near = clusters(90, 8, C, 3, { shift: 0.8 }).features;
   const far = Float32Array.from({ length: 80 * 8 }, () => 4 * normal());
   const layers = [
-    { name: 'full', dim: 8, train: train.features, test: test.features, head },
-    { name: 'half', dim: 4, train: slice(train.features, 4), test: slice(test.features, 4), head: undefined },
-    { name: 'third', dim: 3, train: slice(train.features, 3), test: slice(test.features, 3), head: undefined },
+    { name: 'full', dim: 8, train: memoryRows(train.features, 8), test: memoryRows(test.features, 8), head },
+    { name: 'half', dim: 4, train: memoryRows(slice(train.features, 4), 4), test: memoryRows(slice(test.features, 4), 4), head: undefined },
+    { name: 'third', dim: 3, train: memoryRows(slice(train.features, 3), 3), test: memoryRows(slice(test.features, 3), 3), head: undefined },
   ];
-  const setOf = (x: Float32Array) => new Map(layers.map((l) => [l.name, slice(x, l.dim)] as const));
+  const setOf = (x: Float32Array) => new Map(layers.map((l) => [l.name, memoryRows(slice(x, l.dim), l.dim)] as const));
   return {
     trainLabels: train.labels,
     testLabels: test.labels,

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { heldOutRows, permuteColumns, sweepGrid, sweepHyperparameters } from '../../lib/bench/ood-sweep.js';
+import { memoryRows } from '../../lib/bench/ood-rows.js';
 import { runOodTable } from '../../lib/bench/ood-table.js';
 import type { OodBenchData } from '../../lib/bench/ood-spec.js';
 import { clusters, gaussian, rng } from '../helpers/random.js';
@@ -36,7 +37,7 @@ describe('the validation split', () => {
 });
 
 describe('the grids', () => {
-  const layer = { name: 'l', dim: 16, train: new Float32Array(0), test: new Float32Array(0), head: undefined };
+  const layer = { name: 'l', dim: 16, train: memoryRows(new Float32Array(0), 16), test: memoryRows(new Float32Array(0), 16), head: undefined };
   it('list the default first and stay inside each detector’s valid range', () => {
     expect(sweepGrid('knn', layer, 30, 3).map((h) => h.k)).toEqual([30, 1, 5, 10, 20]);
     expect(sweepGrid('react', layer, 30, 3)[0]).toEqual({ percentile: 90 });
@@ -61,8 +62,8 @@ describe('sweepHyperparameters and the table', () => {
     trainLabels: train.labels,
     testLabels: test.labels,
     numClasses: C,
-    layers: [{ name: 'enc', dim, train: train.features, test: test.features, head }],
-    ood: [{ name: 'far', group: 'far', layers: new Map([['enc', Float32Array.from({ length: 150 * dim }, () => 3 * normal())]]) }],
+    layers: [{ name: 'enc', dim, train: memoryRows(train.features, dim), test: memoryRows(test.features, dim), head }],
+    ood: [{ name: 'far', group: 'far', layers: new Map([['enc', memoryRows(Float32Array.from({ length: 150 * dim }, () => 3 * normal()), dim)]]) }],
   };
 
   it('chooses the best validation AUROC of the grid, refits on all rows, and reports the defaults’ cells', async () => {
@@ -85,7 +86,7 @@ describe('sweepHyperparameters and the table', () => {
   });
 
   it("uses the spec's validation features when given, and they change the validation AUROCs", async () => {
-    const validation = new Map([['enc', clusters(60, dim, C, 9, { shift: 0.5 }).features]]);
+    const validation = new Map([['enc', memoryRows(clusters(60, dim, C, 9, { shift: 0.5 }).features, dim)]]);
     const plan = [{ layer: data.layers[0], methods: ['knn' as const] }];
     const own = await sweepHyperparameters({ ...data, validation }, { plan });
     const synthetic = await sweepHyperparameters(data, { plan });

@@ -17,6 +17,9 @@ spec.json (paths relative to it; an OOD set may leave out layers; group defaults
    "layers": {"enc3": {"train": "a.npy", "test": "b.npy", "weights": "W.npy", "bias": "b.npy"}},
    "ood": {"fashion": {"group": "far", "layers": {"enc3": "c.npy"}}},
    "validation": {"layers": {"enc3": "v.npy"}}}   (optional: --sweep's OOD source)
+Any features entry may be shards of one array: a glob ("train-*.npy") or a comma list ("a.npy,b.npy"). Features
+stream in chunks (never read whole; only labels, heads and 8 bytes of score per row and detector are held); on a
+terminal, progress goes to stderr.
 Every detector a layer allows runs on it (with weights: all of them; without: the four Mahalanobis variants and knn),
 fitted once on the layer's train features with the defaults shown in the output (knn k = min(50, N), vim,
 residual, neco principalDim = ⌊d/2⌋, react percentile 90), and scores the ID test set and every OOD set.
