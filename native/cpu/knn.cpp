@@ -25,6 +25,10 @@ constexpr size_t kBf16MinDim = 64;
 // large-matrix rate (about 82 GFLOP per core-second on Zen 3, against 70 for 384 × 1024 tiles).
 constexpr size_t kTileRows = 2048;
 constexpr size_t kMaxBlockGroups = 128;
+// Fewer queries than this per block take one matrix-vector product each per tile: OpenBLAS's sgemm packs the bank
+// tile for every call, which for one or two query rows costs more than the products (a served single row scored
+// in ~40 ms against a 60 000 × 512 bank). The float32 error bound below holds for any summation order.
+constexpr size_t kGemvMaxQueries = 3;
 
 // First j in [from, n) with s[j] >= t, else n. Sixteen at a time, so the common case (none) is one vector compare.
 size_t next_at_least(const float* s, size_t from, size_t n, float t) {
@@ -62,8 +66,14 @@ void gemm_offer_all(const float* q, size_t n, const float* bank, size_t bank_row
   for (size_t t0 = 0; t0 < bank_rows; t0 += kTileRows) {
     context.throw_if_cancelled();  // per tile: a block of queries against a large bank takes seconds
     const size_t m = std::min(kTileRows, bank_rows - t0);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(n), int(m), int(dim), 1.0f, q, int(dim),
-                bank + t0 * dim, int(dim), 0.0f, s.data(), int(m));
+    if (n < kGemvMaxQueries) {
+      for (size_t i = 0; i < n; ++i)
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, int(m), int(dim), 1.0f, bank + t0 * dim, int(dim), q + i * dim, 1,
+                    0.0f, s.data() + i * m, 1);
+    } else {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(n), int(m), int(dim), 1.0f, q, int(dim),
+                  bank + t0 * dim, int(dim), 0.0f, s.data(), int(m));
+    }
     for (size_t i = 0; i < n; ++i) {
       const float* row = s.data() + i * m;
       KthFilter& f = filters[i];

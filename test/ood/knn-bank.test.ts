@@ -27,6 +27,21 @@ function batchesOf(features: Float32Array, dim: number, sizes: number[]): { feat
 const dir = mkdtempSync(join(tmpdir(), 'ncod-knn-bank-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+describe('few queries at a time (cpu/knn.cpp: matrix-vector products instead of a GEMM)', () => {
+  it('score exactly as the same rows in one large block, across several bank tiles (4500 rows × 77, k = 50)', async () => {
+    const dim = 77;
+    const knn = await detectors.knn({ k: 50 }).fit({ features: matrix(4500, dim), dim });
+    const queries = matrix(64, dim, 3);
+    const block = await knn.score(queries);
+    for (const n of [1, 2, 3]) {
+      for (let start = 0; start + n <= 12; start += n) {
+        const part = await knn.score(queries.slice(start * dim, (start + n) * dim));
+        expect(Array.from(part)).toEqual(Array.from(block.subarray(start, start + n)));
+      }
+    }
+  });
+});
+
 describe('a KNN bank appended batch by batch', () => {
   for (const dim of [3, 77]) {
     it(`scores bit-identically to the array fit (1037 rows × ${dim}, batches of 100, 1 and 389 rows)`, async () => {
