@@ -280,8 +280,6 @@ export interface RawWhitenedModel {
   centres: Float64Array;
 }
 
-/** 0 = MSP, 1 = MaxLogit, 2 = Energy, 3 = GEN, 4 = Entropy (native/core/backend.h LogitScore). */
-export type LogitScoreId = 0 | 1 | 2 | 3 | 4;
 /** The logit scores by name (native/core/detectors.h kLogitScoreNames; lib/ood/method-names.ts LOGIT_METHODS). */
 export type RawLogitScoreName = 'msp' | 'maxlogit' | 'energy' | 'gen' | 'entropy';
 
@@ -323,19 +321,8 @@ export interface RawWhitenedCentresClass {
 }
 
 export interface NativeBinding {
-  scoreLogits(
-    logits: Float32Array,
-    rows: number,
-    classes: number,
-    kind: LogitScoreId,
-    temperature: number,
-    gamma: number,
-    /** GEN's M; 0 = min(100, classes). */
-    topM: number,
-    backend: BackendId,
-    cancelFlag: Int32Array | undefined,
-    onProgress: ((fraction: number) => void) | undefined,
-  ): Promise<Float64Array>;
+  /** The score of each logit row (rows×classes float32); NaN for a row holding a NaN or ±inf (then ERR_NOT_FINITE). */
+  scoreLogits(options: RawLogitSpec & { logits: Float32Array; rows: number; classes: number; backend?: RawBackendName } & RawCallControl): Promise<Float64Array>;
   mahalanobisFit(
     features: Float32Array,
     labels: Int32Array,

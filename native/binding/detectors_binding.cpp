@@ -37,16 +37,6 @@ const float* matrix(Napi::Env env, Napi::Value value, const char* what, size_t r
   return view.data;
 }
 
-// kind, temperature, gamma, top from four consecutive arguments.
-LogitScoreSpec logit_spec(Napi::Env env, const Napi::CallbackInfo& info, size_t first, size_t classes) {
-  LogitScoreSpec s;
-  s.kind = static_cast<LogitScore>(count(env, info[first], "kind", kPublicLogitScores - 1));
-  s.temperature = number(env, info[first + 1], "temperature");
-  s.gamma = number(env, info[first + 2], "gamma");
-  s.top = count(env, info[first + 3], "topM", size_t(1) << 31);
-  return checked_logit_spec(s, classes);
-}
-
 // ridge and covariance (0 ridge, 1 pinv) from two arguments; core/detectors/mahalanobis.cpp checks the values again.
 CovarianceOptions covariance_options(Napi::Env env, Napi::Value ridge, Napi::Value kind) {
   CovarianceOptions o;
@@ -136,20 +126,24 @@ Napi::Promise scores_promise(Napi::Env env, const char* name, std::vector<Napi::
 }
 
 
-// scoreLogits(logits, rows, classes, kind, temperature, gamma, topM, backend, cancelFlag, onProgress)
+// scoreLogits({ logits, rows, classes, kind: 'msp' | 'maxlogit' | 'energy' | 'gen' | 'entropy', temperature?, gamma?,
+//               topM?, backend?, cancelFlag?, onProgress? }) -> Promise<Float64Array>
 Napi::Value ScoreLogits(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 10, "scoreLogits");
-    const size_t rows = count(env, info[1], "rows");
-    const size_t classes = count(env, info[2], "classes", size_t(1) << 24);
-    const float* logits = matrix(env, info[0], "logits", rows, classes);
-    const LogitScoreSpec spec = logit_spec(env, info, 3, classes);
-    const BackendKind kind = backend_kind(env, info[7]);
-    return scores_promise(env, "ncod.scoreLogits", {info[0], info[8]}, cancel_flag(env, info[8], "cancelFlag"),
-                          optional_function(env, info[9], "onProgress"), [=](const RunContext& context) {
-                            return score_logits(get_backend(kind), logits, rows, classes, spec, context);
-                          });
+    OptionsReader o = OptionsReader::only_argument(info, "scoreLogits");
+    auto logits = o.float32_array("logits");
+    const size_t rows = o.size("rows");
+    const size_t classes = o.positive_size("classes", size_t(1) << 24);
+    const LogitScoreSpec spec = logit_spec_option(o, classes);
+    const BackendKind backend = o.optional_backend();
+    const int32_t* cancel = o.cancel_flag();
+    Napi::Function progress = o.progress();
+    check_matrix_length("logits", logits.length, rows, classes);
+    const float* x = logits.data;
+    return scores_promise(env, "ncod.scoreLogits", o.read_inputs(), cancel, progress, [=](const RunContext& context) {
+      return score_logits(get_backend(backend), x, rows, classes, spec, context);
+    });
   });
 }
 

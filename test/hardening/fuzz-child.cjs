@@ -115,7 +115,7 @@ function template() {
     ['trainEpoch', [{ config, params: params(), m: params().map((p) => p.fill(0)), v: params().map((p) => p.fill(0)), x, y, rows: r, order: Int32Array.from({ length: r }, (_, i) => i), epoch, backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
     ['forwardLayer', [{ config, params: params(), x, rows: r, layer: int(0, 2), backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
     ['mlpGradients', [{ config, params: params(), x, y, rows: r, alpha: 0.05, labelSmoothing: 0.1, backend: 'cpu' }]],
-    ['scoreLogits', [f32(r * C), r, C, int(0, 4), 1, 0.1, 0, 0, flag, progress]],
+    ['scoreLogits', [{ logits: f32(r * C), rows: r, classes: C, kind: pick(['msp', 'maxlogit', 'energy', 'gen', 'entropy']), temperature: 1, gamma: 0.1, topM: random() < 0.5 ? undefined : int(1, C), backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
     ['linearHead', [{ weights: W, bias: random() < 0.5 ? bias : null, classes: C, clip: random() < 0.5 ? undefined : 0.5 }, { features: x, rows: r, kind: pick(['msp', 'maxlogit', 'energy', 'gen', 'entropy']), temperature: 1, gamma: 0.1, topM: random() < 0.5 ? undefined : int(1, C), backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
     ['whitenedCentres', [{ dim: d, dims: 1, count: 1, shift: f64(d), whitening: f64(d), centres: new Float64Array(1) }, { features: x, rows: r, backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
     ['mahalanobisFit', [x, y, r, d, C, random() < 0.5, 1e-6, int(0, 1), 0, flag, progress]],

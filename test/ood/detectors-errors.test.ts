@@ -84,9 +84,9 @@ describe('head-based detector arguments', () => {
     head.dispose();
     await expectCode(() => scores(base), 'ERR_INVALID_ARGUMENT', /disposed/);
   });
-  it('raw scoreLogits refuses the table kinds (5 fDBD, 6 argmax offset: internal)', async () => {
-    for (const kind of [5, 6]) {
-      await expectCode(() => (native() as unknown as Record<string, (...a: unknown[]) => unknown>).scoreLogits(features, 10, 4, kind, 1, 0.1, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT');
+  it('raw scoreLogits refuses the internal table kinds (fDBD, argmax offset) and numbers', async () => {
+    for (const kind of ['fdbdSum', 'argmaxOffset', 5, 6]) {
+      await expectCode(() => native().scoreLogits({ logits: features, rows: 10, classes: 4, kind: kind as never }), 'ERR_INVALID_ARGUMENT', /kind: expected one of 'msp', /);
     }
   });
 });
@@ -194,12 +194,17 @@ describe('invalid arguments', () => {
 
 describe('raw binding validates in C++', () => {
   const raw = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
-  it('wrong arity', () => expectCode(() => raw.scoreLogits(features), 'ERR_INVALID_ARGUMENT', /arguments/));
-  it('kind out of range', () =>
-    expectCode(() => raw.scoreLogits(features, 10, 4, 7, 1, 0.1, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT'));
-  it('rows × classes mismatch', () =>
-    expectCode(() => raw.scoreLogits(features, 3, 4, 0, 1, 0.1, 0, 0, undefined, undefined), 'ERR_SHAPE'));
-  it('temperature 0', () => expectCode(() => raw.scoreLogits(features, 10, 4, 2, 0, 0.1, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT'));
+  const logits = { logits: features, rows: 10, classes: 4 };
+  it('wrong arity, not an options object', async () => {
+    await expectCode(() => raw.scoreLogits(logits, undefined), 'ERR_INVALID_ARGUMENT', /arguments/);
+    await expectCode(() => raw.scoreLogits(features), 'ERR_INVALID_ARGUMENT', /options: expected an object, got Float32Array/);
+  });
+  it('an unknown kind', () => expectCode(() => native().scoreLogits({ ...logits, kind: 'softmax' as never }), 'ERR_INVALID_ARGUMENT', /options.kind: expected one of .*, got 'softmax'/));
+  it('rows × classes mismatch', () => expectCode(() => native().scoreLogits({ ...logits, rows: 3, kind: 'msp' }), 'ERR_SHAPE'));
+  it('temperature 0, a bad backend', async () => {
+    await expectCode(() => native().scoreLogits({ ...logits, kind: 'energy', temperature: 0 }), 'ERR_INVALID_ARGUMENT', /temperature/);
+    await expectCode(() => native().scoreLogits({ ...logits, kind: 'energy', backend: 1 as never }), 'ERR_INVALID_ARGUMENT', /backend/);
+  });
   const LinearHead = native().LinearHead;
   const WhitenedCentres = native().WhitenedCentres;
   it('linear head of the wrong size', () => expectCode(() => new LinearHead({ weights: new Float32Array(7), classes: 2 }), 'ERR_SHAPE'));

@@ -17,7 +17,7 @@ const bytes = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString(
 (async () => {
   const out = [];
   const logits = matrix(3001, 1001, 20);
-  for (const kind of [0, 2, 3]) out.push(await binding.scoreLogits(logits, 3001, 1001, kind, 1.5, 0.1, 0, 0, undefined, undefined));
+  for (const kind of ['msp', 'energy', 'gen']) out.push(await binding.scoreLogits({ logits, rows: 3001, classes: 1001, kind, temperature: 1.5 }));
   for (const dim of [17, 300]) {
     const bank = new binding.KnnBank({ dim });
     await bank.append({ features: matrix(4001, dim, 1), rows: 4001 });

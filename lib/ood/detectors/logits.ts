@@ -1,13 +1,13 @@
 // Logit-based detectors: MSP, MaxLogit, Energy, GEN, Entropy, and ReAct (clipped features through a linear head).
 // Scores come from logits ({ logits, numClasses }) or from features and the head ({ features, weights, bias }),
 // in which case native code forms the logits in row blocks and never stores N×C.
-import type { LogitScoreId, RawLinearHead } from '../../../binding.js';
+import type { RawLinearHead, RawLogitScoreName } from '../../../binding.js';
 import { withCancelFlag } from '../../abort.js';
 import { describe, fail } from '../../errors.js';
 import { native } from '../../native.js';
 import { checkFloat32, checkInteger, type FloatArray } from '../../validate.js';
-import { backendId, backendName, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
-import { LOGIT_METHODS, type LogitMethod, type Method } from '../method-names.js';
+import { backendName, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
+import { type LogitMethod, type Method } from '../method-names.js';
 import { checkHead, headFromState, headTensors, nativeHead, stateValue, withNativeHead, type HeadInput, type HeadState } from './state.js';
 import { BatchDigest, checkSameRows, isBatchesInput, type BatchesInput } from './batch-fit.js';
 import { exactPercentile, type ValuePass } from './exact-percentile.js';
@@ -32,8 +32,13 @@ export interface LinearInput {
 
 export type ScoreInput = LogitsInput | LinearInput;
 
+// The native score names and the TypeScript list are one set: a score added to one and not the other does not compile.
+type SameSet<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const logitListsAgree: SameSet<LogitMethod, RawLogitScoreName> = true;
+void logitListsAgree;
+
 interface Spec {
-  kind: LogitScoreId;
+  kind: LogitMethod;
   temperature: number;
   gamma: number;
   topM: number;
@@ -48,10 +53,12 @@ function positive(what: string, value: unknown, fallback: number): number {
 async function scoreWith(spec: Spec, clip: number, input: ScoreInput, options: DetectorOptions, run: RunOptions = {}) {
   const C = checkInteger('numClasses', input?.numClasses, 1, 1 << 24);
   if ('logits' in input) {
-    const backend = backendId(options);
     const { array, rows } = rowsOf('logits', input.logits, C);
-    return withCancelFlag(run.signal, (flag) =>
-      native().scoreLogits(array, rows, C, spec.kind, spec.temperature, spec.gamma, spec.topM, backend, flag, run.onProgress),
+    const { kind, temperature, gamma } = spec;
+    const topM = spec.topM === 0 ? undefined : spec.topM;
+    const backend = backendName(options);
+    return withCancelFlag(run.signal, (cancelFlag) =>
+      native().scoreLogits({ logits: array, rows, classes: C, kind, temperature, gamma, topM, backend, cancelFlag, onProgress: run.onProgress }),
     );
   }
   const head = checkHead(input);
@@ -66,7 +73,7 @@ function scoreHead(spec: Spec, head: RawLinearHead, features: Float32Array, opti
   const rows = features.length / head.dim();
   const backend = backendName(options);
   return withCancelFlag(run.signal, (cancelFlag) =>
-    head.score({ features, rows, kind: LOGIT_METHODS[spec.kind], temperature, gamma, topM, backend, cancelFlag, onProgress: run.onProgress }),
+    head.score({ features, rows, kind: spec.kind, temperature, gamma, topM, backend, cancelFlag, onProgress: run.onProgress }),
   );
 }
 
@@ -119,7 +126,7 @@ export class LogitDetector extends Detector<ScoreInput | FloatArray> {
 
   constructor(spec: Spec, options: DetectorOptions = {}) {
     super();
-    this.method = LOGIT_METHODS[spec.kind];
+    this.method = spec.kind;
     this.#spec = spec;
     this.#options = options;
   }
@@ -193,15 +200,15 @@ export interface GenOptions extends DetectorOptions {
 
 const defaults = { temperature: 1, gamma: 0.1, topM: 0 };
 
-export const msp = (options?: DetectorOptions) => new LogitDetector({ ...defaults, kind: 0 }, options);
-export const maxLogit = (options?: DetectorOptions) => new LogitDetector({ ...defaults, kind: 1 }, options);
+export const msp = (options?: DetectorOptions) => new LogitDetector({ ...defaults, kind: 'msp' }, options);
+export const maxLogit = (options?: DetectorOptions) => new LogitDetector({ ...defaults, kind: 'maxlogit' }, options);
 export const energy = (options: EnergyOptions = {}) =>
-  new LogitDetector({ ...defaults, kind: 2, temperature: positive('temperature', options.temperature, 1) }, options);
+  new LogitDetector({ ...defaults, kind: 'energy', temperature: positive('temperature', options.temperature, 1) }, options);
 export const gen = (options: GenOptions = {}) =>
   new LogitDetector(
     {
       ...defaults,
-      kind: 3,
+      kind: 'gen',
       gamma: positive('gamma', options.gamma, 0.1),
       topM: options.topM === undefined ? 0 : checkInteger('topM', options.topM, 1, 1 << 24),
     },
@@ -210,7 +217,7 @@ export const gen = (options: GenOptions = {}) =>
 
 /** Negative Shannon entropy of softmax(z/T): Σ_c p_c log p_c, between −log C (all logits equal) and 0. */
 export const entropy = (options: EntropyOptions = {}) =>
-  new LogitDetector({ ...defaults, kind: 4, temperature: positive('temperature', options.temperature, 1) }, options);
+  new LogitDetector({ ...defaults, kind: 'entropy', temperature: positive('temperature', options.temperature, 1) }, options);
 
 export interface ReactOptions extends EnergyOptions {
   /** Fixed clipping threshold; otherwise fit() sets it to the `percentile` of the fit features' activations. */
@@ -241,7 +248,7 @@ export class React extends Detector<LinearInput | FloatArray> {
   constructor(options: ReactOptions = {}) {
     super();
     this.#options = options;
-    this.#spec = { ...defaults, kind: 2, temperature: positive('temperature', options.temperature, 1) };
+    this.#spec = { ...defaults, kind: 'energy', temperature: positive('temperature', options.temperature, 1) };
     if (options.clip !== undefined) {
       if (typeof options.clip !== 'number' || !Number.isFinite(options.clip)) fail('ERR_INVALID_ARGUMENT', 'clip', 'a finite number', describe(options.clip));
       this.#clip = options.clip;
