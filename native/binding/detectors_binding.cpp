@@ -116,6 +116,14 @@ Napi::Object mahalanobis_to_js(Napi::Env env, const MahalanobisModel& model) {
 
 }  // namespace
 
+ScoreRun score_run_options(OptionsReader& o) {
+  ScoreRun run;
+  run.backend = o.optional_backend();
+  run.cancel = o.cancel_flag();
+  run.progress = o.progress();
+  return run;
+}
+
 Napi::Promise scores_promise(Napi::Env env, const char* name, std::vector<Napi::Value> keep, const int32_t* cancel,
                              Napi::Function on_progress, std::function<std::vector<double>(const RunContext&)> run) {
   auto result = std::make_shared<std::vector<double>>();
@@ -136,12 +144,10 @@ Napi::Value ScoreLogits(const Napi::CallbackInfo& info) {
     const size_t rows = o.size("rows");
     const size_t classes = o.positive_size("classes", size_t(1) << 24);
     const LogitScoreSpec spec = logit_spec_option(o, classes);
-    const BackendKind backend = o.optional_backend();
-    const int32_t* cancel = o.cancel_flag();
-    Napi::Function progress = o.progress();
+    const ScoreRun run = score_run_options(o);
     check_matrix_length("logits", logits.length, rows, classes);
     const float* x = logits.data;
-    return scores_promise(env, "ncod.scoreLogits", o.read_inputs(), cancel, progress, [=](const RunContext& context) {
+    return scores_promise(o, "ncod.scoreLogits", run, [=, backend = run.backend](const RunContext& context) {
       return score_logits(get_backend(backend), x, rows, classes, spec, context);
     });
   });
@@ -160,12 +166,10 @@ Napi::Value DecisionScores(const Napi::CallbackInfo& info) {
     auto mean = std::make_shared<std::vector<double>>(o.float64_vector("mean", dim, std::to_string(dim) + " elements (the head's dim)"));
     const DecisionScore kind = o.enum_of("kind", kDecisionScoreNames);
     const double alpha = o.optional_number("alpha", 0.0);
-    const BackendKind backend = o.optional_backend();
-    const int32_t* cancel = o.cancel_flag();
-    Napi::Function progress = o.progress();
+    const ScoreRun run = score_run_options(o);
     check_matrix_length("features", features.length, rows, dim);
     const float* x = features.data;
-    return scores_promise(env, "ncod.decisionScores", o.read_inputs(), cancel, progress, [=](const RunContext& context) {
+    return scores_promise(o, "ncod.decisionScores", run, [=, backend = run.backend](const RunContext& context) {
       return decision_scores(backend, x, rows, *head, mean->data(), kind, alpha, context);
     });
   });
@@ -233,15 +237,13 @@ Napi::Value MahalanobisScore(const Napi::CallbackInfo& info) {
     const Napi::Value given_background = o.value("background");
     std::shared_ptr<FittedWhitened> background =
         given_background.IsNull() || given_background.IsUndefined() ? nullptr : whitened_option(o, "background");
-    const BackendKind backend = o.optional_backend();
-    const int32_t* cancel = o.cancel_flag();
-    Napi::Function progress = o.progress();
+    const ScoreRun run = score_run_options(o);
     check_matrix_length("features", features.length, rows, classes->dim());
     if (background && background->dim() != classes->dim()) {
       fail(ErrorCode::Shape, o.field("background"), "dim " + std::to_string(classes->dim()), "dim " + std::to_string(background->dim()));
     }
     const float* x = features.data;
-    return scores_promise(env, "ncod.mahalanobisScore", o.read_inputs(), cancel, progress, [=](const RunContext& context) {
+    return scores_promise(o, "ncod.mahalanobisScore", run, [=, backend = run.backend](const RunContext& context) {
       return mahalanobis_scores(backend, x, rows, *classes, background.get(), context);
     });
   });
@@ -332,13 +334,11 @@ Napi::Value SubspaceScores(const Napi::CallbackInfo& info) {
       spec->scale = o.float64_vector("scale", dim, d);
       spec->multiply_max_logit = o.optional_boolean("multiplyMaxLogit", true);
     }
-    const BackendKind backend = o.optional_backend();
-    const int32_t* cancel = o.cancel_flag();
-    Napi::Function progress = o.progress();
+    const ScoreRun run = score_run_options(o);
     check_matrix_length("features", features.length, rows, dim);
     if (head->dim() != dim) fail(ErrorCode::Shape, o.field("head"), "dim " + std::to_string(dim) + " (the projection's)", "dim " + std::to_string(head->dim()));
     const float* x = features.data;
-    return scores_promise(env, "ncod.subspaceScores", o.read_inputs(), cancel, progress, [=](const RunContext& context) {
+    return scores_promise(o, "ncod.subspaceScores", run, [=, backend = run.backend](const RunContext& context) {
       return subspace_scores(backend, x, rows, *projection, *head, *spec, context);
     });
   });

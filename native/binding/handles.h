@@ -30,8 +30,21 @@ std::shared_ptr<FittedWhitened> whitened_option(OptionsReader& o, const char* ke
 // checked for `classes` classes.
 LogitScoreSpec logit_spec_option(OptionsReader& o, size_t classes);
 
+// What every score call reads last: o.backend (default 'cpu'), o.cancelFlag, o.onProgress.
+struct ScoreRun {
+  BackendKind backend;
+  const int32_t* cancel;
+  Napi::Function progress;
+};
+ScoreRun score_run_options(OptionsReader& o);
+
 // A PromiseWorker whose work returns scores, settled as a Float64Array.
 Napi::Promise scores_promise(Napi::Env env, const char* name, std::vector<Napi::Value> keep, const int32_t* cancel,
                              Napi::Function on_progress, std::function<std::vector<double>(const RunContext&)> run);
+// The same for a call read by `o` (keeping what it read alive), cancelled and reporting through `run`.
+inline Napi::Promise scores_promise(OptionsReader& o, const char* name, const ScoreRun& run,
+                                    std::function<std::vector<double>(const RunContext&)> work) {
+  return scores_promise(o.env(), name, o.read_inputs(), run.cancel, run.progress, std::move(work));
+}
 
 }  // namespace ncod::binding

@@ -63,15 +63,15 @@ class LinearHeadWrap : public NativeHandle<LinearHeadWrap, FittedHead> {
       auto features = o.float32_array("features");
       const size_t rows = o.size("rows");
       const LogitScoreSpec spec = logit_spec_option(o, head->classes());
-      const BackendKind backend = o.optional_backend();
-      const int32_t* cancel = o.cancel_flag();
-      Napi::Function progress = o.progress();
+      const ScoreRun run = score_run_options(o);
       check_matrix_length("features", features.length, rows, head->dim());
       std::vector<Napi::Value> keep = o.read_inputs();
       keep.push_back(info.This());
       const float* x = features.data;
-      return scores_promise(env, "ncod.LinearHead.score", std::move(keep), cancel, progress,
-                            [=](const RunContext& context) { return head_scores(backend, x, rows, *head, spec, context); });
+      return scores_promise(env, "ncod.LinearHead.score", std::move(keep), run.cancel, run.progress,
+                            [=, backend = run.backend](const RunContext& context) {
+                              return head_scores(backend, x, rows, *head, spec, context);
+                            });
     });
   }
 
