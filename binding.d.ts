@@ -284,40 +284,49 @@ export interface RawWhitenedModel {
   centres: Float64Array;
 }
 
-/** 0 = MSP, 1 = MaxLogit, 2 = Energy, 3 = GEN, 4 = Entropy (native/core/backend.h LogitScore). */
-export type LogitScoreId = 0 | 1 | 2 | 3 | 4;
+/** The logit scores by name (native/core/detectors.h kLogitScoreNames; lib/ood/method-names.ts LOGIT_METHODS). */
+export type RawLogitScoreName = 'msp' | 'maxlogit' | 'energy' | 'gen' | 'entropy';
+
+/** What a logit score takes besides its inputs: GEN's γ (default 0.1) and M (default min(100, C)), the temperature (1). */
+export interface RawLogitSpec {
+  kind: RawLogitScoreName;
+  temperature?: number;
+  gamma?: number;
+  topM?: number;
+}
+
+/**
+ * A linear head z = clip(x) Wᵀ + b in native memory (native/binding/linear_head_binding.cpp): copied and checked once,
+ * prepared once per backend (CUDA keeps it on the device) for every score through it.
+ */
+export interface RawLinearHead {
+  /** The score of each row's logits (features rows×dim float32). */
+  score(options: RawLogitSpec & { features: Float32Array; rows: number; backend?: RawBackendName } & RawCallControl): Promise<Float64Array>;
+  dim(): number;
+  classes(): number;
+  /** Frees the head now (calls in flight finish first); later calls, and passing it to a score, throw ERR_INVALID_ARGUMENT. */
+  dispose(): void;
+}
+
+export interface RawLinearHeadClass {
+  /** weights classes×dim float32, bias classes or null; clip: ReAct's threshold (default none). */
+  new (options: { weights: Float32Array; bias?: Float32Array | null; classes: number; clip?: number }): RawLinearHead;
+}
+
+/** A RawWhitenedModel in native memory (native/binding/whitened_centres_binding.cpp), prepared once per backend. */
+export interface RawWhitenedCentres {
+  dim(): number;
+  /** Frees the model now (calls in flight finish first). */
+  dispose(): void;
+}
+
+export interface RawWhitenedCentresClass {
+  new (model: RawWhitenedModel): RawWhitenedCentres;
+}
 
 export interface NativeBinding {
-  scoreLogits(
-    logits: Float32Array,
-    rows: number,
-    classes: number,
-    kind: LogitScoreId,
-    temperature: number,
-    gamma: number,
-    /** GEN's M; 0 = min(100, classes). */
-    topM: number,
-    backend: BackendId,
-    cancelFlag: Int32Array | undefined,
-    onProgress: ((fraction: number) => void) | undefined,
-  ): Promise<Float64Array>;
-  linearScores(
-    features: Float32Array,
-    rows: number,
-    dim: number,
-    weights: Float32Array,
-    bias: Float32Array | null,
-    classes: number,
-    /** ReAct threshold; Infinity for none. */
-    clip: number,
-    kind: LogitScoreId,
-    temperature: number,
-    gamma: number,
-    topM: number,
-    backend: BackendId,
-    cancelFlag: Int32Array | undefined,
-    onProgress: ((fraction: number) => void) | undefined,
-  ): Promise<Float64Array>;
+  /** The score of each logit row (rows×classes float32); NaN for a row holding a NaN or ±inf (then ERR_NOT_FINITE). */
+  scoreLogits(options: RawLogitSpec & { logits: Float32Array; rows: number; classes: number; backend?: RawBackendName } & RawCallControl): Promise<Float64Array>;
   mahalanobisFit(
     features: Float32Array,
     labels: Int32Array,
@@ -332,14 +341,9 @@ export interface NativeBinding {
     cancelFlag: Int32Array | undefined,
     onProgress: ((fraction: number) => void) | undefined,
   ): Promise<{ classes: RawWhitenedModel; background: RawWhitenedModel | null }>;
+  /** −min_c MD_c(x) (+ the background's MD_0(x) when given). */
   mahalanobisScore(
-    features: Float32Array,
-    rows: number,
-    classes: RawWhitenedModel,
-    background: RawWhitenedModel | null,
-    backend: BackendId,
-    cancelFlag: Int32Array | undefined,
-    onProgress: ((fraction: number) => void) | undefined,
+    options: { features: Float32Array; rows: number; classes: RawWhitenedCentres; background?: RawWhitenedCentres | null; backend?: RawBackendName } & RawCallControl,
   ): Promise<Float64Array>;
   /**
    * ViM (energy − α·√p), Residual (−√p) or NECO (√(p/‖z‖²)·maxLogit) in one call: p = ‖L (x − shift)‖² for the
@@ -348,10 +352,9 @@ export interface NativeBinding {
   subspaceScores(options: {
     features: Float32Array;
     rows: number;
-    projection: RawWhitenedModel;
-    weights: Float32Array;
-    bias?: Float32Array | null;
-    classes: number;
+    projection: RawWhitenedCentres;
+    /** Of the projection's dim; read by ViM and by NECO with multiplyMaxLogit. */
+    head: RawLinearHead;
     kind: 'vim' | 'residual' | 'neco';
     /** ViM only. */
     alpha?: number;
@@ -364,6 +367,10 @@ export interface NativeBinding {
     cancelFlag?: Int32Array;
     onProgress?: (fraction: number) => void;
   }): Promise<Float64Array>;
+  LinearHead: RawLinearHeadClass;
+  WhitenedCentres: RawWhitenedCentresClass;
+  /** How many prepared objects (Backend::prepare_*) fitted state has made in this process: tests prove "prepared once". */
+  preparedStateCount(): number;
   /** A KNN detector's bank in native memory (native/binding/knn_bank_binding.cpp). */
   KnnBank: RawKnnBankClass;
 }
@@ -480,19 +487,8 @@ export interface NativeBinding {
 }
 
 export interface NativeBinding {
-  /** fDBD (kind 0) or NCI (kind 1) scores; see native/core/detectors.h. */
+  /** fDBD or NCI scores through a fitted head and the ID mean (Float64Array of the head's dim); see native/core/detectors.h. */
   decisionScores(
-    features: Float32Array,
-    rows: number,
-    dim: number,
-    weights: Float32Array,
-    bias: Float32Array | null,
-    classes: number,
-    mean: Float64Array,
-    kind: 0 | 1,
-    alpha: number,
-    backend: BackendId,
-    cancelFlag: Int32Array | undefined,
-    onProgress: ((fraction: number) => void) | undefined,
+    options: { features: Float32Array; rows: number; head: RawLinearHead; mean: Float64Array; kind: 'fdbd' | 'nci'; alpha?: number; backend?: RawBackendName } & RawCallControl,
   ): Promise<Float64Array>;
 }

@@ -4,8 +4,8 @@ export const METHODS = ['msp', 'maxlogit', 'energy', 'gen', 'entropy', 'react', 
 export type Method = (typeof METHODS)[number];
 
 /**
- * The detectors that score logits (or features through a bound linear head) and need no fit statistics, in the order
- * of their native score ids (binding.d.ts LogitScoreId): LOGIT_METHODS[id] is the method of id.
+ * The detectors that score logits (or features through a bound linear head) and need no fit statistics, named as the
+ * native score kinds (native/core/detectors.h kLogitScoreNames; binding.d.ts RawLogitScoreName).
  */
 export const LOGIT_METHODS = ['msp', 'maxlogit', 'energy', 'gen', 'entropy'] as const satisfies readonly Method[];
 export type LogitMethod = (typeof LOGIT_METHODS)[number];

@@ -10,6 +10,7 @@
 #include "../cpu/simd.h"
 #include "bindings.h"
 #include "convert.h"
+#include "handles.h"
 #include "js_errors.h"
 
 #ifndef NCOD_VERSION
@@ -127,7 +128,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mlpGradients", Napi::Function::New(env, MlpGradients, "mlpGradients"));
   exports.Set("trainKernel", Napi::Function::New(env, TrainKernel, "trainKernel"));
   exports.Set("scoreLogits", Napi::Function::New(env, ScoreLogits, "scoreLogits"));
-  exports.Set("linearScores", Napi::Function::New(env, LinearScores, "linearScores"));
   exports.Set("mahalanobisFit", Napi::Function::New(env, MahalanobisFit, "mahalanobisFit"));
   exports.Set("mahalanobisScore", Napi::Function::New(env, MahalanobisScore, "mahalanobisScore"));
   exports.Set("subspaceFit", Napi::Function::New(env, SubspaceFit, "subspaceFit"));
@@ -137,6 +137,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("nccAgreementCount", Napi::Function::New(env, NccAgreementCount, "nccAgreementCount"));
   exports.Set("decisionScores", Napi::Function::New(env, DecisionScores, "decisionScores"));
   exports.Set("KnnBank", DefineKnnBank(env));
+  exports.Set("LinearHead", DefineLinearHead(env));
+  exports.Set("WhitenedCentres", DefineWhitenedCentres(env));
+  exports.Set("preparedStateCount", Napi::Function::New(env, PreparedStateCount, "preparedStateCount"));
   return exports;
 }
 

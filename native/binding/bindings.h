@@ -24,7 +24,6 @@ Napi::Value ForwardLayer(const Napi::CallbackInfo& info);
 Napi::Value MlpGradients(const Napi::CallbackInfo& info);
 Napi::Value TrainKernel(const Napi::CallbackInfo& info);
 Napi::Value ScoreLogits(const Napi::CallbackInfo& info);
-Napi::Value LinearScores(const Napi::CallbackInfo& info);
 Napi::Value MahalanobisFit(const Napi::CallbackInfo& info);
 Napi::Value MahalanobisScore(const Napi::CallbackInfo& info);
 Napi::Value MahalanobisFitMoments(const Napi::CallbackInfo& info);
@@ -32,6 +31,7 @@ Napi::Value DecisionScores(const Napi::CallbackInfo& info);
 Napi::Value SubspaceFit(const Napi::CallbackInfo& info);
 Napi::Value SubspaceFitMoments(const Napi::CallbackInfo& info);
 Napi::Value SubspaceScores(const Napi::CallbackInfo& info);
+Napi::Value PreparedStateCount(const Napi::CallbackInfo& info);
 Napi::Value NccAgreementCount(const Napi::CallbackInfo& info);
 
 // options.rankTolerance: a number below 1, negative (the default when undefined) for the automatic tolerance.

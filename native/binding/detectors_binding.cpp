@@ -1,5 +1,6 @@
-// OOD detectors: scoreLogits, linearScores, mahalanobisFit/Score, subspaceFit, decisionScores (see binding.d.ts for
-// signatures; KNN's bank is a class of its own, knn_bank_binding.cpp).
+// OOD detectors: scoreLogits, mahalanobisFit/Score, subspaceFit/Scores, decisionScores (see binding.d.ts for
+// signatures). Fitted state lives in handles (LinearHead, WhitenedCentres: handles.h; KNN's bank: knn_bank_binding.cpp)
+// that the score calls take in their options.
 // Every call validates its arguments here (throws synchronously) and runs the work in a PromiseWorker.
 #include <cmath>
 #include <limits>
@@ -12,7 +13,11 @@
 #include "../core/detectors.h"
 #include "bindings.h"
 #include "convert.h"
-#include "detector_options.h"
+#include "../core/detectors/fitted_head.h"
+#include "../core/detectors/fitted_whitened.h"
+#include "../core/detectors/prepared_slots.h"
+#include "handles.h"
+#include "options_reader.h"
 #include "js_errors.h"
 #include "promise_worker.h"
 
@@ -30,16 +35,6 @@ const float* matrix(Napi::Env env, Napi::Value value, const char* what, size_t r
   auto view = float32_array(env, value, what);
   check_matrix_length(what, view.length, rows, dim);
   return view.data;
-}
-
-// kind, temperature, gamma, top from four consecutive arguments.
-LogitScoreSpec logit_spec(Napi::Env env, const Napi::CallbackInfo& info, size_t first, size_t classes) {
-  LogitScoreSpec s;
-  s.kind = static_cast<LogitScore>(count(env, info[first], "kind", kPublicLogitScores - 1));
-  s.temperature = number(env, info[first + 1], "temperature");
-  s.gamma = number(env, info[first + 2], "gamma");
-  s.top = count(env, info[first + 3], "topM", size_t(1) << 31);
-  return checked_logit_spec(s, classes);
 }
 
 // ridge and covariance (0 ridge, 1 pinv) from two arguments; core/detectors/mahalanobis.cpp checks the values again.
@@ -77,20 +72,6 @@ Napi::Object whitened_to_js(Napi::Env env, const WhitenedModel& m) {
   o.Set("whitening", to_float64_array(env, std::vector<double>(m.whitening)));
   o.Set("centres", to_float64_array(env, std::vector<double>(m.centres)));
   return o;
-}
-
-WhitenedModel whitened_from_js(Napi::Env env, Napi::Value value) {
-  if (!value.IsObject()) throw_error(env, ErrorCode::InvalidArgument, "model: expected a fitted model object");
-  Napi::Object o = value.As<Napi::Object>();
-  WhitenedModel m;
-  m.dim = count(env, o.Get("dim"), "model.dim", size_t(1) << 20);
-  m.dims = count(env, o.Get("dims"), "model.dims", size_t(1) << 20);
-  m.count = count(env, o.Get("count"), "model.count", size_t(1) << 24);
-  if (m.dim == 0 || m.dims == 0 || m.count == 0) throw_error(env, ErrorCode::InvalidArgument, "model: expected a fitted model (empty dimensions)");
-  m.shift = float64_property(env, o, "shift", m.dim);
-  m.whitening = float64_property(env, o, "whitening", m.dims * m.dim);
-  m.centres = float64_property(env, o, "centres", m.count * m.dims);
-  return m;
 }
 
 // A copied Float64Array argument of the expected length (ERR_DTYPE / ERR_SHAPE otherwise).
@@ -133,6 +114,16 @@ Napi::Object mahalanobis_to_js(Napi::Env env, const MahalanobisModel& model) {
   return out;
 }
 
+}  // namespace
+
+ScoreRun score_run_options(OptionsReader& o) {
+  ScoreRun run;
+  run.backend = o.optional_backend();
+  run.cancel = o.cancel_flag();
+  run.progress = o.progress();
+  return run;
+}
+
 Napi::Promise scores_promise(Napi::Env env, const char* name, std::vector<Napi::Value> keep, const int32_t* cancel,
                              Napi::Function on_progress, std::function<std::vector<double>(const RunContext&)> run) {
   auto result = std::make_shared<std::vector<double>>();
@@ -142,81 +133,45 @@ Napi::Promise scores_promise(Napi::Env env, const char* name, std::vector<Napi::
       [result](Napi::Env env) -> Napi::Value { return to_float64_array(env, std::move(*result)); });
 }
 
-}  // namespace
 
-// scoreLogits(logits, rows, classes, kind, temperature, gamma, topM, backend, cancelFlag, onProgress)
+// scoreLogits({ logits, rows, classes, kind: 'msp' | 'maxlogit' | 'energy' | 'gen' | 'entropy', temperature?, gamma?,
+//               topM?, backend?, cancelFlag?, onProgress? }) -> Promise<Float64Array>
 Napi::Value ScoreLogits(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 10, "scoreLogits");
-    const size_t rows = count(env, info[1], "rows");
-    const size_t classes = count(env, info[2], "classes", size_t(1) << 24);
-    const float* logits = matrix(env, info[0], "logits", rows, classes);
-    const LogitScoreSpec spec = logit_spec(env, info, 3, classes);
-    const BackendKind kind = backend_kind(env, info[7]);
-    return scores_promise(env, "ncod.scoreLogits", {info[0], info[8]}, cancel_flag(env, info[8], "cancelFlag"),
-                          optional_function(env, info[9], "onProgress"), [=](const RunContext& context) {
-                            return score_logits(get_backend(kind), logits, rows, classes, spec, context);
-                          });
+    OptionsReader o = OptionsReader::only_argument(info, "scoreLogits");
+    auto logits = o.float32_array("logits");
+    const size_t rows = o.size("rows");
+    const size_t classes = o.positive_size("classes", size_t(1) << 24);
+    const LogitScoreSpec spec = logit_spec_option(o, classes);
+    const ScoreRun run = score_run_options(o);
+    check_matrix_length("logits", logits.length, rows, classes);
+    const float* x = logits.data;
+    return scores_promise(o, "ncod.scoreLogits", run, [=, backend = run.backend](const RunContext& context) {
+      return score_logits(get_backend(backend), x, rows, classes, spec, context);
+    });
   });
 }
 
-// linearScores(features, rows, dim, weights, bias|null, classes, clip, kind, temperature, gamma, topM, backend,
-//              cancelFlag, onProgress)
-Napi::Value LinearScores(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 14, "linearScores");
-    const size_t rows = count(env, info[1], "rows");
-    const size_t dim = count(env, info[2], "dim");
-    const float* x = matrix(env, info[0], "features", rows, dim);
-    LinearHead head;
-    head.classes = count(env, info[5], "classes", size_t(1) << 24);
-    head.weights = matrix(env, info[3], "weights", head.classes, dim);
-    if (!info[4].IsNull() && !info[4].IsUndefined()) head.bias = matrix(env, info[4], "bias", 1, head.classes);
-    head.clip = static_cast<float>(number(env, info[6], "clip"));
-    const LogitScoreSpec spec = logit_spec(env, info, 7, head.classes);
-    const BackendKind kind = backend_kind(env, info[11]);
-    return scores_promise(env, "ncod.linearScores", {info[0], info[3], info[4], info[12]},
-                          cancel_flag(env, info[12], "cancelFlag"), optional_function(env, info[13], "onProgress"),
-                          [=](const RunContext& context) {
-                            return linear_scores(get_backend(kind), x, rows, dim, head, spec, context);
-                          });
-  });
-}
-
-// decisionScores(features, rows, dim, weights, bias|null, classes, mean (Float64Array dim), kind (0 fDBD, 1 NCI),
-//                alpha, backend, cancelFlag, onProgress)
+// decisionScores({ features, rows, head: LinearHead, mean (Float64Array dim), kind: 'fdbd' | 'nci', alpha?, backend?,
+//                  cancelFlag?, onProgress? }) -> Promise<Float64Array>
 Napi::Value DecisionScores(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 12, "decisionScores");
-    const size_t rows = count(env, info[1], "rows");
-    const size_t dim = count(env, info[2], "dim");
-    const float* x = matrix(env, info[0], "features", rows, dim);
-    LinearHead head;
-    head.classes = count(env, info[5], "classes", size_t(1) << 24);
-    if (head.classes < 1) fail(ErrorCode::InvalidArgument, "classes", "at least 1", "0");
-    head.weights = matrix(env, info[3], "weights", head.classes, dim);
-    if (!info[4].IsNull() && !info[4].IsUndefined()) head.bias = matrix(env, info[4], "bias", 1, head.classes);
-    head.clip = std::numeric_limits<float>::infinity();
-    if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-      throw_error(env, ErrorCode::Dtype, "mean: expected Float64Array");
-    }
-    auto mean_array = info[6].As<Napi::Float64Array>();
-    if (mean_array.ElementLength() != dim) {
-      fail(ErrorCode::Shape, "mean", std::to_string(dim) + " elements (dim)", std::to_string(mean_array.ElementLength()) + " elements");
-    }
-    const std::vector<double> mean(mean_array.Data(), mean_array.Data() + dim);
-    const auto kind = static_cast<DecisionScore>(count(env, info[7], "kind", 1));
-    const double alpha = number(env, info[8], "alpha");
-    const BackendKind backend = backend_kind(env, info[9]);
-    return scores_promise(env, "ncod.decisionScores", {info[0], info[3], info[4], info[10]},
-                          cancel_flag(env, info[10], "cancelFlag"), optional_function(env, info[11], "onProgress"),
-                          [=](const RunContext& context) {
-                            return decision_scores(get_backend(backend), x, rows, dim, head, mean.data(), kind, alpha,
-                                                   context);
-                          });
+    OptionsReader o = OptionsReader::only_argument(info, "decisionScores");
+    auto features = o.float32_array("features");
+    const size_t rows = o.size("rows");
+    std::shared_ptr<FittedHead> head = head_option(o, "head");
+    const size_t dim = head->dim();
+    auto mean = std::make_shared<std::vector<double>>(o.float64_vector("mean", dim, std::to_string(dim) + " elements (the head's dim)"));
+    const DecisionScore kind = o.enum_of("kind", kDecisionScoreNames);
+    const double alpha = o.optional_number("alpha", 0.0);
+    const ScoreRun run = score_run_options(o);
+    check_matrix_length("features", features.length, rows, dim);
+    const float* x = features.data;
+    return scores_promise(o, "ncod.decisionScores", run, [=, backend = run.backend](const RunContext& context) {
+      return decision_scores(backend, x, rows, *head, mean->data(), kind, alpha, context);
+    });
   });
 }
 
@@ -270,28 +225,27 @@ Napi::Value MahalanobisFitMoments(const Napi::CallbackInfo& info) {
   });
 }
 
-// mahalanobisScore(features, rows, classesModel, backgroundModel|null, backend, cancelFlag, onProgress)
+// mahalanobisScore({ features, rows, classes: WhitenedCentres, background?: WhitenedCentres | null, backend?,
+//                    cancelFlag?, onProgress? }) -> Promise<Float64Array>
 Napi::Value MahalanobisScore(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 7, "mahalanobisScore");
-    MahalanobisModel model;
-    model.classes = whitened_from_js(env, info[2]);
-    if (!info[3].IsNull() && !info[3].IsUndefined()) {
-      model.background = whitened_from_js(env, info[3]);
-      if (model.background.dim != model.classes.dim) {
-        fail(ErrorCode::Shape, "background model", "dim " + std::to_string(model.classes.dim),
-             "dim " + std::to_string(model.background.dim));
-      }
+    OptionsReader o = OptionsReader::only_argument(info, "mahalanobisScore");
+    auto features = o.float32_array("features");
+    const size_t rows = o.size("rows");
+    std::shared_ptr<FittedWhitened> classes = whitened_option(o, "classes");
+    const Napi::Value given_background = o.value("background");
+    std::shared_ptr<FittedWhitened> background =
+        given_background.IsNull() || given_background.IsUndefined() ? nullptr : whitened_option(o, "background");
+    const ScoreRun run = score_run_options(o);
+    check_matrix_length("features", features.length, rows, classes->dim());
+    if (background && background->dim() != classes->dim()) {
+      fail(ErrorCode::Shape, o.field("background"), "dim " + std::to_string(classes->dim()), "dim " + std::to_string(background->dim()));
     }
-    const size_t rows = count(env, info[1], "rows");
-    const float* x = matrix(env, info[0], "features", rows, model.classes.dim);
-    const BackendKind kind = backend_kind(env, info[4]);
-    auto shared = std::make_shared<MahalanobisModel>(std::move(model));
-    return scores_promise(env, "ncod.mahalanobisScore", {info[0], info[5]}, cancel_flag(env, info[5], "cancelFlag"),
-                          optional_function(env, info[6], "onProgress"), [=](const RunContext& context) {
-                            return mahalanobis_scores(get_backend(kind), x, rows, *shared, context);
-                          });
+    const float* x = features.data;
+    return scores_promise(o, "ncod.mahalanobisScore", run, [=, backend = run.backend](const RunContext& context) {
+      return mahalanobis_scores(backend, x, rows, *classes, background.get(), context);
+    });
   });
 }
 
@@ -360,42 +314,40 @@ Napi::Value SubspaceFitMoments(const Napi::CallbackInfo& info) {
   });
 }
 
-// subspaceScores({ features, rows, projection, weights, bias?, classes, kind: 'vim' | 'residual' | 'neco', alpha?,
-//                  shift?, scale?, multiplyMaxLogit?, backend?, cancelFlag?, onProgress? }) -> Promise<Float64Array>
+// subspaceScores({ features, rows, projection: WhitenedCentres, head: LinearHead, kind: 'vim' | 'residual' | 'neco',
+//                  alpha?, shift?, scale?, multiplyMaxLogit?, backend?, cancelFlag?, onProgress? }) -> Promise<Float64Array>
 Napi::Value SubspaceScores(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 1, "subspaceScores");
-    Napi::Object o = options_object(env, info[0], "subspaceScores");
-    auto projection = std::make_shared<WhitenedModel>(whitened_from_js(env, o.Get("projection")));
-    const size_t dim = projection->dim;
-    const size_t rows = count(env, o.Get("rows"), "rows");
-    const float* x = matrix(env, o.Get("features"), "features", rows, dim);
-    LinearHead head;
-    head.classes = count(env, o.Get("classes"), "classes", size_t(1) << 24);
-    if (head.classes < 1) fail(ErrorCode::InvalidArgument, "classes", "at least 1", "0");
-    head.weights = matrix(env, o.Get("weights"), "weights", head.classes, dim);
-    const Napi::Value bias = o.Get("bias");
-    if (!bias.IsNull() && !bias.IsUndefined()) head.bias = matrix(env, bias, "bias", 1, head.classes);
-    head.clip = std::numeric_limits<float>::infinity();
-    SubspaceScoreSpec spec;
-    spec.kind = static_cast<SubspaceScore>(enum_option(env, o, "kind", {"vim", "residual", "neco"}));
-    if (spec.kind == SubspaceScore::Vim) spec.alpha = number(env, o.Get("alpha"), "alpha");
-    if (spec.kind == SubspaceScore::Neco) {
+    OptionsReader o = OptionsReader::only_argument(info, "subspaceScores");
+    auto features = o.float32_array("features");
+    const size_t rows = o.size("rows");
+    std::shared_ptr<FittedWhitened> projection = whitened_option(o, "projection");
+    std::shared_ptr<FittedHead> head = head_option(o, "head");
+    const size_t dim = projection->dim();
+    auto spec = std::make_shared<SubspaceScoreSpec>();
+    spec->kind = o.enum_of("kind", kSubspaceScoreNames);
+    if (spec->kind == SubspaceScore::Vim) spec->alpha = o.number("alpha");
+    if (spec->kind == SubspaceScore::Neco) {
       const std::string d = std::to_string(dim) + " elements (dim)";
-      spec.shift = float64_argument(env, o.Get("shift"), "shift", dim, d);
-      spec.scale = float64_argument(env, o.Get("scale"), "scale", dim, d);
-      const Napi::Value multiply = o.Get("multiplyMaxLogit");
-      spec.multiply_max_logit = multiply.IsUndefined() || boolean(env, multiply, "multiplyMaxLogit");
+      spec->shift = o.float64_vector("shift", dim, d);
+      spec->scale = o.float64_vector("scale", dim, d);
+      spec->multiply_max_logit = o.optional_boolean("multiplyMaxLogit", true);
     }
-    const BackendKind backend = backend_option(env, o);
-    const Napi::Value flag = o.Get("cancelFlag");
-    auto shared_spec = std::make_shared<SubspaceScoreSpec>(std::move(spec));
-    return scores_promise(env, "ncod.subspaceScores", {info[0], flag}, cancel_flag(env, flag, "cancelFlag"),
-                          optional_function(env, o.Get("onProgress"), "onProgress"), [=](const RunContext& context) {
-                            return subspace_scores(get_backend(backend), x, rows, *projection, head, *shared_spec, context);
-                          });
+    const ScoreRun run = score_run_options(o);
+    check_matrix_length("features", features.length, rows, dim);
+    if (head->dim() != dim) fail(ErrorCode::Shape, o.field("head"), "dim " + std::to_string(dim) + " (the projection's)", "dim " + std::to_string(head->dim()));
+    const float* x = features.data;
+    return scores_promise(o, "ncod.subspaceScores", run, [=, backend = run.backend](const RunContext& context) {
+      return subspace_scores(backend, x, rows, *projection, *head, *spec, context);
+    });
   });
+}
+
+// preparedStateCount() -> number: how many prepared objects (Backend::prepare_*) fitted state has made in this
+// process (core/detectors/prepared_slots.h), for tests proving that scoring many chunks prepares once.
+Napi::Value PreparedStateCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(prepared_state_count().load()));
 }
 
 }  // namespace ncod::binding

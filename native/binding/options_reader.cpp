@@ -91,6 +91,21 @@ BackendKind OptionsReader::backend(const char* key) {
   return ncod::binding::backend(env_, value(key), field(key).c_str());
 }
 
+BackendKind OptionsReader::optional_backend(const char* key) {
+  Napi::Value v = value(key);
+  return v.IsUndefined() ? BackendKind::Cpu : ncod::binding::backend(env_, v, field(key).c_str());
+}
+
+std::vector<double> OptionsReader::float64_vector(const char* key, size_t length, const std::string& expected) {
+  Napi::Value v = value(key);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    reject(ErrorCode::Dtype, key, "a Float64Array", v);
+  }
+  auto a = v.As<Napi::Float64Array>();
+  if (a.ElementLength() != length) fail(ErrorCode::Shape, field(key), expected, std::to_string(a.ElementLength()) + " elements");
+  return std::vector<double>(a.Data(), a.Data() + length);
+}
+
 const int32_t* OptionsReader::cancel_flag(const char* key) {
   return ncod::binding::cancel_flag(env_, value(key), field(key).c_str());
 }

@@ -50,8 +50,15 @@ class OptionsReader {
   // one_of with values: enum_of<Covariance>("covariance", {{"ridge", Covariance::Ridge}, {"pinv", Covariance::Pinv}}).
   template <typename E>
   E enum_of(const char* key, std::initializer_list<std::pair<const char*, E>> names);
-  // A backend name, 'cpu' | 'cuda' (the registry in native/core/backends.cpp).
+  // enum_of over a names table declared next to its enum (core/detectors.h kLogitScoreNames, ...); `fallback` when
+  // the field is undefined and a fallback is given.
+  template <typename E, size_t N>
+  E enum_of(const char* key, const std::pair<const char*, E> (&names)[N], const E* fallback = nullptr);
+  // A copied Float64Array of exactly `length` elements (ERR_DTYPE / ERR_SHAPE; `expected` says what they are).
+  std::vector<double> float64_vector(const char* key, size_t length, const std::string& expected);
+  // A backend name, 'cpu' | 'cuda' (the registry in native/core/backends.cpp); optional_backend: 'cpu' when undefined.
   BackendKind backend(const char* key = "backend");
+  BackendKind optional_backend(const char* key = "backend");
   // An optional Int32Array on a SharedArrayBuffer (convert.h cancel_flag); nullptr when undefined.
   const int32_t* cancel_flag(const char* key = "cancelFlag");
   // An optional function called with the fraction done; an empty Function when undefined.
@@ -81,6 +88,14 @@ E OptionsReader::enum_of(const char* key, std::initializer_list<std::pair<const 
   std::vector<std::string> keys;
   for (const auto& name : names) keys.emplace_back(name.first);
   return (names.begin() + one_of(key, keys))->second;
+}
+
+template <typename E, size_t N>
+E OptionsReader::enum_of(const char* key, const std::pair<const char*, E> (&names)[N], const E* fallback) {
+  if (fallback && object_.Get(key).IsUndefined()) return *fallback;
+  std::vector<std::string> keys;
+  for (const auto& name : names) keys.emplace_back(name.first);
+  return names[one_of(key, keys)].second;
 }
 
 }  // namespace ncod::binding

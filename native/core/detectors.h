@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstddef>
+#include <utility>
 #include <vector>
 
 #include "backend.h"
@@ -26,22 +27,32 @@
 
 namespace ncod {
 
+class FittedHead;      // detectors/fitted_head.h: a linear head prepared once per backend
+class FittedWhitened;  // detectors/fitted_whitened.h: whitened centres prepared once per backend
+
+// The public logit scores by name (LogitScore is in backend.h), as the binding and lib/ood/method-names.ts
+// LOGIT_METHODS spell them, in LogitScore order.
+inline constexpr std::pair<const char*, LogitScore> kLogitScoreNames[] = {
+    {"msp", LogitScore::Msp}, {"maxlogit", LogitScore::MaxLogit}, {"energy", LogitScore::Energy},
+    {"gen", LogitScore::Gen}, {"entropy", LogitScore::Entropy}};
+
 // Fills the defaults (top = min(100, C)) and checks spec for C classes; throws ERR_INVALID_ARGUMENT.
 LogitScoreSpec checked_logit_spec(LogitScoreSpec spec, size_t classes);
 
 std::vector<double> score_logits(Backend& backend, const float* logits, size_t rows, size_t classes,
                                  const LogitScoreSpec& spec, const RunContext& context);
 
-// Checks the head (finite weights and bias, clip > 0 or +inf) before scoring.
-std::vector<double> linear_scores(Backend& backend, const float* x, size_t rows, size_t dim, const LinearHead& head,
-                                  const LogitScoreSpec& spec, const RunContext& context);
+// Scores through a linear head: detectors/fitted_head.h head_scores.
 
 // Decision-boundary scores from features x, a head (W, b) and the ID training mean μ (d, float64):
 //   fDBD (Liu & Qin 2024): mean over c ≠ ŷ of (z_ŷ − z_c)/‖w_ŷ − w_c‖, divided by ‖x − μ‖
 //   NCI (Liu & Qin 2025):  w_ŷ·(x − μ)/‖x − μ‖ + α‖x‖₁
 // A row exactly at μ scores 0 in the ratio term. fDBD needs pairwise distinct weight rows (ERR_INVALID_ARGUMENT).
+// The head's clip applies (a fitted fDBD/NCI head has none).
 enum class DecisionScore : int { Fdbd = 0, Nci = 1 };
-std::vector<double> decision_scores(Backend& backend, const float* x, size_t rows, size_t dim, const LinearHead& head,
+inline constexpr std::pair<const char*, DecisionScore> kDecisionScoreNames[] = {{"fdbd", DecisionScore::Fdbd},
+                                                                               {"nci", DecisionScore::Nci}};
+std::vector<double> decision_scores(BackendKind backend, const float* x, size_t rows, FittedHead& head,
                                     const double* mean, DecisionScore kind, double alpha, const RunContext& context);
 
 // A fitted whitened-distance model: shift (d), whitening L (p×d), centres C×p, all float64. Fitting makes L upper
@@ -66,6 +77,9 @@ struct MahalanobisModel {
 //          the null directions by 1/(ridge·λ_max). (pinvh cuts |λ_i| <= rcond·max|λ|: the same for a covariance, whose
 //          negative eigenvalues are rounding, far below the cut; here they are always dropped.)
 enum class CovarianceInverse : int { Ridge = 0, Pinv = 1 };
+// As lib/ood/method-names.ts COVARIANCES spells them (the first is the default).
+inline constexpr std::pair<const char*, CovarianceInverse> kCovarianceNames[] = {{"ridge", CovarianceInverse::Ridge},
+                                                                                {"pinv", CovarianceInverse::Pinv}};
 struct CovarianceOptions {
   CovarianceInverse kind = CovarianceInverse::Ridge;
   double ridge = 1e-6;  // Ridge only
@@ -94,9 +108,9 @@ void check_moments(const ShiftedMoments& m, bool require_all_classes);
 MahalanobisModel mahalanobis_from_moments(Backend& backend, const ShiftedMoments& moments, bool relative,
                                           const CovarianceOptions& covariance);
 
-// −min_c ‖L(x − shift) − centre_c‖², plus the background distance when background.count > 0.
-std::vector<double> mahalanobis_scores(Backend& backend, const float* x, size_t rows, const MahalanobisModel& model,
-                                       const RunContext& context);
+// −min_c ‖L(x − shift) − centre_c‖², plus the background distance when background is given (of the same dim).
+std::vector<double> mahalanobis_scores(BackendKind backend, const float* x, size_t rows, FittedWhitened& classes,
+                                       FittedWhitened* background, const RunContext& context);
 
 // Principal directions of features for ViM, Residual (Wang et al. 2022) and NECO (Ammar et al. 2024).
 // shift: −pinv(W) b when a head is given (ViM's origin, bias zero when absent), else the sample mean.
@@ -120,14 +134,17 @@ Subspace subspace_from_moments(const ShiftedMoments& moments, const float* weigh
 //   NECO      √(p / ‖z‖²)·maxLogit(x) (the factor only with multiply_max_logit), z = (x − shift)/scale, 0 when z = 0
 //             (L: the kept directions, divided by scale per column)
 enum class SubspaceScore : int { Vim = 0, Residual = 1, Neco = 2 };
+inline constexpr std::pair<const char*, SubspaceScore> kSubspaceScoreNames[] = {
+    {"vim", SubspaceScore::Vim}, {"residual", SubspaceScore::Residual}, {"neco", SubspaceScore::Neco}};
 struct SubspaceScoreSpec {
   SubspaceScore kind = SubspaceScore::Vim;
   double alpha = 0;                 // ViM
   bool multiply_max_logit = true;   // NECO
   std::vector<double> shift, scale; // NECO (d each)
 };
-std::vector<double> subspace_scores(Backend& backend, const float* x, size_t rows, const WhitenedModel& projection,
-                                    const LinearHead& head, const SubspaceScoreSpec& spec, const RunContext& context);
+// The head (of the projection's dim) is read only by ViM and by NECO with multiply_max_logit; its clip applies.
+std::vector<double> subspace_scores(BackendKind backend, const float* x, size_t rows, FittedWhitened& projection,
+                                    FittedHead& head, const SubspaceScoreSpec& spec, const RunContext& context);
 
 // Rows scaled to unit L2 norm (in float64, stored as float32); all-zero rows stay zero. Checks finiteness.
 std::vector<float> l2_normalised(const char* what, const float* x, size_t rows, size_t dim);

@@ -92,7 +92,7 @@ function mutateValue(v) {
 // An argument and, for an options object, its fields (the typed arrays a running call could lose).
 const withFields = (a) => (a && typeof a === 'object' && !ArrayBuffer.isView(a) && !Array.isArray(a) ? [a, ...Object.values(a)] : [a]);
 
-let model; // a fitted Mahalanobis model for mahalanobisScore
+let model; // a fitted relative Mahalanobis model's handles, for mahalanobisScore
 function template() {
   const r = int(1, 24), d = int(1, 9), C = int(2, 5), h = int(1, 8);
   const x = f32(r * d), y = labels(r, C), W = f32(C * d), bias = f32(C);
@@ -101,6 +101,11 @@ function template() {
   const flag = random() < 0.3 ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
   const progress = random() < 0.3 ? () => {} : undefined;
   const epoch = { batch: int(1, 8), alpha: 0.05, labelSmoothing: 0.1, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 0 };
+  // Valid handles for the calls that take them (the mutations may replace or break them); now and then a disposed one.
+  const head = new b.LinearHead({ weights: W, bias: random() < 0.5 ? bias : null, classes: C });
+  const projection = new b.WhitenedCentres({ dim: d, dims: 1, count: 1, shift: f64(d), whitening: f64(d), centres: new Float64Array(1) });
+  if (random() < 0.05) head.dispose();
+  if (random() < 0.05) projection.dispose();
   const calls = [
     ['classStats', [{ features: x, labels: y, rows: r, dim: d, numClasses: C, withScatter: random() < 0.5, allowEmptyClasses: random() < 0.5, backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
     ['ncMetrics', [{ features: x, labels: y, rows: r, dim: d, numClasses: C, weights: random() < 0.5 ? W : null, oodFeatures: random() < 0.5 ? f32(r * d) : null, oodRows: r, weightedGlobalMean: false, rankTolerance: -1, backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
@@ -110,13 +115,14 @@ function template() {
     ['trainEpoch', [{ config, params: params(), m: params().map((p) => p.fill(0)), v: params().map((p) => p.fill(0)), x, y, rows: r, order: Int32Array.from({ length: r }, (_, i) => i), epoch, backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
     ['forwardLayer', [{ config, params: params(), x, rows: r, layer: int(0, 2), backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
     ['mlpGradients', [{ config, params: params(), x, y, rows: r, alpha: 0.05, labelSmoothing: 0.1, backend: 'cpu' }]],
-    ['scoreLogits', [f32(r * C), r, C, int(0, 4), 1, 0.1, 0, 0, flag, progress]],
-    ['linearScores', [x, r, d, W, random() < 0.5 ? bias : null, C, Infinity, int(0, 4), 1, 0.1, 0, 0, flag, progress]],
+    ['scoreLogits', [{ logits: f32(r * C), rows: r, classes: C, kind: pick(['msp', 'maxlogit', 'energy', 'gen', 'entropy']), temperature: 1, gamma: 0.1, topM: random() < 0.5 ? undefined : int(1, C), backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
+    ['linearHead', [{ weights: W, bias: random() < 0.5 ? bias : null, classes: C, clip: random() < 0.5 ? undefined : 0.5 }, { features: x, rows: r, kind: pick(['msp', 'maxlogit', 'energy', 'gen', 'entropy']), temperature: 1, gamma: 0.1, topM: random() < 0.5 ? undefined : int(1, C), backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
+    ['whitenedCentres', [{ dim: d, dims: 1, count: 1, shift: f64(d), whitening: f64(d), centres: new Float64Array(1) }, { features: x, rows: r, backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
     ['mahalanobisFit', [x, y, r, d, C, random() < 0.5, 1e-6, int(0, 1), 0, flag, progress]],
     ['knnBank', [{ dim: d }, { features: x, rows: r, normalize: random() < 0.8, cancelFlag: flag }, { features: f32(r * d), rows: r, k: int(1, r), backend: 'cpu', cancelFlag: flag, onProgress: progress }, { start: int(0, r), rows: int(0, r) }]],
-    ['subspaceScores', [{ features: x, rows: r, projection: { dim: d, dims: 1, count: 1, shift: f64(d), whitening: f64(d), centres: new Float64Array(1) }, weights: W, bias: random() < 0.5 ? bias : null, classes: C, kind: pick(['vim', 'residual', 'neco']), alpha: 0.5, shift: f64(d), scale: new Float64Array(d).fill(1), multiplyMaxLogit: random() < 0.5, backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
+    ['subspaceScores', [{ features: x, rows: r, projection, head, kind: pick(['vim', 'residual', 'neco']), alpha: 0.5, shift: f64(d), scale: new Float64Array(d).fill(1), multiplyMaxLogit: random() < 0.5, backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
     ['subspaceFit', [x, r, d, random() < 0.5 ? W : null, null, C, random() < 0.5, 0, flag, progress]],
-    ['decisionScores', [x, r, d, W, random() < 0.5 ? bias : null, C, new Float64Array(d), int(0, 1), 1, 0, flag, progress]],
+    ['decisionScores', [{ features: x, rows: r, head, mean: new Float64Array(d), kind: pick(['fdbd', 'nci']), alpha: 1, backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
     ['mahalanobisFitMoments', [f64(d), new Float64Array(C).fill(3), f64(C * d), identity(d, 10 * C), d, C, random() < 0.5, 1e-6, int(0, 1), 0]],
     ['subspaceFitMoments', [f64(d), 3, f64(d), identity(d, 5), d, random() < 0.5 ? W : null, null, C, random() < 0.5, 0]],
     ['nccAgreementCount', [x, r, d, f64(C * d), W, random() < 0.5 ? bias : null, C, 0, flag]],
@@ -124,7 +130,7 @@ function template() {
     ['trainKernel', [{ backend: 'cpu', kernel: pick(['sgemm', 'biasActivation', 'activationBackward', 'adamw', 'gatherRows', 'add', 'layerNormForward', 'layerNormBackward', 'crossEntropyLs', 'nnEntropy', 'etfForward', 'etfBackward', 'nope']), arrays: { a: x, b: f32(r * d), x, y, labels: y }, numbers: { rows: r, cols: d, m: r, n: d, k: d, classes: C } }]],
     ['accumulator', [d, C, x, y, r]],
   ];
-  if (model && model.classes.dim === d) calls.push(['mahalanobisScore', [x, r, model.classes, model.background, 0, flag, progress]]);
+  if (model && model.classes.dim() === d) calls.push(['mahalanobisScore', [{ features: x, rows: r, classes: model.classes, background: random() < 0.5 ? model.background : projection, backend: 'cpu', cancelFlag: flag, onProgress: progress }]]);
   return pick(calls);
 }
 
@@ -137,6 +143,25 @@ async function callKnnBank(args) {
   bank.read(read);
   bank.dispose();
   return bank.rows();
+}
+
+// A linear head through its life: made, scored, disposed (twice), then a score that must refuse.
+async function callLinearHead(args) {
+  const [options, score] = args;
+  const head = new b.LinearHead(options);
+  await head.score(score);
+  head.dispose();
+  head.dispose();
+  return head.score(score);
+}
+
+// Whitened centres through their life: made, scored (as Mahalanobis classes), disposed, then a score that must refuse.
+async function callWhitenedCentres(args) {
+  const [model, score] = args;
+  const classes = new b.WhitenedCentres(model);
+  await b.mahalanobisScore({ ...score, classes });
+  classes.dispose();
+  return b.mahalanobisScore({ ...score, classes });
 }
 
 async function callAccumulator(args) {
@@ -174,7 +199,8 @@ async function settle(promise, name) {
 
 (async () => {
   // One valid fit first, for mahalanobisScore.
-  model = await b.mahalanobisFit(f32(40 * 3), labels(40, 2), 40, 3, 2, true, 1e-6, 0, 0, undefined, undefined);
+  const fitted = await b.mahalanobisFit(f32(40 * 3), labels(40, 2), 40, 3, 2, true, 1e-6, 0, 0, undefined, undefined);
+  model = { classes: new b.WhitenedCentres(fitted.classes), background: new b.WhitenedCentres(fitted.background) };
   for (let i = 0; i < iterations; i++) {
     const [name, valid] = template();
     const args = valid.slice();
@@ -192,7 +218,8 @@ async function settle(promise, name) {
     if (process.env.NCOD_FUZZ_TRACE) require('node:fs').writeSync(2, `${i} ${name} ${JSON.stringify(args, (k, v) => (ArrayBuffer.isView(v) ? `${v.constructor.name}(${v.length})${v.buffer instanceof SharedArrayBuffer ? "S" : ""}` : Array.isArray(v) && v.length > 100 ? `Array(${v.length})` : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)).slice(0, 400)}\n`);
     let result;
     try {
-      result = name === 'accumulator' ? callAccumulator(args) : name === 'knnBank' ? callKnnBank(args) : b[name](...args);
+      const drivers = { accumulator: callAccumulator, knnBank: callKnnBank, linearHead: callLinearHead, whitenedCentres: callWhitenedCentres };
+      result = name in drivers ? drivers[name](args) : b[name](...args);
     } catch (error) {
       record(error, 'syncErrors', name);
       continue;

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { detectors, NcodError } from '../../lib/index.js';
+import type { RawWhitenedModel } from '../../binding.js';
 import { native } from '../../lib/native.js';
 
 async function expectCode(run: () => unknown, code: string, message?: RegExp) {
@@ -71,15 +72,21 @@ describe('head-based detector arguments', () => {
     const det = await detectors.nci().fit({ features, weights, numClasses: 2 });
     await expectCode(() => det.score(new Float32Array(6)), 'ERR_SHAPE');
   });
-  it('raw decisionScores: a mean of the wrong length or dtype', async () => {
-    const raw = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
-    await expectCode(() => raw.decisionScores(features, 10, 4, weights, null, 2, new Float64Array(3), 0, 0, 0, undefined, undefined), 'ERR_SHAPE', /mean/);
-    await expectCode(() => raw.decisionScores(features, 10, 4, weights, null, 2, new Float32Array(4), 0, 0, 0, undefined, undefined), 'ERR_DTYPE');
-    await expectCode(() => raw.decisionScores(features, 10, 4, weights, null, 2, new Float64Array(4), 2, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT');
+  it('raw decisionScores: a mean of the wrong length or dtype, an unknown kind, a head that is not one', async () => {
+    const head = new (native().LinearHead)({ weights, classes: 2 });
+    const base = { features, rows: 10, head, mean: new Float64Array(4), kind: 'nci' as const };
+    const scores = native().decisionScores;
+    await expectCode(() => scores({ ...base, mean: new Float64Array(3) }), 'ERR_SHAPE', /mean/);
+    await expectCode(() => scores({ ...base, mean: new Float32Array(4) as never }), 'ERR_DTYPE');
+    await expectCode(() => scores({ ...base, kind: 2 as never }), 'ERR_INVALID_ARGUMENT', /kind: expected one of 'fdbd', 'nci', got 2/);
+    await expectCode(() => scores({ ...base, head: { weights } as never }), 'ERR_INVALID_ARGUMENT', /head: expected a LinearHead, got an object/);
+    expect(await scores(base)).toHaveLength(10);
+    head.dispose();
+    await expectCode(() => scores(base), 'ERR_INVALID_ARGUMENT', /disposed/);
   });
-  it('raw scoreLogits refuses the table kinds (5 fDBD, 6 argmax offset: internal)', async () => {
-    for (const kind of [5, 6]) {
-      await expectCode(() => (native() as unknown as Record<string, (...a: unknown[]) => unknown>).scoreLogits(features, 10, 4, kind, 1, 0.1, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT');
+  it('raw scoreLogits refuses the internal table kinds (fDBD, argmax offset) and numbers', async () => {
+    for (const kind of ['fdbdSum', 'argmaxOffset', 5, 6]) {
+      await expectCode(() => native().scoreLogits({ logits: features, rows: 10, classes: 4, kind: kind as never }), 'ERR_INVALID_ARGUMENT', /kind: expected one of 'msp', /);
     }
   });
 });
@@ -187,23 +194,56 @@ describe('invalid arguments', () => {
 
 describe('raw binding validates in C++', () => {
   const raw = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
-  it('wrong arity', () => expectCode(() => raw.scoreLogits(features), 'ERR_INVALID_ARGUMENT', /arguments/));
-  it('kind out of range', () =>
-    expectCode(() => raw.scoreLogits(features, 10, 4, 7, 1, 0.1, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT'));
-  it('rows × classes mismatch', () =>
-    expectCode(() => raw.scoreLogits(features, 3, 4, 0, 1, 0.1, 0, 0, undefined, undefined), 'ERR_SHAPE'));
-  it('temperature 0', () => expectCode(() => raw.scoreLogits(features, 10, 4, 2, 0, 0.1, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT'));
-  it('linear head of the wrong size', () =>
-    expectCode(() => raw.linearScores(features, 10, 4, new Float32Array(7), null, 2, Infinity, 2, 1, 0.1, 0, 0, undefined, undefined), 'ERR_SHAPE'));
-  it('NaN clip', () =>
-    expectCode(() => raw.linearScores(features, 10, 4, new Float32Array(8), null, 2, NaN, 2, 1, 0.1, 0, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT'));
+  const logits = { logits: features, rows: 10, classes: 4 };
+  it('wrong arity, not an options object', async () => {
+    await expectCode(() => raw.scoreLogits(logits, undefined), 'ERR_INVALID_ARGUMENT', /arguments/);
+    await expectCode(() => raw.scoreLogits(features), 'ERR_INVALID_ARGUMENT', /options: expected an object, got Float32Array/);
+  });
+  it('an unknown kind', () => expectCode(() => native().scoreLogits({ ...logits, kind: 'softmax' as never }), 'ERR_INVALID_ARGUMENT', /options.kind: expected one of .*, got 'softmax'/));
+  it('rows × classes mismatch', () => expectCode(() => native().scoreLogits({ ...logits, rows: 3, kind: 'msp' }), 'ERR_SHAPE'));
+  it('temperature 0, a bad backend', async () => {
+    await expectCode(() => native().scoreLogits({ ...logits, kind: 'energy', temperature: 0 }), 'ERR_INVALID_ARGUMENT', /temperature/);
+    await expectCode(() => native().scoreLogits({ ...logits, kind: 'energy', backend: 1 as never }), 'ERR_INVALID_ARGUMENT', /backend/);
+  });
+  const LinearHead = native().LinearHead;
+  const WhitenedCentres = native().WhitenedCentres;
+  it('linear head of the wrong size', () => expectCode(() => new LinearHead({ weights: new Float32Array(7), classes: 2 }), 'ERR_SHAPE'));
+  it('NaN clip, a bias of the wrong size, NaN weights', async () => {
+    await expectCode(() => new LinearHead({ weights: new Float32Array(8), classes: 2, clip: NaN }), 'ERR_INVALID_ARGUMENT', /clip/);
+    await expectCode(() => new LinearHead({ weights: new Float32Array(8), bias: new Float32Array(3), classes: 2 }), 'ERR_SHAPE', /bias/);
+    await expectCode(() => new LinearHead({ weights: Float32Array.of(0, 0, NaN, 0), classes: 2 }), 'ERR_NOT_FINITE', /weights/);
+  });
+  it('LinearHead.score: a named kind, the head\'s width, a disposed head', async () => {
+    const head = new LinearHead({ weights: new Float32Array(8), classes: 2 });
+    expect([head.dim(), head.classes()]).toEqual([4, 2]);
+    await expectCode(() => head.score({ features, rows: 10, kind: 'max' as never }), 'ERR_INVALID_ARGUMENT', /kind: expected one of 'msp', 'maxlogit', 'energy', 'gen', 'entropy', got 'max'/);
+    await expectCode(() => head.score({ features, rows: 10, kind: 'energy', temperature: 0 }), 'ERR_INVALID_ARGUMENT', /temperature/);
+    await expectCode(() => head.score({ features, rows: 10, kind: 'gen', topM: 3 }), 'ERR_INVALID_ARGUMENT', /topM/);
+    await expectCode(() => head.score({ features, rows: 3, kind: 'msp' }), 'ERR_SHAPE');
+    await expectCode(() => head.score({ features, rows: 10, kind: 'msp', backend: 'gpu' as never }), 'ERR_INVALID_ARGUMENT', /backend/);
+    const inFlight = head.score({ features, rows: 10, kind: 'msp' });
+    head.dispose();
+    head.dispose(); // twice is harmless
+    expect(Array.from(await inFlight)).toEqual(new Array(10).fill(0.5)); // a call in flight keeps its reference
+    await expectCode(() => head.score({ features, rows: 10, kind: 'msp' }), 'ERR_INVALID_ARGUMENT', /LinearHead: expected a live handle, got a disposed one/);
+  });
+  it('a handle of another class, or an object made from the prototype, is not a handle', async () => {
+    const projection = new WhitenedCentres({ dim: 4, dims: 1, count: 1, shift: new Float64Array(4), whitening: new Float64Array(4), centres: new Float64Array(1) });
+    const head = new LinearHead({ weights: new Float32Array(8), classes: 2 });
+    const scores = native().mahalanobisScore;
+    await expectCode(() => scores({ features, rows: 10, classes: head as never }), 'ERR_INVALID_ARGUMENT', /classes: expected a WhitenedCentres/);
+    await expectCode(() => scores({ features, rows: 10, classes: Object.create(Object.getPrototypeOf(projection)) }), 'ERR_INVALID_ARGUMENT', /classes: expected a WhitenedCentres/);
+    await expectCode(() => scores({ features, rows: 10, classes: new (native().KnnBank)({ dim: 4 }) as never }), 'ERR_INVALID_ARGUMENT', /classes: expected a WhitenedCentres/);
+    await expectCode(() => native().subspaceScores({ features, rows: 10, projection: head as never, head, kind: 'residual' }), 'ERR_INVALID_ARGUMENT', /projection/);
+  });
   it('subspaceScores: an options object, a named kind, a projection of the features\' width', async () => {
-    const projection = { dim: 4, dims: 1, count: 1, shift: new Float64Array(4), whitening: new Float64Array(4), centres: new Float64Array(1) };
-    const base = { features, rows: 10, projection, weights: new Float32Array(8), classes: 2 };
+    const projection = new WhitenedCentres({ dim: 4, dims: 1, count: 1, shift: new Float64Array(4), whitening: new Float64Array(4), centres: new Float64Array(1) });
+    const base = { features, rows: 10, projection, head: new LinearHead({ weights: new Float32Array(8), classes: 2 }) };
     const scores = native().subspaceScores;
-    await expectCode(() => scores({ ...base, kind: 'pca' as never }), 'ERR_INVALID_ARGUMENT', /kind: expected 'vim', 'residual' or 'neco', got 'pca'/);
+    await expectCode(() => scores({ ...base, kind: 'pca' as never }), 'ERR_INVALID_ARGUMENT', /kind: expected one of 'vim', 'residual', 'neco', got 'pca'/);
     await expectCode(() => scores({ ...base, kind: 1 as never }), 'ERR_INVALID_ARGUMENT', /kind: expected .*, got 1/);
-    await expectCode(() => scores({ ...base, kind: 'vim' }), 'ERR_INVALID_ARGUMENT', /alpha: expected a number/);
+    await expectCode(() => scores({ ...base, kind: 'vim' }), 'ERR_INVALID_ARGUMENT', /alpha: expected a finite number/);
+    await expectCode(() => scores({ ...base, kind: 'vim', alpha: 1, head: new LinearHead({ weights: new Float32Array(6), classes: 2 }) }), 'ERR_SHAPE', /head/);
     await expectCode(() => scores({ ...base, kind: 'neco', shift: new Float64Array(3), scale: new Float64Array(4) }), 'ERR_SHAPE');
     await expectCode(() => scores({ ...base, rows: 3, kind: 'residual' }), 'ERR_SHAPE');
     expect(Array.from(await scores({ ...base, kind: 'residual' }))).toHaveLength(10);
@@ -221,18 +261,21 @@ describe('raw binding validates in C++', () => {
     await expectCode(() => bank.rows(), 'ERR_INVALID_ARGUMENT', /disposed/);
     await expectCode(() => new (native().KnnBank)({ dim: 0 }), 'ERR_SHAPE');
   });
-  it('a model that is not one', () =>
-    expectCode(() => raw.mahalanobisScore(features, 10, {}, null, 0, undefined, undefined), 'ERR_INVALID_ARGUMENT'));
-  it('a model with a wrong-sized array', async () => {
-    const fitted = (await raw.mahalanobisFit(features, labels, 10, 4, 2, false, 1e-6, 0, 0, undefined, undefined)) as {
-      classes: { whitening: Float64Array };
-    };
-    const broken = { ...fitted.classes, whitening: new Float64Array(3) };
-    await expectCode(() => raw.mahalanobisScore(features, 10, broken, null, 0, undefined, undefined), 'ERR_SHAPE', /model.whitening/);
-    await expectCode(() => raw.mahalanobisScore(features, 10, { ...fitted.classes, shift: new Float32Array(4) }, null, 0, undefined, undefined), 'ERR_DTYPE');
+  it('a model that is not one', async () => {
+    await expectCode(() => native().mahalanobisScore({ features, rows: 10, classes: {} as never }), 'ERR_INVALID_ARGUMENT');
+    await expectCode(() => new WhitenedCentres({} as never), 'ERR_INVALID_ARGUMENT', /dim/);
   });
-  it('features of another dim than the model', async () => {
-    const fitted = (await raw.mahalanobisFit(features, labels, 10, 4, 2, false, 1e-6, 0, 0, undefined, undefined)) as { classes: unknown };
-    await expectCode(() => raw.mahalanobisScore(features, 8, fitted.classes, null, 0, undefined, undefined), 'ERR_SHAPE');
+  it('a model with a wrong-sized array, a non-finite one', async () => {
+    const fitted = (await raw.mahalanobisFit(features, labels, 10, 4, 2, false, 1e-6, 0, 0, undefined, undefined)) as { classes: RawWhitenedModel };
+    await expectCode(() => new WhitenedCentres({ ...fitted.classes, whitening: new Float64Array(3) }), 'ERR_SHAPE', /whitening/);
+    await expectCode(() => new WhitenedCentres({ ...fitted.classes, shift: new Float32Array(4) as never }), 'ERR_DTYPE');
+    await expectCode(() => new WhitenedCentres({ ...fitted.classes, centres: fitted.classes.centres.map((v, i) => (i === 1 ? NaN : v)) }), 'ERR_NOT_FINITE', /centres/);
+  });
+  it('features of another dim than the model, a background of another dim', async () => {
+    const fitted = (await raw.mahalanobisFit(features, labels, 10, 4, 2, false, 1e-6, 0, 0, undefined, undefined)) as { classes: RawWhitenedModel };
+    const classes = new WhitenedCentres(fitted.classes);
+    await expectCode(() => native().mahalanobisScore({ features, rows: 8, classes }), 'ERR_SHAPE');
+    const background = new WhitenedCentres({ dim: 2, dims: 1, count: 1, shift: new Float64Array(2), whitening: new Float64Array(2), centres: new Float64Array(1) });
+    await expectCode(() => native().mahalanobisScore({ features, rows: 10, classes, background }), 'ERR_SHAPE', /background/);
   });
 });

@@ -17,7 +17,7 @@ const bytes = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString(
 (async () => {
   const out = [];
   const logits = matrix(3001, 1001, 20);
-  for (const kind of [0, 2, 3]) out.push(await binding.scoreLogits(logits, 3001, 1001, kind, 1.5, 0.1, 0, 0, undefined, undefined));
+  for (const kind of ['msp', 'energy', 'gen']) out.push(await binding.scoreLogits({ logits, rows: 3001, classes: 1001, kind, temperature: 1.5 }));
   for (const dim of [17, 300]) {
     const bank = new binding.KnnBank({ dim });
     await bank.append({ features: matrix(4001, dim, 1), rows: 4001 });
@@ -26,7 +26,9 @@ const bytes = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString(
   const features = matrix(3001, 64, 1);
   const labels = Int32Array.from({ length: 3001 }, (_, i) => i % 7);
   const model = await binding.mahalanobisFit(features, labels, 3001, 64, 7, true, 1e-6, 0, 0, undefined, undefined);
-  out.push(await binding.mahalanobisScore(matrix(2001, 64, 1), 2001, model.classes, model.background, 0, undefined, undefined));
+  const classes = new binding.WhitenedCentres(model.classes);
+  const background = new binding.WhitenedCentres(model.background);
+  out.push(await binding.mahalanobisScore({ features: matrix(2001, 64, 1), rows: 2001, classes, background }));
   console.log(binding.blasInfo().openmpThreads + '\\n' + out.map(bytes).join(' '));
 })();
 `;

@@ -176,9 +176,17 @@ export abstract class Detector<In> {
     await writeDetectorFile(path, this);
   }
 
-  /** Releases the fitted state (arrays, bank); the detector must be fitted again to score. */
+  /**
+   * Releases the fitted state now (its native memory: head, whitened model, bank); the detector must be fitted again
+   * to score. Safe to call twice; scores in flight finish first. Without it, the garbage collector frees the state.
+   */
   dispose(): void {
     this.release();
     this.#calibration = undefined;
+  }
+
+  /** dispose(), for `using detector = ...` (explicit resource management). */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }

@@ -2,11 +2,12 @@
 //   fDBD (Liu & Qin 2024): mean over c ≠ ŷ of the distance to the decision boundary, (z_ŷ − z_c)/‖w_ŷ − w_c‖,
 //                          divided by ‖x − μ‖.
 //   NCI (Liu & Qin 2025):  w_ŷ·(x − μ)/‖x − μ‖ + α‖x‖₁ (α is tuned per setting in the paper; default 0).
+import type { RawLinearHead } from '../../../binding.js';
 import { withCancelFlag } from '../../abort.js';
 import { describe, fail } from '../../errors.js';
 import { native } from '../../native.js';
-import { backendId, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
-import { headFromState, headTensors, stateTensor } from './state.js';
+import { backendName, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
+import { headFromState, headTensors, nativeHead, stateTensor, type HeadState } from './state.js';
 import type { FloatArray } from '../../validate.js';
 import { checkHead, type SubspaceFitInput } from './subspace.js';
 import { BatchDigest, isBatchesInput } from './batch-fit.js';
@@ -22,7 +23,7 @@ export class DecisionDetector extends Detector<FloatArray> {
   readonly #kind: 0 | 1;
   readonly #alpha: number;
   readonly #options: DetectorOptions;
-  #fitted: { weights: Float32Array; bias: Float32Array | null; classes: number; dim: number; mean: Float64Array } | undefined;
+  #fitted: { head: HeadState; native: RawLinearHead; mean: Float64Array } | undefined;
 
   constructor(kind: 0 | 1, options: NciOptions = {}) {
     super();
@@ -54,12 +55,18 @@ export class DecisionDetector extends Detector<FloatArray> {
       this.recordFit(array, weights, bias);
     }
     const mean = sums.map((s) => s / rows);
-    this.#fitted = { weights, bias, classes, dim, mean };
+    this.#setFitted({ weights, bias, classes, dim }, mean);
     return this;
   }
 
+  #setFitted(head: HeadState, mean: Float64Array): void {
+    const bound = nativeHead(head);
+    this.release();
+    this.#fitted = { head, native: bound, mean };
+  }
+
   get input(): InputSpec | undefined {
-    return this.#fitted && { name: 'features', dim: this.#fitted.dim };
+    return this.#fitted && { name: 'features', dim: this.#fitted.head.dim };
   }
 
   fittedState(): FittedState {
@@ -68,10 +75,10 @@ export class DecisionDetector extends Detector<FloatArray> {
     return {
       method: this.method,
       hyperparameters: this.#kind === 1 ? { alpha: this.#alpha } : {},
-      input: { name: 'features', dim: f.dim },
-      numClasses: f.classes,
+      input: { name: 'features', dim: f.head.dim },
+      numClasses: f.head.classes,
       values: {},
-      tensors: { ...headTensors(f), mean: f.mean },
+      tensors: { ...headTensors(f.head), mean: f.mean },
     };
   }
 
@@ -79,21 +86,22 @@ export class DecisionDetector extends Detector<FloatArray> {
     const kind = state.method === 'fdbd' ? 0 : 1;
     const detector = new DecisionDetector(kind, { ...options, alpha: kind === 1 ? (state.hyperparameters.alpha as number) : 0 });
     const dim = state.input.dim;
-    detector.#fitted = { ...headFromState(state, dim), mean: stateTensor(state, 'mean', Float64Array, dim) };
+    detector.#setFitted(headFromState(state, dim), stateTensor(state, 'mean', Float64Array, dim));
     return detector;
   }
 
   protected release(): void {
+    this.#fitted?.native.dispose();
     this.#fitted = undefined;
   }
 
   async score(features: FloatArray, run: RunOptions = {}): Promise<Float64Array> {
     const f = this.#fitted;
     if (!f) notFitted(this.#kind === 0 ? 'fdbd' : 'nci');
-    const { array, rows } = rowsOf('features', features, f.dim);
-    const backend = backendId(this.#options);
-    return withCancelFlag(run.signal, (flag) =>
-      native().decisionScores(array, rows, f.dim, f.weights, f.bias, f.classes, f.mean, this.#kind, this.#alpha, backend, flag, run.onProgress),
+    const { array, rows } = rowsOf('features', features, f.head.dim);
+    const backend = backendName(this.#options);
+    return withCancelFlag(run.signal, (cancelFlag) =>
+      native().decisionScores({ features: array, rows, head: f.native, mean: f.mean, kind: this.method, alpha: this.#alpha, backend, cancelFlag, onProgress: run.onProgress }),
     );
   }
 }

@@ -1,14 +1,14 @@
 // Logit-based detectors: MSP, MaxLogit, Energy, GEN, Entropy, and ReAct (clipped features through a linear head).
 // Scores come from logits ({ logits, numClasses }) or from features and the head ({ features, weights, bias }),
 // in which case native code forms the logits in row blocks and never stores N×C.
-import type { LogitScoreId } from '../../../binding.js';
+import type { RawLinearHead, RawLogitScoreName } from '../../../binding.js';
 import { withCancelFlag } from '../../abort.js';
 import { describe, fail } from '../../errors.js';
 import { native } from '../../native.js';
 import { checkFloat32, checkInteger, type FloatArray } from '../../validate.js';
-import { backendId, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
-import { LOGIT_METHODS, type LogitMethod, type Method } from '../method-names.js';
-import { checkHead, headFromState, headTensors, stateValue, type HeadInput, type HeadState } from './state.js';
+import { backendName, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
+import { type LogitMethod, type Method } from '../method-names.js';
+import { checkHead, headFromState, headTensors, nativeHead, stateValue, withNativeHead, type HeadInput, type HeadState } from './state.js';
 import { BatchDigest, checkSameRows, isBatchesInput, type BatchesInput } from './batch-fit.js';
 import { exactPercentile, type ValuePass } from './exact-percentile.js';
 import { checkedBatches, requirePasses, type BatchSource } from '../../data/batches.js';
@@ -32,8 +32,13 @@ export interface LinearInput {
 
 export type ScoreInput = LogitsInput | LinearInput;
 
+// The native score names and the TypeScript list are one set: a score added to one and not the other does not compile.
+type SameSet<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const logitListsAgree: SameSet<LogitMethod, RawLogitScoreName> = true;
+void logitListsAgree;
+
 interface Spec {
-  kind: LogitScoreId;
+  kind: LogitMethod;
   temperature: number;
   gamma: number;
   topM: number;
@@ -47,39 +52,49 @@ function positive(what: string, value: unknown, fallback: number): number {
 
 async function scoreWith(spec: Spec, clip: number, input: ScoreInput, options: DetectorOptions, run: RunOptions = {}) {
   const C = checkInteger('numClasses', input?.numClasses, 1, 1 << 24);
-  const backend = backendId(options);
   if ('logits' in input) {
     const { array, rows } = rowsOf('logits', input.logits, C);
-    return withCancelFlag(run.signal, (flag) =>
-      native().scoreLogits(array, rows, C, spec.kind, spec.temperature, spec.gamma, spec.topM, backend, flag, run.onProgress),
+    const { kind, temperature, gamma } = spec;
+    const topM = spec.topM === 0 ? undefined : spec.topM;
+    const backend = backendName(options);
+    return withCancelFlag(run.signal, (cancelFlag) =>
+      native().scoreLogits({ logits: array, rows, classes: C, kind, temperature, gamma, topM, backend, cancelFlag, onProgress: run.onProgress }),
     );
   }
-  const { weights, bias, dim } = checkHead(input);
-  const { array, rows } = rowsOf('features', input.features, dim);
-  return withCancelFlag(run.signal, (flag) =>
-    native().linearScores(array, rows, dim, weights, bias, C, clip, spec.kind, spec.temperature, spec.gamma, spec.topM, backend, flag, run.onProgress),
+  const head = checkHead(input);
+  const { array } = rowsOf('features', input.features, head.dim);
+  return withNativeHead(head, clip, (handle) => scoreHead(spec, handle, array, options, run));
+}
+
+/** Scores feature rows (of the head's width, checked by the caller) through a head in native memory. */
+function scoreHead(spec: Spec, head: RawLinearHead, features: Float32Array, options: DetectorOptions, run: RunOptions = {}) {
+  const { temperature, gamma } = spec;
+  const topM = spec.topM === 0 ? undefined : spec.topM;
+  const rows = features.length / head.dim();
+  const backend = backendName(options);
+  return withCancelFlag(run.signal, (cancelFlag) =>
+    head.score({ features, rows, kind: spec.kind, temperature, gamma, topM, backend, cancelFlag, onProgress: run.onProgress }),
   );
 }
 
 /** Bare rows (for a bound detector) rather than an input object. */
 const isRows = (input: unknown): input is FloatArray => input instanceof Float32Array || input instanceof Float64Array;
 
-/** What a logit detector is bound to: a head (it scores features) or a class count (it scores logits). */
-type Binding = { head: HeadState } | { numClasses: number };
+/** What a logit detector is bound to: a head (it scores features; `native` is the head in native memory) or a class count (it scores logits). */
+type Binding = { head: HeadState; native: RawLinearHead } | { numClasses: number };
 
 function bindingInput(binding: Binding | undefined): InputSpec | undefined {
   if (!binding) return undefined;
   return 'head' in binding ? { name: 'features', dim: binding.head.dim } : { name: 'logits', dim: binding.numClasses };
 }
 
-/** Rows for a bound detector: Float32Array rows become logits or features through the bound head. */
-function boundInput(name: string, binding: Binding | undefined, rows: FloatArray): ScoreInput {
+/** Scores bare rows of a bound detector: logit rows, or feature rows through the bound head (prepared once). */
+function scoreBound(name: string, spec: Spec, binding: Binding | undefined, rows: FloatArray, options: DetectorOptions, run?: RunOptions) {
   if (!binding) {
     fail('ERR_INVALID_ARGUMENT', `${name}.score`, 'a detector bound with fit({ weights, bias, numClasses }) or fit({ numClasses }) to score bare rows', 'an unbound one');
   }
-  if ('numClasses' in binding) return { logits: rows, numClasses: binding.numClasses };
-  const { weights, bias, classes } = binding.head;
-  return { features: rows, weights, bias: bias ?? undefined, numClasses: classes };
+  if ('numClasses' in binding) return scoreWith(spec, Infinity, { logits: rows, numClasses: binding.numClasses }, options, run);
+  return scoreHead(spec, binding.native, rowsOf('features', rows, binding.head.dim).array, options, run);
 }
 
 function bindingState(binding: Binding | undefined, name: string): { input: InputSpec; numClasses: number; tensors: Record<string, Float32Array> } {
@@ -95,7 +110,8 @@ function bindingFromState(state: FittedState): Binding {
     if (state.numClasses !== state.input.dim) fail('ERR_FILE_FORMAT', `${state.method} state`, `numClasses = the logit width ${state.input.dim}`, String(state.numClasses));
     return { numClasses: state.input.dim };
   }
-  return { head: headFromState(state, state.input.dim) };
+  const head = headFromState(state, state.input.dim);
+  return { head, native: nativeHead(head) };
 }
 
 /**
@@ -110,7 +126,7 @@ export class LogitDetector extends Detector<ScoreInput | FloatArray> {
 
   constructor(spec: Spec, options: DetectorOptions = {}) {
     super();
-    this.method = LOGIT_METHODS[spec.kind];
+    this.method = spec.kind;
     this.#spec = spec;
     this.#options = options;
   }
@@ -119,9 +135,12 @@ export class LogitDetector extends Detector<ScoreInput | FloatArray> {
   async fit(input: HeadInput | { numClasses: number }): Promise<this> {
     if (input && 'weights' in input) {
       const head = checkHead(input);
-      this.#binding = { head };
+      const bound = nativeHead(head);
+      this.release();
+      this.#binding = { head, native: bound };
       this.recordFit(head.weights, head.bias);
     } else {
+      this.release();
       this.#binding = { numClasses: checkInteger('numClasses', input?.numClasses, 1, 1 << 24) };
       this.recordFit();
     }
@@ -134,8 +153,8 @@ export class LogitDetector extends Detector<ScoreInput | FloatArray> {
 
   /** Higher = more in-distribution. */
   async score(input: ScoreInput | FloatArray, run?: RunOptions): Promise<Float64Array> {
-    const resolved = isRows(input) ? boundInput(this.method, this.#binding, input) : input;
-    return scoreWith(this.#spec, Infinity, resolved, this.#options, run);
+    if (isRows(input)) return scoreBound(this.method, this.#spec, this.#binding, input, this.#options, run);
+    return scoreWith(this.#spec, Infinity, input, this.#options, run);
   }
 
   fittedState(): FittedState {
@@ -157,6 +176,7 @@ export class LogitDetector extends Detector<ScoreInput | FloatArray> {
   }
 
   protected release(): void {
+    if (this.#binding && 'native' in this.#binding) this.#binding.native.dispose();
     this.#binding = undefined;
   }
 }
@@ -180,15 +200,15 @@ export interface GenOptions extends DetectorOptions {
 
 const defaults = { temperature: 1, gamma: 0.1, topM: 0 };
 
-export const msp = (options?: DetectorOptions) => new LogitDetector({ ...defaults, kind: 0 }, options);
-export const maxLogit = (options?: DetectorOptions) => new LogitDetector({ ...defaults, kind: 1 }, options);
+export const msp = (options?: DetectorOptions) => new LogitDetector({ ...defaults, kind: 'msp' }, options);
+export const maxLogit = (options?: DetectorOptions) => new LogitDetector({ ...defaults, kind: 'maxlogit' }, options);
 export const energy = (options: EnergyOptions = {}) =>
-  new LogitDetector({ ...defaults, kind: 2, temperature: positive('temperature', options.temperature, 1) }, options);
+  new LogitDetector({ ...defaults, kind: 'energy', temperature: positive('temperature', options.temperature, 1) }, options);
 export const gen = (options: GenOptions = {}) =>
   new LogitDetector(
     {
       ...defaults,
-      kind: 3,
+      kind: 'gen',
       gamma: positive('gamma', options.gamma, 0.1),
       topM: options.topM === undefined ? 0 : checkInteger('topM', options.topM, 1, 1 << 24),
     },
@@ -197,7 +217,7 @@ export const gen = (options: GenOptions = {}) =>
 
 /** Negative Shannon entropy of softmax(z/T): Σ_c p_c log p_c, between −log C (all logits equal) and 0. */
 export const entropy = (options: EntropyOptions = {}) =>
-  new LogitDetector({ ...defaults, kind: 4, temperature: positive('temperature', options.temperature, 1) }, options);
+  new LogitDetector({ ...defaults, kind: 'entropy', temperature: positive('temperature', options.temperature, 1) }, options);
 
 export interface ReactOptions extends EnergyOptions {
   /** Fixed clipping threshold; otherwise fit() sets it to the `percentile` of the fit features' activations. */
@@ -222,11 +242,13 @@ export class React extends Detector<LinearInput | FloatArray> {
   readonly #options: ReactOptions;
   #clip: number | undefined;
   #head: HeadState | undefined;
+  /** The bound head in native memory, with the clip (made when both are known). */
+  #native: RawLinearHead | undefined;
 
   constructor(options: ReactOptions = {}) {
     super();
     this.#options = options;
-    this.#spec = { ...defaults, kind: 2, temperature: positive('temperature', options.temperature, 1) };
+    this.#spec = { ...defaults, kind: 'energy', temperature: positive('temperature', options.temperature, 1) };
     if (options.clip !== undefined) {
       if (typeof options.clip !== 'number' || !Number.isFinite(options.clip)) fail('ERR_INVALID_ARGUMENT', 'clip', 'a finite number', describe(options.clip));
       this.#clip = options.clip;
@@ -259,8 +281,7 @@ export class React extends Detector<LinearInput | FloatArray> {
     if (bad >= 0) fail('ERR_NOT_FINITE', `features[${bad}]`, 'a finite number', String(features[bad]));
     const head = input.weights === undefined ? undefined : checkHead(input as HeadInput);
     if (head && features.length % head.dim !== 0) fail('ERR_SHAPE', 'features', `rows of the head's dim ${head.dim}`, `${features.length} elements`);
-    this.#clip = percentile(features, this.#options.percentile ?? 90);
-    this.#head = head;
+    this.#bind(percentile(features, this.#options.percentile ?? 90), head);
     this.recordFit(features, head?.weights, head?.bias);
     return this;
   }
@@ -269,10 +290,18 @@ export class React extends Detector<LinearInput | FloatArray> {
     const head = input.weights === undefined ? undefined : checkHead(input as HeadInput);
     requirePasses(input.batches, 2, 'batches', "ReAct's exact percentile takes two passes over the activations");
     const digest = new BatchDigest(false);
-    this.#clip = await exactPercentile(activationPasses(input.batches, head?.dim ?? 1, digest, run.signal), this.#options.percentile ?? 90);
-    this.#head = head;
+    this.#bind(await exactPercentile(activationPasses(input.batches, head?.dim ?? 1, digest, run.signal), this.#options.percentile ?? 90), head);
     this.recordDigest(digest.digest(head?.weights, head?.bias));
     return this;
+  }
+
+  /** Sets the clip and the head (if any), and the head in native memory with that clip. */
+  #bind(clip: number, head: HeadState | undefined): void {
+    const bound = head && nativeHead(head, clip);
+    this.release();
+    this.#clip = clip;
+    this.#head = head;
+    this.#native = bound;
   }
 
   get input(): InputSpec | undefined {
@@ -281,14 +310,14 @@ export class React extends Detector<LinearInput | FloatArray> {
 
   async score(input: LinearInput | FloatArray, run?: RunOptions): Promise<Float64Array> {
     if (this.#clip === undefined) notFitted('react');
-    const resolved = isRows(input) ? boundInput('react', this.#head && { head: this.#head }, input) : input;
-    if (!resolved || !('features' in resolved)) fail('ERR_INVALID_ARGUMENT', 'input', '{ features, weights, numClasses }', describe(resolved));
-    return scoreWith(this.#spec, this.#clip, resolved, this.#options, run);
+    if (isRows(input)) return scoreBound('react', this.#spec, this.#head && this.#native && { head: this.#head, native: this.#native }, input, this.#options, run);
+    if (!input || !('features' in input)) fail('ERR_INVALID_ARGUMENT', 'input', '{ features, weights, numClasses }', describe(input));
+    return scoreWith(this.#spec, this.#clip, input, this.#options, run);
   }
 
   fittedState(): FittedState {
     if (this.#clip === undefined) notFitted('react');
-    const { input, numClasses, tensors } = bindingState(this.#head && { head: this.#head }, 'react');
+    const { input, numClasses, tensors } = bindingState(this.#head && this.#native && { head: this.#head, native: this.#native }, 'react');
     return {
       method: this.method,
       hyperparameters: { temperature: this.#spec.temperature, percentile: this.#options.percentile ?? 90 },
@@ -301,13 +330,16 @@ export class React extends Detector<LinearInput | FloatArray> {
 
   static fromState(state: FittedState, options: DetectorOptions = {}): React {
     const { temperature, percentile } = state.hyperparameters as { temperature: number; percentile: number };
-    const detector = new React({ ...options, temperature, percentile, clip: stateValue(state, 'clip') });
+    const clip = stateValue(state, 'clip');
+    const detector = new React({ ...options, temperature, percentile, clip });
     if (state.input.name !== 'features') fail('ERR_FILE_FORMAT', 'react state input', 'features', state.input.name);
-    detector.#head = headFromState(state, state.input.dim);
+    detector.#bind(clip, headFromState(state, state.input.dim));
     return detector;
   }
 
   protected release(): void {
+    this.#native?.dispose();
+    this.#native = undefined;
     this.#clip = undefined;
     this.#head = undefined;
   }

@@ -1,14 +1,14 @@
 // Mahalanobis (Lee et al. 2018, tied covariance) and Relative Mahalanobis (Ren et al. 2021); see
 // native/core/detectors.h for the definitions, the relative ridge and the pseudo-inverse (covariance: 'pinv').
-import type { RawWhitenedModel } from '../../../binding.js';
+import type { RawWhitenedCentres, RawWhitenedModel } from '../../../binding.js';
 import { withCancelFlag } from '../../abort.js';
 import { describe, fail } from '../../errors.js';
 import { native } from '../../native.js';
 import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, type IntegerArray } from '../../validate.js';
 import { l2NormalizeRows } from '../normalize.js';
-import { backendId, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
+import { backendId, backendName, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
 import { COVARIANCES, type Covariance } from '../method-names.js';
-import { modelFromState, modelTensors } from './state.js';
+import { modelFromState, modelTensors, nativeModel } from './state.js';
 import { accumulateMoments, BatchDigest, isBatchesInput, type BatchesInput } from './batch-fit.js';
 
 export { COVARIANCES, type Covariance };
@@ -49,6 +49,8 @@ export class Mahalanobis extends Detector<FloatArray> {
   readonly #covariance: Covariance;
   readonly #options: DetectorOptions;
   #model: { classes: RawWhitenedModel; background: RawWhitenedModel | null } | undefined;
+  /** #model in native memory, prepared once per backend for every score. */
+  #native: { classes: RawWhitenedCentres; background: RawWhitenedCentres | null } | undefined;
   #numClasses: number | null = null;
 
   constructor(relative: boolean, options: MahalanobisOptions = {}) {
@@ -92,8 +94,10 @@ export class Mahalanobis extends Detector<FloatArray> {
     const { rows, dim } = matrixShape('features', features.length, labels.length, input.dim);
     const backend = backendId(this.#options);
     const x = this.#normalize ? l2NormalizeRows(features, dim) : features;
-    this.#model = await withCancelFlag(run.signal, (flag) =>
-      native().mahalanobisFit(x, labels, rows, dim, C, this.#relative, this.#ridge, this.#covarianceId, backend, flag, run.onProgress),
+    this.#setModel(
+      await withCancelFlag(run.signal, (flag) =>
+        native().mahalanobisFit(x, labels, rows, dim, C, this.#relative, this.#ridge, this.#covarianceId, backend, flag, run.onProgress),
+      ),
     );
     this.#numClasses = C;
     this.recordFit(features, labels);
@@ -106,10 +110,25 @@ export class Mahalanobis extends Detector<FloatArray> {
     const backend = backendId(this.#options);
     const digest = new BatchDigest(true);
     const m = await accumulateMoments(input.batches, { dim, numClasses: C, normalize: this.#normalize, signal: run.signal, backend, digest });
-    this.#model = await native().mahalanobisFitMoments(m.shift, m.counts, m.sums, m.scatter, m.dim, C, this.#relative, this.#ridge, this.#covarianceId, backend);
+    this.#setModel(await native().mahalanobisFitMoments(m.shift, m.counts, m.sums, m.scatter, m.dim, C, this.#relative, this.#ridge, this.#covarianceId, backend));
     this.#numClasses = C;
     this.recordDigest(digest.digest());
     return this;
+  }
+
+  /** Replaces the fitted model and its native copy. */
+  #setModel(model: { classes: RawWhitenedModel; background: RawWhitenedModel | null }): void {
+    const classes = nativeModel(model.classes);
+    let background: RawWhitenedCentres | null = null;
+    try {
+      background = model.background && nativeModel(model.background);
+    } catch (error) {
+      classes.dispose();
+      throw error;
+    }
+    this.release();
+    this.#model = model;
+    this.#native = { classes, background };
   }
 
   get input(): InputSpec | undefined {
@@ -139,23 +158,27 @@ export class Mahalanobis extends Detector<FloatArray> {
     const detector = new Mahalanobis(relative, { ...options, ridge: state.hyperparameters.ridge as number, covariance: covariance as Covariance, l2Normalize });
     const dim = state.input.dim;
     detector.#numClasses = state.numClasses;
-    detector.#model = { classes: modelFromState(state, 'classes', dim), background: relative ? modelFromState(state, 'background', dim) : null };
+    detector.#setModel({ classes: modelFromState(state, 'classes', dim), background: relative ? modelFromState(state, 'background', dim) : null });
     return detector;
   }
 
   protected release(): void {
+    this.#native?.classes.dispose();
+    this.#native?.background?.dispose();
+    this.#native = undefined;
     this.#model = undefined;
   }
 
   /** Higher = more in-distribution: −min_c MD_c(x) (minus the background MD_0(x) when relative). */
   async score(features: FloatArray, run: RunOptions = {}): Promise<Float64Array> {
-    const model = this.#model;
+    const model = this.#native;
     if (!model) notFitted(this.method);
-    const { array, rows } = rowsOf('features', features, model.classes.dim);
-    const backend = backendId(this.#options);
-    const x = this.#normalize ? l2NormalizeRows(array, model.classes.dim) : array;
-    return withCancelFlag(run.signal, (flag) =>
-      native().mahalanobisScore(x, rows, model.classes, model.background, backend, flag, run.onProgress),
+    const dim = model.classes.dim();
+    const { array, rows } = rowsOf('features', features, dim);
+    const x = this.#normalize ? l2NormalizeRows(array, dim) : array;
+    const backend = backendName(this.#options);
+    return withCancelFlag(run.signal, (cancelFlag) =>
+      native().mahalanobisScore({ features: x, rows, classes: model.classes, background: model.background, backend, cancelFlag, onProgress: run.onProgress }),
     );
   }
 }

@@ -1,8 +1,9 @@
 // Reading fitted state back (from a saved detector file): every tensor and value is checked for presence, type and
 // size before a detector uses it, so a file that passed its checksum but was written wrongly is still refused with
 // ERR_FILE_FORMAT instead of reaching native code with inconsistent sizes.
-import type { RawWhitenedModel } from '../../../binding.js';
+import type { RawLinearHead, RawWhitenedCentres, RawWhitenedModel } from '../../../binding.js';
 import { fail } from '../../errors.js';
+import { native } from '../../native.js';
 import { checkFloat32, checkInteger, type FloatArray } from '../../validate.js';
 import type { FittedState } from './common.js';
 
@@ -83,4 +84,24 @@ export function modelFromState(state: FittedState, prefix: string, dim: number):
     whitening: stateTensor(state, `${prefix}.whitening`, Float64Array, dims * dim),
     centres: stateTensor(state, `${prefix}.centres`, Float64Array, count * dims),
   };
+}
+
+/** The head in native memory, prepared once per backend for every score through it (clip: ReAct's; none by default). */
+export function nativeHead(head: HeadState, clip = Infinity): RawLinearHead {
+  return new (native().LinearHead)({ weights: head.weights, bias: head.bias, classes: head.classes, clip });
+}
+
+/** The model in native memory, prepared once per backend for every score through it. */
+export function nativeModel(model: RawWhitenedModel): RawWhitenedCentres {
+  return new (native().WhitenedCentres)(model);
+}
+
+/** Runs `use` with a head made for this one call (an unbound detector given the head per call), freed after. */
+export async function withNativeHead<T>(head: HeadState, clip: number, use: (native: RawLinearHead) => Promise<T>): Promise<T> {
+  const handle = nativeHead(head, clip);
+  try {
+    return await use(handle);
+  } finally {
+    handle.dispose();
+  }
 }

@@ -6,13 +6,13 @@
 //                                `principalDim` PCA directions of the standardised ID features.
 // Norms come from the whitened-distance kernel (one centre at the origin, "whitening" = the projection rows); each
 // score is one native call (subspaceScores), the fit's α two.
-import type { RawWhitenedModel } from '../../../binding.js';
+import type { RawBackendName, RawLinearHead, RawWhitenedCentres, RawWhitenedModel } from '../../../binding.js';
 import { withCancelFlag } from '../../abort.js';
 import { fail } from '../../errors.js';
 import { native } from '../../native.js';
 import { checkFloat32, checkInteger, type FloatArray } from '../../validate.js';
 import { backendId, backendName, Detector, digestOf, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
-import { checkHead, headFromState, headTensors, modelFromState, modelTensors, stateTensor, stateValue, type HeadState as Head } from './state.js';
+import { checkHead, headFromState, headTensors, modelFromState, modelTensors, nativeHead, nativeModel, stateTensor, stateValue, type HeadState as Head } from './state.js';
 import { accumulateMoments, BatchDigest, checkSameRows, isBatchesInput, type BatchesInput } from './batch-fit.js';
 import { checkedBatches, requirePasses } from '../../data/batches.js';
 import type { RawSubspace } from '../../../binding.js';
@@ -75,24 +75,44 @@ function projectionModel(shift: Float64Array, vectors: Float64Array, dim: number
   return { dim, dims, count: 1, shift, whitening, centres: new Float64Array(dims) };
 }
 
+/** The fitted head and projection in native memory, prepared once per backend for every score. */
+interface NativeState {
+  head: RawLinearHead;
+  projection: RawWhitenedCentres;
+}
+
+function nativeState(h: Head, projection: RawWhitenedModel): NativeState {
+  const head = nativeHead(h);
+  try {
+    return { head, projection: nativeModel(projection) };
+  } catch (error) {
+    head.dispose();
+    throw error;
+  }
+}
+
+function disposeState(state: NativeState | undefined): void {
+  state?.head.dispose();
+  state?.projection.dispose();
+}
+
 // The fit's α needs the train residual norms and max logits apart (the scores below combine them natively).
-async function sqNorms(features: Float32Array, rows: number, model: RawWhitenedModel, backend: 0 | 1, run: RunOptions): Promise<Float64Array> {
-  const negative = await withCancelFlag(run.signal, (flag) => native().mahalanobisScore(features, rows, model, null, backend, flag, run.onProgress));
+async function sqNorms(features: Float32Array, rows: number, model: RawWhitenedCentres, backend: RawBackendName, run: RunOptions): Promise<Float64Array> {
+  const negative = await withCancelFlag(run.signal, (cancelFlag) =>
+    native().mahalanobisScore({ features, rows, classes: model, backend, cancelFlag, onProgress: run.onProgress }),
+  );
   return negative.map((v) => -v); // the kernel returns −distance²
 }
 
-function head(h: Head, features: Float32Array, rows: number, kind: 1 | 2, backend: 0 | 1, run: RunOptions) {
-  return withCancelFlag(run.signal, (flag) =>
-    native().linearScores(features, rows, h.dim, h.weights, h.bias, h.classes, Infinity, kind, 1, 0.1, 0, backend, flag, undefined),
-  );
+function maxLogits(h: RawLinearHead, features: Float32Array, rows: number, backend: RawBackendName, run: RunOptions) {
+  return withCancelFlag(run.signal, (cancelFlag) => h.score({ features, rows, kind: 'maxlogit', backend, cancelFlag }));
 }
 
 /** One native call per score (native/core/detectors.h subspace_scores). */
 function subspaceScores(
   features: Float32Array,
   rows: number,
-  h: Head,
-  projection: RawWhitenedModel,
+  state: NativeState,
   spec: { kind: 'vim' | 'residual' | 'neco'; alpha?: number; shift?: Float64Array; scale?: Float64Array; multiplyMaxLogit?: boolean },
   options: DetectorOptions,
   run: RunOptions,
@@ -101,10 +121,8 @@ function subspaceScores(
     native().subspaceScores({
       features,
       rows,
-      projection,
-      weights: h.weights,
-      bias: h.bias,
-      classes: h.classes,
+      projection: state.projection,
+      head: state.head,
       ...spec,
       backend: backendName(options),
       cancelFlag,
@@ -112,6 +130,9 @@ function subspaceScores(
     }),
   );
 }
+
+type VimFitted = { head: Head; residual: RawWhitenedModel; alpha: number; native: NativeState };
+type NecoFitted = { head: Head; kept: RawWhitenedModel; shift: Float64Array; scale: Float64Array; native: NativeState };
 
 const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / a.length;
 
@@ -121,7 +142,7 @@ export class Vim extends Detector<FloatArray> {
   readonly #principalDim: number;
   readonly #withEnergy: boolean;
   readonly #options: DetectorOptions;
-  #fitted: { head: Head; residual: RawWhitenedModel; alpha: number } | undefined;
+  #fitted: VimFitted | undefined;
 
   constructor(withEnergy: boolean, options: SubspaceOptions) {
     super();
@@ -152,13 +173,20 @@ export class Vim extends Detector<FloatArray> {
       native().subspaceFit(array, rows, h.dim, h.weights, h.bias, h.classes, false, backend, flag, run.onProgress),
     );
     const residual = projectionModel(sub.shift, sub.eigenvectors, h.dim, this.#principalDim, h.dim);
+    const state = nativeState(h, residual);
     let alpha = 1;
-    if (this.#withEnergy) {
-      const norms = (await sqNorms(array, rows, residual, backend, run)).map(Math.sqrt);
-      alpha = mean(await head(h, array, rows, 1, backend, run)) / mean(norms);
-      if (!Number.isFinite(alpha)) fail('ERR_INVALID_ARGUMENT', 'features', 'a non-zero residual outside the principal subspace', 'zero residuals');
+    try {
+      if (this.#withEnergy) {
+        const name = backendName(this.#options);
+        const norms = (await sqNorms(array, rows, state.projection, name, run)).map(Math.sqrt);
+        alpha = mean(await maxLogits(state.head, array, rows, name, run)) / mean(norms);
+        if (!Number.isFinite(alpha)) fail('ERR_INVALID_ARGUMENT', 'features', 'a non-zero residual outside the principal subspace', 'zero residuals');
+      }
+    } catch (error) {
+      disposeState(state);
+      throw error;
     }
-    this.#fitted = { head: h, residual, alpha };
+    this.#setFitted({ head: h, residual, alpha, native: state });
     this.recordFit(array, h.weights, h.bias);
     return this;
   }
@@ -176,20 +204,28 @@ export class Vim extends Detector<FloatArray> {
     const digest = new BatchDigest(false);
     const { sub, rows } = await subspaceFromBatches(input, h, true, false, backend, run, digest);
     const residual = projectionModel(sub.shift, sub.eigenvectors, h.dim, this.#principalDim, h.dim);
-    const alpha = this.#withEnergy ? await this.#alphaFromBatches(input, h, residual, rows, backend, run) : 1;
-    this.#fitted = { head: h, residual, alpha };
+    const state = nativeState(h, residual);
+    let alpha = 1;
+    try {
+      if (this.#withEnergy) alpha = await this.#alphaFromBatches(input, h, state, rows, run);
+    } catch (error) {
+      disposeState(state);
+      throw error;
+    }
+    this.#setFitted({ head: h, residual, alpha, native: state });
     this.recordDigest(digest.digest(h.weights, h.bias));
     return this;
   }
 
   /** Pass 2: the sums of max-logits and residual norms, in stream order (the array fit's means, summed the same way). */
-  async #alphaFromBatches(input: HeadBatchFitInput, h: Head, residual: RawWhitenedModel, rows: number, backend: 0 | 1, run: RunOptions): Promise<number> {
+  async #alphaFromBatches(input: HeadBatchFitInput, h: Head, state: NativeState, rows: number, run: RunOptions): Promise<number> {
+    const backend = backendName(this.#options);
     let logitSum = 0;
     let normSum = 0;
     let seen = 0;
     for await (const batch of checkedBatches(input.batches, { dim: h.dim, signal: run.signal })) {
-      const norms = await sqNorms(batch.features, batch.rows, residual, backend, { signal: run.signal });
-      const logits = await head(h, batch.features, batch.rows, 1, backend, run);
+      const norms = await sqNorms(batch.features, batch.rows, state.projection, backend, { signal: run.signal });
+      const logits = await maxLogits(state.head, batch.features, batch.rows, backend, run);
       for (let i = 0; i < batch.rows; i++) {
         normSum += Math.sqrt(norms[i]);
         logitSum += logits[i];
@@ -200,6 +236,11 @@ export class Vim extends Detector<FloatArray> {
     const alpha = logitSum / rows / (normSum / rows);
     if (!Number.isFinite(alpha)) fail('ERR_INVALID_ARGUMENT', 'features', 'a non-zero residual outside the principal subspace', 'zero residuals');
     return alpha;
+  }
+
+  #setFitted(fitted: VimFitted): void {
+    this.release();
+    this.#fitted = fitted;
   }
 
   get input(): InputSpec | undefined {
@@ -223,11 +264,15 @@ export class Vim extends Detector<FloatArray> {
   static fromState(state: FittedState, options: DetectorOptions = {}): Vim {
     const detector = new Vim(state.method === 'vim', { ...options, principalDim: state.hyperparameters.principalDim as number });
     const dim = state.input.dim;
-    detector.#fitted = { head: headFromState(state, dim), residual: modelFromState(state, 'residual', dim), alpha: stateValue(state, 'alpha') };
+    const head = headFromState(state, dim);
+    const residual = modelFromState(state, 'residual', dim);
+    const alpha = stateValue(state, 'alpha');
+    detector.#setFitted({ head, residual, alpha, native: nativeState(head, residual) });
     return detector;
   }
 
   protected release(): void {
+    disposeState(this.#fitted?.native);
     this.#fitted = undefined;
   }
 
@@ -236,7 +281,7 @@ export class Vim extends Detector<FloatArray> {
     if (!f) notFitted(this.#withEnergy ? 'vim' : 'residual');
     const { array, rows } = rowsOf('features', features, f.head.dim);
     const spec = this.#withEnergy ? { kind: 'vim' as const, alpha: f.alpha } : { kind: 'residual' as const };
-    return subspaceScores(array, rows, f.head, f.residual, spec, this.#options, run);
+    return subspaceScores(array, rows, f.native, spec, this.#options, run);
   }
 }
 
@@ -245,7 +290,7 @@ export class Neco extends Detector<FloatArray> {
   readonly #principalDim: number;
   readonly #multiply: boolean;
   readonly #options: DetectorOptions;
-  #fitted: { head: Head; kept: RawWhitenedModel; shift: Float64Array; scale: Float64Array } | undefined;
+  #fitted: NecoFitted | undefined;
 
   constructor(options: NecoOptions) {
     super();
@@ -281,9 +326,14 @@ export class Neco extends Detector<FloatArray> {
       digest = digestOf(array, h.weights, h.bias);
     }
     const kept = projectionModel(sub.shift, sub.eigenvectors, h.dim, 0, this.#principalDim, sub.scale);
-    this.#fitted = { head: h, kept, shift: sub.shift, scale: sub.scale };
+    this.#setFitted({ head: h, kept, shift: sub.shift, scale: sub.scale, native: nativeState(h, kept) });
     this.recordDigest(digest);
     return this;
+  }
+
+  #setFitted(fitted: NecoFitted): void {
+    this.release();
+    this.#fitted = fitted;
   }
 
   get input(): InputSpec | undefined {
@@ -308,16 +358,20 @@ export class Neco extends Detector<FloatArray> {
     const { principalDim, multiplyMaxLogit } = state.hyperparameters;
     const detector = new Neco({ ...options, principalDim: principalDim as number, multiplyMaxLogit: multiplyMaxLogit as boolean });
     const dim = state.input.dim;
-    detector.#fitted = {
-      head: headFromState(state, dim),
-      kept: modelFromState(state, 'kept', dim),
+    const head = headFromState(state, dim);
+    const kept = modelFromState(state, 'kept', dim);
+    detector.#setFitted({
+      head,
+      kept,
       shift: stateTensor(state, 'standardise.shift', Float64Array, dim),
       scale: stateTensor(state, 'standardise.scale', Float64Array, dim),
-    };
+      native: nativeState(head, kept),
+    });
     return detector;
   }
 
   protected release(): void {
+    disposeState(this.#fitted?.native);
     this.#fitted = undefined;
   }
 
@@ -326,7 +380,7 @@ export class Neco extends Detector<FloatArray> {
     if (!f) notFitted('neco');
     const { array, rows } = rowsOf('features', features, f.head.dim);
     const spec = { kind: 'neco' as const, shift: f.shift, scale: f.scale, multiplyMaxLogit: this.#multiply };
-    return subspaceScores(array, rows, f.head, f.kept, spec, this.#options, run);
+    return subspaceScores(array, rows, f.native, spec, this.#options, run);
   }
 }
 

@@ -51,16 +51,14 @@ void KnnBank::append(const float* x, size_t rows, bool normalise, const RunConte
     });
   }
   std::unique_lock lock(bank_mutex_);
-  std::lock_guard prepared(prepared_mutex_);
-  for (auto& p : prepared_) p.reset();  // it borrows data_, which may move
+  prepared_.reset();  // it borrows data_, which may move
   data_.insert(data_.end(), normalised.begin(), normalised.end());
 }
 
 void KnnBank::reserve(size_t rows) {
   if (rows > (size_t(1) << 40) / dim_) fail(ErrorCode::InvalidArgument, "rows", "at most 2^40 elements in all", std::to_string(rows) + " rows");
   std::unique_lock lock(bank_mutex_);
-  std::lock_guard prepared(prepared_mutex_);
-  for (auto& p : prepared_) p.reset();  // it borrows data_, which may move
+  prepared_.reset();  // it borrows data_, which may move
   data_.reserve(data_.size() + rows * dim_);
 }
 
@@ -78,17 +76,13 @@ std::vector<double> KnnBank::scores(BackendKind backend, const float* x, size_t 
     check_k(k);
   }
   check_finite("features", x, rows, dim_);
-  PreparedKnnBank* prepared;
-  {
-    std::lock_guard guard(prepared_mutex_);
-    auto& slot = prepared_[static_cast<int>(backend)];
-    if (!slot) slot = get_backend(backend).prepare_knn_bank(data_.data(), bank_rows, dim_);
-    prepared = slot.get();  // stays valid: only append drops it, and append waits for this shared lock
-  }
+  // Stays valid: only append and reserve drop it, and they wait for this shared lock.
+  PreparedKnnBank& prepared = prepared_.get(
+      backend, [&](Backend& b) { return b.prepare_knn_bank(data_.data(), bank_rows, dim_); });
   std::vector<double> out(rows);
   for_each_row_range(rows, dim_, context, 0.0, 1.0, [&](size_t start, size_t n) {
     const std::vector<float> q = l2_normalised("features", x + start * dim_, n, dim_);
-    prepared->kth_similarity(q.data(), n, k, out.data() + start, context);
+    prepared.kth_similarity(q.data(), n, k, out.data() + start, context);
   });
   return out;
 }

@@ -6,12 +6,12 @@
 
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <shared_mutex>
 #include <vector>
 
 #include "../backend.h"
 #include "../run_context.h"
+#include "prepared_slots.h"
 
 namespace ncod {
 
@@ -46,8 +46,7 @@ class KnnBank {
   size_t dim_;
   mutable std::shared_mutex bank_mutex_;  // shared while scoring or copying, exclusive while appending
   std::vector<float> data_;
-  std::mutex prepared_mutex_;
-  std::unique_ptr<PreparedKnnBank> prepared_[2];  // per BackendKind; built by the first score after an append
+  PreparedSlots<PreparedKnnBank> prepared_;  // built by the first score after an append
 };
 
 }  // namespace ncod

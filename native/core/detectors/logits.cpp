@@ -1,10 +1,9 @@
-// Logit scores (MSP, MaxLogit, Energy, GEN, Entropy) and the same on a linear head's logits (ReAct): checks, then
-// chunks over Backend::score_logits / linear_scores.
+// Logit scores (MSP, MaxLogit, Energy, GEN, Entropy): checks, then chunks over Backend::score_logits (the same on a
+// linear head's logits: fitted_head.cpp).
 #include "../detectors.h"
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <string>
 
 #include "../checks.h"
@@ -42,22 +41,6 @@ std::vector<double> score_logits(Backend& backend, const float* logits, size_t r
     for (size_t i = start; i < start + n; ++i) {
       if (std::isnan(out[i])) check_finite("logits", logits, start + n, classes);
     }
-  });
-  return out;
-}
-
-std::vector<double> linear_scores(Backend& backend, const float* x, size_t rows, size_t dim, const LinearHead& head,
-                                  const LogitScoreSpec& spec, const RunContext& context) {
-  const LogitScoreSpec s = checked_logit_spec(spec, head.classes);
-  check_finite("weights", head.weights, head.classes, dim);
-  if (head.bias) check_finite("bias", head.bias, 1, head.classes);
-  if (!(head.clip > -std::numeric_limits<float>::infinity()))  // NaN or −inf
-    fail(ErrorCode::InvalidArgument, "clip", "a finite number (or Infinity for none)", std::to_string(head.clip));
-  check_finite("features", x, rows, dim);
-  std::vector<double> out(rows);
-  const std::unique_ptr<PreparedLinearHead> prepared = backend.prepare_linear_head(head, dim);
-  for_each_row_range(rows, std::max(dim, head.classes), context, 0.0, 1.0, [&](size_t start, size_t n) {
-    prepared->scores(x + start * dim, n, s, out.data() + start);
   });
   return out;
 }

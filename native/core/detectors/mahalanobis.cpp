@@ -11,6 +11,7 @@
 #include "../class_stats.h"
 #include "../error.h"
 #include "../linalg.h"
+#include "fitted_whitened.h"
 
 namespace ncod {
 
@@ -187,19 +188,21 @@ MahalanobisModel mahalanobis_from_moments(Backend& backend, const ShiftedMoments
   return mahalanobis_model(backend, mo.counts, means, global, std::move(cov), C, d, n, relative, covariance);
 }
 
-std::vector<double> mahalanobis_scores(Backend& backend, const float* x, size_t rows, const MahalanobisModel& model,
-                                       const RunContext& context) {
-  const size_t d = model.classes.dim;
+std::vector<double> mahalanobis_scores(BackendKind backend, const float* x, size_t rows, FittedWhitened& classes,
+                                       FittedWhitened* background, const RunContext& context) {
+  const size_t d = classes.dim();
+  if (background && background->dim() != d) {
+    fail(ErrorCode::Shape, "background model", "dim " + std::to_string(d), "dim " + std::to_string(background->dim()));
+  }
   check_finite("features", x, rows, d);
-  std::vector<double> out(rows), background(model.background.count > 0 ? rows : 0);
-  const std::unique_ptr<PreparedWhitenedCentres> classes = backend.prepare_whitened_centres(model.classes.view(), d);
-  const std::unique_ptr<PreparedWhitenedCentres> rest =
-      background.empty() ? nullptr : backend.prepare_whitened_centres(model.background.view(), d);
+  std::vector<double> out(rows), rest(background ? rows : 0);
+  PreparedWhitenedCentres& prepared = classes.prepared(backend);
+  PreparedWhitenedCentres* prepared_rest = background ? &background->prepared(backend) : nullptr;
   for_each_row_range(rows, d, context, 0.0, 1.0, [&](size_t start, size_t n) {
-    classes->min_sq_distances(x + start * d, n, out.data() + start);
-    if (rest) rest->min_sq_distances(x + start * d, n, background.data() + start);
+    prepared.min_sq_distances(x + start * d, n, out.data() + start);
+    if (prepared_rest) prepared_rest->min_sq_distances(x + start * d, n, rest.data() + start);
   });
-  for (size_t i = 0; i < rows; ++i) out[i] = -(out[i] - (background.empty() ? 0.0 : background[i]));
+  for (size_t i = 0; i < rows; ++i) out[i] = -(out[i] - (rest.empty() ? 0.0 : rest[i]));
   return out;
 }
 

@@ -11,6 +11,8 @@
 #include "../class_stats.h"
 #include "../error.h"
 #include "../linalg.h"
+#include "fitted_head.h"
+#include "fitted_whitened.h"
 
 namespace ncod {
 
@@ -111,10 +113,10 @@ Subspace subspace_from_moments(const ShiftedMoments& mo, const float* weights, c
   return subspace_of(mean, std::move(cov), d, weights, bias, classes, standardise);
 }
 
-std::vector<double> subspace_scores(Backend& backend, const float* x, size_t rows, const WhitenedModel& projection,
-                                    const LinearHead& head, const SubspaceScoreSpec& spec, const RunContext& context) {
-  const size_t d = projection.dim;
-  check_head(head.weights, head.bias, head.classes, d);
+std::vector<double> subspace_scores(BackendKind backend, const float* x, size_t rows, FittedWhitened& projection,
+                                    FittedHead& head, const SubspaceScoreSpec& spec, const RunContext& context) {
+  const size_t d = projection.dim();
+  if (head.dim() != d) fail(ErrorCode::Shape, "head", "dim " + std::to_string(d) + " (the projection's)", "dim " + std::to_string(head.dim()));
   const bool neco = spec.kind == SubspaceScore::Neco;
   const bool with_head = spec.kind == SubspaceScore::Vim || (neco && spec.multiply_max_logit);
   if (!std::isfinite(spec.alpha)) fail(ErrorCode::InvalidArgument, "alpha", "a finite number", std::to_string(spec.alpha));
@@ -125,12 +127,12 @@ std::vector<double> subspace_scores(Backend& backend, const float* x, size_t row
   check_finite("features", x, rows, d);
   LogitScoreSpec logit;
   logit.kind = spec.kind == SubspaceScore::Vim ? LogitScore::Energy : LogitScore::MaxLogit;
-  logit = checked_logit_spec(logit, head.classes);
+  logit = checked_logit_spec(logit, head.classes());
   std::vector<double> out(rows), logits(with_head ? rows : 0);
-  const std::unique_ptr<PreparedWhitenedCentres> centres = backend.prepare_whitened_centres(projection.view(), d);
-  const std::unique_ptr<PreparedLinearHead> prepared_head = with_head ? backend.prepare_linear_head(head, d) : nullptr;
-  for_each_row_range(rows, std::max(d, head.classes), context, 0.0, 1.0, [&](size_t start, size_t n) {
-    centres->min_sq_distances(x + start * d, n, out.data() + start);
+  PreparedWhitenedCentres& centres = projection.prepared(backend);
+  PreparedLinearHead* prepared_head = with_head ? &head.prepared(backend) : nullptr;
+  for_each_row_range(rows, std::max(d, head.classes()), context, 0.0, 1.0, [&](size_t start, size_t n) {
+    centres.min_sq_distances(x + start * d, n, out.data() + start);
     if (prepared_head) prepared_head->scores(x + start * d, n, logit, logits.data() + start);
   });
   for (size_t i = 0; i < rows; ++i) {
