@@ -95,8 +95,13 @@ static void check_dev(const void* p, size_t n) { std::lock_guard l(emu_mu); auto
   if (it == emu_live.begin()) { std::fprintf(stderr, "not a device ptr\n"); std::abort(); } --it;
   if ((const char*)p + n > (const char*)it->first + it->second) { std::fprintf(stderr, "device range overflow\n"); std::abort(); } }
 cudaError_t cudaMemsetAsync(void* p, int v, size_t n, cudaStream_t) { check_dev(p, n); std::memset(p, v, n); return cudaSuccess; }
+// $NCOD_EMU_H2D_LOG names a file that gets one line per host-to-device copy, its size in bytes, so a test can see
+// which arrays crossed how often (test/cuda-emulator/upload-once.test.ts).
+static void log_h2d(size_t n) {
+  static FILE* log = [] { const char* p = std::getenv("NCOD_EMU_H2D_LOG"); return p && *p ? std::fopen(p, "a") : nullptr; }();
+  if (log) { std::fprintf(log, "%zu\n", n); std::fflush(log); } }
 cudaError_t cudaMemcpyAsync(void* d, const void* s, size_t n, cudaMemcpyKind k, cudaStream_t) {
-  if (k == cudaMemcpyHostToDevice) check_dev(d, n); else check_dev(s, n); std::memcpy(d, s, n); return cudaSuccess; }
+  if (k == cudaMemcpyHostToDevice) { check_dev(d, n); log_h2d(n); } else check_dev(s, n); std::memcpy(d, s, n); return cudaSuccess; }
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned) { ++emu_streams; *s = (cudaStream_t)0x1234; return cudaSuccess; }
 cudaError_t cudaStreamDestroy(cudaStream_t) { --emu_streams; return cudaSuccess; }
 cudaError_t cudaStreamSynchronize(cudaStream_t) { if (emu_sync_err) return ret(emu_sync_err); return cudaSuccess; }
