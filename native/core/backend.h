@@ -42,6 +42,7 @@ struct CentredRequest : ncod_cuda_centred_outputs {
 //   ArgmaxOffset: z_ŷ − table[ŷ]
 enum class LogitScore : int { Msp = 0, MaxLogit = 1, Energy = 2, Gen = 3, Entropy = 4, FdbdSum = 5, ArgmaxOffset = 6 };
 constexpr int kPublicLogitScores = 5;  // Msp..Entropy: the kinds the binding accepts
+// Laid out as the plugin ABI's ncod_cuda_logit_spec (core/cuda_plugin.cpp static_asserts it), with an enum for kind.
 struct LogitScoreSpec {
   LogitScore kind = LogitScore::Energy;
   double temperature = 1.0;      // Energy, Entropy
@@ -141,11 +142,12 @@ class Backend {
                                   size_t dim, size_t k, double* out, const RunContext& context) = 0;
 
   // The bank prepared for repeated scoring. The default prepares nothing and calls knn_kth_similarity per batch;
-  // a backend overrides it to do the per-bank work once (the CPU packs the bank; CUDA could keep it on the device).
+  // a backend overrides it to do the per-bank work once (the CPU packs the bank; CUDA keeps it on the device).
   virtual std::unique_ptr<PreparedKnnBank> prepare_knn_bank(const float* bank, size_t bank_rows, size_t dim);
 
   // The head and the whitened centres prepared for repeated scoring, as prepare_knn_bank. The defaults prepare
-  // nothing and call linear_scores / min_whitened_sq_distances per batch (the CPU reads host memory anyway).
+  // nothing and call linear_scores / min_whitened_sq_distances per batch (the CPU reads host memory anyway); CUDA
+  // uploads them once.
   virtual std::unique_ptr<PreparedLinearHead> prepare_linear_head(const LinearHead& head, size_t dim);
   virtual std::unique_ptr<PreparedWhitenedCentres> prepare_whitened_centres(const WhitenedCentres& centres,
                                                                             size_t dim);

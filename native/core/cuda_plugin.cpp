@@ -67,7 +67,8 @@ PluginHandle<T> create_handle(const char* what, void (*free_fn)(T*), int (*creat
   call_plugin(what, create, std::forward<Args>(args)..., &handle);
   return PluginHandle<T>(handle, free_fn);
 }
-#define NCOD_CUDA_CREATE(api, kind, ...) create_handle(#kind "_create", (api)->kind##_free, (api)->kind##_create, __VA_ARGS__)
+#define NCOD_CUDA_CREATE(api, kind, ...) \
+  create_handle(#kind "_create", (api)->kind##_free, (api)->kind##_create, __VA_ARGS__)
 
 class CudaLinearHead final : public PreparedLinearHead {
  public:
@@ -86,7 +87,8 @@ class CudaLinearHead final : public PreparedLinearHead {
 class CudaWhitenedCentres final : public PreparedWhitenedCentres {
  public:
   CudaWhitenedCentres(const ncod_cuda_api* api, const WhitenedCentres& w, size_t dim)
-      : api_(api), handle_(NCOD_CUDA_CREATE(api, whitened_centres, w.shift, w.whitening, w.dims, dim, w.centres, w.count)) {}
+      : api_(api),
+        handle_(NCOD_CUDA_CREATE(api, whitened_centres, w.shift, w.whitening, w.dims, dim, w.centres, w.count)) {}
   void min_sq_distances(const float* x, size_t rows, double* out) override {
     NCOD_CUDA_CALL(api_, whitened_centres_min_sq_distances, handle_.get(), x, rows, out);
   }

@@ -33,7 +33,8 @@ void check_request(const ncod_cuda_centred_request& r, CentredPlan& c) {
     fail("accumulate_centred: num_argmax " + std::to_string(c.num_argmax) + " exceeds " +
          std::to_string(NCOD_CUDA_MAX_ARGMAX));
   if (r.outputs.sq_cols > c.p) fail("accumulate_centred: sq_cols exceeds basis_cols");
-  if (r.outputs.sq_cols > 0 && r.outputs.projection_sq_sums == nullptr) fail("accumulate_centred: null projection_sq_sums");
+  if (r.outputs.sq_cols > 0 && r.outputs.projection_sq_sums == nullptr)
+    fail("accumulate_centred: null projection_sq_sums");
   for (size_t k = 0; k < c.num_argmax; ++k) {
     const ncod_cuda_argmax& a = r.argmax[k];
     const std::string which = "accumulate_centred: argmax[" + std::to_string(k) + "]";
@@ -58,7 +59,8 @@ bool plan_centred(const float* x, const int32_t* y, size_t rows, size_t d, size_
   if (rows == 0 || !(c.want_z || c.want_proj)) return false;
   if (d == 0) fail("accumulate_centred: d must be positive");
   if (num_classes == 0) fail("accumulate_centred: num_classes must be positive when rows > 0");
-  if (x == nullptr || y == nullptr || r.outputs.means == nullptr) fail("accumulate_centred: null x, y or means pointer");
+  if (x == nullptr || y == nullptr || r.outputs.means == nullptr)
+    fail("accumulate_centred: null x, y or means pointer");
   if (d > static_cast<size_t>(INT_MAX) || c.p > static_cast<size_t>(INT_MAX))
     fail("accumulate_centred: d or basis_cols exceeds the cuBLAS int limit");
   c.rows = rows;
@@ -106,7 +108,8 @@ void reserve_centred(State& s, const CentredPlan& c) {
 // Uploads the per-call inputs and prepares the accumulators.
 void start_centred(State& s, const ncod_cuda_centred_request& r, const CentredPlan& c) {
   const cudaStream_t st = s.stream;
-  copy_to_device(s.means.as<void>(), r.outputs.means, c.cd * sizeof(double), st, "copying the class means to the device");
+  copy_to_device(s.means.as<void>(), r.outputs.means, c.cd * sizeof(double), st,
+                 "copying the class means to the device");
   if (c.want_proj)
     copy_to_device(s.basis.as<void>(), r.outputs.basis, c.dp * sizeof(float), st, "copying the basis to the device");
   for (size_t k = 0; k < c.num_argmax; ++k)
