@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "../cuda/ncod_cuda_abi.h"  // plain C: the structs the CUDA plugin's ABI shares with core, defined there once
 #include "run_context.h"
 
 namespace ncod {
@@ -23,24 +24,16 @@ struct LabelledRows {
 // For one row block, an argmax over C consecutive projection columns with a per-label offset table:
 // out[i] = argmax_c  scale · P[i, offset + c] + table[y_i·C + c]   (P = Z·basis, see CentredRequest).
 // `out` is indexed by row within the whole call (the kernel adds its own block offsets).
-struct ArgmaxBlock {
-  size_t offset = 0;
-  size_t classes = 0;             // C
-  double scale = 1.0;
-  const double* table = nullptr;  // C×C
-  int32_t* out = nullptr;         // one index per row of the block passed to the kernel
-};
+// Fields {offset, classes (C), scale, table (C×C), out (one index per row of the block passed to the kernel)}.
+using ArgmaxBlock = ncod_cuda_argmax;
 
-// What accumulate_centred computes from the centred rows Z; every output is optional (nullptr / 0 = skip).
-struct CentredRequest {
-  const double* means = nullptr;        // C×d
-  double* scatter = nullptr;            // d×d += ZᵀZ (full symmetric, float64)
-  double* class_sq_norms = nullptr;     // C   += Σ_{y_i = c} ‖z_i‖²
-  const float* basis = nullptr;         // d×p row-major: projections P = Z·basis, in float32 on centred data
-  size_t basis_cols = 0;                // p
-  double* projection_sq_sums = nullptr; // sq_cols += Σ_i P_ik², for the first sq_cols columns
-  size_t sq_cols = 0;
-  std::vector<ArgmaxBlock> argmax;      // read P's later columns
+// What accumulate_centred computes from the centred rows Z; every output is optional (nullptr / 0 = skip). The
+// outputs are ncod_cuda_centred_outputs' fields (zeroed here): means (C×d); scatter (d×d += ZᵀZ, full symmetric,
+// float64); class_sq_norms (C += Σ_{y_i = c} ‖z_i‖²); basis (d×p row-major: projections P = Z·basis, in float32 on
+// centred data) and basis_cols (p); projection_sq_sums (sq_cols += Σ_i P_ik², for the first sq_cols columns).
+struct CentredRequest : ncod_cuda_centred_outputs {
+  CentredRequest() : ncod_cuda_centred_outputs{} {}
+  std::vector<ArgmaxBlock> argmax;  // read P's later columns
 };
 
 // Row-wise scores of logits (detectors.h documents each). GEN uses gamma and the top `top` probabilities; Entropy is
@@ -49,6 +42,7 @@ struct CentredRequest {
 //   ArgmaxOffset: z_ŷ − table[ŷ]
 enum class LogitScore : int { Msp = 0, MaxLogit = 1, Energy = 2, Gen = 3, Entropy = 4, FdbdSum = 5, ArgmaxOffset = 6 };
 constexpr int kPublicLogitScores = 5;  // Msp..Entropy: the kinds the binding accepts
+// Laid out as the plugin ABI's ncod_cuda_logit_spec (core/cuda_plugin.cpp static_asserts it), with an enum for kind.
 struct LogitScoreSpec {
   LogitScore kind = LogitScore::Energy;
   double temperature = 1.0;      // Energy, Entropy
@@ -148,11 +142,12 @@ class Backend {
                                   size_t dim, size_t k, double* out, const RunContext& context) = 0;
 
   // The bank prepared for repeated scoring. The default prepares nothing and calls knn_kth_similarity per batch;
-  // a backend overrides it to do the per-bank work once (the CPU packs the bank; CUDA could keep it on the device).
+  // a backend overrides it to do the per-bank work once (the CPU packs the bank; CUDA keeps it on the device).
   virtual std::unique_ptr<PreparedKnnBank> prepare_knn_bank(const float* bank, size_t bank_rows, size_t dim);
 
   // The head and the whitened centres prepared for repeated scoring, as prepare_knn_bank. The defaults prepare
-  // nothing and call linear_scores / min_whitened_sq_distances per batch (the CPU reads host memory anyway).
+  // nothing and call linear_scores / min_whitened_sq_distances per batch (the CPU reads host memory anyway); CUDA
+  // uploads them once.
   virtual std::unique_ptr<PreparedLinearHead> prepare_linear_head(const LinearHead& head, size_t dim);
   virtual std::unique_ptr<PreparedWhitenedCentres> prepare_whitened_centres(const WhitenedCentres& centres,
                                                                             size_t dim);

@@ -3,8 +3,11 @@
 #include <dlfcn.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdlib>
 #include <mutex>
+#include <type_traits>
 
 #include "../cuda/ncod_cuda_abi.h"
 #include "error.h"
@@ -39,6 +42,76 @@ std::string plugin_versions(ncod_cuda_get_api_fn get_api) {
   return "none of 1 to " + std::to_string(kHighestVersionAsked);
 }
 
+// LogitScoreSpec (core/backend.h) has ncod_cuda_logit_spec's layout with an enum for kind: checked here, field by
+// field, so neither can change alone.
+static_assert(std::is_standard_layout_v<LogitScoreSpec> && sizeof(LogitScoreSpec) == sizeof(ncod_cuda_logit_spec));
+static_assert(std::is_same_v<std::underlying_type_t<LogitScore>, int>);
+static_assert(offsetof(LogitScoreSpec, kind) == offsetof(ncod_cuda_logit_spec, kind) &&
+              offsetof(LogitScoreSpec, temperature) == offsetof(ncod_cuda_logit_spec, temperature) &&
+              offsetof(LogitScoreSpec, gamma) == offsetof(ncod_cuda_logit_spec, gamma) &&
+              offsetof(LogitScoreSpec, top) == offsetof(ncod_cuda_logit_spec, top) &&
+              offsetof(LogitScoreSpec, table) == offsetof(ncod_cuda_logit_spec, table));
+
+ncod_cuda_logit_spec abi_spec(const LogitScoreSpec& s) {
+  return ncod_cuda_logit_spec{static_cast<int>(s.kind), s.temperature, s.gamma, s.top, s.table};
+}
+
+// A plugin handle (ncod_cuda_abi.h: fitted state on the device) owned here and freed with the plugin's *_free.
+template <class T>
+using PluginHandle = std::unique_ptr<T, void (*)(T*)>;
+
+// Calls create(args..., &handle, err, errlen) and owns the handle it makes.
+template <class T, class... Params, class... Args>
+PluginHandle<T> create_handle(const char* what, void (*free_fn)(T*), int (*create)(Params...), Args&&... args) {
+  T* handle = nullptr;
+  call_plugin(what, create, std::forward<Args>(args)..., &handle);
+  return PluginHandle<T>(handle, free_fn);
+}
+#define NCOD_CUDA_CREATE(api, kind, ...) \
+  create_handle(#kind "_create", (api)->kind##_free, (api)->kind##_create, __VA_ARGS__)
+
+class CudaLinearHead final : public PreparedLinearHead {
+ public:
+  CudaLinearHead(const ncod_cuda_api* api, const LinearHead& head, size_t dim)
+      : api_(api), handle_(NCOD_CUDA_CREATE(api, linear_head, head.weights, head.bias, head.classes, dim, head.clip)) {}
+  void scores(const float* x, size_t rows, const LogitScoreSpec& spec, double* out) override {
+    const ncod_cuda_logit_spec c = abi_spec(spec);
+    NCOD_CUDA_CALL(api_, linear_head_scores, handle_.get(), x, rows, &c, out);
+  }
+
+ private:
+  const ncod_cuda_api* api_;
+  PluginHandle<ncod_cuda_linear_head> handle_;
+};
+
+class CudaWhitenedCentres final : public PreparedWhitenedCentres {
+ public:
+  CudaWhitenedCentres(const ncod_cuda_api* api, const WhitenedCentres& w, size_t dim)
+      : api_(api),
+        handle_(NCOD_CUDA_CREATE(api, whitened_centres, w.shift, w.whitening, w.dims, dim, w.centres, w.count)) {}
+  void min_sq_distances(const float* x, size_t rows, double* out) override {
+    NCOD_CUDA_CALL(api_, whitened_centres_min_sq_distances, handle_.get(), x, rows, out);
+  }
+
+ private:
+  const ncod_cuda_api* api_;
+  PluginHandle<ncod_cuda_whitened_centres> handle_;
+};
+
+class CudaKnnBank final : public PreparedKnnBank {
+ public:
+  CudaKnnBank(const ncod_cuda_api* api, const float* bank, size_t bank_rows, size_t dim)
+      : api_(api), handle_(NCOD_CUDA_CREATE(api, knn_bank, bank, bank_rows, dim)) {}
+  // The plugin's C ABI takes no cancel flag: KnnBank::scores checks it between query chunks.
+  void kth_similarity(const float* queries, size_t rows, size_t k, double* out, const RunContext&) override {
+    NCOD_CUDA_CALL(api_, knn_bank_kth_similarity, handle_.get(), queries, rows, k, out);
+  }
+
+ private:
+  const ncod_cuda_api* api_;
+  PluginHandle<ncod_cuda_knn_bank> handle_;
+};
+
 class CudaPluginBackend final : public Backend {
  public:
   explicit CudaPluginBackend(const ncod_cuda_api* api) : api_(api) {}
@@ -57,18 +130,9 @@ class CudaPluginBackend final : public Backend {
            std::to_string(request.argmax.size()));
     }
     ncod_cuda_centred_request c{};
-    c.means = request.means;
-    c.scatter = request.scatter;
-    c.class_sq_norms = request.class_sq_norms;
-    c.basis = request.basis;
-    c.basis_cols = request.basis_cols;
-    c.projection_sq_sums = request.projection_sq_sums;
-    c.sq_cols = request.sq_cols;
+    c.outputs = request;  // CentredRequest is ncod_cuda_centred_outputs plus the argmax blocks
     c.num_argmax = request.argmax.size();
-    for (size_t k = 0; k < request.argmax.size(); ++k) {
-      const ArgmaxBlock& b = request.argmax[k];
-      c.argmax[k] = ncod_cuda_argmax{b.offset, b.classes, b.scale, b.table, b.out};
-    }
+    std::copy(request.argmax.begin(), request.argmax.end(), c.argmax);  // ArgmaxBlock is ncod_cuda_argmax
     NCOD_CUDA_CALL(api_, accumulate_centred, rows.x, rows.y, rows.rows, rows.dim, num_classes, &c);
   }
 
@@ -84,29 +148,34 @@ class CudaPluginBackend final : public Backend {
     NCOD_CUDA_CALL(api_, score_logits, logits, rows, classes, &c, out);
   }
 
+  // The plain kernels are the prepared ones used once: one code path, in the plugin too.
   void linear_scores(const float* x, size_t rows, size_t dim, const LinearHead& head, const LogitScoreSpec& spec,
                      double* out) override {
-    const ncod_cuda_logit_spec c = abi_spec(spec);
-    NCOD_CUDA_CALL(api_, linear_scores, x, rows, dim, head.weights, head.bias, head.classes, head.clip, &c, out);
+    if (rows > 0) prepare_linear_head(head, dim)->scores(x, rows, spec, out);
   }
 
   void min_whitened_sq_distances(const float* x, size_t rows, size_t dim, const WhitenedCentres& w,
                                  double* out) override {
-    NCOD_CUDA_CALL(api_, min_whitened_sq_distances, x, rows, dim, w.shift, w.whitening, w.dims, w.centres, w.count,
-                   out);
+    if (rows > 0) prepare_whitened_centres(w, dim)->min_sq_distances(x, rows, out);
   }
 
   void knn_kth_similarity(const float* queries, size_t rows, const float* bank, size_t bank_rows, size_t dim,
-                          size_t k, double* out, const RunContext&) override {
-    // The plugin's C ABI takes no cancel flag: knn_scores checks it between query chunks.
-    NCOD_CUDA_CALL(api_, knn_kth_similarity, queries, rows, bank, bank_rows, dim, k, out);
+                          size_t k, double* out, const RunContext& context) override {
+    if (rows > 0) prepare_knn_bank(bank, bank_rows, dim)->kth_similarity(queries, rows, k, out, context);
+  }
+
+  // The fitted state goes to the device once, here; each batch then sends only its rows (ncod_cuda_abi.h version 7).
+  std::unique_ptr<PreparedLinearHead> prepare_linear_head(const LinearHead& head, size_t dim) override {
+    return std::make_unique<CudaLinearHead>(api_, head, dim);
+  }
+  std::unique_ptr<PreparedWhitenedCentres> prepare_whitened_centres(const WhitenedCentres& w, size_t dim) override {
+    return std::make_unique<CudaWhitenedCentres>(api_, w, dim);
+  }
+  std::unique_ptr<PreparedKnnBank> prepare_knn_bank(const float* bank, size_t bank_rows, size_t dim) override {
+    return std::make_unique<CudaKnnBank>(api_, bank, bank_rows, dim);
   }
 
  private:
-  static ncod_cuda_logit_spec abi_spec(const LogitScoreSpec& s) {
-    return ncod_cuda_logit_spec{static_cast<int>(s.kind), s.temperature, s.gamma, s.top, s.table};
-  }
-
   const ncod_cuda_api* api_;
   std::unique_ptr<TrainKernels> train_kernels_ = make_cuda_train_kernels(api_);
 };

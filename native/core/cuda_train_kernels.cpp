@@ -38,8 +38,7 @@ class CudaTrainKernels final : public TrainKernels {
     NCOD_CUDA_CALL(api_, train_activation_backward, dY, Y, rows, cols, relu, db);
   }
   void adamw(float* p, const float* g, float* m, float* v, size_t count, const AdamWParams& hp, int64_t step) override {
-    const ncod_cuda_adamw c{hp.lr, hp.beta1, hp.beta2, hp.eps, hp.weight_decay};
-    NCOD_CUDA_CALL(api_, train_adamw, p, g, m, v, count, &c, step);
+    NCOD_CUDA_CALL(api_, train_adamw, p, g, m, v, count, &hp, step);  // AdamWParams is an ncod_cuda_adamw
   }
   void gather_rows(const float* x, const int32_t* y, size_t rows, size_t dim, const int32_t* order, size_t count,
                    float* xb, int32_t* yb) override {

@@ -7,10 +7,16 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "../cuda/ncod_cuda_abi.h"  // plain C
+
 namespace ncod {
 
-struct AdamWParams {
-  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.05;
+// The fields {lr, beta1, beta2, eps, weight_decay} are the plugin ABI's ncod_cuda_adamw, declared there once; this
+// adds the defaults.
+struct AdamWParams : ncod_cuda_adamw {
+  constexpr AdamWParams(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
+                        double weight_decay = 0.05)
+      : ncod_cuda_adamw{lr, beta1, beta2, eps, weight_decay} {}
 };
 
 class TrainKernels {

@@ -27,13 +27,14 @@ struct CentredPlan {
 // Checks the request alone, so misuse shows up on any input (before the empty-input shortcut); fills the outputs'
 // switches and the argmax tables' layout.
 void check_request(const ncod_cuda_centred_request& r, CentredPlan& c) {
-  c.p = r.basis_cols;
+  c.p = r.outputs.basis_cols;
   c.num_argmax = r.num_argmax;
   if (c.num_argmax > NCOD_CUDA_MAX_ARGMAX)
     fail("accumulate_centred: num_argmax " + std::to_string(c.num_argmax) + " exceeds " +
          std::to_string(NCOD_CUDA_MAX_ARGMAX));
-  if (r.sq_cols > c.p) fail("accumulate_centred: sq_cols exceeds basis_cols");
-  if (r.sq_cols > 0 && r.projection_sq_sums == nullptr) fail("accumulate_centred: null projection_sq_sums");
+  if (r.outputs.sq_cols > c.p) fail("accumulate_centred: sq_cols exceeds basis_cols");
+  if (r.outputs.sq_cols > 0 && r.outputs.projection_sq_sums == nullptr)
+    fail("accumulate_centred: null projection_sq_sums");
   for (size_t k = 0; k < c.num_argmax; ++k) {
     const ncod_cuda_argmax& a = r.argmax[k];
     const std::string which = "accumulate_centred: argmax[" + std::to_string(k) + "]";
@@ -44,11 +45,11 @@ void check_request(const ncod_cuda_centred_request& r, CentredPlan& c) {
     c.table_offsets[k] = c.table_elems;
     c.table_elems = checked_add(c.table_elems, checked_mul(a.classes, a.classes, "argmax classes²"), "argmax tables");
   }
-  c.want_scatter = r.scatter != nullptr;
-  c.want_norms = r.class_sq_norms != nullptr;
-  c.want_proj = r.sq_cols > 0 || c.num_argmax > 0;  // both imply p > 0
+  c.want_scatter = r.outputs.scatter != nullptr;
+  c.want_norms = r.outputs.class_sq_norms != nullptr;
+  c.want_proj = r.outputs.sq_cols > 0 || c.num_argmax > 0;  // both imply p > 0
   c.want_z = c.want_scatter || c.want_norms;
-  if (c.want_proj && r.basis == nullptr) fail("accumulate_centred: null basis");
+  if (c.want_proj && r.outputs.basis == nullptr) fail("accumulate_centred: null basis");
 }
 
 // Checks the inputs and sizes the outputs and chunks; false when there is nothing to add or write.
@@ -58,7 +59,8 @@ bool plan_centred(const float* x, const int32_t* y, size_t rows, size_t d, size_
   if (rows == 0 || !(c.want_z || c.want_proj)) return false;
   if (d == 0) fail("accumulate_centred: d must be positive");
   if (num_classes == 0) fail("accumulate_centred: num_classes must be positive when rows > 0");
-  if (x == nullptr || y == nullptr || r.means == nullptr) fail("accumulate_centred: null x, y or means pointer");
+  if (x == nullptr || y == nullptr || r.outputs.means == nullptr)
+    fail("accumulate_centred: null x, y or means pointer");
   if (d > static_cast<size_t>(INT_MAX) || c.p > static_cast<size_t>(INT_MAX))
     fail("accumulate_centred: d or basis_cols exceeds the cuBLAS int limit");
   c.rows = rows;
@@ -70,7 +72,7 @@ bool plan_centred(const float* x, const int32_t* y, size_t rows, size_t d, size_
   c.dd = c.want_scatter ? checked_mul(d, d, "d × d") : 0;
   c.dp = c.want_proj ? checked_mul(d, c.p, "d × basis_cols") : 0;
   c.norms_n = c.want_norms ? num_classes : 0;
-  c.sq_n = r.sq_cols;
+  c.sq_n = r.outputs.sq_cols;
   (void)checked_mul(checked_add(checked_add(c.dd, c.norms_n, "outputs"), c.sq_n, "outputs"), sizeof(double),
                     "outputs");
   (void)checked_mul(c.table_elems, sizeof(double), "argmax tables");
@@ -106,9 +108,10 @@ void reserve_centred(State& s, const CentredPlan& c) {
 // Uploads the per-call inputs and prepares the accumulators.
 void start_centred(State& s, const ncod_cuda_centred_request& r, const CentredPlan& c) {
   const cudaStream_t st = s.stream;
-  copy_to_device(s.means.as<void>(), r.means, c.cd * sizeof(double), st, "copying the class means to the device");
+  copy_to_device(s.means.as<void>(), r.outputs.means, c.cd * sizeof(double), st,
+                 "copying the class means to the device");
   if (c.want_proj)
-    copy_to_device(s.basis.as<void>(), r.basis, c.dp * sizeof(float), st, "copying the basis to the device");
+    copy_to_device(s.basis.as<void>(), r.outputs.basis, c.dp * sizeof(float), st, "copying the basis to the device");
   for (size_t k = 0; k < c.num_argmax; ++k)
     copy_to_device(s.tables.as<double>() + c.table_offsets[k], r.argmax[k].table,
                    r.argmax[k].classes * r.argmax[k].classes * sizeof(double), st,
@@ -189,9 +192,9 @@ void finish_centred(State& s, const ncod_cuda_centred_request& r, const CentredP
   check(cudaStreamSynchronize(st), "running the centred-pass kernels");  // kernel and cuBLAS faults surface here
 
   // The scatter is symmetric, so row-major and column-major read the same.
-  for (size_t k = 0; k < dd; ++k) r.scatter[k] += h[k];
-  for (size_t k = 0; k < norms_n; ++k) r.class_sq_norms[k] += h[dd + k];
-  for (size_t k = 0; k < sq_n; ++k) r.projection_sq_sums[k] += h[dd + norms_n + k];
+  for (size_t k = 0; k < dd; ++k) r.outputs.scatter[k] += h[k];
+  for (size_t k = 0; k < norms_n; ++k) r.outputs.class_sq_norms[k] += h[dd + k];
+  for (size_t k = 0; k < sq_n; ++k) r.outputs.projection_sq_sums[k] += h[dd + norms_n + k];
 }
 
 void centred_locked(State& s, const float* x, const int32_t* y, size_t rows, size_t d, size_t num_classes,

@@ -18,9 +18,8 @@ namespace ncod::cuda {
 
 void State::free_buffers() noexcept {
   for (DeviceBuffer* b : {&x, &y, &means, &basis, &tables, &z, &z32, &proj, &argmax_out, &counts, &sums, &scatter,
-                          &norms, &sq_sums, &gram_a, &gram_b, &gram_out, &det_rows, &det_head, &det_bias, &det_product,
-                          &det_out, &det_shift, &det_whitening, &det_centres, &det_centre_sq, &det_xs, &det_y, &det_g,
-                          &det_table, &knn_bank, &knn_heaps, &knn_sizes})
+                          &norms, &sq_sums, &gram_a, &gram_b, &gram_out, &det_rows, &det_product, &det_out, &det_xs,
+                          &det_y, &det_g, &det_table, &knn_heaps, &knn_sizes})
     b->release();
   std::vector<double>().swap(host_stage);
   train.release();

@@ -14,8 +14,10 @@ extern "C" {
 #endif
 
 /* 3: OOD detector kernels; 4: training kernels on device memory; 5: entropy score (kind 4; fDBD/argmax tables now
- * kinds 5, 6); 6: functions return an ncod_cuda_status (was 0 / 1 with out-of-memory told only by the text). */
-#define NCOD_CUDA_ABI_VERSION 6
+ * kinds 5, 6); 6: functions return an ncod_cuda_status (was 0 / 1 with out-of-memory told only by the text);
+ * 7: fitted state on the device: linear_head, whitened_centres and knn_bank create / score / free replace
+ * linear_scores, min_whitened_sq_distances and knn_kth_similarity, which uploaded the model on every call. */
+#define NCOD_CUDA_ABI_VERSION 7
 
 /* What went wrong, returned by every function that takes err. Numbers are part of the ABI: append, never renumber. */
 typedef enum ncod_cuda_status {
@@ -29,7 +31,8 @@ typedef enum ncod_cuda_status {
 
 #define NCOD_CUDA_MAX_ARGMAX 4
 
-/* out[i] = argmax_c scale·P[i, offset + c] + table[y_i·classes + c] over c < classes (first maximum wins). */
+/* out[i] = argmax_c scale·P[i, offset + c] + table[y_i·classes + c] over c < classes (first maximum wins).
+ * Also the addon's ArgmaxBlock (core/backend.h). */
 typedef struct ncod_cuda_argmax {
   size_t offset;
   size_t classes;
@@ -39,8 +42,9 @@ typedef struct ncod_cuda_argmax {
 } ncod_cuda_argmax;
 
 /* What accumulate_centred computes from the centred rows z_i = x_i − means[y_i]; NULL / 0 skips an output.
- * Every output is host memory and is ADDED to (+=), except argmax outputs, which are written. */
-typedef struct ncod_cuda_centred_request {
+ * Every output is host memory and is ADDED to (+=), except argmax outputs, which are written. The addon's
+ * CentredRequest (core/backend.h) derives from ncod_cuda_centred_outputs, so the fields are declared here only. */
+typedef struct ncod_cuda_centred_outputs {
   const double* means;          /* C×d float64 */
   double* scatter;              /* d×d float64, += ZᵀZ (full symmetric) */
   double* class_sq_norms;       /* C, += Σ_{y_i=c} ‖z_i‖² */
@@ -48,12 +52,17 @@ typedef struct ncod_cuda_centred_request {
   size_t basis_cols;            /* p */
   double* projection_sq_sums;   /* sq_cols, += Σ_i P_ik² for k < sq_cols */
   size_t sq_cols;
+} ncod_cuda_centred_outputs;
+
+typedef struct ncod_cuda_centred_request {
+  ncod_cuda_centred_outputs outputs;
   size_t num_argmax;            /* ≤ NCOD_CUDA_MAX_ARGMAX */
   ncod_cuda_argmax argmax[NCOD_CUDA_MAX_ARGMAX];
 } ncod_cuda_centred_request;
 
-/* Row-wise logit score (core/backend.h LogitScoreSpec): kind 0 MSP, 1 MaxLogit, 2 Energy, 3 GEN,
- * 4 Entropy, 5 fDBD sum (table classes×classes), 6 argmax minus offset (table classes). */
+/* Row-wise logit score: kind 0 MSP, 1 MaxLogit, 2 Energy, 3 GEN, 4 Entropy, 5 fDBD sum (table classes×classes),
+ * 6 argmax minus offset (table classes). The addon's LogitScoreSpec (core/backend.h) has this layout, with an enum for
+ * kind; core/cuda_plugin.cpp static_asserts that field by field. */
 typedef struct ncod_cuda_logit_spec {
   int kind;
   double temperature;  /* Energy, Entropy, > 0 */
@@ -62,10 +71,18 @@ typedef struct ncod_cuda_logit_spec {
   const double* table; /* kinds 5 and 6, host float64; NULL otherwise */
 } ncod_cuda_logit_spec;
 
-/* AdamW hyper-parameters (train_adamw). */
+/* AdamW hyper-parameters (train_adamw); the addon's AdamWParams (core/train_kernels.h) derives from it. */
 typedef struct ncod_cuda_adamw {
   double lr, beta1, beta2, eps, weight_decay;
 } ncod_cuda_adamw;
+
+/* Fitted detector state kept on the device between calls (version 7): created from host arrays, which are copied
+ * once and may be freed afterwards; scored against many row batches (only the rows and the scores cross per call);
+ * freed by its *_free function, which accepts NULL. Opaque to the addon. A handle may be used from any thread (calls
+ * are serialised inside the plugin) but must not be used after it is freed or after shutdown. */
+typedef struct ncod_cuda_linear_head ncod_cuda_linear_head;         /* W, b and the clip of z = min(x, clip) Wᵀ + b */
+typedef struct ncod_cuda_whitened_centres ncod_cuda_whitened_centres; /* shift, L and the whitened centres */
+typedef struct ncod_cuda_knn_bank ncod_cuda_knn_bank;               /* the L2-normalised fit rows */
 
 /* ---- The functions, declared once. X(return type, name, (parameters), "one-line doc") for each; the ncod_cuda_api
  * struct below, the plugin's entry points and its table (native/cuda/entry_points.h, get_api.cpp) are generated from
@@ -95,18 +112,31 @@ typedef struct ncod_cuda_adamw {
     (const float* logits, size_t rows, size_t classes, const ncod_cuda_logit_spec* spec, double* out, char* err,       \
      size_t errlen),                                                                                                   \
     "out[i] = score of logits row i (rows×classes float32)")                                                          \
-  X(int, linear_scores,                                                                                                \
-    (const float* x, size_t rows, size_t d, const float* weights, const float* bias, size_t classes, float clip,       \
-     const ncod_cuda_logit_spec* spec, double* out, char* err, size_t errlen),                                         \
-    "out[i] = score of min(x_i, clip) Wᵀ + b (W classes×d float32, b classes or NULL, clip +inf for none)")           \
-  X(int, min_whitened_sq_distances,                                                                                    \
-    (const float* x, size_t rows, size_t d, const double* shift, const double* whitening, size_t p,                    \
-     const double* centres, size_t count, double* out, char* err, size_t errlen),                                      \
-    "out[i] = min_c ‖L (x_i − shift) − centres_c‖² (shift d, L p×d, centres count×p, float64 row-major)")            \
-  X(int, knn_kth_similarity,                                                                                           \
-    (const float* queries, size_t rows, const float* bank, size_t bank_rows, size_t d, size_t k, double* out,          \
+  X(int, linear_head_create,                                                                                           \
+    (const float* weights, const float* bias, size_t classes, size_t d, float clip, ncod_cuda_linear_head** out,      \
      char* err, size_t errlen),                                                                                        \
-    "out[i] = the k-th largest q_i · bank_j over bank rows j (float32 row-major, d columns), exact")                  \
+    "*out = the head on the device (W classes×d float32, b classes or NULL, clip +inf for none)")                     \
+  X(int, linear_head_scores,                                                                                           \
+    (ncod_cuda_linear_head* head, const float* x, size_t rows, const ncod_cuda_logit_spec* spec, double* out,         \
+     char* err, size_t errlen),                                                                                        \
+    "out[i] = score of min(x_i, clip) Wᵀ + b (x rows×d float32)")                                                     \
+  X(void, linear_head_free, (ncod_cuda_linear_head* head), "frees a linear_head_create head; NULL is ignored")      \
+  X(int, whitened_centres_create,                                                                                      \
+    (const double* shift, const double* whitening, size_t p, size_t d, const double* centres, size_t count,           \
+     ncod_cuda_whitened_centres** out, char* err, size_t errlen),                                                      \
+    "*out = the centres on the device (shift d, L p×d, centres count×p, float64 row-major)")                          \
+  X(int, whitened_centres_min_sq_distances,                                                                            \
+    (ncod_cuda_whitened_centres* centres, const float* x, size_t rows, double* out, char* err, size_t errlen),        \
+    "out[i] = min_c ‖L (x_i − shift) − centres_c‖² (x rows×d float32)")                                             \
+  X(void, whitened_centres_free, (ncod_cuda_whitened_centres* centres),                                                \
+    "frees a whitened_centres_create model; NULL is ignored")                                                         \
+  X(int, knn_bank_create,                                                                                              \
+    (const float* bank, size_t bank_rows, size_t d, ncod_cuda_knn_bank** out, char* err, size_t errlen),              \
+    "*out = the bank on the device (bank_rows × d float32 row-major, bank_rows >= 1)")                                \
+  X(int, knn_bank_kth_similarity,                                                                                      \
+    (ncod_cuda_knn_bank* bank, const float* queries, size_t rows, size_t k, double* out, char* err, size_t errlen),    \
+    "out[i] = the k-th largest q_i · bank_j over the bank rows j (queries rows×d float32), exact")                    \
+  X(void, knn_bank_free, (ncod_cuda_knn_bank* bank), "frees a knn_bank_create bank; NULL is ignored")                \
   X(int, train_alloc, (size_t bytes, void** out, char* err, size_t errlen),                                            \
     "*out = bytes of device memory (NULL for 0 bytes), freed by train_free")                                          \
   X(void, train_free, (void* p), "frees train_alloc memory after the stream is idle; NULL is ignored")                \

@@ -37,9 +37,9 @@ struct State {
   DeviceBuffer counts, sums, scatter, norms, sq_sums;
   // gram.
   DeviceBuffer gram_a, gram_b, gram_out;
-  // OOD detectors (detector_api.cpp).
-  DeviceBuffer det_rows, det_head, det_bias, det_product, det_out, det_shift, det_whitening, det_centres,
-      det_centre_sq, det_xs, det_y, det_g, det_table, knn_bank, knn_heaps, knn_sizes;
+  // OOD detectors (detector_api.cpp): per-call work buffers. The fitted state (heads, centres, banks) lives in its own
+  // handle (ncod_cuda_linear_head, ...), uploaded once when created.
+  DeviceBuffer det_rows, det_product, det_out, det_xs, det_y, det_g, det_table, knn_heaps, knn_sizes;
   std::vector<double> host_stage;  // results copied back before they are added into the caller's arrays
   TrainScratch train;              // scratch of the training losses (train_ops.h)
 

@@ -12,6 +12,11 @@ repo="$(cd "$here/../.." && pwd)"
 src="$repo/native/cuda"
 out="$repo/build/cuda-emulator"
 mkdir -p "$out"
+# Up to date when the plugin is newer than every input (the plugin's sources and this emulator).
+if [ -f "$out/libncod_cuda.so" ] && [ -z "$(find "$src" "$here/inc" "$here/fake_rt.cpp" "$here/convert.py" "$0" -newer "$out/libncod_cuda.so" -type f | head -n 1)" ]; then
+  echo "up to date: $out/libncod_cuda.so"
+  exit 0
+fi
 for f in kernels detector_kernels train_kernels; do
   python3 "$here/convert.py" "$src/$f.cu" "$out/gen_$f.cpp"
 done

@@ -76,7 +76,9 @@ int emu_device_count = 1; cudaError_t emu_count_err = cudaSuccess;
 long emu_malloc_fail_at = -1, emu_malloc_calls = 0;
 cudaError_t emu_sync_err = cudaSuccess;
 int emu_syrk_fail = 0;
-std::map<void*, size_t> emu_live; std::mutex emu_mu;
+// Leaked, like the real runtime's state: the addon frees device memory from its own exit handlers (the CUDA backend's
+// shutdown), which may run after this library's static destructors.
+std::map<void*, size_t>& emu_live = *new std::map<void*, size_t>; std::mutex emu_mu;
 int emu_current_device = -1; int emu_streams = 0;
 static cudaError_t ret(cudaError_t e) { if (e) emu_last_error = e; return e; }
 cudaError_t cudaGetDevice(int* d) { *d = emu_current_device < 0 ? 0 : emu_current_device; return cudaSuccess; }
@@ -85,8 +87,10 @@ cudaError_t cudaGetDeviceCount(int* n) { if (emu_count_err) return ret(emu_count
 cudaError_t cudaDeviceGetAttribute(int* v, cudaDeviceAttr, int) { *v = 2; return cudaSuccess; }
 cudaError_t cudaGetLastError() { cudaError_t e = emu_last_error; emu_last_error = cudaSuccess; return e; }
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int) { std::memset(p, 0, sizeof *p); std::strcpy(p->name, "Emulated GPU"); p->major = 9; p->minor = 0; p->totalGlobalMem = size_t(80) << 30; return cudaSuccess; }
+// $NCOD_EMU_MAX_ALLOC: a device allocation of more bytes fails as out of memory (a device smaller than the request).
+static const size_t emu_max_alloc = [] { const char* v = std::getenv("NCOD_EMU_MAX_ALLOC"); return v && *v ? std::strtoull(v, nullptr, 10) : ~size_t{0}; }();
 cudaError_t cudaMalloc(void** p, size_t n) {
-  if (emu_malloc_calls++ == emu_malloc_fail_at) return ret(cudaErrorMemoryAllocation);
+  if (emu_malloc_calls++ == emu_malloc_fail_at || n > emu_max_alloc) return ret(cudaErrorMemoryAllocation);
   if (n == 0) return ret(cudaErrorInvalidValue);
   *p = std::malloc(n); std::lock_guard l(emu_mu); emu_live[*p] = n; return cudaSuccess; }
 cudaError_t cudaFree(void* p) { if (!p) return cudaSuccess; std::lock_guard l(emu_mu);
@@ -95,8 +99,13 @@ static void check_dev(const void* p, size_t n) { std::lock_guard l(emu_mu); auto
   if (it == emu_live.begin()) { std::fprintf(stderr, "not a device ptr\n"); std::abort(); } --it;
   if ((const char*)p + n > (const char*)it->first + it->second) { std::fprintf(stderr, "device range overflow\n"); std::abort(); } }
 cudaError_t cudaMemsetAsync(void* p, int v, size_t n, cudaStream_t) { check_dev(p, n); std::memset(p, v, n); return cudaSuccess; }
+// $NCOD_EMU_H2D_LOG names a file that gets one line per host-to-device copy, its size in bytes, so a test can see
+// which arrays crossed how often (test/cuda-emulator/upload-once.test.ts).
+static void log_h2d(size_t n) {
+  static FILE* log = [] { const char* p = std::getenv("NCOD_EMU_H2D_LOG"); return p && *p ? std::fopen(p, "a") : nullptr; }();
+  if (log) { std::fprintf(log, "%zu\n", n); std::fflush(log); } }
 cudaError_t cudaMemcpyAsync(void* d, const void* s, size_t n, cudaMemcpyKind k, cudaStream_t) {
-  if (k == cudaMemcpyHostToDevice) check_dev(d, n); else check_dev(s, n); std::memcpy(d, s, n); return cudaSuccess; }
+  if (k == cudaMemcpyHostToDevice) { check_dev(d, n); log_h2d(n); } else check_dev(s, n); std::memcpy(d, s, n); return cudaSuccess; }
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned) { ++emu_streams; *s = (cudaStream_t)0x1234; return cudaSuccess; }
 cudaError_t cudaStreamDestroy(cudaStream_t) { --emu_streams; return cudaSuccess; }
 cudaError_t cudaStreamSynchronize(cudaStream_t) { if (emu_sync_err) return ret(emu_sync_err); return cudaSuccess; }
