@@ -34,6 +34,8 @@ export interface RawBlasInfo {
   threading: 'pthreads' | 'openmp' | 'sequential' | 'unknown';
   blasThreads: number;
   openmpThreads: number;
+  /** Parallel regions that ran with fewer threads than asked because the system could not start more then. */
+  reducedTeams: number;
 }
 
 export type SimdLevelName = 'portable' | 'avx2' | 'avx512';

@@ -17,6 +17,7 @@ export function runInfo(options: { json?: boolean }): void {
   const blas = report.blas;
   console.log(`\nBLAS: ${blas.library}`);
   console.log(`      core ${blas.core}, ${blas.threading}, ${blas.blasThreads} BLAS threads, ${blas.openmpThreads} OpenMP threads`);
+  if (blas.reducedTeams > 0) console.log(`      ${blas.reducedTeams} parallel regions ran with fewer threads: the system could not start more`);
   const simd = report.simd;
   console.log(`SIMD: ${simd.level}${simd.bf16 ? ' + bf16' : ''} (this CPU supports ${simd.supported.join(', ')}; cap with NCOD_SIMD)`);
 }

@@ -75,6 +75,7 @@ Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
   out.Set("threading", blas.threading);
   out.Set("blasThreads", blas.blas_threads);
   out.Set("openmpThreads", blas.openmp_threads);
+  out.Set("reducedTeams", static_cast<double>(blas.reduced_teams));
   return out;
 }
 

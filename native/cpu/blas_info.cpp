@@ -7,9 +7,9 @@
 #include <atomic>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "../core/error.h"
+#include "parallel.h"
 
 namespace ncod {
 
@@ -25,6 +25,7 @@ BlasInfo blas_info() {
   }
   info.blas_threads = openblas_get_num_threads();
   info.openmp_threads = omp_get_max_threads();
+  info.reduced_teams = cpu::reduced_teams();
   return info;
 }
 
@@ -40,21 +41,11 @@ void set_cpu_threads(int threads) {
     fail(ErrorCode::InvalidArgument, "threads", "an integer in [1, " + std::to_string(max_cpu_threads()) + "]",
          std::to_string(threads));
   }
-  {
-    // All threads alive together, as OpenMP's team would be (default attributes, like libgomp's without OMP_STACKSIZE).
-    std::vector<std::thread> probe;
-    std::string failure;
-    try {
-      probe.reserve(static_cast<size_t>(threads));
-      for (int t = 1; t < threads; ++t) probe.emplace_back([] {});
-    } catch (const std::exception& e) {
-      failure = e.what();
-    }
-    for (std::thread& t : probe) t.join();
-    if (!failure.empty()) {
-      fail(ErrorCode::OutOfMemory, "threads", std::to_string(threads) + " threads that the system can start",
-           "a failure after " + std::to_string(probe.size() + 1) + " (" + failure + ")");
-    }
+  // Refused now when the system cannot start them now; later, each region checks again (cpu::startable_team).
+  const int started = cpu::start_and_stop_threads(threads - 1) + 1;
+  if (started < threads) {
+    fail(ErrorCode::OutOfMemory, "threads", std::to_string(threads) + " threads that the system can start",
+         std::to_string(started) + " that started");
   }
   requested_threads = threads;
   omp_set_num_threads(threads);

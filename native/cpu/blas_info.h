@@ -13,6 +13,7 @@ struct BlasInfo {
   std::string threading; // "pthreads", "openmp" or "sequential"
   int blas_threads;      // threads OpenBLAS uses for one call (1: ncod splits rows across its own threads)
   int openmp_threads;    // threads ncod's own OpenMP loops use
+  size_t reduced_teams;  // regions that ran with fewer threads than asked: the system could not start more
 };
 
 BlasInfo blas_info();

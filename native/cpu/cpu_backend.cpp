@@ -224,7 +224,8 @@ class CpuBackend final : public Backend {
     const size_t block = request.scatter ? std::max<size_t>(16, std::min(kScatterBlockRows, kScatterBlockBytes / row_bytes))
                                          : std::max<size_t>(16, kCentredBlockBytes / row_bytes);
     const size_t blocks = (rows.rows + block - 1) / block;
-    const int threads = std::min<int>(threads_for_rows(rows.rows, d, block), static_cast<int>(blocks));
+    // At most `blocks` (floor(rows / block) of them, at least 1), and used as returned (cpu::startable_team).
+    const int threads = threads_for_rows(rows.rows, d, block);
     std::vector<CentredScratch> scratch;
     scratch.reserve(threads);
     for (int t = 0; t < threads; ++t) {

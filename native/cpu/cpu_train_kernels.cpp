@@ -12,10 +12,14 @@
 #include "../core/train_kernels.h"
 #include "../core/train_math.h"
 #include "../core/training.h"
+#include "parallel.h"
 
 namespace ncod {
 
 namespace {
+
+// Element-wise training loops split over threads from this many elements (more than 2^16).
+constexpr size_t kTrainParallelMin = (size_t(1) << 16) + 1;
 
 class CpuTrainKernels final : public TrainKernels {
  public:
@@ -31,7 +35,7 @@ class CpuTrainKernels final : public TrainKernels {
     // Split the rows of C: rows [r0, r1) of op(A) times op(B). op(A) row r starts at A + r·lda (no trans)
     // or at column r of A (trans).
     const size_t lda = trans_a ? M : K, ldb = trans_b ? K : N;
-    const int threads = static_cast<int>(std::min<size_t>(omp_get_max_threads(), std::max<size_t>(1, M * N * K / (1 << 18))));
+    const int threads = cpu::threads_for(M * N * K, M * N * K / (1 << 18), 1 << 18);
 #pragma omp parallel num_threads(threads)
     {
       const size_t t = omp_get_thread_num(), T = omp_get_num_threads();
@@ -45,7 +49,7 @@ class CpuTrainKernels final : public TrainKernels {
   }
 
   void bias_activation(float* Y, const float* bias, size_t rows, size_t cols, bool relu) override {
-#pragma omp parallel for schedule(static) if (rows * cols > (1 << 16))
+#pragma omp parallel for schedule(static) num_threads(cpu::threads_for(rows * cols, rows, kTrainParallelMin))
     for (size_t r = 0; r < rows; ++r) {
       float* y = Y + r * cols;
       for (size_t c = 0; c < cols; ++c) {
@@ -57,7 +61,7 @@ class CpuTrainKernels final : public TrainKernels {
 
   void activation_backward(float* dY, const float* Y, size_t rows, size_t cols, bool relu, float* db) override {
     if (relu) {
-#pragma omp parallel for schedule(static) if (rows * cols > (1 << 16))
+#pragma omp parallel for schedule(static) num_threads(cpu::threads_for(rows * cols, rows * cols, kTrainParallelMin))
       for (size_t q = 0; q < rows * cols; ++q) {
         if (!(Y[q] > 0)) dY[q] = 0.0f;
       }
@@ -72,7 +76,7 @@ class CpuTrainKernels final : public TrainKernels {
 
   void adamw(float* p, const float* g, float* m, float* v, size_t n, const AdamWParams& hp, int64_t step) override {
     const train_math::AdamWStep s = train_math::adamw_step(hp.lr, hp.beta1, hp.beta2, hp.eps, hp.weight_decay, step);
-#pragma omp parallel for schedule(static) if (n > (1 << 16))
+#pragma omp parallel for schedule(static) num_threads(cpu::threads_for(n, n, kTrainParallelMin))
     for (size_t q = 0; q < n; ++q) train_math::adamw_update(p[q], g[q], m[q], v[q], s);
   }
 
@@ -96,7 +100,7 @@ class CpuTrainKernels final : public TrainKernels {
 
   void layer_norm_forward(const float* x, const float* gamma, const float* beta, size_t rows, size_t cols, bool relu,
                           float* y, float* mean, float* rstd) override {
-#pragma omp parallel for schedule(static) if (rows * cols > (1 << 16))
+#pragma omp parallel for schedule(static) num_threads(cpu::threads_for(rows * cols, rows, kTrainParallelMin))
     for (size_t r = 0; r < rows; ++r) {
       const float* xr = x + r * cols;
       double sum = 0, sq = 0;
@@ -117,7 +121,7 @@ class CpuTrainKernels final : public TrainKernels {
                            float* dbeta) override {
     using train_math::ln_xhat;
     using train_math::relu_grad;
-#pragma omp parallel for schedule(static) if (rows * cols > (1 << 16))
+#pragma omp parallel for schedule(static) num_threads(cpu::threads_for(rows * cols, rows, kTrainParallelMin))
     for (size_t r = 0; r < rows; ++r) {
       const size_t o = r * cols;
       double sg = 0, sgx = 0;
