@@ -1,16 +1,9 @@
 /**
  * The raw native module exactly as native/binding exports it: typed arrays, and one options object per call
- * (native/binding/options_reader.h; the detector calls still take flat arguments). Only lib/native.ts loads it; users
- * call the public API in lib/ instead.
+ * (native/binding/options_reader.h). Only lib/native.ts loads it; users call the public API in lib/ instead.
  */
 /** A backend as the native registry names it (native/core/backends.cpp); lib/backend.ts checks that lib/backend-names.ts BACKENDS is the same set. */
 export type Backend = 'cpu' | 'cuda';
-
-/**
- * A backend as the detector calls still take it: its index in lib/backend.ts BACKENDS (native/core/backend.h
- * BackendKind). Every other call takes the name.
- */
-export type BackendId = 0 | 1;
 
 /** What every raw call that runs on a worker thread accepts. */
 export interface RawCallControl {
@@ -330,18 +323,19 @@ export interface NativeBinding {
   /** The score of each logit row (rows×classes float32); NaN for a row holding a NaN or ±inf (then ERR_NOT_FINITE). */
   scoreLogits(options: RawLogitSpec & { logits: Float32Array; rows: number; classes: number; backend?: RawBackendName } & RawCallControl): Promise<Float64Array>;
   mahalanobisFit(
-    features: Float32Array,
-    labels: Int32Array,
-    rows: number,
-    dim: number,
-    numClasses: number,
-    relative: boolean,
-    ridge: number,
-    /** 0 = ridge, 1 = pinv (native/core/detectors.h CovarianceOptions). */
-    covariance: 0 | 1,
-    backend: BackendId,
-    cancelFlag: Int32Array | undefined,
-    onProgress: ((fraction: number) => void) | undefined,
+    options: {
+      features: Float32Array;
+      labels: Int32Array;
+      rows: number;
+      dim: number;
+      numClasses: number;
+      relative: boolean;
+      /** 'ridge' (the default) or 'pinv' (native/core/detectors.h kCovarianceNames). */
+      covariance?: RawCovarianceName;
+      /** The ridge's scale (1e-6 when absent); 'ridge' only. */
+      ridge?: number;
+      backend?: RawBackendName;
+    } & RawCallControl,
   ): Promise<{ classes: RawWhitenedModel; background: RawWhitenedModel | null }>;
   /** −min_c MD_c(x) (+ the background's MD_0(x) when given). */
   mahalanobisScore(
@@ -377,8 +371,11 @@ export interface NativeBinding {
   KnnBank: RawKnnBankClass;
 }
 
-/** The backend of the options-object detector bindings. */
-export type RawBackendName = 'cpu' | 'cuda';
+/** The backend of the detector bindings: the registry's names. */
+export type RawBackendName = Backend;
+
+/** How mahalanobisFit inverts the covariance, as native/core/detectors.h kCovarianceNames spells it (lib/ood/method-names.ts COVARIANCES). */
+export type RawCovarianceName = 'ridge' | 'pinv';
 
 /** A KNN bank in native memory: the fit rows L2-normalised (all-zero rows stay zero), prepared once for scoring. */
 export interface RawKnnBank {
@@ -425,16 +422,17 @@ export interface RawSubspace {
 
 export interface NativeBinding {
   subspaceFit(
-    features: Float32Array,
-    rows: number,
-    dim: number,
-    weights: Float32Array | null,
-    bias: Float32Array | null,
-    classes: number,
-    standardise: boolean,
-    backend: BackendId,
-    cancelFlag: Int32Array | undefined,
-    onProgress: ((fraction: number) => void) | undefined,
+    options: {
+      features: Float32Array;
+      rows: number;
+      dim: number;
+      /** A classes×dim head; bias (classes) only with weights. */
+      weights?: Float32Array | null;
+      bias?: Float32Array | null;
+      classes?: number;
+      standardise: boolean;
+      backend?: RawBackendName;
+    } & RawCallControl,
   ): Promise<RawSubspace>;
 }
 
@@ -443,48 +441,49 @@ export interface NativeBinding {
    * The Mahalanobis model from moments about a shift K (an NcAccumulator state's shift, counts, sums and scatter):
    * the same model mahalanobisFit gives on the rows they summarise. Every class needs a sample (ERR_EMPTY_CLASS).
    */
-  mahalanobisFitMoments(
-    shift: Float64Array,
-    counts: Float64Array,
+  mahalanobisFitMoments(options: {
+    shift: Float64Array;
+    counts: Float64Array;
     /** numClasses×dim: Σ (x − K) per class. */
-    sums: Float64Array,
+    sums: Float64Array;
     /** dim×dim: Σ (x − K)(x − K)ᵀ over all rows. */
-    scatter: Float64Array,
-    dim: number,
-    numClasses: number,
-    relative: boolean,
-    ridge: number,
-    /** 0 = ridge, 1 = pinv. */
-    covariance: 0 | 1,
-    backend: BackendId,
-  ): Promise<{ classes: RawWhitenedModel; background: RawWhitenedModel | null }>;
+    scatter: Float64Array;
+    dim: number;
+    numClasses: number;
+    relative: boolean;
+    covariance?: RawCovarianceName;
+    ridge?: number;
+    backend?: RawBackendName;
+  }): Promise<{ classes: RawWhitenedModel; background: RawWhitenedModel | null }>;
   /** subspaceFit from one-class moments about a shift K: count rows, sums = Σ (x − K) (dim), scatter dim×dim. */
-  subspaceFitMoments(
-    shift: Float64Array,
-    count: number,
-    sums: Float64Array,
-    scatter: Float64Array,
-    dim: number,
-    weights: Float32Array | null,
-    bias: Float32Array | null,
-    classes: number,
-    standardise: boolean,
-    backend: BackendId,
-  ): Promise<RawSubspace>;
+  subspaceFitMoments(options: {
+    shift: Float64Array;
+    count: number;
+    sums: Float64Array;
+    scatter: Float64Array;
+    dim: number;
+    weights?: Float32Array | null;
+    bias?: Float32Array | null;
+    classes?: number;
+    standardise: boolean;
+    backend?: RawBackendName;
+  }): Promise<RawSubspace>;
   /**
    * NC4's second pass over one batch: the number of rows whose nearest class mean (means: float64 classes×dim) is
    * the classifier's argmax (x Wᵀ + b); the first maximum wins in both.
    */
   nccAgreementCount(
-    features: Float32Array,
-    rows: number,
-    dim: number,
-    means: Float64Array,
-    weights: Float32Array,
-    bias: Float32Array | null,
-    classes: number,
-    backend: BackendId,
-    cancelFlag: Int32Array | undefined,
+    options: {
+      features: Float32Array;
+      rows: number;
+      dim: number;
+      means: Float64Array;
+      weights: Float32Array;
+      bias?: Float32Array | null;
+      classes: number;
+      backend?: RawBackendName;
+      cancelFlag?: Int32Array;
+    },
   ): Promise<number>;
 }
 

@@ -1,5 +1,5 @@
 // Backends by name, and their status. The names themselves are in backend-names.ts.
-import type { Backend as NativeBackend, BackendId, RawBackendStatus, RawBlasInfo, RawSimdInfo } from '../binding.js';
+import type { Backend as NativeBackend, RawBackendStatus, RawBlasInfo, RawSimdInfo } from '../binding.js';
 import { BACKEND_NAME_LIST, BACKENDS, DEFAULT_BACKEND, isBackendName, type Backend, type BackendName } from './backend-names.js';
 import { describe, fail } from './errors.js';
 import { native } from './native.js';
@@ -50,9 +50,4 @@ export function pickBackend(name: BackendName = DEFAULT_BACKEND): Backend {
   if (name !== 'auto') return name;
   const accelerator = backends().find((b) => b.name !== DEFAULT_BACKEND && b.available);
   return accelerator?.name ?? DEFAULT_BACKEND;
-}
-
-/** pickBackend() as the index the detector bindings still take (binding.d.ts BackendId). */
-export function resolveBackend(name: BackendName = DEFAULT_BACKEND): BackendId {
-  return BACKENDS.indexOf(pickBackend(name)) as BackendId;
 }

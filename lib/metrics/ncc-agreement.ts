@@ -2,7 +2,7 @@
 // sample against the final class means). Finalise the first pass for the means, then count batch by batch:
 //   agreement = Σ_batches nccAgreementCount(batch, means, W, b, C) / N.
 import { withCancelFlag } from '../abort.js';
-import { resolveBackend, type BackendName } from '../backend.js';
+import { pickBackend, type BackendName } from '../backend.js';
 import { describe, fail } from '../errors.js';
 import { native } from '../native.js';
 import { checkFloat32, checkInteger, type FloatArray } from '../validate.js';
@@ -36,7 +36,9 @@ export async function nccAgreementCount(
   if (w.length !== C * dim) fail('ERR_SHAPE', 'weights', `${C}×${dim} elements (numClasses × dim)`, `${w.length} elements`);
   const b = bias === null || bias === undefined ? null : checkFloat32('bias', bias);
   if (b && b.length !== C) fail('ERR_SHAPE', 'bias', `${C} elements (numClasses)`, `${b.length} elements`);
-  const backend = resolveBackend(options.backend);
+  const backend = pickBackend(options.backend);
   const rows = features.length / dim;
-  return withCancelFlag(options.signal, (flag) => native().nccAgreementCount(features, rows, dim, means, w, b, C, backend, flag));
+  return withCancelFlag(options.signal, (cancelFlag) =>
+    native().nccAgreementCount({ features, rows, dim, means, weights: w, bias: b, classes: C, backend, cancelFlag }),
+  );
 }

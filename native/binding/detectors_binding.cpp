@@ -25,42 +25,39 @@ namespace ncod::binding {
 
 namespace {
 
-double number(Napi::Env env, Napi::Value value, const char* what) {
-  if (!value.IsNumber()) throw_error(env, ErrorCode::InvalidArgument, std::string(what) + ": expected a number");
-  return value.As<Napi::Number>().DoubleValue();
+// options.covariance ('ridge', the default, or 'pinv') and options.ridge (1e-6 when absent); core/detectors/
+// mahalanobis.cpp checks the values again.
+CovarianceOptions covariance_options(OptionsReader& o) {
+  CovarianceOptions c;
+  const CovarianceInverse ridge = CovarianceInverse::Ridge;
+  c.kind = o.enum_of("covariance", kCovarianceNames, &ridge);
+  c.ridge = o.optional_number("ridge", c.ridge);
+  return c;
 }
 
-// A rows×dim float32 matrix argument.
-const float* matrix(Napi::Env env, Napi::Value value, const char* what, size_t rows, size_t dim) {
-  auto view = float32_array(env, value, what);
-  check_matrix_length(what, view.length, rows, dim);
+// A rows×dim float32 matrix option.
+const float* matrix_option(OptionsReader& o, const char* key, size_t rows, size_t dim) {
+  auto view = o.float32_array(key);
+  check_matrix_length(o.field(key).c_str(), view.length, rows, dim);
   return view.data;
 }
 
-// ridge and covariance (0 ridge, 1 pinv) from two arguments; core/detectors/mahalanobis.cpp checks the values again.
-CovarianceOptions covariance_options(Napi::Env env, Napi::Value ridge, Napi::Value kind) {
-  CovarianceOptions o;
-  o.ridge = number(env, ridge, "ridge");
-  o.kind = static_cast<CovarianceInverse>(count(env, kind, "covariance", 1));
-  return o;
-}
-
-BackendKind backend_kind(Napi::Env env, Napi::Value value) {
-  return static_cast<BackendKind>(count(env, value, "backend", 1));
-}
-
-// A copied Float64Array property of a model object, with the expected length.
-std::vector<double> float64_property(Napi::Env env, Napi::Object o, const char* key, size_t length) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-    throw_error(env, ErrorCode::Dtype, std::string("model.") + key + ": expected Float64Array");
-  }
-  auto a = v.As<Napi::Float64Array>();
-  if (a.ElementLength() != length) {
-    fail(ErrorCode::Shape, std::string("model.") + key, std::to_string(length) + " elements",
-         std::to_string(a.ElementLength()) + " elements");
-  }
-  return std::vector<double>(a.Data(), a.Data() + length);
+// Optional weights (classes×dim) and bias (classes, only with weights) of a linear head.
+struct OptionalHead {
+  const float* weights = nullptr;
+  const float* bias = nullptr;
+};
+OptionalHead optional_head_options(OptionsReader& o, size_t classes, size_t dim) {
+  OptionalHead h;
+  auto weights = o.optional_float32_array("weights");
+  if (!given(weights)) return h;
+  if (classes < 1) fail(ErrorCode::InvalidArgument, o.field("classes"), "at least 1 with weights", "0");
+  check_matrix_length(o.field("weights").c_str(), weights.length, classes, dim);
+  h.weights = weights.data;
+  auto bias = o.optional_float32_array("bias");
+  check_optional_length(o.field("bias"), bias, classes, std::to_string(classes) + " elements (classes)");
+  h.bias = bias.data;
+  return h;
 }
 
 Napi::Object whitened_to_js(Napi::Env env, const WhitenedModel& m) {
@@ -74,27 +71,16 @@ Napi::Object whitened_to_js(Napi::Env env, const WhitenedModel& m) {
   return o;
 }
 
-// A copied Float64Array argument of the expected length (ERR_DTYPE / ERR_SHAPE otherwise).
-std::vector<double> float64_argument(Napi::Env env, Napi::Value value, const char* what, size_t length,
-                                     const std::string& expected) {
-  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-    throw_error(env, ErrorCode::Dtype, std::string(what) + ": expected Float64Array");
-  }
-  auto a = value.As<Napi::Float64Array>();
-  if (a.ElementLength() != length) fail(ErrorCode::Shape, what, expected, std::to_string(a.ElementLength()) + " elements");
-  return std::vector<double>(a.Data(), a.Data() + length);
-}
-
-// Moments about a shift from arguments [first, first + 4): shift (d), counts (C), sums (C×d), scatter (d×d).
-ShiftedMoments moments_arguments(Napi::Env env, const Napi::CallbackInfo& info, size_t first, size_t dim, size_t classes) {
+// Moments about a shift from options shift (d), counts (C), sums (C×d), scatter (d×d).
+ShiftedMoments moments_options(OptionsReader& o, size_t dim, size_t classes) {
   ShiftedMoments m;
   m.dim = dim;
   m.classes = classes;
   const std::string d = std::to_string(dim), c = std::to_string(classes);
-  m.shift = float64_argument(env, info[first], "shift", dim, d + " elements (dim)");
-  m.counts = float64_argument(env, info[first + 1], "counts", classes, c + " elements (numClasses)");
-  m.sums = float64_argument(env, info[first + 2], "sums", classes * dim, c + "×" + d + " elements (numClasses × dim)");
-  m.scatter = float64_argument(env, info[first + 3], "scatter", dim * dim, d + "×" + d + " elements (dim × dim)");
+  m.shift = o.float64_vector("shift", dim, d + " elements (dim)");
+  m.counts = o.float64_vector("counts", classes, c + " elements (numClasses)");
+  m.sums = o.float64_vector("sums", classes * dim, c + "×" + d + " elements (numClasses × dim)");
+  m.scatter = o.float64_vector("scatter", dim * dim, d + "×" + d + " elements (dim × dim)");
   return m;
 }
 
@@ -175,27 +161,27 @@ Napi::Value DecisionScores(const Napi::CallbackInfo& info) {
   });
 }
 
-// mahalanobisFit(features, labels, rows, dim, numClasses, relative, ridge, covariance, backend, cancelFlag, onProgress)
-//   -> Promise<{ classes: model, background: model | null }>
+// mahalanobisFit({ features, labels, rows, dim, numClasses, relative, covariance?, ridge?, backend?, cancelFlag?,
+//                   onProgress? }) -> Promise<{ classes: model, background: model | null }>
 Napi::Value MahalanobisFit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 11, "mahalanobisFit");
-    const size_t rows = count(env, info[2], "rows");
-    const size_t dim = count(env, info[3], "dim", size_t(1) << 16);
-    const float* x = matrix(env, info[0], "features", rows, dim);
-    auto labels = int32_array(env, info[1], "labels");
+    OptionsReader o = OptionsReader::only_argument(info, "mahalanobisFit");
+    const size_t rows = o.size("rows");
+    const size_t dim = o.size("dim", size_t(1) << 16);
+    const float* x = matrix_option(o, "features", rows, dim);
+    auto labels = o.int32_array("labels");
     check_label_count(labels.length, rows);
-    const size_t C = count(env, info[4], "numClasses", size_t(1) << 20);
-    if (C < 1) fail(ErrorCode::InvalidArgument, "numClasses", "an integer >= 1", "0");
-    const bool relative = boolean(env, info[5], "relative");
-    const CovarianceOptions covariance = covariance_options(env, info[6], info[7]);
-    const BackendKind kind = backend_kind(env, info[8]);
+    const size_t C = o.positive_size("numClasses", size_t(1) << 20);
+    const bool relative = o.boolean("relative");
+    const CovarianceOptions covariance = covariance_options(o);
+    const BackendKind kind = o.optional_backend();
+    const int32_t* cancel = o.cancel_flag();
+    Napi::Function on_progress = o.progress();
     const LabelledRows data{x, labels.data, rows, dim};
     auto model = std::make_shared<MahalanobisModel>();
     return PromiseWorker::Start(
-        env, "ncod.mahalanobisFit", {info[0], info[1], info[9]}, cancel_flag(env, info[9], "cancelFlag"),
-        optional_function(env, info[10], "onProgress"),
+        env, "ncod.mahalanobisFit", o.read_inputs(), cancel, on_progress,
         [=](const RunContext& context) {
           *model = fit_mahalanobis(get_backend(kind), data, C, relative, covariance, context);
         },
@@ -203,20 +189,19 @@ Napi::Value MahalanobisFit(const Napi::CallbackInfo& info) {
   });
 }
 
-// mahalanobisFitMoments(shift, counts, sums, scatter, dim, numClasses, relative, ridge, covariance, backend)
+// mahalanobisFitMoments({ shift, counts, sums, scatter, dim, numClasses, relative, covariance?, ridge?, backend? })
 //   -> Promise<{ classes: model, background: model | null }>; the moments as ShiftedMoments (detectors.h).
 Napi::Value MahalanobisFitMoments(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 10, "mahalanobisFitMoments");
-    const size_t dim = count(env, info[4], "dim", size_t(1) << 14);
-    if (dim < 1) fail(ErrorCode::Shape, "dim", "at least 1", "0");
-    const size_t C = count(env, info[5], "numClasses", size_t(1) << 20);
-    if (C < 1) fail(ErrorCode::InvalidArgument, "numClasses", "an integer >= 1", "0");
-    auto moments = std::make_shared<ShiftedMoments>(moments_arguments(env, info, 0, dim, C));
-    const bool relative = boolean(env, info[6], "relative");
-    const CovarianceOptions covariance = covariance_options(env, info[7], info[8]);
-    const BackendKind kind = backend_kind(env, info[9]);
+    OptionsReader o = OptionsReader::only_argument(info, "mahalanobisFitMoments");
+    const size_t dim = o.size("dim", size_t(1) << 14);
+    if (dim < 1) fail(ErrorCode::Shape, o.field("dim"), "at least 1", "0");
+    const size_t C = o.positive_size("numClasses", size_t(1) << 20);
+    auto moments = std::make_shared<ShiftedMoments>(moments_options(o, dim, C));
+    const bool relative = o.boolean("relative");
+    const CovarianceOptions covariance = covariance_options(o);
+    const BackendKind kind = o.optional_backend();
     auto model = std::make_shared<MahalanobisModel>();
     return PromiseWorker::Start(
         env, "ncod.mahalanobisFitMoments", {}, nullptr, Napi::Function(),
@@ -249,67 +234,56 @@ Napi::Value MahalanobisScore(const Napi::CallbackInfo& info) {
   });
 }
 
-// subspaceFit(features, rows, dim, weights|null, bias|null, classes, standardise, backend, cancelFlag, onProgress)
+// subspaceFit({ features, rows, dim, weights?, bias?, classes?, standardise, backend?, cancelFlag?, onProgress? })
 //   -> Promise<{ shift, scale, eigenvalues, eigenvectors }>
 Napi::Value SubspaceFit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 10, "subspaceFit");
-    const size_t rows = count(env, info[1], "rows");
-    const size_t dim = count(env, info[2], "dim", size_t(1) << 16);
-    const float* x = matrix(env, info[0], "features", rows, dim);
-    const size_t classes = count(env, info[5], "classes", size_t(1) << 24);
-    const float* weights = nullptr;
-    const float* bias = nullptr;
-    if (!info[3].IsNull() && !info[3].IsUndefined()) {
-      if (classes < 1) fail(ErrorCode::InvalidArgument, "classes", "at least 1 with weights", "0");
-      weights = matrix(env, info[3], "weights", classes, dim);
-      if (!info[4].IsNull() && !info[4].IsUndefined()) bias = matrix(env, info[4], "bias", 1, classes);
-    }
-    const bool standardise = boolean(env, info[6], "standardise");
-    const BackendKind kind = backend_kind(env, info[7]);
+    OptionsReader o = OptionsReader::only_argument(info, "subspaceFit");
+    const size_t rows = o.size("rows");
+    const size_t dim = o.size("dim", size_t(1) << 16);
+    const float* x = matrix_option(o, "features", rows, dim);
+    const size_t classes = o.optional_size("classes", 0, size_t(1) << 24);
+    const OptionalHead head = optional_head_options(o, classes, dim);
+    const bool standardise = o.boolean("standardise");
+    const BackendKind kind = o.optional_backend();
+    const int32_t* cancel = o.cancel_flag();
+    Napi::Function on_progress = o.progress();
     auto result = std::make_shared<Subspace>();
     return PromiseWorker::Start(
-        env, "ncod.subspaceFit", {info[0], info[3], info[4], info[8]}, cancel_flag(env, info[8], "cancelFlag"),
-        optional_function(env, info[9], "onProgress"),
+        env, "ncod.subspaceFit", o.read_inputs(), cancel, on_progress,
         [=](const RunContext& context) {
           check_finite("features", x, rows, dim);
-          *result = fit_subspace(get_backend(kind), x, rows, dim, weights, bias, classes, standardise, context);
+          *result = fit_subspace(get_backend(kind), x, rows, dim, head.weights, head.bias, classes, standardise, context);
         },
         [result](Napi::Env env) -> Napi::Value { return subspace_to_js(env, *result); });
   });
 }
 
-// subspaceFitMoments(shift, count, sums, scatter, dim, weights|null, bias|null, classes, standardise, backend)
+// subspaceFitMoments({ shift, count, sums, scatter, dim, weights?, bias?, classes?, standardise, backend? })
 //   -> Promise<{ shift, scale, eigenvalues, eigenvectors }>; one-class moments (count a number, sums d).
 Napi::Value SubspaceFitMoments(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 10, "subspaceFitMoments");
-    const size_t dim = count(env, info[4], "dim", size_t(1) << 14);
-    if (dim < 1) fail(ErrorCode::Shape, "dim", "at least 1", "0");
+    OptionsReader o = OptionsReader::only_argument(info, "subspaceFitMoments");
+    const size_t dim = o.size("dim", size_t(1) << 14);
+    if (dim < 1) fail(ErrorCode::Shape, o.field("dim"), "at least 1", "0");
     auto moments = std::make_shared<ShiftedMoments>();
     moments->dim = dim;
     moments->classes = 1;
     const std::string d = std::to_string(dim);
-    moments->shift = float64_argument(env, info[0], "shift", dim, d + " elements (dim)");
-    moments->counts = {number(env, info[1], "count")};
-    moments->sums = float64_argument(env, info[2], "sums", dim, d + " elements (dim)");
-    moments->scatter = float64_argument(env, info[3], "scatter", dim * dim, d + "×" + d + " elements (dim × dim)");
-    const size_t classes = count(env, info[7], "classes", size_t(1) << 24);
-    const float* weights = nullptr;
-    const float* bias = nullptr;
-    if (!info[5].IsNull() && !info[5].IsUndefined()) {
-      if (classes < 1) fail(ErrorCode::InvalidArgument, "classes", "at least 1 with weights", "0");
-      weights = matrix(env, info[5], "weights", classes, dim);
-      if (!info[6].IsNull() && !info[6].IsUndefined()) bias = matrix(env, info[6], "bias", 1, classes);
-    }
-    const bool standardise = boolean(env, info[8], "standardise");
-    backend_kind(env, info[9]);  // checked; the derivation is small dense linear algebra on the CPU
+    moments->shift = o.float64_vector("shift", dim, d + " elements (dim)");
+    moments->counts = {o.number("count")};
+    moments->sums = o.float64_vector("sums", dim, d + " elements (dim)");
+    moments->scatter = o.float64_vector("scatter", dim * dim, d + "×" + d + " elements (dim × dim)");
+    const size_t classes = o.optional_size("classes", 0, size_t(1) << 24);
+    const OptionalHead head = optional_head_options(o, classes, dim);
+    const bool standardise = o.boolean("standardise");
+    o.optional_backend();  // checked; the derivation is small dense linear algebra on the CPU
     auto result = std::make_shared<Subspace>();
     return PromiseWorker::Start(
-        env, "ncod.subspaceFitMoments", {info[5], info[6]}, nullptr, Napi::Function(),
-        [=](const RunContext&) { *result = subspace_from_moments(*moments, weights, bias, classes, standardise); },
+        env, "ncod.subspaceFitMoments", o.read_inputs(), nullptr, Napi::Function(),
+        [=](const RunContext&) { *result = subspace_from_moments(*moments, head.weights, head.bias, classes, standardise); },
         [result](Napi::Env env) -> Napi::Value { return subspace_to_js(env, *result); });
   });
 }

@@ -15,8 +15,8 @@
 #include "../core/detectors/knn_bank.h"
 #include "bindings.h"
 #include "convert.h"
-#include "detector_options.h"
 #include "js_errors.h"
+#include "options_reader.h"
 #include "promise_worker.h"
 
 namespace ncod::binding {
@@ -24,10 +24,10 @@ namespace ncod::binding {
 namespace {
 
 // Float32 rows of the bank's width from o.features and o.rows.
-TypedView<const float> rows_option(Napi::Env env, Napi::Object o, size_t dim, size_t& rows) {
-  rows = count(env, o.Get("rows"), "rows");
-  auto view = float32_array(env, o.Get("features"), "features");
-  check_matrix_length("features", view.length, rows, dim);
+TypedView<const float> rows_option(OptionsReader& o, size_t dim, size_t& rows) {
+  rows = o.size("rows");
+  auto view = o.float32_array("features");
+  check_matrix_length(o.field("features").c_str(), view.length, rows, dim);
   return view;
 }
 
@@ -45,9 +45,8 @@ class KnnBankWrap : public Napi::ObjectWrap<KnnBankWrap> {
   KnnBankWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<KnnBankWrap>(info) {
     Napi::Env env = info.Env();
     guarded(env, [&] {
-      check_arity(info, 1, "KnnBank");
-      Napi::Object o = options_object(env, info[0], "KnnBank");
-      bank_ = std::make_shared<KnnBank>(count(env, o.Get("dim"), "dim", size_t(1) << 24));
+      OptionsReader o = OptionsReader::only_argument(info, "KnnBank");
+      bank_ = std::make_shared<KnnBank>(o.size("dim", size_t(1) << 24));
       return 0;
     });
   }
@@ -70,17 +69,17 @@ class KnnBankWrap : public Napi::ObjectWrap<KnnBankWrap> {
   Napi::Value Append(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
-      check_arity(info, 1, "append");
+      OptionsReader o = OptionsReader::only_argument(info, "append");
       auto b = bank(env);
-      Napi::Object o = options_object(env, info[0], "append");
       size_t rows = 0;
-      const float* x = rows_option(env, o, b->dim(), rows).data;
-      const bool normalise = o.Get("normalize").IsUndefined() || boolean(env, o.Get("normalize"), "normalize");
-      Napi::Value flag = o.Get("cancelFlag");
+      const float* x = rows_option(o, b->dim(), rows).data;
+      const bool normalise = o.optional_boolean("normalize", true);
+      const int32_t* cancel = o.cancel_flag();
       // The wrap outlives the call: info.This() is kept alive until the promise settles.
+      std::vector<Napi::Value> keep = o.read_inputs();
+      keep.push_back(info.This());
       return PromiseWorker::Start(
-          env, "ncod.KnnBank.append", {info[0], flag, info.This()}, cancel_flag(env, flag, "cancelFlag"),
-          Napi::Function(), [b, x, rows, normalise](const RunContext& context) { b->append(x, rows, normalise, context); },
+          env, "ncod.KnnBank.append", std::move(keep), cancel, Napi::Function(), [b, x, rows, normalise](const RunContext& context) { b->append(x, rows, normalise, context); },
           [this, b](Napi::Env env) -> Napi::Value {
             if (bank_ == b) report_bytes(env, b->bytes());
             return env.Undefined();
@@ -110,19 +109,20 @@ class KnnBankWrap : public Napi::ObjectWrap<KnnBankWrap> {
   Napi::Value Score(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
-      check_arity(info, 1, "score");
+      OptionsReader o = OptionsReader::only_argument(info, "score");
       auto b = bank(env);
-      Napi::Object o = options_object(env, info[0], "score");
       size_t rows = 0;
-      const float* x = rows_option(env, o, b->dim(), rows).data;
-      const size_t k = count(env, o.Get("k"), "k");
+      const float* x = rows_option(o, b->dim(), rows).data;
+      const size_t k = o.size("k");
       b->check_k(k);
-      const BackendKind backend = backend_option(env, o);
-      Napi::Value flag = o.Get("cancelFlag");
+      const BackendKind backend = o.optional_backend();
+      const int32_t* cancel = o.cancel_flag();
+      Napi::Function on_progress = o.progress();
+      std::vector<Napi::Value> keep = o.read_inputs();
+      keep.push_back(info.This());
       auto result = std::make_shared<std::vector<double>>();
       return PromiseWorker::Start(
-          env, "ncod.KnnBank.score", {info[0], flag, info.This()}, cancel_flag(env, flag, "cancelFlag"),
-          optional_function(env, o.Get("onProgress"), "onProgress"),
+          env, "ncod.KnnBank.score", std::move(keep), cancel, on_progress,
           [b, x, rows, k, backend, result](const RunContext& context) { *result = b->scores(backend, x, rows, k, context); },
           [result](Napi::Env env) -> Napi::Value { return to_float64_array(env, std::move(*result)); });
     });
@@ -131,11 +131,10 @@ class KnnBankWrap : public Napi::ObjectWrap<KnnBankWrap> {
   Napi::Value Read(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
-      check_arity(info, 1, "read");
+      OptionsReader o = OptionsReader::only_argument(info, "read");
       auto b = bank(env);
-      Napi::Object o = options_object(env, info[0], "read");
-      const size_t start = count(env, o.Get("start"), "start");
-      const size_t rows = count(env, o.Get("rows"), "rows");
+      const size_t start = o.size("start");
+      const size_t rows = o.size("rows");
       // Checked before allocating: a huge count must be refused, not attempted.
       b->check_range(start, rows);
       auto out = Napi::Float32Array::New(env, rows * b->dim());

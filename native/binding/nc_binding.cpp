@@ -14,18 +14,6 @@
 
 namespace ncod::binding {
 
-namespace {
-
-const float* optional_float32(Napi::Env env, Napi::Value value, const char* what, size_t expected_length,
-                              const std::string& expected) {
-  if (value.IsNull() || value.IsUndefined()) return nullptr;
-  auto view = float32_array(env, value, what);
-  if (view.length != expected_length) fail(ErrorCode::Shape, what, expected, std::to_string(view.length) + " elements");
-  return view.data;
-}
-
-}  // namespace
-
 double rank_tolerance(OptionsReader& o) {
   Napi::Value v = o.value("rankTolerance");
   if (v.IsUndefined()) return -1;
@@ -107,37 +95,34 @@ Napi::Value NcMetricsBinding(const Napi::CallbackInfo& info) {
   });
 }
 
-// nccAgreementCount(features, rows, dim, means (Float64Array C×d), weights (C×d), bias|null, classes, backend,
-//                   cancelFlag) -> Promise<number>: NC4's second pass over one batch (nc_metrics.h).
+// nccAgreementCount({ features, rows, dim, means (Float64Array C×d), weights (C×d), bias?, classes, backend?,
+//                     cancelFlag? }) -> Promise<number>: NC4's second pass over one batch (nc_metrics.h).
 Napi::Value NccAgreementCount(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    check_arity(info, 9, "nccAgreementCount");
-    const size_t rows = count(env, info[1], "rows");
-    const size_t dim = count(env, info[2], "dim", size_t(1) << 20);
-    if (dim < 1) fail(ErrorCode::Shape, "dim", "at least 1", "0");
-    auto features = float32_array(env, info[0], "features");
-    check_matrix_length("features", features.length, rows, dim);
-    const size_t C = count(env, info[6], "classes", size_t(1) << 20);
-    if (C < 1) fail(ErrorCode::InvalidArgument, "classes", "at least 1", "0");
+    OptionsReader o = OptionsReader::only_argument(info, "nccAgreementCount");
+    auto features = o.float32_array("features");
+    const size_t rows = o.size("rows");
+    const size_t dim = o.size("dim", size_t(1) << 20);
+    if (dim < 1) fail(ErrorCode::Shape, o.field("dim"), "at least 1", "0");
+    check_matrix_length(o.field("features").c_str(), features.length, rows, dim);
+    const size_t C = o.positive_size("classes", size_t(1) << 20);
     const std::string cd = std::to_string(C) + "×" + std::to_string(dim) + " elements (classes × dim)";
-    if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-      throw_error(env, ErrorCode::Dtype, "means: expected Float64Array");
-    }
-    auto means_array = info[3].As<Napi::Float64Array>();
-    if (means_array.ElementLength() != C * dim) fail(ErrorCode::Shape, "means", cd, std::to_string(means_array.ElementLength()) + " elements");
-    auto means = std::make_shared<std::vector<double>>(means_array.Data(), means_array.Data() + C * dim);
-    const float* weights = optional_float32(env, info[4], "weights", C * dim, cd);
-    if (!weights) throw_error(env, ErrorCode::InvalidArgument, "weights: expected a Float32Array, got null");
-    const float* bias = optional_float32(env, info[5], "bias", C, std::to_string(C) + " elements (classes)");
-    const auto kind = static_cast<BackendKind>(count(env, info[7], "backend", 1));
+    auto means = std::make_shared<std::vector<double>>(o.float64_vector("means", C * dim, cd));
+    auto weights = o.float32_array("weights");
+    check_matrix_length(o.field("weights").c_str(), weights.length, C, dim);
+    auto bias = o.optional_float32_array("bias");
+    check_optional_length(o.field("bias"), bias, C, std::to_string(C) + " elements (classes)");
+    const BackendKind kind = o.optional_backend();
+    const int32_t* cancel = o.cancel_flag();
     const float* x = features.data;
+    const float* w = weights.data;
+    const float* b = bias.data;
     auto result = std::make_shared<size_t>(0);
     return PromiseWorker::Start(
-        env, "ncod.nccAgreementCount", {info[0], info[4], info[5], info[8]}, cancel_flag(env, info[8], "cancelFlag"),
-        Napi::Function(),
+        env, "ncod.nccAgreementCount", o.read_inputs(), cancel, Napi::Function(),
         [=](const RunContext& context) {
-          *result = ncc_agreement_count(get_backend(kind), x, rows, dim, means->data(), weights, bias, C, context);
+          *result = ncc_agreement_count(get_backend(kind), x, rows, dim, means->data(), w, b, C, context);
         },
         [result](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, double(*result)); });
   });

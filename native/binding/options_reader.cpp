@@ -10,17 +10,19 @@ namespace {
 
 bool absent(Napi::Value v) { return v.IsUndefined() || v.IsNull(); }
 
+
+bool is_options_object(Napi::Value v) { return v.IsObject() && !v.IsArray() && !v.IsTypedArray() && !v.IsFunction(); }
+
 }  // namespace
 
 OptionsReader::OptionsReader(Napi::Env env, Napi::Value options, std::string what) : env_(env), what_(std::move(what)) {
-  if (!options.IsObject() || options.IsArray() || options.IsTypedArray() || options.IsFunction()) {
-    fail(ErrorCode::InvalidArgument, what_, "an object", describe_js(options));
-  }
+  if (!is_options_object(options)) fail(ErrorCode::InvalidArgument, what_, "an object", describe_js(options));
   object_ = options.As<Napi::Object>();
 }
 
 OptionsReader OptionsReader::only_argument(const Napi::CallbackInfo& info, const char* function) {
   check_arity(info, 1, function);
+  if (!is_options_object(info[0])) fail(ErrorCode::InvalidArgument, function, "an options object", describe_js(info[0]));
   return OptionsReader(info.Env(), info[0]);
 }
 
@@ -61,6 +63,11 @@ size_t OptionsReader::positive_size(const char* key, size_t max) {
   const size_t n = count(env_, v, field(key).c_str(), max);
   if (n < 1) reject(ErrorCode::InvalidArgument, key, "an integer in [1, " + std::to_string(max) + "]", v);
   return n;
+}
+
+size_t OptionsReader::optional_size(const char* key, size_t fallback, size_t max) {
+  Napi::Value v = value(key);
+  return v.IsUndefined() ? fallback : count(env_, v, field(key).c_str(), max);
 }
 
 double OptionsReader::number(const char* key) {

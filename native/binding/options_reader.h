@@ -40,6 +40,8 @@ class OptionsReader {
   // An integer in [0, max] / [1, max].
   size_t size(const char* key, size_t max = size_t(1) << 53);
   size_t positive_size(const char* key, size_t max = size_t(1) << 53);
+  // size(), or `fallback` when undefined.
+  size_t optional_size(const char* key, size_t fallback, size_t max = size_t(1) << 53);
   // A finite number; optional_number returns `fallback` when undefined.
   double number(const char* key);
   double optional_number(const char* key, double fallback);

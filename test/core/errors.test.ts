@@ -30,8 +30,8 @@ describe('raw binding validates in C++', () => {
   it('wrong argument count', () => expectThrowCode(rawClassStats({}, 3, 4), 'ERR_INVALID_ARGUMENT', /expected 1 arguments, got 3/));
   it('options that are not an object', () => {
     const fn = native().classStats as unknown as (...a: unknown[]) => unknown;
-    expectThrowCode(() => fn('x'), 'ERR_INVALID_ARGUMENT', /^options: expected an object, got a string$/);
-    expectThrowCode(() => fn([validOptions]), 'ERR_INVALID_ARGUMENT', /options: expected an object, got Array/);
+    expectThrowCode(() => fn('x'), 'ERR_INVALID_ARGUMENT', /^classStats: expected an options object, got a string$/);
+    expectThrowCode(() => fn([validOptions]), 'ERR_INVALID_ARGUMENT', /classStats: expected an options object, got Array/);
   });
   it('features of the wrong dtype', () =>
     expectThrowCode(rawClassStats({ features: new Float64Array(6) }), 'ERR_DTYPE', /options\.features: expected Float32Array, got Float64Array/));

@@ -118,14 +118,14 @@ function template() {
     ['scoreLogits', [{ logits: f32(r * C), rows: r, classes: C, kind: pick(['msp', 'maxlogit', 'energy', 'gen', 'entropy']), temperature: 1, gamma: 0.1, topM: random() < 0.5 ? undefined : int(1, C), backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
     ['linearHead', [{ weights: W, bias: random() < 0.5 ? bias : null, classes: C, clip: random() < 0.5 ? undefined : 0.5 }, { features: x, rows: r, kind: pick(['msp', 'maxlogit', 'energy', 'gen', 'entropy']), temperature: 1, gamma: 0.1, topM: random() < 0.5 ? undefined : int(1, C), backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
     ['whitenedCentres', [{ dim: d, dims: 1, count: 1, shift: f64(d), whitening: f64(d), centres: new Float64Array(1) }, { features: x, rows: r, backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
-    ['mahalanobisFit', [x, y, r, d, C, random() < 0.5, 1e-6, int(0, 1), 0, flag, progress]],
+    ['mahalanobisFit', [{ features: x, labels: y, rows: r, dim: d, numClasses: C, relative: random() < 0.5, covariance: pick(['ridge', 'pinv']), ridge: 1e-6, backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
     ['knnBank', [{ dim: d }, { features: x, rows: r, normalize: random() < 0.8, cancelFlag: flag }, { features: f32(r * d), rows: r, k: int(1, r), backend: 'cpu', cancelFlag: flag, onProgress: progress }, { start: int(0, r), rows: int(0, r) }]],
     ['subspaceScores', [{ features: x, rows: r, projection, head, kind: pick(['vim', 'residual', 'neco']), alpha: 0.5, shift: f64(d), scale: new Float64Array(d).fill(1), multiplyMaxLogit: random() < 0.5, backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
-    ['subspaceFit', [x, r, d, random() < 0.5 ? W : null, null, C, random() < 0.5, 0, flag, progress]],
+    ['subspaceFit', [{ features: x, rows: r, dim: d, weights: random() < 0.5 ? W : null, bias: null, classes: C, standardise: random() < 0.5, backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
     ['decisionScores', [{ features: x, rows: r, head, mean: new Float64Array(d), kind: pick(['fdbd', 'nci']), alpha: 1, backend: 'cpu', cancelFlag: flag, onProgress: progress }]],
-    ['mahalanobisFitMoments', [f64(d), new Float64Array(C).fill(3), f64(C * d), identity(d, 10 * C), d, C, random() < 0.5, 1e-6, int(0, 1), 0]],
-    ['subspaceFitMoments', [f64(d), 3, f64(d), identity(d, 5), d, random() < 0.5 ? W : null, null, C, random() < 0.5, 0]],
-    ['nccAgreementCount', [x, r, d, f64(C * d), W, random() < 0.5 ? bias : null, C, 0, flag]],
+    ['mahalanobisFitMoments', [{ shift: f64(d), counts: new Float64Array(C).fill(3), sums: f64(C * d), scatter: identity(d, 10 * C), dim: d, numClasses: C, relative: random() < 0.5, covariance: pick(['ridge', 'pinv']), ridge: 1e-6, backend: 'cpu' }]],
+    ['subspaceFitMoments', [{ shift: f64(d), count: 3, sums: f64(d), scatter: identity(d, 5), dim: d, weights: random() < 0.5 ? W : null, bias: null, classes: C, standardise: random() < 0.5, backend: 'cpu' }]],
+    ['nccAgreementCount', [{ features: x, rows: r, dim: d, means: f64(C * d), weights: W, bias: random() < 0.5 ? bias : null, classes: C, backend: 'cpu', cancelFlag: flag }]],
     ['setThreads', [int(1, 4)]],
     ['trainKernel', [{ backend: 'cpu', kernel: pick(['sgemm', 'biasActivation', 'activationBackward', 'adamw', 'gatherRows', 'add', 'layerNormForward', 'layerNormBackward', 'crossEntropyLs', 'nnEntropy', 'etfForward', 'etfBackward', 'nope']), arrays: { a: x, b: f32(r * d), x, y, labels: y }, numbers: { rows: r, cols: d, m: r, n: d, k: d, classes: C } }]],
     ['accumulator', [d, C, x, y, r]],
@@ -199,7 +199,7 @@ async function settle(promise, name) {
 
 (async () => {
   // One valid fit first, for mahalanobisScore.
-  const fitted = await b.mahalanobisFit(f32(40 * 3), labels(40, 2), 40, 3, 2, true, 1e-6, 0, 0, undefined, undefined);
+  const fitted = await b.mahalanobisFit({ features: f32(40 * 3), labels: labels(40, 2), rows: 40, dim: 3, numClasses: 2, relative: true });
   model = { classes: new b.WhitenedCentres(fitted.classes), background: new b.WhitenedCentres(fitted.background) };
   for (let i = 0; i < iterations; i++) {
     const [name, valid] = template();

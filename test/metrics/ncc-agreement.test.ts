@@ -96,15 +96,18 @@ describe('nccAgreementCount', () => {
     controller.abort();
     await expect(nccAgreementCount(x, means, w, null, 2, { signal: controller.signal })).rejects.toMatchObject({ code: 'ERR_ABORTED' });
     const b = native();
-    const raw = (...args: unknown[]) => () => (b.nccAgreementCount as (...a: unknown[]) => unknown)(...args);
-    expect(raw(x, 3, 3, means, w, null, 2, 0, undefined)).not.toThrow();
-    expect(raw(x, 3, 3, means, w, null, 2, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' })); // arity
-    expect(raw(x, 4, 3, means, w, null, 2, 0, undefined)).toThrow(expect.objectContaining({ code: 'ERR_SHAPE' }));
-    expect(raw(x, 3, 3, new Float32Array(6), w, null, 2, 0, undefined)).toThrow(expect.objectContaining({ code: 'ERR_DTYPE' }));
-    expect(raw(x, 3, 3, new Float64Array(4), w, null, 2, 0, undefined)).toThrow(expect.objectContaining({ code: 'ERR_SHAPE' }));
-    expect(raw(x, 3, 3, means, null, null, 2, 0, undefined)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
-    expect(raw(x, 3, 3, means, w, new Float32Array(1), 2, 0, undefined)).toThrow(expect.objectContaining({ code: 'ERR_SHAPE' }));
-    expect(raw(x, 3, 0, means, w, null, 2, 0, undefined)).toThrow(expect.objectContaining({ code: 'ERR_SHAPE' }));
-    expect(raw(x, 3, 3, means, w, null, 2, 7, undefined)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    const good = { features: x, rows: 3, dim: 3, means, weights: w, bias: null, classes: 2, backend: 'cpu' as const };
+    const raw = (change: Record<string, unknown>) => () => b.nccAgreementCount({ ...good, ...change } as never);
+    const code = (c: string) => expect.objectContaining({ code: c });
+    expect(raw({})).not.toThrow();
+    expect(() => (b.nccAgreementCount as (...a: unknown[]) => unknown)(good, undefined)).toThrow(code('ERR_INVALID_ARGUMENT')); // arity
+    expect(raw({ rows: 4 })).toThrow(code('ERR_SHAPE'));
+    expect(raw({ means: new Float32Array(6) })).toThrow(code('ERR_DTYPE'));
+    expect(raw({ means: new Float64Array(4) })).toThrow(code('ERR_SHAPE'));
+    expect(raw({ weights: null })).toThrow(code('ERR_DTYPE'));
+    expect(raw({ bias: new Float32Array(1) })).toThrow(code('ERR_SHAPE'));
+    expect(raw({ dim: 0 })).toThrow(code('ERR_SHAPE'));
+    expect(raw({ backend: 'gpu' })).toThrow(code('ERR_INVALID_ARGUMENT'));
+    expect(raw({ classes: 0 })).toThrow(code('ERR_INVALID_ARGUMENT'));
   });
 });

@@ -197,7 +197,7 @@ describe('raw binding validates in C++', () => {
   const logits = { logits: features, rows: 10, classes: 4 };
   it('wrong arity, not an options object', async () => {
     await expectCode(() => raw.scoreLogits(logits, undefined), 'ERR_INVALID_ARGUMENT', /arguments/);
-    await expectCode(() => raw.scoreLogits(features), 'ERR_INVALID_ARGUMENT', /options: expected an object, got Float32Array/);
+    await expectCode(() => raw.scoreLogits(features), 'ERR_INVALID_ARGUMENT', /scoreLogits: expected an options object, got Float32Array/);
   });
   it('an unknown kind', () => expectCode(() => native().scoreLogits({ ...logits, kind: 'softmax' as never }), 'ERR_INVALID_ARGUMENT', /options.kind: expected one of .*, got 'softmax'/));
   it('rows × classes mismatch', () => expectCode(() => native().scoreLogits({ ...logits, rows: 3, kind: 'msp' }), 'ERR_SHAPE'));
@@ -266,13 +266,13 @@ describe('raw binding validates in C++', () => {
     await expectCode(() => new WhitenedCentres({} as never), 'ERR_INVALID_ARGUMENT', /dim/);
   });
   it('a model with a wrong-sized array, a non-finite one', async () => {
-    const fitted = (await raw.mahalanobisFit(features, labels, 10, 4, 2, false, 1e-6, 0, 0, undefined, undefined)) as { classes: RawWhitenedModel };
+    const fitted = (await raw.mahalanobisFit({ features, labels, rows: 10, dim: 4, numClasses: 2, relative: false })) as { classes: RawWhitenedModel };
     await expectCode(() => new WhitenedCentres({ ...fitted.classes, whitening: new Float64Array(3) }), 'ERR_SHAPE', /whitening/);
     await expectCode(() => new WhitenedCentres({ ...fitted.classes, shift: new Float32Array(4) as never }), 'ERR_DTYPE');
     await expectCode(() => new WhitenedCentres({ ...fitted.classes, centres: fitted.classes.centres.map((v, i) => (i === 1 ? NaN : v)) }), 'ERR_NOT_FINITE', /centres/);
   });
   it('features of another dim than the model, a background of another dim', async () => {
-    const fitted = (await raw.mahalanobisFit(features, labels, 10, 4, 2, false, 1e-6, 0, 0, undefined, undefined)) as { classes: RawWhitenedModel };
+    const fitted = (await raw.mahalanobisFit({ features, labels, rows: 10, dim: 4, numClasses: 2, relative: false })) as { classes: RawWhitenedModel };
     const classes = new WhitenedCentres(fitted.classes);
     await expectCode(() => native().mahalanobisScore({ features, rows: 8, classes }), 'ERR_SHAPE');
     const background = new WhitenedCentres({ dim: 2, dims: 1, count: 1, shift: new Float64Array(2), whitening: new Float64Array(2), centres: new Float64Array(1) });

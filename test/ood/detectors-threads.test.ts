@@ -25,7 +25,7 @@ const bytes = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString(
   }
   const features = matrix(3001, 64, 1);
   const labels = Int32Array.from({ length: 3001 }, (_, i) => i % 7);
-  const model = await binding.mahalanobisFit(features, labels, 3001, 64, 7, true, 1e-6, 0, 0, undefined, undefined);
+  const model = await binding.mahalanobisFit({ features, labels, rows: 3001, dim: 64, numClasses: 7, relative: true });
   const classes = new binding.WhitenedCentres(model.classes);
   const background = new binding.WhitenedCentres(model.background);
   out.push(await binding.mahalanobisScore({ features: matrix(2001, 64, 1), rows: 2001, classes, background }));

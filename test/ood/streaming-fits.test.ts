@@ -276,17 +276,19 @@ describe('raw bindings validate their arguments', () => {
   const f64 = (n: number) => new Float64Array(n);
   it('mahalanobisFitMoments', async () => {
     const b = native();
-    const good = [Float64Array.of(0, 0), Float64Array.of(2, 3), f64(4), Float64Array.of(1, 0, 0, 1)] as const;
-    expect(() => b.mahalanobisFitMoments(new Float32Array(2) as never, good[1], good[2], good[3], 2, 2, false, 1e-6, 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_DTYPE' }));
-    expect(() => b.mahalanobisFitMoments(good[0], good[1], f64(3), good[3], 2, 2, false, 1e-6, 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_SHAPE' }));
-    expect(() => b.mahalanobisFitMoments(good[0], good[1], good[2], good[3], 0, 2, false, 1e-6, 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_SHAPE' }));
-    expect(() => (b.mahalanobisFitMoments as (...a: unknown[]) => unknown)(good[0], good[1])).toThrow();
-    await rejectsWith(b.mahalanobisFitMoments(good[0], Float64Array.of(2, 0.5), good[2], good[3], 2, 2, false, 1e-6, 0, 0), 'ERR_INVALID_ARGUMENT');
-    await rejectsWith(b.mahalanobisFitMoments(good[0], Float64Array.of(2, 0), good[2], good[3], 2, 2, false, 1e-6, 0, 0), 'ERR_EMPTY_CLASS');
-    await rejectsWith(b.mahalanobisFitMoments(good[0], good[1], good[2], Float64Array.of(1, NaN, 0, 1), 2, 2, false, 1e-6, 0, 0), 'ERR_NOT_FINITE');
-    await rejectsWith(b.mahalanobisFitMoments(...good, 2, 2, false, -1, 0, 0), 'ERR_INVALID_ARGUMENT');
-    expect(() => b.mahalanobisFitMoments(...good, 2, 2, false, 1e-6, 2 as never, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' })); // covariance: 0 ridge, 1 pinv
-    const model = await b.mahalanobisFitMoments(...good, 2, 2, true, 1e-6, 0, 0);
+    const good = { shift: Float64Array.of(0, 0), counts: Float64Array.of(2, 3), sums: f64(4), scatter: Float64Array.of(1, 0, 0, 1), dim: 2, numClasses: 2, relative: false };
+    const throwsCode = (f: () => unknown, code: string) => expect(f).toThrow(expect.objectContaining({ code }));
+    throwsCode(() => b.mahalanobisFitMoments({ ...good, shift: new Float32Array(2) as never }), 'ERR_DTYPE');
+    throwsCode(() => b.mahalanobisFitMoments({ ...good, sums: f64(3) }), 'ERR_SHAPE');
+    throwsCode(() => b.mahalanobisFitMoments({ ...good, dim: 0 }), 'ERR_SHAPE');
+    throwsCode(() => (b.mahalanobisFitMoments as (...a: unknown[]) => unknown)(good.shift, good.counts), 'ERR_INVALID_ARGUMENT');
+    await rejectsWith(b.mahalanobisFitMoments({ ...good, counts: Float64Array.of(2, 0.5) }), 'ERR_INVALID_ARGUMENT');
+    await rejectsWith(b.mahalanobisFitMoments({ ...good, counts: Float64Array.of(2, 0) }), 'ERR_EMPTY_CLASS');
+    await rejectsWith(b.mahalanobisFitMoments({ ...good, scatter: Float64Array.of(1, NaN, 0, 1) }), 'ERR_NOT_FINITE');
+    await rejectsWith(b.mahalanobisFitMoments({ ...good, ridge: -1 }), 'ERR_INVALID_ARGUMENT');
+    throwsCode(() => b.mahalanobisFitMoments({ ...good, covariance: 'lu' as never }), 'ERR_INVALID_ARGUMENT');
+    throwsCode(() => b.mahalanobisFitMoments({ ...good, backend: 'gpu' as never }), 'ERR_INVALID_ARGUMENT');
+    const model = await b.mahalanobisFitMoments({ ...good, relative: true });
     expect(model.classes.count).toBe(2);
     expect(model.background?.count).toBe(1);
   });
@@ -294,12 +296,15 @@ describe('raw bindings validate their arguments', () => {
   it('subspaceFitMoments', async () => {
     const b = native();
     const w = new Float32Array(4);
-    expect(() => b.subspaceFitMoments(f64(2), 3, f64(3), f64(4), 2, null, null, 0, false, 0)).toThrow(expect.objectContaining({ code: 'ERR_SHAPE' }));
-    expect(() => b.subspaceFitMoments(f64(2), 3, f64(2), f64(4), 2, w, null, 3, false, 0)).toThrow(expect.objectContaining({ code: 'ERR_SHAPE' }));
-    expect(() => b.subspaceFitMoments(f64(2), 'x' as never, f64(2), f64(4), 2, null, null, 0, false, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
-    await rejectsWith(b.subspaceFitMoments(f64(2), 0, f64(2), f64(4), 2, null, null, 0, false, 0), 'ERR_SHAPE');
-    await rejectsWith(b.subspaceFitMoments(f64(2), 1.5, f64(2), f64(4), 2, null, null, 0, false, 0), 'ERR_INVALID_ARGUMENT');
-    const fit = await b.subspaceFitMoments(f64(2), 3, f64(2), Float64Array.of(3, 0, 0, 6), 2, null, null, 0, true, 0);
+    const good = { shift: f64(2), count: 3, sums: f64(2), scatter: f64(4), dim: 2, standardise: false };
+    const throwsCode = (f: () => unknown, code: string) => expect(f).toThrow(expect.objectContaining({ code }));
+    throwsCode(() => b.subspaceFitMoments({ ...good, sums: f64(3) }), 'ERR_SHAPE');
+    throwsCode(() => b.subspaceFitMoments({ ...good, weights: w, classes: 3 }), 'ERR_SHAPE');
+    throwsCode(() => b.subspaceFitMoments({ ...good, weights: w }), 'ERR_INVALID_ARGUMENT'); // weights need classes >= 1
+    throwsCode(() => b.subspaceFitMoments({ ...good, count: 'x' as never }), 'ERR_INVALID_ARGUMENT');
+    await rejectsWith(b.subspaceFitMoments({ ...good, count: 0 }), 'ERR_SHAPE');
+    await rejectsWith(b.subspaceFitMoments({ ...good, count: 1.5 }), 'ERR_INVALID_ARGUMENT');
+    const fit = await b.subspaceFitMoments({ ...good, scatter: Float64Array.of(3, 0, 0, 6), standardise: true });
     expect(Array.from(fit.scale)).toEqual([1, Math.SQRT2]);
   });
 });

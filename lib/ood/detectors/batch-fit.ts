@@ -6,7 +6,7 @@
 //   - a check that a second pass sees the rows the first one saw.
 import { createHash, type Hash } from 'node:crypto';
 
-import type { BackendId } from '../../../binding.js';
+import type { Backend } from '../../backend-names.js';
 import { checkedBatches, type BatchSource, type CheckedBatch } from '../../data/batches.js';
 import { fail } from '../../errors.js';
 import { NcAccumulator } from '../../metrics/nc-accumulator.js';
@@ -66,11 +66,9 @@ export interface MomentsPass {
   /** L2-normalise each batch's rows first (Mahalanobis++). */
   normalize?: boolean;
   signal?: AbortSignal;
-  backend: BackendId;
+  backend: Backend;
   digest: BatchDigest;
 }
-
-const BACKEND_NAMES = ['cpu', 'cuda'] as const;
 
 /**
  * One pass accumulating moments about a shift. The NcAccumulator needs at least two classes, so a one-class pass (or
@@ -84,7 +82,7 @@ export async function accumulateMoments(source: BatchSource, pass: MomentsPass):
   let rows = 0;
   for await (const batch of checkedBatches(source, { dim: pass.dim, labels: labelled, signal: pass.signal })) {
     const dim = batch.features.length / batch.rows;
-    acc ??= new NcAccumulator({ dim, numClasses: Math.max(C, 2), backend: BACKEND_NAMES[pass.backend] });
+    acc ??= new NcAccumulator({ dim, numClasses: Math.max(C, 2), backend: pass.backend });
     pass.digest.add(batch);
     const labels = labelled ? batch.labels! : new Int32Array(batch.rows); // an unlabelled pass ignores any labels
     if (labelled && C === 1) checkOneClass(labels, batch.offset);

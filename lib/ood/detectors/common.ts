@@ -2,8 +2,7 @@
 // gives every detector calibration, decisions, save() and dispose().
 import { createHash } from 'node:crypto';
 
-import { resolveBackend, type BackendName } from '../../backend.js';
-import type { BackendId } from '../../../binding.js';
+import { pickBackend, type Backend, type BackendName } from '../../backend.js';
 import { describe, fail, NcodError } from '../../errors.js';
 import { checkFloat32 } from '../../validate.js';
 import { achievedTpr, conformalCalibration, decide, type AchievedTpr, type Calibration, type Decisions } from '../calibration.js';
@@ -18,13 +17,9 @@ export interface RunOptions {
   onProgress?: (fraction: number) => void;
 }
 
-export function backendId(options: DetectorOptions | undefined): BackendId {
-  return resolveBackend(options?.backend);
-}
-
-/** The backend as the options-object bindings name it. */
-export function backendName(options: DetectorOptions | undefined): 'cpu' | 'cuda' {
-  return backendId(options) === 1 ? 'cuda' : 'cpu';
+/** The backend a detector's native calls run on ('auto' resolved). */
+export function backendName(options: DetectorOptions | undefined): Backend {
+  return pickBackend(options?.backend);
 }
 
 export function notFitted(name: string): never {

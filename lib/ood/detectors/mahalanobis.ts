@@ -6,7 +6,7 @@ import { describe, fail } from '../../errors.js';
 import { native } from '../../native.js';
 import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, type IntegerArray } from '../../validate.js';
 import { l2NormalizeRows } from '../normalize.js';
-import { backendId, backendName, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
+import { backendName, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
 import { COVARIANCES, type Covariance } from '../method-names.js';
 import { modelFromState, modelTensors, nativeModel } from './state.js';
 import { accumulateMoments, BatchDigest, isBatchesInput, type BatchesInput } from './batch-fit.js';
@@ -70,11 +70,6 @@ export class Mahalanobis extends Detector<FloatArray> {
     this.#covariance = covariance;
   }
 
-  /** The native covariance id: 0 ridge, 1 pinv. */
-  get #covarianceId(): 0 | 1 {
-    return this.#covariance === 'pinv' ? 1 : 0;
-  }
-
   get dim(): number | undefined {
     return this.#model?.classes.dim;
   }
@@ -92,11 +87,12 @@ export class Mahalanobis extends Detector<FloatArray> {
     const labels = checkInt32('labels', input.labels);
     const C = checkInteger('numClasses', input.numClasses, 1, 1 << 20);
     const { rows, dim } = matrixShape('features', features.length, labels.length, input.dim);
-    const backend = backendId(this.#options);
+    const backend = backendName(this.#options);
     const x = this.#normalize ? l2NormalizeRows(features, dim) : features;
+    const inverse = { relative: this.#relative, covariance: this.#covariance, ridge: this.#ridge };
     this.#setModel(
-      await withCancelFlag(run.signal, (flag) =>
-        native().mahalanobisFit(x, labels, rows, dim, C, this.#relative, this.#ridge, this.#covarianceId, backend, flag, run.onProgress),
+      await withCancelFlag(run.signal, (cancelFlag) =>
+        native().mahalanobisFit({ features: x, labels, rows, dim, numClasses: C, ...inverse, backend, cancelFlag, onProgress: run.onProgress }),
       ),
     );
     this.#numClasses = C;
@@ -107,10 +103,11 @@ export class Mahalanobis extends Detector<FloatArray> {
   async #fitBatches(input: BatchFitInput, run: RunOptions): Promise<this> {
     const C = checkInteger('numClasses', input.numClasses, 1, 1 << 20);
     const dim = input.dim === undefined ? undefined : checkInteger('dim', input.dim, 1, 16384);
-    const backend = backendId(this.#options);
+    const backend = backendName(this.#options);
     const digest = new BatchDigest(true);
     const m = await accumulateMoments(input.batches, { dim, numClasses: C, normalize: this.#normalize, signal: run.signal, backend, digest });
-    this.#setModel(await native().mahalanobisFitMoments(m.shift, m.counts, m.sums, m.scatter, m.dim, C, this.#relative, this.#ridge, this.#covarianceId, backend));
+    const inverse = { relative: this.#relative, covariance: this.#covariance, ridge: this.#ridge };
+    this.#setModel(await native().mahalanobisFitMoments({ shift: m.shift, counts: m.counts, sums: m.sums, scatter: m.scatter, dim: m.dim, numClasses: C, ...inverse, backend }));
     this.#numClasses = C;
     this.recordDigest(digest.digest());
     return this;

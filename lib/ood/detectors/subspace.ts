@@ -11,7 +11,7 @@ import { withCancelFlag } from '../../abort.js';
 import { fail } from '../../errors.js';
 import { native } from '../../native.js';
 import { checkFloat32, checkInteger, type FloatArray } from '../../validate.js';
-import { backendId, backendName, Detector, digestOf, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
+import { backendName, Detector, digestOf, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
 import { checkHead, headFromState, headTensors, modelFromState, modelTensors, nativeHead, nativeModel, stateTensor, stateValue, type HeadState as Head } from './state.js';
 import { accumulateMoments, BatchDigest, checkSameRows, isBatchesInput, type BatchesInput } from './batch-fit.js';
 import { checkedBatches, requirePasses } from '../../data/batches.js';
@@ -56,14 +56,13 @@ async function subspaceFromBatches(
   h: Head,
   withHead: boolean,
   standardise: boolean,
-  backend: 0 | 1,
+  backend: RawBackendName,
   run: RunOptions,
   digest: BatchDigest,
 ): Promise<{ sub: RawSubspace; rows: number }> {
   const m = await accumulateMoments(input.batches, { dim: h.dim, signal: run.signal, backend, digest });
-  const sub = await native().subspaceFitMoments(
-    m.shift, m.counts[0], m.sums, m.scatter, h.dim, withHead ? h.weights : null, withHead ? h.bias : null, withHead ? h.classes : 0, standardise, backend,
-  );
+  const head = withHead ? { weights: h.weights, bias: h.bias, classes: h.classes } : {};
+  const sub = await native().subspaceFitMoments({ shift: m.shift, count: m.counts[0]!, sums: m.sums, scatter: m.scatter, dim: h.dim, ...head, standardise, backend });
   return { sub, rows: m.rows };
 }
 
@@ -168,18 +167,17 @@ export class Vim extends Detector<FloatArray> {
     if (isBatchesInput(input)) return this.#fitBatches(input, h, run);
     const { array, rows } = rowsOf('features', input.features, h.dim);
     this.#checkPrincipalDim(h.dim);
-    const backend = backendId(this.#options);
-    const sub = await withCancelFlag(run.signal, (flag) =>
-      native().subspaceFit(array, rows, h.dim, h.weights, h.bias, h.classes, false, backend, flag, run.onProgress),
+    const backend = backendName(this.#options);
+    const sub = await withCancelFlag(run.signal, (cancelFlag) =>
+      native().subspaceFit({ features: array, rows, dim: h.dim, weights: h.weights, bias: h.bias, classes: h.classes, standardise: false, backend, cancelFlag, onProgress: run.onProgress }),
     );
     const residual = projectionModel(sub.shift, sub.eigenvectors, h.dim, this.#principalDim, h.dim);
     const state = nativeState(h, residual);
     let alpha = 1;
     try {
       if (this.#withEnergy) {
-        const name = backendName(this.#options);
-        const norms = (await sqNorms(array, rows, state.projection, name, run)).map(Math.sqrt);
-        alpha = mean(await maxLogits(state.head, array, rows, name, run)) / mean(norms);
+        const norms = (await sqNorms(array, rows, state.projection, backend, run)).map(Math.sqrt);
+        alpha = mean(await maxLogits(state.head, array, rows, backend, run)) / mean(norms);
         if (!Number.isFinite(alpha)) fail('ERR_INVALID_ARGUMENT', 'features', 'a non-zero residual outside the principal subspace', 'zero residuals');
       }
     } catch (error) {
@@ -200,7 +198,7 @@ export class Vim extends Detector<FloatArray> {
   async #fitBatches(input: HeadBatchFitInput, h: Head, run: RunOptions): Promise<this> {
     this.#checkPrincipalDim(h.dim);
     if (this.#withEnergy) requirePasses(input.batches, 2, 'batches', "ViM's α needs a second pass over the data with the fitted residual space");
-    const backend = backendId(this.#options);
+    const backend = backendName(this.#options);
     const digest = new BatchDigest(false);
     const { sub, rows } = await subspaceFromBatches(input, h, true, false, backend, run, digest);
     const residual = projectionModel(sub.shift, sub.eigenvectors, h.dim, this.#principalDim, h.dim);
@@ -316,13 +314,15 @@ export class Neco extends Detector<FloatArray> {
     if (isBatchesInput(input)) {
       checkPrincipalDim();
       const stream = new BatchDigest(false);
-      sub = (await subspaceFromBatches(input, h, false, true, backendId(this.#options), run, stream)).sub;
+      sub = (await subspaceFromBatches(input, h, false, true, backendName(this.#options), run, stream)).sub;
       digest = stream.digest(h.weights, h.bias);
     } else {
       const { array, rows } = rowsOf('features', input.features, h.dim);
       checkPrincipalDim();
-      const backend = backendId(this.#options);
-      sub = await withCancelFlag(run.signal, (flag) => native().subspaceFit(array, rows, h.dim, null, null, 0, true, backend, flag, run.onProgress));
+      const backend = backendName(this.#options);
+      sub = await withCancelFlag(run.signal, (cancelFlag) =>
+        native().subspaceFit({ features: array, rows, dim: h.dim, standardise: true, backend, cancelFlag, onProgress: run.onProgress }),
+      );
       digest = digestOf(array, h.weights, h.bias);
     }
     const kept = projectionModel(sub.shift, sub.eigenvectors, h.dim, 0, this.#principalDim, sub.scale);
