@@ -323,19 +323,7 @@ export interface NativeBinding {
   /** The score of each logit row (rows×classes float32); NaN for a row holding a NaN or ±inf (then ERR_NOT_FINITE). */
   scoreLogits(options: RawLogitSpec & { logits: Float32Array; rows: number; classes: number; backend?: RawBackendName } & RawCallControl): Promise<Float64Array>;
   mahalanobisFit(
-    options: {
-      features: Float32Array;
-      labels: Int32Array;
-      rows: number;
-      dim: number;
-      numClasses: number;
-      relative: boolean;
-      /** 'ridge' (the default) or 'pinv' (native/core/detectors.h kCovarianceNames). */
-      covariance?: RawCovarianceName;
-      /** The ridge's scale (1e-6 when absent); 'ridge' only. */
-      ridge?: number;
-      backend?: RawBackendName;
-    } & RawCallControl,
+    options: { features: Float32Array; labels: Int32Array; rows: number; dim: number } & RawMahalanobisFitOptions & RawCallControl,
   ): Promise<{ classes: RawWhitenedModel; background: RawWhitenedModel | null }>;
   /** −min_c MD_c(x) (+ the background's MD_0(x) when given). */
   mahalanobisScore(
@@ -369,6 +357,27 @@ export interface NativeBinding {
   preparedStateCount(): number;
   /** A KNN detector's bank in native memory (native/binding/knn_bank_binding.cpp). */
   KnnBank: RawKnnBankClass;
+}
+
+/** What the two Mahalanobis fits (from rows, from moments) share. */
+export interface RawMahalanobisFitOptions {
+  numClasses: number;
+  relative: boolean;
+  /** 'ridge' (the default) or 'pinv' (native/core/detectors.h kCovarianceNames). */
+  covariance?: RawCovarianceName;
+  /** The ridge's scale (1e-6 when absent); 'ridge' only. */
+  ridge?: number;
+  backend?: RawBackendName;
+}
+
+/** What the two subspace fits (from rows, from moments) share. */
+export interface RawSubspaceFitOptions {
+  /** A classes×dim head; bias (classes) only with weights. */
+  weights?: Float32Array | null;
+  bias?: Float32Array | null;
+  classes?: number;
+  standardise: boolean;
+  backend?: RawBackendName;
 }
 
 /** The backend of the detector bindings: the registry's names. */
@@ -421,19 +430,7 @@ export interface RawSubspace {
 }
 
 export interface NativeBinding {
-  subspaceFit(
-    options: {
-      features: Float32Array;
-      rows: number;
-      dim: number;
-      /** A classes×dim head; bias (classes) only with weights. */
-      weights?: Float32Array | null;
-      bias?: Float32Array | null;
-      classes?: number;
-      standardise: boolean;
-      backend?: RawBackendName;
-    } & RawCallControl,
-  ): Promise<RawSubspace>;
+  subspaceFit(options: { features: Float32Array; rows: number; dim: number } & RawSubspaceFitOptions & RawCallControl): Promise<RawSubspace>;
 }
 
 export interface NativeBinding {
@@ -441,33 +438,21 @@ export interface NativeBinding {
    * The Mahalanobis model from moments about a shift K (an NcAccumulator state's shift, counts, sums and scatter):
    * the same model mahalanobisFit gives on the rows they summarise. Every class needs a sample (ERR_EMPTY_CLASS).
    */
-  mahalanobisFitMoments(options: {
-    shift: Float64Array;
-    counts: Float64Array;
-    /** numClasses×dim: Σ (x − K) per class. */
-    sums: Float64Array;
-    /** dim×dim: Σ (x − K)(x − K)ᵀ over all rows. */
-    scatter: Float64Array;
-    dim: number;
-    numClasses: number;
-    relative: boolean;
-    covariance?: RawCovarianceName;
-    ridge?: number;
-    backend?: RawBackendName;
-  }): Promise<{ classes: RawWhitenedModel; background: RawWhitenedModel | null }>;
+  mahalanobisFitMoments(
+    options: {
+      shift: Float64Array;
+      counts: Float64Array;
+      /** numClasses×dim: Σ (x − K) per class. */
+      sums: Float64Array;
+      /** dim×dim: Σ (x − K)(x − K)ᵀ over all rows. */
+      scatter: Float64Array;
+      dim: number;
+    } & RawMahalanobisFitOptions,
+  ): Promise<{ classes: RawWhitenedModel; background: RawWhitenedModel | null }>;
   /** subspaceFit from one-class moments about a shift K: count rows, sums = Σ (x − K) (dim), scatter dim×dim. */
-  subspaceFitMoments(options: {
-    shift: Float64Array;
-    count: number;
-    sums: Float64Array;
-    scatter: Float64Array;
-    dim: number;
-    weights?: Float32Array | null;
-    bias?: Float32Array | null;
-    classes?: number;
-    standardise: boolean;
-    backend?: RawBackendName;
-  }): Promise<RawSubspace>;
+  subspaceFitMoments(
+    options: { shift: Float64Array; count: number; sums: Float64Array; scatter: Float64Array; dim: number } & RawSubspaceFitOptions,
+  ): Promise<RawSubspace>;
   /**
    * NC4's second pass over one batch: the number of rows whose nearest class mean (means: float64 classes×dim) is
    * the classifier's argmax (x Wᵀ + b); the first maximum wins in both.
