@@ -14,6 +14,7 @@
 #include "js_errors.h"
 #include "options_reader.h"
 #include "promise_worker.h"
+#include "exports.h"
 
 namespace ncod::binding {
 
@@ -276,5 +277,6 @@ Napi::Function DefineNcAccumulator(Napi::Env env) {
   addon_data(env).accumulator_class = Napi::Persistent(cls);
   return cls;
 }
+NCOD_EXPORT("NcAccumulator", DefineNcAccumulator);
 
 }  // namespace ncod::binding

@@ -10,6 +10,7 @@
 #include "../cpu/simd.h"
 #include "bindings.h"
 #include "convert.h"
+#include "exports.h"
 #include "handles.h"
 #include "js_errors.h"
 
@@ -46,6 +47,7 @@ Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
     return env.Undefined();
   });
 }
+NCOD_EXPORT("setErrorClass", SetErrorClass);
 
 Napi::Value Version(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), NCOD_VERSION); }
 
@@ -65,6 +67,8 @@ Napi::Value Backends(const Napi::CallbackInfo& info) {
     return out;
   });
 }
+NCOD_EXPORT("backends", Backends);
+NCOD_EXPORT("version", Version);
 
 Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -78,6 +82,7 @@ Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
   out.Set("reducedTeams", static_cast<double>(blas.reduced_teams));
   return out;
 }
+NCOD_EXPORT("blasInfo", BlasInfo);
 
 // The SIMD level of the CPU kernels: in use, every level the CPU supports (lowest first), AVX512-BF16 in use, and
 // why NCOD_SIMD was not understood (the TypeScript loader refuses to go on with that error).
@@ -94,6 +99,7 @@ Napi::Value SimdInfo(const Napi::CallbackInfo& info) {
   out.Set("error", nullable_string(env, simd.error));
   return out;
 }
+NCOD_EXPORT("simdInfo", SimdInfo);
 
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -108,39 +114,12 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
     return env.Undefined();
   });
 }
+NCOD_EXPORT("setThreads", SetThreads);
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   set_cuda_plugin_directory(addon_directory());
   get_backend(BackendKind::Cpu);  // sets up the CPU backend (and its BLAS threading) before any call
-  exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
-  exports.Set("version", Napi::Function::New(env, Version, "version"));
-  exports.Set("backends", Napi::Function::New(env, Backends, "backends"));
-  exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));
-  exports.Set("simdInfo", Napi::Function::New(env, SimdInfo, "simdInfo"));
-  exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
-  exports.Set("classStats", Napi::Function::New(env, ClassStats, "classStats"));
-  exports.Set("ncMetrics", Napi::Function::New(env, NcMetricsBinding, "ncMetrics"));
-  exports.Set("NcAccumulator", DefineNcAccumulator(env));
-  exports.Set("crossEntropyLs", Napi::Function::New(env, CrossEntropyLs, "crossEntropyLs"));
-  exports.Set("nnEntropy", Napi::Function::New(env, NnEntropy, "nnEntropy"));
-  exports.Set("etfProjector", Napi::Function::New(env, EtfProjector, "etfProjector"));
-  exports.Set("trainEpoch", Napi::Function::New(env, TrainEpoch, "trainEpoch"));
-  exports.Set("forwardLayer", Napi::Function::New(env, ForwardLayer, "forwardLayer"));
-  exports.Set("mlpGradients", Napi::Function::New(env, MlpGradients, "mlpGradients"));
-  exports.Set("trainKernel", Napi::Function::New(env, TrainKernel, "trainKernel"));
-  exports.Set("scoreLogits", Napi::Function::New(env, ScoreLogits, "scoreLogits"));
-  exports.Set("mahalanobisFit", Napi::Function::New(env, MahalanobisFit, "mahalanobisFit"));
-  exports.Set("mahalanobisScore", Napi::Function::New(env, MahalanobisScore, "mahalanobisScore"));
-  exports.Set("subspaceFit", Napi::Function::New(env, SubspaceFit, "subspaceFit"));
-  exports.Set("mahalanobisFitMoments", Napi::Function::New(env, MahalanobisFitMoments, "mahalanobisFitMoments"));
-  exports.Set("subspaceFitMoments", Napi::Function::New(env, SubspaceFitMoments, "subspaceFitMoments"));
-  exports.Set("subspaceScores", Napi::Function::New(env, SubspaceScores, "subspaceScores"));
-  exports.Set("nccAgreementCount", Napi::Function::New(env, NccAgreementCount, "nccAgreementCount"));
-  exports.Set("decisionScores", Napi::Function::New(env, DecisionScores, "decisionScores"));
-  exports.Set("KnnBank", DefineKnnBank(env));
-  exports.Set("LinearHead", DefineLinearHead(env));
-  exports.Set("WhitenedCentres", DefineWhitenedCentres(env));
-  exports.Set("preparedStateCount", Napi::Function::New(env, PreparedStateCount, "preparedStateCount"));
+  set_registered_exports(env, exports);
   return exports;
 }
 

@@ -1,4 +1,4 @@
-// The functions the addon exports, one file per domain.
+// What the binding files share (each registers its own exports: exports.h).
 #pragma once
 
 #include <napi.h>
@@ -6,33 +6,6 @@
 #include "../core/nc_metrics.h"
 
 namespace ncod::binding {
-
-Napi::Value SetErrorClass(const Napi::CallbackInfo& info);
-Napi::Value Version(const Napi::CallbackInfo& info);
-Napi::Value Backends(const Napi::CallbackInfo& info);
-Napi::Value BlasInfo(const Napi::CallbackInfo& info);
-Napi::Value SetThreads(const Napi::CallbackInfo& info);
-Napi::Value ClassStats(const Napi::CallbackInfo& info);
-Napi::Value NcMetricsBinding(const Napi::CallbackInfo& info);
-Napi::Function DefineNcAccumulator(Napi::Env env);
-Napi::Function DefineKnnBank(Napi::Env env);
-Napi::Value CrossEntropyLs(const Napi::CallbackInfo& info);
-Napi::Value NnEntropy(const Napi::CallbackInfo& info);
-Napi::Value EtfProjector(const Napi::CallbackInfo& info);
-Napi::Value TrainEpoch(const Napi::CallbackInfo& info);
-Napi::Value ForwardLayer(const Napi::CallbackInfo& info);
-Napi::Value MlpGradients(const Napi::CallbackInfo& info);
-Napi::Value TrainKernel(const Napi::CallbackInfo& info);
-Napi::Value ScoreLogits(const Napi::CallbackInfo& info);
-Napi::Value MahalanobisFit(const Napi::CallbackInfo& info);
-Napi::Value MahalanobisScore(const Napi::CallbackInfo& info);
-Napi::Value MahalanobisFitMoments(const Napi::CallbackInfo& info);
-Napi::Value DecisionScores(const Napi::CallbackInfo& info);
-Napi::Value SubspaceFit(const Napi::CallbackInfo& info);
-Napi::Value SubspaceFitMoments(const Napi::CallbackInfo& info);
-Napi::Value SubspaceScores(const Napi::CallbackInfo& info);
-Napi::Value PreparedStateCount(const Napi::CallbackInfo& info);
-Napi::Value NccAgreementCount(const Napi::CallbackInfo& info);
 
 // options.rankTolerance: a number below 1, negative (the default when undefined) for the automatic tolerance.
 double rank_tolerance(class OptionsReader& o);

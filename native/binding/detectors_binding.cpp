@@ -20,6 +20,7 @@
 #include "options_reader.h"
 #include "js_errors.h"
 #include "promise_worker.h"
+#include "exports.h"
 
 namespace ncod::binding {
 
@@ -138,6 +139,7 @@ Napi::Value ScoreLogits(const Napi::CallbackInfo& info) {
     });
   });
 }
+NCOD_EXPORT("scoreLogits", ScoreLogits);
 
 // decisionScores({ features, rows, head: LinearHead, mean (Float64Array dim), kind: 'fdbd' | 'nci', alpha?, backend?,
 //                  cancelFlag?, onProgress? }) -> Promise<Float64Array>
@@ -160,6 +162,7 @@ Napi::Value DecisionScores(const Napi::CallbackInfo& info) {
     });
   });
 }
+NCOD_EXPORT("decisionScores", DecisionScores);
 
 // mahalanobisFit({ features, labels, rows, dim, numClasses, relative, covariance?, ridge?, backend?, cancelFlag?,
 //                   onProgress? }) -> Promise<{ classes: model, background: model | null }>
@@ -188,6 +191,7 @@ Napi::Value MahalanobisFit(const Napi::CallbackInfo& info) {
         [model](Napi::Env env) -> Napi::Value { return mahalanobis_to_js(env, *model); });
   });
 }
+NCOD_EXPORT("mahalanobisFit", MahalanobisFit);
 
 // mahalanobisFitMoments({ shift, counts, sums, scatter, dim, numClasses, relative, covariance?, ridge?, backend? })
 //   -> Promise<{ classes: model, background: model | null }>; the moments as ShiftedMoments (detectors.h).
@@ -209,6 +213,7 @@ Napi::Value MahalanobisFitMoments(const Napi::CallbackInfo& info) {
         [model](Napi::Env env) -> Napi::Value { return mahalanobis_to_js(env, *model); });
   });
 }
+NCOD_EXPORT("mahalanobisFitMoments", MahalanobisFitMoments);
 
 // mahalanobisScore({ features, rows, classes: WhitenedCentres, background?: WhitenedCentres | null, backend?,
 //                    cancelFlag?, onProgress? }) -> Promise<Float64Array>
@@ -233,6 +238,7 @@ Napi::Value MahalanobisScore(const Napi::CallbackInfo& info) {
     });
   });
 }
+NCOD_EXPORT("mahalanobisScore", MahalanobisScore);
 
 // subspaceFit({ features, rows, dim, weights?, bias?, classes?, standardise, backend?, cancelFlag?, onProgress? })
 //   -> Promise<{ shift, scale, eigenvalues, eigenvectors }>
@@ -259,6 +265,7 @@ Napi::Value SubspaceFit(const Napi::CallbackInfo& info) {
         [result](Napi::Env env) -> Napi::Value { return subspace_to_js(env, *result); });
   });
 }
+NCOD_EXPORT("subspaceFit", SubspaceFit);
 
 // subspaceFitMoments({ shift, count, sums, scatter, dim, weights?, bias?, classes?, standardise, backend? })
 //   -> Promise<{ shift, scale, eigenvalues, eigenvectors }>; one-class moments (count a number, sums d).
@@ -287,6 +294,7 @@ Napi::Value SubspaceFitMoments(const Napi::CallbackInfo& info) {
         [result](Napi::Env env) -> Napi::Value { return subspace_to_js(env, *result); });
   });
 }
+NCOD_EXPORT("subspaceFitMoments", SubspaceFitMoments);
 
 // subspaceScores({ features, rows, projection: WhitenedCentres, head: LinearHead, kind: 'vim' | 'residual' | 'neco',
 //                  alpha?, shift?, scale?, multiplyMaxLogit?, backend?, cancelFlag?, onProgress? }) -> Promise<Float64Array>
@@ -317,11 +325,13 @@ Napi::Value SubspaceScores(const Napi::CallbackInfo& info) {
     });
   });
 }
+NCOD_EXPORT("subspaceScores", SubspaceScores);
 
 // preparedStateCount() -> number: how many prepared objects (Backend::prepare_*) fitted state has made in this
 // process (core/detectors/prepared_slots.h), for tests proving that scoring many chunks prepares once.
 Napi::Value PreparedStateCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), double(prepared_state_count().load()));
 }
+NCOD_EXPORT("preparedStateCount", PreparedStateCount);
 
 }  // namespace ncod::binding

@@ -19,9 +19,6 @@ class FittedWhitened;
 
 namespace ncod::binding {
 
-Napi::Function DefineLinearHead(Napi::Env env);
-Napi::Function DefineWhitenedCentres(Napi::Env env);
-
 // o[key] as a live handle's state (ERR_INVALID_ARGUMENT for anything else, or a disposed handle).
 std::shared_ptr<FittedHead> head_option(OptionsReader& o, const char* key);
 std::shared_ptr<FittedWhitened> whitened_option(OptionsReader& o, const char* key);

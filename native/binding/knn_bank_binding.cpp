@@ -18,6 +18,7 @@
 #include "js_errors.h"
 #include "options_reader.h"
 #include "promise_worker.h"
+#include "exports.h"
 
 namespace ncod::binding {
 
@@ -167,5 +168,6 @@ class KnnBankWrap : public Napi::ObjectWrap<KnnBankWrap> {
 }  // namespace
 
 Napi::Function DefineKnnBank(Napi::Env env) { return KnnBankWrap::Define(env); }
+NCOD_EXPORT("KnnBank", DefineKnnBank);
 
 }  // namespace ncod::binding

@@ -15,6 +15,7 @@
 #include "native_handle.h"
 #include "options_reader.h"
 #include "promise_worker.h"
+#include "exports.h"
 
 namespace ncod::binding {
 
@@ -100,5 +101,6 @@ std::shared_ptr<FittedHead> head_option(OptionsReader& o, const char* key) {
 }
 
 Napi::Function DefineLinearHead(Napi::Env env) { return LinearHeadWrap::Define(env); }
+NCOD_EXPORT("LinearHead", DefineLinearHead);
 
 }  // namespace ncod::binding

@@ -18,6 +18,7 @@
 #include "js_errors.h"
 #include "options_reader.h"
 #include "promise_worker.h"
+#include "exports.h"
 
 namespace ncod::binding {
 
@@ -119,6 +120,7 @@ Napi::Value TrainEpoch(const Napi::CallbackInfo& info) {
         });
   });
 }
+NCOD_EXPORT("trainEpoch", TrainEpoch);
 
 Napi::Value ForwardLayer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -153,6 +155,7 @@ Napi::Value ForwardLayer(const Napi::CallbackInfo& info) {
         });
   });
 }
+NCOD_EXPORT("forwardLayer", ForwardLayer);
 
 // mlpGradients: the loss of one batch and the gradient of every parameter (for gradient checks and custom loops).
 Napi::Value MlpGradients(const Napi::CallbackInfo& info) {
@@ -201,5 +204,6 @@ Napi::Value MlpGradients(const Napi::CallbackInfo& info) {
         });
   });
 }
+NCOD_EXPORT("mlpGradients", MlpGradients);
 
 }  // namespace ncod::binding

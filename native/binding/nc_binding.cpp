@@ -11,6 +11,7 @@
 #include "js_errors.h"
 #include "options_reader.h"
 #include "promise_worker.h"
+#include "exports.h"
 
 namespace ncod::binding {
 
@@ -94,6 +95,7 @@ Napi::Value NcMetricsBinding(const Napi::CallbackInfo& info) {
         [result](Napi::Env env) -> Napi::Value { return nc_metrics_to_js(env, *result); });
   });
 }
+NCOD_EXPORT("ncMetrics", NcMetricsBinding);
 
 // nccAgreementCount({ features, rows, dim, means (Float64Array C×d), weights (C×d), bias?, classes, backend?,
 //                     cancelFlag? }) -> Promise<number>: NC4's second pass over one batch (nc_metrics.h).
@@ -127,5 +129,6 @@ Napi::Value NccAgreementCount(const Napi::CallbackInfo& info) {
         [result](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, double(*result)); });
   });
 }
+NCOD_EXPORT("nccAgreementCount", NccAgreementCount);
 
 }  // namespace ncod::binding

@@ -10,6 +10,7 @@
 #include "js_errors.h"
 #include "options_reader.h"
 #include "promise_worker.h"
+#include "exports.h"
 
 namespace ncod::binding {
 
@@ -53,5 +54,6 @@ Napi::Value ClassStats(const Napi::CallbackInfo& info) {
         });
   });
 }
+NCOD_EXPORT("classStats", ClassStats);
 
 }  // namespace ncod::binding

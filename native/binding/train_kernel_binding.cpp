@@ -18,6 +18,7 @@
 #include "js_errors.h"
 #include "options_reader.h"
 #include "promise_worker.h"
+#include "exports.h"
 
 namespace ncod::binding {
 
@@ -288,5 +289,6 @@ Napi::Value TrainKernel(const Napi::CallbackInfo& info) {
         });
   });
 }
+NCOD_EXPORT("trainKernel", TrainKernel);
 
 }  // namespace ncod::binding

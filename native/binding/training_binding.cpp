@@ -13,6 +13,7 @@
 #include "js_errors.h"
 #include "options_reader.h"
 #include "promise_worker.h"
+#include "exports.h"
 
 namespace ncod::binding {
 
@@ -69,6 +70,7 @@ Napi::Value CrossEntropyLs(const Napi::CallbackInfo& info) {
         [result](Napi::Env env) { return loss_to_js(env, *result); });
   });
 }
+NCOD_EXPORT("crossEntropyLs", CrossEntropyLs);
 
 Napi::Value NnEntropy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -96,6 +98,7 @@ Napi::Value NnEntropy(const Napi::CallbackInfo& info) {
         [result](Napi::Env env) { return loss_to_js(env, *result); });
   });
 }
+NCOD_EXPORT("nnEntropy", NnEntropy);
 
 Napi::Value EtfProjector(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -142,5 +145,6 @@ Napi::Value EtfProjector(const Napi::CallbackInfo& info) {
         });
   });
 }
+NCOD_EXPORT("etfProjector", EtfProjector);
 
 }  // namespace ncod::binding

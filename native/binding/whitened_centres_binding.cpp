@@ -12,6 +12,7 @@
 #include "handles.h"
 #include "native_handle.h"
 #include "options_reader.h"
+#include "exports.h"
 
 namespace ncod::binding {
 
@@ -59,5 +60,6 @@ std::shared_ptr<FittedWhitened> whitened_option(OptionsReader& o, const char* ke
 }
 
 Napi::Function DefineWhitenedCentres(Napi::Env env) { return WhitenedCentresWrap::Define(env); }
+NCOD_EXPORT("WhitenedCentres", DefineWhitenedCentres);
 
 }  // namespace ncod::binding
