@@ -29,13 +29,6 @@ std::vector<double> float64_vector(OptionsReader& state, const char* key) {
   return std::vector<double>(a.Data(), a.Data() + a.ElementLength());
 }
 
-// What a method's worker keeps alive: the inputs its reader read and the accumulator object itself.
-std::vector<Napi::Value> with_this(const OptionsReader& o, const Napi::CallbackInfo& info) {
-  std::vector<Napi::Value> keep = o.read_inputs();
-  keep.push_back(info.This());
-  return keep;
-}
-
 // A JS-owned copy (the state stays the accumulator's; one copy, made under its lock by the caller).
 Napi::Float64Array copy_to_js(Napi::Env env, const std::vector<double>& v) {
   Napi::Float64Array a = Napi::Float64Array::New(env, v.size());
@@ -140,7 +133,7 @@ class AccumulatorWrap : public Napi::ObjectWrap<AccumulatorWrap> {
       auto acc = acc_;
       const BackendKind kind = kind_;
       return PromiseWorker::Start(
-          env, "ncod.NcAccumulator.add", with_this(o, info), cancel, on_progress,
+          env, "ncod.NcAccumulator.add", o.read_inputs_and_this(info), cancel, on_progress,
           [acc, kind, batch](const RunContext& context) { acc->add(get_backend(kind), batch, context); },
           [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
     });
@@ -159,7 +152,7 @@ class AccumulatorWrap : public Napi::ObjectWrap<AccumulatorWrap> {
       const BackendKind kind = kind_;
       const float* x = features.data;
       return PromiseWorker::Start(
-          env, "ncod.NcAccumulator.addOod", with_this(o, info), cancel, on_progress,
+          env, "ncod.NcAccumulator.addOod", o.read_inputs_and_this(info), cancel, on_progress,
           [acc, kind, x, rows](const RunContext& context) { acc->add_ood(get_backend(kind), x, rows, context); },
           [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
     });
@@ -239,7 +232,7 @@ class AccumulatorWrap : public Napi::ObjectWrap<AccumulatorWrap> {
       const BackendKind kind = kind_;
       auto result = std::make_shared<NcMetrics>();
       return PromiseWorker::Start(
-          env, "ncod.NcAccumulator.finalize", with_this(o, info), cancel, Napi::Function(),
+          env, "ncod.NcAccumulator.finalize", o.read_inputs_and_this(info), cancel, Napi::Function(),
           [acc, kind, weights, bias, weighted, tol, result](const RunContext& context) {
             *result = acc->finalize(get_backend(kind), weights, bias, weighted, tol, context);
           },

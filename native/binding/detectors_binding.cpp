@@ -36,13 +36,6 @@ CovarianceOptions covariance_options(OptionsReader& o) {
   return c;
 }
 
-// A rows×dim float32 matrix option.
-const float* matrix_option(OptionsReader& o, const char* key, size_t rows, size_t dim) {
-  auto view = o.float32_array(key);
-  check_matrix_length(o.field(key).c_str(), view.length, rows, dim);
-  return view.data;
-}
-
 // Optional weights (classes×dim) and bias (classes, only with weights) of a linear head.
 struct OptionalHead {
   const float* weights = nullptr;
@@ -50,7 +43,7 @@ struct OptionalHead {
 };
 OptionalHead optional_head_options(OptionsReader& o, size_t classes, size_t dim) {
   OptionalHead h;
-  auto weights = o.optional_float32_array("weights");
+  auto weights = o.optional_float32_array("weights");  // read once: a getter could answer differently twice
   if (!given(weights)) return h;
   if (classes < 1) fail(ErrorCode::InvalidArgument, o.field("classes"), "at least 1 with weights", "0");
   check_matrix_length(o.field("weights").c_str(), weights.length, classes, dim);
@@ -172,7 +165,7 @@ Napi::Value MahalanobisFit(const Napi::CallbackInfo& info) {
     OptionsReader o = OptionsReader::only_argument(info, "mahalanobisFit");
     const size_t rows = o.size("rows");
     const size_t dim = o.size("dim", size_t(1) << 16);
-    const float* x = matrix_option(o, "features", rows, dim);
+    const float* x = o.float32_matrix("features", rows, dim).data;
     auto labels = o.int32_array("labels");
     check_label_count(labels.length, rows);
     const size_t C = o.positive_size("numClasses", size_t(1) << 20);
@@ -248,7 +241,7 @@ Napi::Value SubspaceFit(const Napi::CallbackInfo& info) {
     OptionsReader o = OptionsReader::only_argument(info, "subspaceFit");
     const size_t rows = o.size("rows");
     const size_t dim = o.size("dim", size_t(1) << 16);
-    const float* x = matrix_option(o, "features", rows, dim);
+    const float* x = o.float32_matrix("features", rows, dim).data;
     const size_t classes = o.optional_size("classes", 0, size_t(1) << 24);
     const OptionalHead head = optional_head_options(o, classes, dim);
     const bool standardise = o.boolean("standardise");

@@ -24,14 +24,6 @@ namespace ncod::binding {
 
 namespace {
 
-// Float32 rows of the bank's width from o.features and o.rows.
-TypedView<const float> rows_option(OptionsReader& o, size_t dim, size_t& rows) {
-  rows = o.size("rows");
-  auto view = o.float32_array("features");
-  check_matrix_length(o.field("features").c_str(), view.length, rows, dim);
-  return view;
-}
-
 class KnnBankWrap : public Napi::ObjectWrap<KnnBankWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -72,15 +64,13 @@ class KnnBankWrap : public Napi::ObjectWrap<KnnBankWrap> {
     return guarded(env, [&]() -> Napi::Value {
       OptionsReader o = OptionsReader::only_argument(info, "append");
       auto b = bank(env);
-      size_t rows = 0;
-      const float* x = rows_option(o, b->dim(), rows).data;
+      const size_t rows = o.size("rows");
+      const float* x = o.float32_matrix("features", rows, b->dim()).data;
       const bool normalise = o.optional_boolean("normalize", true);
       const int32_t* cancel = o.cancel_flag();
       // The wrap outlives the call: info.This() is kept alive until the promise settles.
-      std::vector<Napi::Value> keep = o.read_inputs();
-      keep.push_back(info.This());
       return PromiseWorker::Start(
-          env, "ncod.KnnBank.append", std::move(keep), cancel, Napi::Function(), [b, x, rows, normalise](const RunContext& context) { b->append(x, rows, normalise, context); },
+          env, "ncod.KnnBank.append", o.read_inputs_and_this(info), cancel, Napi::Function(), [b, x, rows, normalise](const RunContext& context) { b->append(x, rows, normalise, context); },
           [this, b](Napi::Env env) -> Napi::Value {
             if (bank_ == b) report_bytes(env, b->bytes());
             return env.Undefined();
@@ -112,18 +102,16 @@ class KnnBankWrap : public Napi::ObjectWrap<KnnBankWrap> {
     return guarded(env, [&]() -> Napi::Value {
       OptionsReader o = OptionsReader::only_argument(info, "score");
       auto b = bank(env);
-      size_t rows = 0;
-      const float* x = rows_option(o, b->dim(), rows).data;
+      const size_t rows = o.size("rows");
+      const float* x = o.float32_matrix("features", rows, b->dim()).data;
       const size_t k = o.size("k");
       b->check_k(k);
       const BackendKind backend = o.optional_backend();
       const int32_t* cancel = o.cancel_flag();
       Napi::Function on_progress = o.progress();
-      std::vector<Napi::Value> keep = o.read_inputs();
-      keep.push_back(info.This());
       auto result = std::make_shared<std::vector<double>>();
       return PromiseWorker::Start(
-          env, "ncod.KnnBank.score", std::move(keep), cancel, on_progress,
+          env, "ncod.KnnBank.score", o.read_inputs_and_this(info), cancel, on_progress,
           [b, x, rows, k, backend, result](const RunContext& context) { *result = b->scores(backend, x, rows, k, context); },
           [result](Napi::Env env) -> Napi::Value { return to_float64_array(env, std::move(*result)); });
     });

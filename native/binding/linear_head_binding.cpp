@@ -66,10 +66,8 @@ class LinearHeadWrap : public NativeHandle<LinearHeadWrap, FittedHead> {
       const LogitScoreSpec spec = logit_spec_option(o, head->classes());
       const ScoreRun run = score_run_options(o);
       check_matrix_length("features", features.length, rows, head->dim());
-      std::vector<Napi::Value> keep = o.read_inputs();
-      keep.push_back(info.This());
       const float* x = features.data;
-      return scores_promise(env, "ncod.LinearHead.score", std::move(keep), run.cancel, run.progress,
+      return scores_promise(env, "ncod.LinearHead.score", o.read_inputs_and_this(info), run.cancel, run.progress,
                             [=, backend = run.backend](const RunContext& context) {
                               return head_scores(backend, x, rows, *head, spec, context);
                             });

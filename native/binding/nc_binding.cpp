@@ -103,16 +103,14 @@ Napi::Value NccAgreementCount(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     OptionsReader o = OptionsReader::only_argument(info, "nccAgreementCount");
-    auto features = o.float32_array("features");
     const size_t rows = o.size("rows");
     const size_t dim = o.size("dim", size_t(1) << 20);
     if (dim < 1) fail(ErrorCode::Shape, o.field("dim"), "at least 1", "0");
-    check_matrix_length(o.field("features").c_str(), features.length, rows, dim);
+    auto features = o.float32_matrix("features", rows, dim);
     const size_t C = o.positive_size("classes", size_t(1) << 20);
     const std::string cd = std::to_string(C) + "×" + std::to_string(dim) + " elements (classes × dim)";
     auto means = std::make_shared<std::vector<double>>(o.float64_vector("means", C * dim, cd));
-    auto weights = o.float32_array("weights");
-    check_matrix_length(o.field("weights").c_str(), weights.length, C, dim);
+    auto weights = o.float32_matrix("weights", C, dim);
     auto bias = o.optional_float32_array("bias");
     check_optional_length(o.field("bias"), bias, C, std::to_string(C) + " elements (classes)");
     const BackendKind kind = o.optional_backend();

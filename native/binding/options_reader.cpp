@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "../core/checks.h"
 #include "js_errors.h"
 
 namespace ncod::binding {
@@ -40,6 +41,18 @@ Napi::Value OptionsReader::value(const char* key) {
 
 TypedView<const float> OptionsReader::float32_array(const char* key) {
   return ncod::binding::float32_array(env_, value(key), field(key).c_str());
+}
+
+TypedView<const float> OptionsReader::float32_matrix(const char* key, size_t rows, size_t dim) {
+  auto view = float32_array(key);
+  check_matrix_length(field(key).c_str(), view.length, rows, dim);
+  return view;
+}
+
+std::vector<Napi::Value> OptionsReader::read_inputs_and_this(const Napi::CallbackInfo& info) const {
+  std::vector<Napi::Value> keep = inputs_;
+  keep.push_back(info.This());
+  return keep;
 }
 
 TypedView<const float> OptionsReader::optional_float32_array(const char* key) {

@@ -32,6 +32,8 @@ class OptionsReader {
   static OptionsReader only_argument(const Napi::CallbackInfo& info, const char* function);
 
   TypedView<const float> float32_array(const char* key);
+  // A float32 rows×dim matrix (ERR_SHAPE "options.<key>: ..." when its length is not rows × dim).
+  TypedView<const float> float32_matrix(const char* key, size_t rows, size_t dim);
   // {nullptr, 0} when the field is null or undefined.
   TypedView<const float> optional_float32_array(const char* key);
   TypedView<const int32_t> int32_array(const char* key);
@@ -75,6 +77,8 @@ class OptionsReader {
   std::string field(const char* key) const;
   // The objects read so far (typed arrays, cancel flags, nested objects): PromiseWorker keeps them alive.
   const std::vector<Napi::Value>& read_inputs() const { return inputs_; }
+  // read_inputs() and the object a method was called on (an ObjectWrap that must outlive the call).
+  std::vector<Napi::Value> read_inputs_and_this(const Napi::CallbackInfo& info) const;
 
  private:
   [[noreturn]] void reject(ErrorCode code, const char* key, const std::string& expected, Napi::Value got) const;

@@ -70,6 +70,11 @@ export class Mahalanobis extends Detector<FloatArray> {
     this.#covariance = covariance;
   }
 
+  /** What both native fits (from rows, from moments) take besides the data. */
+  get #inverse(): { relative: boolean; covariance: Covariance; ridge: number } {
+    return { relative: this.#relative, covariance: this.#covariance, ridge: this.#ridge };
+  }
+
   get dim(): number | undefined {
     return this.#model?.classes.dim;
   }
@@ -89,10 +94,9 @@ export class Mahalanobis extends Detector<FloatArray> {
     const { rows, dim } = matrixShape('features', features.length, labels.length, input.dim);
     const backend = backendName(this.#options);
     const x = this.#normalize ? l2NormalizeRows(features, dim) : features;
-    const inverse = { relative: this.#relative, covariance: this.#covariance, ridge: this.#ridge };
     this.#setModel(
       await withCancelFlag(run.signal, (cancelFlag) =>
-        native().mahalanobisFit({ features: x, labels, rows, dim, numClasses: C, ...inverse, backend, cancelFlag, onProgress: run.onProgress }),
+        native().mahalanobisFit({ features: x, labels, rows, dim, numClasses: C, ...this.#inverse, backend, cancelFlag, onProgress: run.onProgress }),
       ),
     );
     this.#numClasses = C;
@@ -106,8 +110,7 @@ export class Mahalanobis extends Detector<FloatArray> {
     const backend = backendName(this.#options);
     const digest = new BatchDigest(true);
     const m = await accumulateMoments(input.batches, { dim, numClasses: C, normalize: this.#normalize, signal: run.signal, backend, digest });
-    const inverse = { relative: this.#relative, covariance: this.#covariance, ridge: this.#ridge };
-    this.#setModel(await native().mahalanobisFitMoments({ shift: m.shift, counts: m.counts, sums: m.sums, scatter: m.scatter, dim: m.dim, numClasses: C, ...inverse, backend }));
+    this.#setModel(await native().mahalanobisFitMoments({ shift: m.shift, counts: m.counts, sums: m.sums, scatter: m.scatter, dim: m.dim, numClasses: C, ...this.#inverse, backend }));
     this.#numClasses = C;
     this.recordDigest(digest.digest());
     return this;
