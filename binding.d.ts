@@ -365,7 +365,7 @@ export interface RawMahalanobisFitOptions {
   relative: boolean;
   /** 'ridge' (the default) or 'pinv' (native/core/detectors.h kCovarianceNames). */
   covariance?: RawCovarianceName;
-  /** The ridge's scale (1e-6 when absent); 'ridge' only. */
+  /** The ridge's scale (1e-6 when absent); 'ridge' only: refused with 'pinv'. */
   ridge?: number;
   backend?: RawBackendName;
 }

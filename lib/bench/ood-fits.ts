@@ -11,7 +11,8 @@ import type { Detector, DetectorOptions, FittedState } from '../ood/detectors/co
 import { DecisionDetector } from '../ood/detectors/decision.js';
 import { Mahalanobis } from '../ood/detectors/mahalanobis.js';
 import { Vim } from '../ood/detectors/subspace.js';
-import { fitMethod, type Hyperparameters, type InputNames, type MethodFitData } from '../ood/fit-method.js';
+import { fitMethod } from '../ood/fit-method.js';
+import type { Hyperparameters, InputNames, MethodFitData } from '../ood/method-spec.js';
 import type { Method } from '../ood/method-names.js';
 
 export interface PlannedFit {

@@ -16,9 +16,11 @@
  */
 import type { BackendName } from '../backend.js';
 import { evaluateOOD } from '../ood/evaluate.js';
-import { fitMethod, type Hyperparameters } from '../ood/fit-method.js';
+import { METHOD_SPECS } from '../ood/detectors.js';
+import { fitMethod } from '../ood/fit-method.js';
+import type { Hyperparameters } from '../ood/method-spec.js';
 import { mulberry32 } from '../random.js';
-import type { Method } from '../ood/method-names.js';
+import { METHODS, type Method } from '../ood/method-names.js';
 import { gatherRows, memoryRows, scoreRows, selectedRows, withLabels, type RowSource } from './ood-rows.js';
 import type { OodBenchData, OodLayer } from './ood-spec.js';
 import { defaultHyperparameters } from './ood-table.js';
@@ -43,36 +45,13 @@ export interface SweepResult {
   choices: Record<string, SweepChoice>;
 }
 
-/** The detectors with a swept hyperparameter. */
-export const SWEPT: readonly Method[] = ['knn', 'react', 'vim', 'residual', 'neco', 'gen', 'nci'];
-
-const unique = (values: number[]) => [...new Set(values)];
+/** The detectors with a swept hyperparameter (a sweepGrid in their spec). */
+export const SWEPT: readonly Method[] = METHODS.filter((m) => METHOD_SPECS[m].sweepGrid !== undefined);
 
 /** The grid for one detector on one layer (the default first); [] for detectors without one. */
 export function sweepGrid(method: Method, layer: OodLayer, fitRows: number, numClasses: number): Hyperparameters[] {
   const base = defaultHyperparameters(method, layer, fitRows);
-  switch (method) {
-    case 'knn':
-      return unique([base.k!, 1, 5, 10, 20, 50, 100, 200].map((k) => Math.min(k, fitRows))).map((k) => ({ k }));
-    case 'react':
-      return unique([base.percentile!, 80, 85, 95, 99]).map((percentile) => ({ percentile }));
-    case 'vim':
-    case 'residual':
-    case 'neco': {
-      // ViM and Residual need a residual space: D < d.
-      const top = method === 'neco' ? layer.dim : layer.dim - 1;
-      const dims = [base.principalDim!, ...[0.125, 0.25, 0.75, 0.9].map((f) => Math.round(f * layer.dim))].map((p) => Math.max(1, Math.min(p, top)));
-      return unique(dims).map((principalDim) => ({ principalDim }));
-    }
-    case 'gen': {
-      const ms = unique([0, 5, 10].filter((m) => m < numClasses)); // 0: every class (the default)
-      return [0.1, 0.01, 0.5, 1].flatMap((gamma) => ms.map((topM) => ({ gamma, topM })));
-    }
-    case 'nci':
-      return [0, 1e-4, 1e-3, 1e-2, 1e-1].map((alpha) => ({ alpha }));
-    default:
-      return [];
-  }
+  return METHOD_SPECS[method].sweepGrid?.({ dim: layer.dim, rows: fitRows, numClasses }, base) ?? [];
 }
 
 function shuffle(n: number, next: () => number): Int32Array {

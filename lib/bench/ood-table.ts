@@ -8,8 +8,9 @@
 import type { BackendName } from '../backend.js';
 import { ncMetrics } from '../metrics/nc.js';
 import { evaluateOOD, type OODReport } from '../ood/evaluate.js';
-import { methodNeeds, type Hyperparameters } from '../ood/fit-method.js';
+import { METHOD_SPECS } from '../ood/detectors.js';
 import { METHODS, type Method } from '../ood/method-names.js';
+import type { Hyperparameters } from '../ood/method-spec.js';
 import { friedman, ranksOf, type FriedmanResult } from '../stats/friedman.js';
 import { fitLayerDetectors } from './ood-fits.js';
 import { scoreRows, withLabels, type RowSource } from './ood-rows.js';
@@ -57,29 +58,17 @@ export interface OodTableResult {
   sweep?: SweepResult & { defaultCells: OodCell[] };
 }
 
-/** The defaults the table uses; principal subspaces take half the feature dimension (ViM's D ≈ d/2 at d = 2048). */
+/** The defaults the table uses (each method's spec, METHOD_SPECS: benchDefaults). */
 export function defaultHyperparameters(method: Method, layer: OodLayer, trainRows: number): Hyperparameters {
-  const half = Math.max(1, Math.floor(layer.dim / 2));
-  switch (method) {
-    case 'knn':
-      return { k: Math.min(50, trainRows) };
-    case 'vim':
-    case 'residual':
-    case 'neco':
-      return { principalDim: half };
-    case 'react':
-      return { percentile: 90 };
-    default:
-      return {};
-  }
+  return METHOD_SPECS[method].benchDefaults?.({ dim: layer.dim, rows: trainRows }) ?? {};
 }
 
-/** The detectors a layer's inputs allow: logit ones and the head-based ones need the head; ViM/Residual need d ≥ 2. */
+/** The detectors a layer's inputs allow: logit ones and the head-based ones need the head; some a minimum dimension. */
 export function applicable(layer: OodLayer): Method[] {
   return METHODS.filter((m) => {
-    const needs = methodNeeds(m);
+    const { needs, minDim = 1 } = METHOD_SPECS[m];
     if ((needs.head || !needs.features) && !layer.head) return false;
-    return !((m === 'vim' || m === 'residual') && layer.dim < 2);
+    return layer.dim >= minDim;
   });
 }
 

@@ -16,36 +16,12 @@ import { NcodError, fail } from '../errors.js';
 import { version as ncodVersion } from '../version.js';
 import { conformalCalibration, type Calibration } from './calibration.js';
 import type { Detector, DetectorOptions, FittedState, InputSpec } from './detectors/common.js';
-import { DecisionDetector } from './detectors/decision.js';
-import { Knn } from './detectors/knn.js';
-import { LogitDetector, React } from './detectors/logits.js';
-import { Mahalanobis } from './detectors/mahalanobis.js';
-import { Neco, Vim } from './detectors/subspace.js';
+import { METHOD_SPECS } from './detectors.js';
 import { METHODS, type Method } from './method-names.js';
 import type { FloatArray } from '../validate.js';
 
 const FORMAT = 'ncod.detector';
 const VERSION = 1;
-
-/** Every method's restore: a Record over Method, so a detector without one does not compile. */
-const RESTORE: Readonly<Record<Method, (state: FittedState, options: DetectorOptions) => Detector<never> | Promise<Detector<never>>>> = {
-  msp: LogitDetector.fromState,
-  maxlogit: LogitDetector.fromState,
-  energy: LogitDetector.fromState,
-  gen: LogitDetector.fromState,
-  entropy: LogitDetector.fromState,
-  react: React.fromState,
-  mahalanobis: Mahalanobis.fromState,
-  'relative-mahalanobis': Mahalanobis.fromState,
-  'mahalanobis++': Mahalanobis.fromState,
-  'relative-mahalanobis++': Mahalanobis.fromState,
-  knn: Knn.fromState,
-  vim: Vim.fromState,
-  residual: Vim.fromState,
-  neco: Neco.fromState,
-  fdbd: DecisionDetector.fromState,
-  nci: DecisionDetector.fromState,
-};
 
 /** Any loaded detector: it scores Float32Array rows of its `input` (features, or logits for unbound-head logit detectors). */
 export type LoadedDetector = Detector<FloatArray> & { readonly input: InputSpec };
@@ -150,7 +126,7 @@ export async function readDetectorFile(path: string, options: DetectorOptions = 
 
   let detector: Detector<never>;
   try {
-    detector = await RESTORE[method](state, options);
+    detector = await METHOD_SPECS[method].restore(state, options);
   } catch (error) {
     // A hyperparameter the constructor refuses is a bad file, not a bad argument of the caller.
     if (error instanceof NcodError && error.code !== 'ERR_FILE_FORMAT') bad('a consistent detector state', error.message);

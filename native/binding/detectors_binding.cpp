@@ -26,13 +26,19 @@ namespace ncod::binding {
 
 namespace {
 
-// options.covariance ('ridge', the default, or 'pinv') and options.ridge (1e-6 when absent); core/detectors/
-// mahalanobis.cpp checks the values again.
+// options.covariance ('ridge', the default, or 'pinv') and options.ridge (1e-6 when absent; refused with 'pinv',
+// which has none, rather than ignored); core/detectors/mahalanobis.cpp checks the values again.
 CovarianceOptions covariance_options(OptionsReader& o) {
   CovarianceOptions c;
-  const CovarianceInverse ridge = CovarianceInverse::Ridge;
-  c.kind = o.enum_of("covariance", kCovarianceNames, &ridge);
-  c.ridge = o.optional_number("ridge", c.ridge);
+  const CovarianceInverse ridge_kind = CovarianceInverse::Ridge;
+  c.kind = o.enum_of("covariance", kCovarianceNames, &ridge_kind);
+  const double ridge = o.optional_number("ridge", std::numeric_limits<double>::quiet_NaN());  // NaN: undefined
+  if (std::isnan(ridge)) return c;
+  if (c.kind == CovarianceInverse::Pinv) {
+    fail(ErrorCode::InvalidArgument, o.field("ridge"), "no ridge with covariance 'pinv' (the pseudo-inverse takes none)",
+         std::to_string(ridge));
+  }
+  c.ridge = ridge;
   return c;
 }
 

@@ -1,5 +1,6 @@
 // `ncod fit` saves a detector that `ncod score --detector` scores exactly as `ncod score --method` fitting in place,
 // with the calibration's threshold, p-values and flags; flags that a saved file fixes are refused beside it.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -97,6 +98,10 @@ describe('ncod fit', () => {
     const bad = runCli(['score', '--method', 'mahalanobis', '--covariance', 'lu', ...fitArgs, '--features', file('x.npy'), '--out', file('p3.npy')]);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain("Allowed choices are ridge, pinv");
+    // --ridge has no meaning with --covariance pinv: refused, not ignored.
+    const both = expectCliError(['fit', '--method', 'mahalanobis', '--covariance', 'pinv', '--ridge', '1e-3', '--features', file('fit.npy'), '--labels', file('fit_y.npy'), '--out', file('both.ncod')], 'ERR_INVALID_ARGUMENT');
+    expect(both).toContain("no ridge with covariance 'pinv'");
+    expect(existsSync(file('both.ncod'))).toBe(false);
   });
 
   it('refuses what would be silently ignored or wasted', async () => {

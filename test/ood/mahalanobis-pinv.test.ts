@@ -127,9 +127,27 @@ describe("covariance: 'pinv' equals scikit-learn's EmpiricalCovariance (pinvh) o
       const old = Mahalanobis.fromState({ ...state, hyperparameters: { ridge: 1e-6 } });
       expect(old.fittedState().hyperparameters).toMatchObject({ covariance: 'ridge' });
       expect(() => Mahalanobis.fromState({ ...state, hyperparameters: { ridge: 1e-6, covariance: 'lu' } })).toThrow(expect.objectContaining({ code: 'ERR_FILE_FORMAT' }));
+      // A file written before 'pinv' refused a ridge: the unused default beside it is dropped, not refused.
+      const before = Mahalanobis.fromState({ ...pinv.fittedState(), hyperparameters: { ridge: 1e-6, covariance: 'pinv' } });
+      expect(before.fittedState().hyperparameters).toEqual({ covariance: 'pinv' });
+      expect(Array.from(await before.score(testX))).toEqual(Array.from(await pinv.score(testX)));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("a ridge with covariance 'pinv' is refused in TS and in C++, not ignored", async () => {
+    const refused = expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining("no ridge with covariance 'pinv'") });
+    expect(() => detectors.mahalanobis({ covariance: 'pinv', ridge: 1e-3 })).toThrow(refused);
+    expect(() => detectors.relativeMahalanobisPlusPlus({ covariance: 'pinv', ridge: 0 })).toThrow(refused);
+    const { native } = await import('../../lib/native.js');
+    const common = { features: fitX, labels, rows: N, dim: D, numClasses: C, relative: false };
+    expect(() => native().mahalanobisFit({ ...common, covariance: 'pinv', ridge: 1e-3 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining("options.ridge: expected no ridge with covariance 'pinv'") }),
+    );
+    // The ridge alone, or 'pinv' alone, is still taken.
+    await expect(native().mahalanobisFit({ ...common, covariance: 'ridge', ridge: 1e-3 })).resolves.toBeDefined();
+    await expect(native().mahalanobisFit({ ...common, covariance: 'pinv' })).resolves.toBeDefined();
   });
 
   it('an unknown covariance is ERR_INVALID_ARGUMENT in TS and in C++', async () => {

@@ -2,12 +2,12 @@
 // default them alike.
 import { Option, type Command } from '../commander.js';
 
-import type { Hyperparameters } from '../../ood/fit-method.js';
+import type { Hyperparameters } from '../../ood/method-spec.js';
 import { COVARIANCES, LOGIT_METHODS, METHODS } from '../../ood/method-names.js';
 import { parseInteger, parseNumber } from '../parse.js';
 import { backendOption } from './backend-option.js';
 
-/** The flags are the hyperparameters of lib/ood/fit-method.ts, camel-cased by commander (--top-m → topM). */
+/** The flags are the hyperparameters of lib/ood/method-spec.ts, camel-cased by commander (--top-m → topM). */
 export type HyperparameterFlags = Hyperparameters;
 
 export const HYPERPARAMETERS = ['temperature', 'gamma', 'topM', 'k', 'principalDim', 'percentile', 'alpha', 'ridge', 'covariance'] as const satisfies readonly (keyof HyperparameterFlags)[];

@@ -12,6 +12,8 @@ import type { FloatArray } from '../../validate.js';
 import { checkHead, type SubspaceFitInput } from './subspace.js';
 import { BatchDigest, isBatchesInput } from './batch-fit.js';
 import { checkedBatches, type BatchSource } from '../../data/batches.js';
+import type { Method } from '../method-names.js';
+import type { MethodSpec } from '../method-spec.js';
 
 export interface NciOptions extends DetectorOptions {
   /** Weight of the L1 feature norm; default 0. */
@@ -129,3 +131,18 @@ async function sumBatches(source: BatchSource, dim: number, sums: Float64Array, 
 
 export const fdbd = (options?: DetectorOptions) => new DecisionDetector(0, options);
 export const nci = (options?: NciOptions) => new DecisionDetector(1, options);
+
+/** This file's detectors as the pipeline sees them (lib/ood/method-spec.ts). */
+export const DECISION_SPECS = {
+  fdbd: {
+    needs: { features: true, labels: false, head: true },
+    fit: (inputs, _hyper, options, run) => fdbd(options).fit(inputs.rowsWithHead(), run),
+    restore: DecisionDetector.fromState,
+  },
+  nci: {
+    needs: { features: true, labels: false, head: true },
+    fit: (inputs, hyper, options, run) => nci({ ...options, alpha: hyper.alpha }).fit(inputs.rowsWithHead(), run),
+    restore: DecisionDetector.fromState,
+    sweepGrid: () => [0, 1e-4, 1e-3, 1e-2, 1e-1].map((alpha) => ({ alpha })),
+  },
+} satisfies Partial<Record<Method, MethodSpec>>;

@@ -15,6 +15,8 @@ import { checkFloat32, checkInteger, type FloatArray } from '../../validate.js';
 import { BatchDigest, isBatchesInput, type BatchesInput } from './batch-fit.js';
 import { backendName, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
 import { stateTensor, stateValue } from './state.js';
+import type { Method } from '../method-names.js';
+import { uniqueNumbers, type MethodSpec } from '../method-spec.js';
 
 export interface KnnOptions extends DetectorOptions {
   /** The neighbour whose similarity is the score; default 50 (the paper's ImageNet setting uses 1000). */
@@ -177,3 +179,19 @@ function bankArray(bank: RawKnnBank, rows: number, dim: number): Float32Array {
 }
 
 export const knn = (options?: KnnOptions) => new Knn(options);
+
+/** This file's detector as the pipeline sees it (lib/ood/method-spec.ts). */
+export const KNN_SPECS = {
+  knn: {
+    needs: { features: true, labels: false, head: false },
+    fit: (inputs, hyper, options, run) => {
+      const dim = inputs.dim();
+      const detector = knn({ ...options, k: hyper.k });
+      const { batches } = inputs.data;
+      return batches !== undefined ? detector.fit({ batches, dim }, run) : detector.fit({ features: inputs.features(), dim }, run);
+    },
+    restore: Knn.fromState,
+    benchDefaults: ({ rows }) => ({ k: Math.min(50, rows) }),
+    sweepGrid: ({ rows }, base) => uniqueNumbers([base.k!, 1, 5, 10, 20, 50, 100, 200].map((k) => Math.min(k, rows))).map((k) => ({ k })),
+  },
+} satisfies Partial<Record<Method, MethodSpec>>;

@@ -8,6 +8,7 @@ import { native } from '../../native.js';
 import { checkFloat32, checkInteger, type FloatArray } from '../../validate.js';
 import { backendName, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
 import { type LogitMethod, type Method } from '../method-names.js';
+import { uniqueNumbers, type Hyperparameters, type MethodSpec } from '../method-spec.js';
 import { checkHead, headFromState, headTensors, nativeHead, stateValue, withNativeHead, type HeadInput, type HeadState } from './state.js';
 import { BatchDigest, checkSameRows, isBatchesInput, type BatchesInput } from './batch-fit.js';
 import { exactPercentile, type ValuePass } from './exact-percentile.js';
@@ -368,3 +369,37 @@ function activationPasses(source: BatchSource, dim: number, digest: BatchDigest,
 }
 
 export const react = (options?: ReactOptions) => new React(options);
+
+/** A logit detector for the pipeline: bound to the head when one is given, else to the logit width. */
+function logitSpec(make: (hyper: Hyperparameters, options: DetectorOptions) => LogitDetector, rest: Pick<MethodSpec, 'sweepGrid'> = {}): MethodSpec {
+  return {
+    needs: { features: false, labels: false, head: false },
+    fit: (inputs, hyper, options) => {
+      const detector = make(hyper, options);
+      return inputs.data.head ? detector.fit(inputs.data.head) : detector.fit({ numClasses: inputs.logitWidth() });
+    },
+    restore: LogitDetector.fromState,
+    ...rest,
+  };
+}
+
+/** This file's detectors as the pipeline sees them (lib/ood/method-spec.ts). */
+export const LOGIT_SPECS = {
+  msp: logitSpec((_, options) => msp(options)),
+  maxlogit: logitSpec((_, options) => maxLogit(options)),
+  energy: logitSpec((hyper, options) => energy({ ...options, temperature: hyper.temperature })),
+  gen: logitSpec((hyper, options) => gen({ ...options, gamma: hyper.gamma, topM: hyper.topM }), {
+    sweepGrid: ({ numClasses }) => {
+      const ms = uniqueNumbers([0, 5, 10].filter((m) => m < numClasses)); // 0: every class (the default)
+      return [0.1, 0.01, 0.5, 1].flatMap((gamma) => ms.map((topM) => ({ gamma, topM })));
+    },
+  }),
+  entropy: logitSpec((hyper, options) => entropy({ ...options, temperature: hyper.temperature })),
+  react: {
+    needs: { features: true, labels: false, head: true },
+    fit: (inputs, hyper, options, run) => react({ ...options, temperature: hyper.temperature, percentile: hyper.percentile }).fit(inputs.rowsWithHead(), run),
+    restore: React.fromState,
+    benchDefaults: () => ({ percentile: 90 }),
+    sweepGrid: (_, base) => uniqueNumbers([base.percentile!, 80, 85, 95, 99]).map((percentile) => ({ percentile })),
+  },
+} satisfies Partial<Record<Method, MethodSpec>>;

@@ -7,7 +7,8 @@ import { native } from '../../native.js';
 import { checkFloat32, checkInt32, checkInteger, matrixShape, type FloatArray, type IntegerArray } from '../../validate.js';
 import { l2NormalizeRows } from '../normalize.js';
 import { backendName, Detector, notFitted, rowsOf, type DetectorOptions, type FittedState, type InputSpec, type RunOptions } from './common.js';
-import { COVARIANCES, type Covariance } from '../method-names.js';
+import { COVARIANCES, type Covariance, type Method } from '../method-names.js';
+import type { MethodSpec } from '../method-spec.js';
 import { modelFromState, modelTensors, nativeModel } from './state.js';
 import { accumulateMoments, BatchDigest, isBatchesInput, type BatchesInput } from './batch-fit.js';
 
@@ -20,7 +21,7 @@ export interface MahalanobisOptions extends DetectorOptions {
    * d·2^−52·λ_max are dropped, so distances are measured in the covariance's range only.
    */
   covariance?: Covariance;
-  /** Relative ridge: every covariance eigenvalue gets ridge·λ_max added; default 1e-6 (covariance 'ridge' only). */
+  /** Relative ridge: every covariance eigenvalue gets ridge·λ_max added; default 1e-6 (covariance 'ridge' only: refused with 'pinv'). */
   ridge?: number;
   /** Mahalanobis++ (Müller & Hein 2025): L2-normalise the features before fitting and scoring; default false. */
   l2Normalize?: boolean;
@@ -60,19 +61,22 @@ export class Mahalanobis extends Detector<FloatArray> {
     this.method = `${relative ? 'relative-mahalanobis' : 'mahalanobis'}${this.#normalize ? '++' : ''}` as Mahalanobis['method'];
     this.#relative = relative;
     this.#options = options;
+    const covariance = options.covariance ?? 'ridge';
+    if (!COVARIANCES.includes(covariance)) fail('ERR_INVALID_ARGUMENT', 'covariance', `one of ${COVARIANCES.join(', ')}`, describe(covariance));
+    this.#covariance = covariance;
+    // A ridge with 'pinv' would be silently unused: refused, so that a mistyped command says so.
+    if (covariance === 'pinv' && options.ridge !== undefined) fail('ERR_INVALID_ARGUMENT', 'ridge', "no ridge with covariance 'pinv' (the pseudo-inverse takes none)", describe(options.ridge));
     const ridge = options.ridge ?? 1e-6;
     if (typeof ridge !== 'number' || !(ridge >= 0) || !Number.isFinite(ridge)) {
       fail('ERR_INVALID_ARGUMENT', 'ridge', 'a finite number >= 0', describe(ridge));
     }
     this.#ridge = ridge;
-    const covariance = options.covariance ?? 'ridge';
-    if (!COVARIANCES.includes(covariance)) fail('ERR_INVALID_ARGUMENT', 'covariance', `one of ${COVARIANCES.join(', ')}`, describe(covariance));
-    this.#covariance = covariance;
   }
 
-  /** What both native fits (from rows, from moments) take besides the data. */
-  get #inverse(): { relative: boolean; covariance: Covariance; ridge: number } {
-    return { relative: this.#relative, covariance: this.#covariance, ridge: this.#ridge };
+  /** What both native fits (from rows, from moments) take besides the data: the ridge only with covariance 'ridge'. */
+  get #inverse(): { relative: boolean; covariance: Covariance; ridge?: number } {
+    const ridge = this.#covariance === 'ridge' ? { ridge: this.#ridge } : {};
+    return { relative: this.#relative, covariance: this.#covariance, ...ridge };
   }
 
   get dim(): number | undefined {
@@ -142,7 +146,7 @@ export class Mahalanobis extends Detector<FloatArray> {
     const background = model.background ? modelTensors('background', model.background) : { tensors: {}, values: {} };
     return {
       method: this.method,
-      hyperparameters: { ridge: this.#ridge, covariance: this.#covariance },
+      hyperparameters: this.#covariance === 'ridge' ? { ridge: this.#ridge, covariance: 'ridge' } : { covariance: this.#covariance },
       input: { name: 'features', dim: model.classes.dim },
       numClasses: this.#numClasses,
       values: { ...classes.values, ...background.values },
@@ -155,7 +159,9 @@ export class Mahalanobis extends Detector<FloatArray> {
     const l2Normalize = state.method.endsWith('++');
     const covariance = state.hyperparameters.covariance ?? 'ridge'; // files written before covariance existed: ridge
     if (!COVARIANCES.includes(covariance as Covariance)) fail('ERR_FILE_FORMAT', `${state.method} state covariance`, `one of ${COVARIANCES.join(', ')}`, describe(covariance));
-    const detector = new Mahalanobis(relative, { ...options, ridge: state.hyperparameters.ridge as number, covariance: covariance as Covariance, l2Normalize });
+    // Files written before 'pinv' refused a ridge recorded the unused default beside it: read as 'pinv' alone.
+    const ridge = covariance === 'ridge' ? (state.hyperparameters.ridge as number) : undefined;
+    const detector = new Mahalanobis(relative, { ...options, ridge, covariance: covariance as Covariance, l2Normalize });
     const dim = state.input.dim;
     detector.#numClasses = state.numClasses;
     detector.#setModel({ classes: modelFromState(state, 'classes', dim), background: relative ? modelFromState(state, 'background', dim) : null });
@@ -188,3 +194,25 @@ export const relativeMahalanobis = (options?: MahalanobisOptions) => new Mahalan
 /** Mahalanobis++ (Müller & Hein, ICML 2025): the same on L2-normalised features. */
 export const mahalanobisPlusPlus = (options?: Omit<MahalanobisOptions, 'l2Normalize'>) => new Mahalanobis(false, { ...options, l2Normalize: true });
 export const relativeMahalanobisPlusPlus = (options?: Omit<MahalanobisOptions, 'l2Normalize'>) => new Mahalanobis(true, { ...options, l2Normalize: true });
+
+function mahalanobisSpec(relative: boolean, l2Normalize: boolean): MethodSpec {
+  return {
+    needs: { features: true, labels: true, head: false },
+    fit: (inputs, hyper, options, run) => {
+      const detector = new Mahalanobis(relative, { ...options, ridge: hyper.ridge, covariance: hyper.covariance, l2Normalize });
+      const numClasses = inputs.numClasses();
+      const { batches, dim } = inputs.data;
+      if (batches !== undefined) return detector.fit({ batches, numClasses, dim }, run);
+      return detector.fit({ features: inputs.features(), labels: inputs.labels(), numClasses, dim }, run);
+    },
+    restore: Mahalanobis.fromState,
+  };
+}
+
+/** This file's detectors as the pipeline sees them (lib/ood/method-spec.ts). */
+export const MAHALANOBIS_SPECS = {
+  mahalanobis: mahalanobisSpec(false, false),
+  'relative-mahalanobis': mahalanobisSpec(true, false),
+  'mahalanobis++': mahalanobisSpec(false, true),
+  'relative-mahalanobis++': mahalanobisSpec(true, true),
+} satisfies Partial<Record<Method, MethodSpec>>;

@@ -16,6 +16,8 @@ import { checkHead, headFromState, headTensors, modelFromState, modelTensors, na
 import { accumulateMoments, BatchDigest, checkSameRows, isBatchesInput, type BatchesInput } from './batch-fit.js';
 import { checkedBatches, requirePasses } from '../../data/batches.js';
 import type { RawSubspace } from '../../../binding.js';
+import type { Method } from '../method-names.js';
+import { uniqueNumbers, type MethodSpec } from '../method-spec.js';
 
 export { checkHead };
 
@@ -387,3 +389,29 @@ export class Neco extends Detector<FloatArray> {
 export const vim = (options: SubspaceOptions) => new Vim(true, options);
 export const residual = (options: SubspaceOptions) => new Vim(false, options);
 export const neco = (options: NecoOptions) => new Neco(options);
+
+/**
+ * A principal-subspace detector for the pipeline. The bench takes half the feature dimension by default (ViM's
+ * D ≈ d/2 at d = 2048); ViM and Residual need a residual space, D < d.
+ */
+function subspaceSpec(make: (options: SubspaceOptions) => Vim | Neco, restore: MethodSpec['restore'], residualSpace: boolean): MethodSpec {
+  return {
+    needs: { features: true, labels: false, head: true },
+    minDim: residualSpace ? 2 : 1,
+    fit: (inputs, hyper, options, run) => make({ ...options, principalDim: inputs.principalDim(hyper) }).fit(inputs.rowsWithHead(), run),
+    restore,
+    benchDefaults: ({ dim }) => ({ principalDim: Math.max(1, Math.floor(dim / 2)) }),
+    sweepGrid: ({ dim }, base) => {
+      const top = residualSpace ? dim - 1 : dim;
+      const dims = [base.principalDim!, ...[0.125, 0.25, 0.75, 0.9].map((f) => Math.round(f * dim))].map((p) => Math.max(1, Math.min(p, top)));
+      return uniqueNumbers(dims).map((principalDim) => ({ principalDim }));
+    },
+  };
+}
+
+/** This file's detectors as the pipeline sees them (lib/ood/method-spec.ts). */
+export const SUBSPACE_SPECS = {
+  vim: subspaceSpec(vim, Vim.fromState, true),
+  residual: subspaceSpec(residual, Vim.fromState, true),
+  neco: subspaceSpec(neco, Neco.fromState, false),
+} satisfies Partial<Record<Method, MethodSpec>>;
