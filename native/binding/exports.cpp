@@ -1,6 +1,6 @@
 #include "exports.h"
 
-#include <string>
+#include <vector>
 
 namespace ncod::binding {
 

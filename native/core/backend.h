@@ -88,6 +88,13 @@ class PreparedLinearHead {
   virtual ~PreparedLinearHead() = default;
   // out[i] = score of the logits clip(x_i) Wᵀ + b (as Backend::linear_scores; x is rows×dim float32).
   virtual void scores(const float* x, size_t rows, const LogitScoreSpec& spec, double* out) = 0;
+  // Keeps fDBD's C×C table (LogitScore::FdbdSum) with the head: later scores whose spec.table is this pointer may
+  // read the kept copy (CUDA: on the device, so a batch no longer sends it). The caller keeps the table alive and
+  // unchanged for the prepared head's lifetime. The CPU reads the host table directly and keeps nothing.
+  virtual void keep_pair_table(const double* table, size_t length) {
+    (void)table;
+    (void)length;
+  }
 };
 
 // Whitened centres prepared once for many row batches (CUDA: shift, L and the centres kept on the device). Borrowed

@@ -75,13 +75,19 @@ class CudaLinearHead final : public PreparedLinearHead {
   CudaLinearHead(const ncod_cuda_api* api, const LinearHead& head, size_t dim)
       : api_(api), handle_(NCOD_CUDA_CREATE(api, linear_head, head.weights, head.bias, head.classes, dim, head.clip)) {}
   void scores(const float* x, size_t rows, const LogitScoreSpec& spec, double* out) override {
-    const ncod_cuda_logit_spec c = abi_spec(spec);
+    ncod_cuda_logit_spec c = abi_spec(spec);
+    if (spec.kind == LogitScore::FdbdSum && spec.table == kept_table_ && kept_table_ != nullptr) c.table = nullptr;
     NCOD_CUDA_CALL(api_, linear_head_scores, handle_.get(), x, rows, &c, out);
+  }
+  void keep_pair_table(const double* table, size_t length) override {
+    NCOD_CUDA_CALL(api_, linear_head_keep_table, handle_.get(), table, length);
+    kept_table_ = table;
   }
 
  private:
   const ncod_cuda_api* api_;
   PluginHandle<ncod_cuda_linear_head> handle_;
+  const double* kept_table_ = nullptr;  // the host table whose device copy the plugin keeps (a null spec table)
 };
 
 class CudaWhitenedCentres final : public PreparedWhitenedCentres {

@@ -100,9 +100,10 @@ void free_handle(T* handle) noexcept {
 // The fitted state behind the ABI's opaque handles (ncod_cuda_abi.h): device copies owned for the handle's lifetime.
 struct ncod_cuda_linear_head {
   ncod::cuda::DeviceBuffer weights, bias;  // classes×d float32; classes float32 when has_bias
+  ncod::cuda::DeviceBuffer pair_table;     // classes² float64 (fDBD, kind 5) when has_pair_table
   size_t classes = 0, d = 0;
   float clip = 0;
-  bool has_bias = false;
+  bool has_bias = false, has_pair_table = false;
 };
 
 struct ncod_cuda_whitened_centres {
@@ -133,6 +134,21 @@ void linear_head_create_locked(State& s, const float* w, const float* bias, size
   });
 }
 
+void linear_head_keep_table_locked(State& s, ncod_cuda_linear_head* h, const double* table, size_t length) {
+  if (h == nullptr || table == nullptr) fail("linear_head_keep_table: null pointer");
+  if (length != checked_mul(h->classes, h->classes, "classes²")) fail("linear_head_keep_table: length is not classes²");
+  init_locked(s);
+  upload_owned(s, h->pair_table, table, length * sizeof(double), "fDBD table");
+  check(cudaStreamSynchronize(s.stream), "linear_head_keep_table");
+  h->has_pair_table = true;
+}
+
+// The table a head's score reads: its kept fDBD table for kind 5 without a spec table, else the spec's, uploaded.
+const double* head_table(State& s, const ncod_cuda_linear_head* h, const ncod_cuda_logit_spec* spec) {
+  if (spec->kind == 5 && spec->table == nullptr && h->has_pair_table) return h->pair_table.as<const double>();
+  return upload_table(s, spec, h->classes);
+}
+
 void linear_head_scores_locked(State& s, const ncod_cuda_linear_head* h, const float* x, size_t rows,
                                const ncod_cuda_logit_spec* spec, double* out) {
   if (h == nullptr) fail("linear_head_scores: null head");
@@ -146,7 +162,7 @@ void linear_head_scores_locked(State& s, const ncod_cuda_linear_head* h, const f
   s.det_rows.reserve(block * d * sizeof(float), "features block");
   s.det_product.reserve(block * C * sizeof(float), "logits block");
   s.det_out.reserve(block * sizeof(double), "scores block");
-  const double* table = upload_table(s, spec, C);
+  const double* table = head_table(s, h, spec);
   for (size_t start = 0; start < rows; start += block) {
     const size_t n = std::min(block, rows - start);
     copy_to_device(s.det_rows.as<void>(), x + start * d, n * d * sizeof(float), st, "copying features to the device");
@@ -294,6 +310,11 @@ int ncod_cuda_linear_head_create(const float* weights, const float* bias, size_t
 int ncod_cuda_linear_head_scores(ncod_cuda_linear_head* head, const float* x, size_t rows,
                                  const ncod_cuda_logit_spec* spec, double* out, char* err, size_t errlen) {
   return guarded(err, errlen, [&](State& s) { ncod::cuda::linear_head_scores_locked(s, head, x, rows, spec, out); });
+}
+
+int ncod_cuda_linear_head_keep_table(ncod_cuda_linear_head* head, const double* table, size_t length, char* err,
+                                     size_t errlen) {
+  return guarded(err, errlen, [&](State& s) { ncod::cuda::linear_head_keep_table_locked(s, head, table, length); });
 }
 
 void ncod_cuda_linear_head_free(ncod_cuda_linear_head* head) { ncod::cuda::free_handle(head); }

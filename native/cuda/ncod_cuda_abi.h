@@ -16,8 +16,9 @@ extern "C" {
 /* 3: OOD detector kernels; 4: training kernels on device memory; 5: entropy score (kind 4; fDBD/argmax tables now
  * kinds 5, 6); 6: functions return an ncod_cuda_status (was 0 / 1 with out-of-memory told only by the text);
  * 7: fitted state on the device: linear_head, whitened_centres and knn_bank create / score / free replace
- * linear_scores, min_whitened_sq_distances and knn_kth_similarity, which uploaded the model on every call. */
-#define NCOD_CUDA_ABI_VERSION 7
+ * linear_scores, min_whitened_sq_distances and knn_kth_similarity, which uploaded the model on every call;
+ * 8: linear_head_keep_table: fDBD's classes×classes table kept with the head instead of uploaded per call. */
+#define NCOD_CUDA_ABI_VERSION 8
 
 /* What went wrong, returned by every function that takes err. Numbers are part of the ABI: append, never renumber. */
 typedef enum ncod_cuda_status {
@@ -120,6 +121,10 @@ typedef struct ncod_cuda_knn_bank ncod_cuda_knn_bank;               /* the L2-no
     (ncod_cuda_linear_head* head, const float* x, size_t rows, const ncod_cuda_logit_spec* spec, double* out,         \
      char* err, size_t errlen),                                                                                        \
     "out[i] = score of min(x_i, clip) Wᵀ + b (x rows×d float32)")                                                     \
+  X(int, linear_head_keep_table,                                                                                       \
+    (ncod_cuda_linear_head* head, const double* table, size_t length, char* err, size_t errlen),                       \
+    "keeps fDBD's table (kind 5, length classes², host) on the device; linear_head_scores of kind 5 with a NULL "     \
+    "spec->table then uses it")                                                                                        \
   X(void, linear_head_free, (ncod_cuda_linear_head* head), "frees a linear_head_create head; NULL is ignored")      \
   X(int, whitened_centres_create,                                                                                      \
     (const double* shift, const double* whitening, size_t p, size_t d, const double* centres, size_t count,           \

@@ -17,14 +17,19 @@ if [ -f "$out/libncod_cuda.so" ] && [ -z "$(find "$src" "$here/inc" "$here/fake_
   echo "up to date: $out/libncod_cuda.so"
   exit 0
 fi
-for f in kernels detector_kernels train_kernels; do
-  python3 "$here/convert.py" "$src/$f.cu" "$out/gen_$f.cpp"
+# Every .cu in native/cuda (as CMakeLists.txt globs them), converted to C++ for the emulation.
+rm -f "$out"/gen_*.cpp
+kernel_units=()
+for cu in "$src"/*.cu; do
+  name="$(basename "$cu" .cu)"
+  python3 "$here/convert.py" "$cu" "$out/gen_$name.cpp"
+  kernel_units+=("$out/gen_$name")
 done
 flags=(-std=c++20 -O2 -fPIC -pthread -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=0 -I"$here/inc" -I"$src"
   -Wno-unused-parameter -DNCOD_POISON=1)
 objects=()
 pids=()
-for f in "$out"/gen_kernels "$out"/gen_detector_kernels "$out"/gen_train_kernels; do
+for f in "${kernel_units[@]}"; do
   g++ "${flags[@]}" -include "$here/inc/cuda_runtime.h" -c "$f.cpp" -o "$f.o" &
   pids+=($!)
   objects+=("$f.o")

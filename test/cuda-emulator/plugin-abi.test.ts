@@ -58,13 +58,13 @@ describe('CUDA plugin ABI version', () => {
     );
     const cuda = cudaStatus(so);
     expect(cuda.available).toBe(false);
-    expect(cuda.reason).toMatch(/CUDA plugin ABI mismatch: expected version 7, got 5 \(/);
+    expect(cuda.reason).toMatch(/CUDA plugin ABI mismatch: expected version 8, got 5 \(/);
     expect(cuda.reason).toContain(so);
   });
 
   it('a plugin whose table says another version than asked for is refused', () => {
-    const so = fakePlugin('liar', 'static const int api[1] = {8};\nconst void* ncod_cuda_get_api(int v) { return api; }\n');
-    expect(cudaStatus(so).reason).toMatch(/ABI mismatch: expected version 7, got 8 /);
+    const so = fakePlugin('liar', 'static const int api[1] = {9};\nconst void* ncod_cuda_get_api(int v) { return api; }\n');
+    expect(cudaStatus(so).reason).toMatch(/ABI mismatch: expected version 8, got 9 /);
   });
 
   it('a library without ncod_cuda_get_api is not taken for a plugin', () => {

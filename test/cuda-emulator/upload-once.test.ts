@@ -101,6 +101,25 @@ describe('fitted state crosses to the device once', () => {
     expect(modelBytes(r.three.copies, rows)).toBe(modelBytes(r.one.copies, fewRows));
   }, 300_000);
 
+  it("fDBD: the head and its C×C table once for two scores of two chunks each (ABI 8's kept table)", () => {
+    // d = 4096: 2048 rows per chunk, so 2050 rows are two chunks. C = 48: the table (18 432 bytes) differs in size
+    // from every other copy (a 2-row chunk is 32 768 bytes, the bias 192).
+    const d = 4096, C = 48, rows = 2050;
+    const r = runEmulated('fdbd', `
+      const input = { features: random(${200 * d}, 9), weights: random(${C * d}, 10, 0.2), bias: random(${C}, 11), numClasses: ${C} };
+      const x = random(${rows * d}, 12, 1.2);
+      const cpu = await (await detectors.fdbd({ backend: 'cpu' }).fit(input)).score(x);
+      h2d();
+      const gpu = await detectors.fdbd({ backend: 'cuda' }).fit(input);
+      const first = await gpu.score(x), second = await gpu.score(x);
+      console.log(JSON.stringify({ copies: h2d(), diff: Math.max(maxDiff(first, cpu, 1e-5, 1e-6), maxDiff(second, cpu, 1e-5, 1e-6)) }));`);
+    const tableBytes = C * C * 8, headBytes = C * d * 4, chunkBytes = 2048 * d * 4;
+    expect(count(r.copies, chunkBytes)).toBe(2); // the first chunk of each score: the rows did go in chunks
+    expect(count(r.copies, headBytes)).toBe(1);
+    expect(count(r.copies, tableBytes)).toBe(1);
+    expect(r.diff).toBeLessThanOrEqual(1);
+  }, 300_000);
+
   it('a bank the device cannot hold is ERR_OUT_OF_MEMORY, naming the allocation', () => {
     const d = 64, bankRows = 100;
     const r = runEmulated('oom', `

@@ -60,6 +60,12 @@ const std::vector<double>& FittedHead::inverse_pair_distances(BackendKind kind) 
     }
   }
   table = std::move(out);
+  try {
+    prepared(kind).keep_pair_table(table.data(), table.size());  // CUDA keeps it on the device: not sent per batch
+  } catch (...) {
+    table.clear();  // not kept: the next score computes and offers it again
+    throw;
+  }
   return table;
 }
 

@@ -26,7 +26,7 @@ class FittedHead {
 
   PreparedLinearHead& prepared(BackendKind kind);
   // fDBD's table 1/‖w_a − w_c‖ (C×C, zero diagonal; ERR_INVALID_ARGUMENT for equal rows), computed on the first
-  // fDBD score with that backend's Gram kernel and kept.
+  // fDBD score with that backend's Gram kernel and kept, here and by the backend's prepared head (CUDA: on the device).
   const std::vector<double>& inverse_pair_distances(BackendKind kind);
 
  private:
