@@ -122,8 +122,11 @@ class Backend {
   // The training kernels, or nullptr when this backend cannot train (yet).
   virtual class TrainKernels* train_kernels() { return nullptr; }
 
-  // out (m×n, row-major float64) = A Bᵀ for A (m×k) and B (n×k), row-major float64. Small Gram-type products.
-  virtual void gram(const double* a, size_t m, const double* b, size_t n, size_t k, double* out) = 0;
+  // The kernels declared in NCOD_CUDA_BACKEND_KERNELS (cuda/ncod_cuda_abi.h), one pure virtual method each:
+  //   gram(a, m, b, n, k, out): out (m×n) = A Bᵀ for row-major float64 A (m×k) and B (n×k); small Gram-type products.
+#define NCOD_BACKEND_KERNEL_METHOD(X, name, params, args, doc) virtual void name params = 0;
+  NCOD_CUDA_BACKEND_KERNELS(NCOD_BACKEND_KERNEL_METHOD, _)
+#undef NCOD_BACKEND_KERNEL_METHOD
 
   // ---- OOD detector kernels. Inputs are validated (finite, shapes) by core/detectors/; out is written.
 

@@ -144,9 +144,13 @@ class CudaPluginBackend final : public Backend {
 
   TrainKernels* train_kernels() override { return train_kernels_.get(); }
 
-  void gram(const double* a, size_t m, const double* b, size_t n, size_t k, double* out) override {
-    NCOD_CUDA_CALL(api_, gram, a, m, b, n, k, out);
-  }
+  // Each NCOD_CUDA_BACKEND_KERNELS entry forwards to its plugin function with the same arguments.
+#define NCOD_CUDA_UNPAREN(...) __VA_ARGS__
+#define NCOD_CUDA_FORWARD_KERNEL(X, name, params, args, doc) \
+  void name params override { NCOD_CUDA_CALL(api_, name, NCOD_CUDA_UNPAREN args); }
+  NCOD_CUDA_BACKEND_KERNELS(NCOD_CUDA_FORWARD_KERNEL, _)
+#undef NCOD_CUDA_FORWARD_KERNEL
+#undef NCOD_CUDA_UNPAREN
 
   void score_logits(const float* logits, size_t rows, size_t classes, const LogitScoreSpec& spec,
                     double* out) override {

@@ -85,6 +85,19 @@ typedef struct ncod_cuda_linear_head ncod_cuda_linear_head;         /* W, b and 
 typedef struct ncod_cuda_whitened_centres ncod_cuda_whitened_centres; /* shift, L and the whitened centres */
 typedef struct ncod_cuda_knn_bank ncod_cuda_knn_bank;               /* the L2-normalised fit rows */
 
+/* ---- Backend kernels: functions whose addon-side method (core/backend.h Backend) takes exactly these parameters and
+ * returns nothing. K(X, name, (parameters), (argument names), "doc") for each. From this one entry are generated the ABI
+ * function (the parameters plus err, errlen, returning an ncod_cuda_status, spliced into NCOD_CUDA_FUNCTIONS below),
+ * the pure virtual Backend method and the CUDA backend's override that forwards to the plugin (core/cuda_plugin.cpp).
+ * Adding such a kernel: one entry here and a version bump, its CPU override in cpu/cpu_backend.cpp, its
+ * ncod_cuda_<name> in the plugin. */
+#define NCOD_CUDA_BACKEND_KERNELS(K, X)                                                                                \
+  K(X, gram, (const double* a, size_t m, const double* b, size_t n, size_t k, double* out), (a, m, b, n, k, out),        \
+    "out (m×n) = A Bᵀ for row-major float64 host matrices A (m×k) and B (n×k)")
+
+#define NCOD_CUDA_WITH_ERR(...) (__VA_ARGS__, char* err, size_t errlen)
+#define NCOD_CUDA_KERNEL_AS_FUNCTION(X, name, params, args, doc) X(int, name, NCOD_CUDA_WITH_ERR params, doc)
+
 /* ---- The functions, declared once. X(return type, name, (parameters), "one-line doc") for each; the ncod_cuda_api
  * struct below, the plugin's entry points and its table (native/cuda/entry_points.h, get_api.cpp) are generated from
  * this list, and the addon calls them by name (core/cuda_plugin.h NCOD_CUDA_CALL). Adding a function: one entry here,
@@ -107,8 +120,7 @@ typedef struct ncod_cuda_knn_bank ncod_cuda_knn_bank;               /* the L2-no
     (const float* x, const int32_t* y, size_t rows, size_t d, size_t num_classes,                                      \
      const ncod_cuda_centred_request* request, char* err, size_t errlen),                                              \
     "one pass over the rows centred at their class means; see ncod_cuda_centred_request")                             \
-  X(int, gram, (const double* a, size_t m, const double* b, size_t n, size_t k, double* out, char* err, size_t errlen), \
-    "out (m×n) = A Bᵀ for row-major float64 host matrices A (m×k) and B (n×k)")                                       \
+  NCOD_CUDA_BACKEND_KERNELS(NCOD_CUDA_KERNEL_AS_FUNCTION, X)                                                         \
   X(int, score_logits,                                                                                                 \
     (const float* logits, size_t rows, size_t classes, const ncod_cuda_logit_spec* spec, double* out, char* err,       \
      size_t errlen),                                                                                                   \

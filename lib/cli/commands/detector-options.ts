@@ -32,7 +32,7 @@ export function addHyperparameterOptions(command: Command): Command {
     .option('--principal-dim <D>', 'vim, residual, neco: principal subspace dimension', parseInteger)
     .option('--percentile <p>', 'react: clipping percentile of ID activations (default 90)', parseNumber)
     .option('--alpha <a>', 'nci: weight of the L1 norm (default 0)', parseNumber)
-    .option('--ridge <r>', 'the Mahalanobis variants: relative ridge (default 1e-6)', parseNumber)
+    .option('--ridge <r>', 'the Mahalanobis variants: relative ridge (default 1e-6; not with --covariance pinv)', parseNumber)
     .addOption(
       new Option('--covariance <how>', "the Mahalanobis variants: invert the covariance with the relative ridge, or its pseudo-inverse (scipy's pinvh: eigenvalues <= d·2^-52·λ_max dropped) (default ridge)").choices(COVARIANCES),
     )
