@@ -1,10 +1,13 @@
 // The kernels that have a body per SIMD level (the exp of Energy/MSP/GEN, the KNN filter: AVX512-BF16 products
 // or float32 GEMM tiles) at every level this CPU supports, each in its own process with NCOD_SIMD set, against the
-// best level. Scores must agree across levels to 1e-12 relative (the float64 sums run in different orders).
+// best level. Scores must agree across levels to 1e-12 relative (the float64 sums run in different orders). Below
+// AVX512-BF16 the KNN filter is float32 GEMM tiles, so that level's KNN is also measured against the bare GEMM of the
+// same tiles in numpy (bench/python/sgemm_tiles_numpy.py): the most any float32 path can reach on this CPU.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import { simdInfo } from '../../lib/index.js';
+import { runPython } from '../data.js';
 import type { BenchRow } from '../harness.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -62,6 +65,23 @@ export async function benchSimdLevels(backend: 'cpu' | 'cuda', quick: boolean): 
       ratio: best.run.knn.seconds / k.seconds,
       goal: run.simd.level === 'avx2' ? '≥ 0.5 of the best level (comparable speed)' : undefined,
       met: run.simd.level === 'avx2' ? knnSame && best.run.knn.seconds / k.seconds >= 0.5 : undefined,
+    });
+  }
+  const gemmLevel = runs.find(({ run }) => run.simd.level === 'avx2')?.run;
+  if (gemmLevel) {
+    const k = gemmLevel.knn;
+    const gemm = runPython('sgemm_tiles_numpy.py', [String(k.queries), String(k.fit), String(k.dim)], ['numpy']);
+    const gflops = (2 * k.queries * k.fit * k.dim) / k.seconds / 1e9;
+    rows.push({
+      suite: 'simd-levels',
+      case: `KNN exact k=${k.k} at ${name(gemmLevel)} as float32 GEMM-equivalent GFLOP/s, vs numpy's float32 GEMM of the same 2048-row tiles alone (${gemm.blas}, core ${gemm.coretype ?? 'own choice'}, ${gemm.threads} threads)`,
+      value: gflops,
+      unit: 'GFLOP/s',
+      reference: gemm.gflops,
+      referenceName: 'numpy float32 matmul of the tiles (roofline of a float32 filter)',
+      ratio: gflops / gemm.gflops,
+      goal: '≥ 0.8 (the filter and the float64 re-ranking cost little beyond the GEMM)',
+      met: gflops / gemm.gflops >= 0.8,
     });
   }
   return rows;
