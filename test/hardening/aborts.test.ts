@@ -57,8 +57,8 @@ describe('KNN scoring over a large bank', () => {
     const d = 128;
     const bankRows = 100_000;
     const knn = await detectors.knn({ k: 10 }).fit({ features: uniform(bankRows * d, 1), dim: d });
-    // The bank loop's speed depends on the CPU and SIMD level (2000 queries: ~70 ms with AVX512-BF16, ~280 ms at avx2 on
-    // a Zen 5 core), so the queries double until a whole score takes over 300 ms; 32 000 rows are 16 MB, still one
+    // The bank loop's speed depends on the CPU and SIMD level (2000 queries: ~70 ms with AVX512-BF16, ~280 ms at avx2 on this
+    // 2-core Zen 5), so the queries double until a whole score takes over 300 ms; 32 000 rows are 16 MB, still one
     // 32 MiB query chunk, so only the bank loop can see the flag.
     let queries = uniform(2000 * d, 2);
     let full = 0;
