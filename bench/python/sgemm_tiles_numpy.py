@@ -36,5 +36,7 @@ try:
     blas = f"{config.get('name')} {config.get('version')}"
 except Exception:  # older numpy: no dict mode
     blas = 'unknown'
+# OpenBLAS's own pool: its variable, else OpenMP's, else every core (what OpenBLAS itself reads, in that order).
+threads = int(os.environ.get('OPENBLAS_NUM_THREADS') or os.environ.get('OMP_NUM_THREADS') or os.cpu_count())
 print(json.dumps({"seconds": seconds, "gflops": 2 * q_rows * n * d / seconds / 1e9, "blas": blas,
-                  "coretype": os.environ.get('OPENBLAS_CORETYPE'), "threads": os.cpu_count()}))
+                  "coretype": os.environ.get('OPENBLAS_CORETYPE'), "threads": threads}))
